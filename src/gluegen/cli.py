@@ -1,0 +1,277 @@
+"""`gluegen` command line: thin; parse, build a config, call the library.
+
+    gluegen cache     encode a parallel corpus once with both encoders
+    gluegen train     cache (or reuse) + train a GlueNet
+    gluegen evaluate  alignment of a saved GlueNet on held-out pairs
+    gluegen presets   the paper's GlueNet layouts and their parameter counts
+    gluegen demo      the whole path on a toy corpus, offline, in about a minute
+
+Every command takes `--config FILE` (YAML or JSON, keys as the long flags with dashes or
+underscores); flags given on the command line win over the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gluegen.data.corpus import CorpusError
+from gluegen.evaluate import metrics_table
+from gluegen.gluenet import PRESETS, GlueNet
+from gluegen.objective import ObjectiveWeights
+from gluegen.train import TrainConfig, Trainer, clear_state
+from gluegen.workflow import CacheSpec, evaluate_on_cache, gluenet_config_for, prepare_cache
+
+logger = logging.getLogger("gluegen")
+
+EXAMPLES = """examples:
+  gluegen train --source-encoder xlm-roberta-large \\
+      --target stable-diffusion-v1-5/stable-diffusion-v1-5 \\
+      --corpus captions.en.txt --corpus-target captions.zh.txt --output-dir runs/zh
+  gluegen train --config runs/zh.yaml --epochs 2 --resume
+  torchrun --nproc_per_node 8 -m gluegen.cli train --config runs/zh.yaml
+  gluegen evaluate --gluenet runs/zh/gluenet --cache-dir runs/zh/features
+"""
+
+
+class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show defaults and keep the examples' line breaks."""
+
+
+def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the pairs come from and how they are encoded."""
+    group = parser.add_argument_group("corpus and encoders")
+    group.add_argument("--source-encoder", help="Hub id or folder of the new (source) text encoder.")
+    group.add_argument(
+        "--target", help="The generator: a diffusers pipeline folder or hub id (or a text encoder)."
+    )
+    group.add_argument(
+        "--corpus",
+        help="Source side: a text file (one example a line; give --corpus-target too), a "
+        "TSV/CSV/JSONL table, or a folder of audio files with captions.tsv.",
+    )
+    group.add_argument("--corpus-target", help="Target side text file, aligned line by line.")
+    group.add_argument("--source-column", default="source", help="Table column of the source side.")
+    group.add_argument("--target-column", default="target", help="Table column of the target side.")
+    group.add_argument("--source-max-length", type=int, default=77, help="Source tokens (n_s).")
+    group.add_argument("--source-layer", type=int, default=-1, help="Hidden layer to read.")
+    group.add_argument("--cache-dir", help="Feature cache folder (default: OUTPUT_DIR/features).")
+    group.add_argument("--encode-batch-size", type=int, default=64, help="Pairs per encoder call.")
+    group.add_argument("--shard-size", type=int, default=4096, help="Pairs per cache shard.")
+    group.add_argument(
+        "--cache-dtype", default="float32", choices=["float32", "float16", "bfloat16"],
+        help="Precision of cached features.",
+    )  # fmt: skip
+    group.add_argument("--device", default="cpu", help="Device the encoders run on.")
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """GlueNet layout, objective and optimisation; defaults are the paper's."""
+    model = parser.add_argument_group("GlueNet (a preset's layout at the cache's shapes)")
+    model.add_argument("--preset", default="paper-multilingual", choices=sorted(PRESETS))
+    model.add_argument("--source-blocks", type=int, help="Residual blocks at the source size.")
+    model.add_argument("--target-blocks", type=int, help="Residual blocks at the target size.")
+    model.add_argument("--tail-blocks", type=int, help="Un-normalised blocks at the end.")
+    model.add_argument("--mult", type=float, help="MLP width multiplier.")
+    objective = parser.add_argument_group("objective weights")
+    for field in dataclasses.fields(ObjectiveWeights):
+        objective.add_argument(
+            f"--{field.name}-weight", type=float, default=field.default, help=field.metadata["help"]
+        )
+    train = parser.add_argument_group("training")
+    skip = {"output_dir", "weights", "progress"}
+    for field in dataclasses.fields(TrainConfig):
+        if field.name in skip:
+            continue
+        train.add_argument(
+            f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default,
+            help=field.metadata["help"],
+        )  # fmt: skip
+    train.add_argument("--resume", action="store_true", help="Continue the run in OUTPUT_DIR.")
+    train.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `gluegen` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="gluegen", description=__doc__, formatter_class=Formatter, epilog=EXAMPLES
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="Log more.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, formatter_class=Formatter)
+        sub.add_argument("--config", help="YAML or JSON file of settings; flags override it.")
+        return sub
+
+    cache = command("cache", "Encode a parallel corpus with both encoders into a feature cache.")
+    add_cache_arguments(cache)
+    cache.add_argument("--output-dir", default="gluegen-run", help="Run folder (for the default cache).")
+    cache.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+
+    train = command("train", "Build or reuse the feature cache, then train a GlueNet.")
+    add_cache_arguments(train)
+    train.add_argument("--output-dir", default="gluegen-run", help="Where the run is written.")
+    add_train_arguments(train)
+
+    evaluate = command("evaluate", "Alignment of a saved GlueNet: MSE, cosine, retrieval.")
+    evaluate.add_argument("--gluenet", required=False, help="GlueNet folder or hub id.")
+    add_cache_arguments(evaluate)
+    evaluate.add_argument("--output-dir", default="gluegen-run", help="Run folder (for the default cache).")
+    evaluate.add_argument("--holdout", type=float, default=0.05, help="Evaluate this held-out share (0: all).")
+    evaluate.add_argument("--seed", type=int, default=0, help="The split's seed (as in training).")
+    evaluate.add_argument("--eval-candidates", type=int, default=64, help="Retrieval group size.")
+    evaluate.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+
+    command("presets", "Print the paper's GlueNet layouts and their parameter counts.")
+
+    demo = command("demo", "Cache, train and evaluate on a toy corpus with tiny random encoders.")
+    demo.add_argument("--workdir", default="runs/demo", help="Where models, cache and run go.")
+    demo.add_argument("--pairs", type=int, default=2000, help="Toy parallel pairs.")
+    demo.add_argument("--epochs", type=int, default=30, help="Training epochs.")
+    demo.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+    return parser
+
+
+def apply_config_file(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse `argv`; values from --config become defaults that flags override."""
+    args = parser.parse_args(argv)
+    if not getattr(args, "config", None):
+        return args
+    path = Path(args.config)
+    if not path.is_file():
+        parser.error(f"--config {path}: no such file")
+    try:
+        settings = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        parser.error(f"--config {path}: not valid YAML/JSON ({error})")
+    if not isinstance(settings, dict):
+        parser.error(f"--config {path}: expected a mapping of settings")
+    subparser = parser._subparsers._group_actions[0].choices[args.command]  # noqa: SLF001
+    known = {action.dest for action in subparser._actions}  # noqa: SLF001
+    normalised = {str(key).replace("-", "_"): value for key, value in settings.items()}
+    unknown = sorted(set(normalised) - known)
+    if unknown:
+        parser.error(f"--config {path}: unknown settings {unknown}; see `gluegen {args.command} --help`")
+    subparser.set_defaults(**normalised)
+    return parser.parse_args(argv)
+
+
+def cache_spec(args: argparse.Namespace) -> CacheSpec:
+    """CacheSpec from parsed arguments; names the missing flags."""
+    missing = [flag for flag in ("source_encoder", "target", "corpus") if not getattr(args, flag)]
+    if missing:
+        flags = ", ".join("--" + name.replace("_", "-") for name in missing)
+        raise SystemExit(f"gluegen {args.command}: give {flags} (or put them in --config).")
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(CacheSpec) if hasattr(args, f.name)}
+    values["cache_dir"] = args.cache_dir or str(Path(args.output_dir) / "features")
+    return CacheSpec(**values)
+
+
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """TrainConfig from parsed arguments."""
+    weights = ObjectiveWeights(
+        **{f.name: getattr(args, f"{f.name}_weight") for f in dataclasses.fields(ObjectiveWeights)}
+    )
+    skip = {"output_dir", "weights", "progress"}
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if f.name not in skip}
+    return TrainConfig(output_dir=args.output_dir, weights=weights, progress=not args.no_progress, **values)
+
+
+def run_cache(args: argparse.Namespace) -> None:
+    cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
+    print(f"feature cache: {cache.folder} ({len(cache)} pairs, shapes {cache.manifest['shapes']})")
+
+
+def run_train(args: argparse.Namespace) -> None:
+    cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
+    config = gluenet_config_for(
+        cache, args.preset, source_blocks=args.source_blocks, target_blocks=args.target_blocks,
+        tail_blocks=args.tail_blocks, mult=args.mult,
+    )  # fmt: skip
+    settings = train_config(args)
+    if not args.resume:
+        clear_state(settings.output_dir)
+    trainer = Trainer(cache, config, settings)
+    if trainer.accelerator.is_main_process:
+        print(f"GlueNet: {trainer.gluenet.num_parameters():,} parameters; "
+              f"{trainer.total_steps} steps on {len(trainer.train_ids)} pairs")  # fmt: skip
+    trainer.run(resume=args.resume)
+    if trainer.accelerator.is_main_process and trainer.step >= trainer.total_steps:
+        metrics = json.loads((Path(settings.output_dir) / "metrics.json").read_text())
+        title = f"held-out alignment ({int(metrics.get('count', 0))} pairs)"
+        print(metrics_table(title, {"GlueNet": metrics}))
+        print(f"\nsaved: {Path(settings.output_dir) / 'gluenet'}")
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    gluenet = args.gluenet or str(Path(args.output_dir) / "gluenet")
+    spec_dir = args.cache_dir or str(Path(args.output_dir) / "features")
+    if args.corpus:
+        cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
+    else:
+        from gluegen.data.cache import FeatureCache
+
+        cache = FeatureCache.open(spec_dir)
+    metrics = evaluate_on_cache(gluenet, cache, args.holdout, args.seed, args.eval_candidates)
+    print(metrics_table(f"alignment of {gluenet} ({int(metrics['count'])} pairs)", {"GlueNet": metrics}))
+    print(json.dumps(metrics))
+
+
+def run_presets(args: argparse.Namespace) -> None:
+    print(f"{'preset':22}{'parameters':>14}  layout")
+    for name, make in PRESETS.items():
+        config = make()
+        count = GlueNet(config).num_parameters()
+        layout = (
+            f"{config.source_tokens}x{config.source_dim} -> {config.target_tokens}x"
+            f"{config.target_dim}, blocks {config.source_blocks}+1+{config.target_blocks}"
+            f"+{config.tail_blocks}, mult {config.mult:g}"
+        )
+        print(f"{name:22}{count:>14,}  {layout}")
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    from gluegen.demo import run_toy_demo
+
+    run_toy_demo(Path(args.workdir), pairs=args.pairs, epochs=args.epochs, progress=not args.no_progress)
+
+
+COMMANDS = {
+    "cache": run_cache,
+    "train": run_train,
+    "evaluate": run_evaluate,
+    "presets": run_presets,
+    "demo": run_demo,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `gluegen` console script."""
+    import transformers
+
+    parser = build_parser()
+    args = apply_config_file(parser, sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    transformers.logging.set_verbosity_error()
+    if getattr(args, "no_progress", False):
+        transformers.utils.logging.disable_progress_bar()
+    try:
+        COMMANDS[args.command](args)
+    except (CorpusError, ValueError) as error:
+        print(f"gluegen {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

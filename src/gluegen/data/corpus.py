@@ -1,0 +1,182 @@
+"""Parallel corpora: the same content in the source's "language" and the target's.
+
+Readers, each failing with a `CorpusError` that names the file and line:
+- two aligned text files, one example a line (`read_text_pair`);
+- a TSV, CSV or JSONL table with named columns (`read_table`);
+- a folder of audio files with a captions table (`read_audio_folder`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+
+
+class CorpusError(ValueError):
+    """A parallel corpus that cannot be read; the message names the file, line and fix."""
+
+
+@dataclass
+class ParallelCorpus:
+    """Aligned examples: sources[i] (a string, or an audio file path) pairs with targets[i]."""
+
+    sources: list[str]
+    targets: list[str]
+    origin: str = ""
+    source_kind: str = "text"  # "text" or "audio"
+
+    def __post_init__(self) -> None:
+        if len(self.sources) != len(self.targets):
+            raise CorpusError(
+                f"{self.origin}: {len(self.sources)} sources but {len(self.targets)} targets."
+            )
+        if not self.sources:
+            raise CorpusError(f"{self.origin}: the corpus is empty.")
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def fingerprint(self) -> str:
+        """Hash of every pair (and, for audio, each file's size), for cache matching."""
+        digest = hashlib.sha256(self.source_kind.encode())
+        for source, target in zip(self.sources, self.targets, strict=True):
+            digest.update(source.encode() + b"\0" + target.encode() + b"\0")
+            if self.source_kind == "audio":
+                digest.update(str(Path(source).stat().st_size).encode())
+        return digest.hexdigest()[:16]
+
+
+def _decoded_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text without newline) for every line; bad UTF-8 names its line."""
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such file.")
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise CorpusError(
+                    f"{path}:{number}: not valid UTF-8 ({error.reason} at byte {error.start}); "
+                    "re-encode the file as UTF-8."
+                ) from error
+            if number == 1:
+                text = text.removeprefix("\ufeff")
+            yield number, text.rstrip("\r\n")
+
+
+def read_text_pair(source_file: str | Path, target_file: str | Path) -> ParallelCorpus:
+    """Two aligned text files: line i of one translates line i of the other."""
+    columns = []
+    for path in (Path(source_file), Path(target_file)):
+        lines = []
+        for number, text in _decoded_lines(path):
+            if not text.strip():
+                raise CorpusError(
+                    f"{path}:{number}: empty line; every line must hold one example "
+                    "(remove the line in both files)."
+                )
+            lines.append(text)
+        columns.append(lines)
+    sources, targets = columns
+    if len(sources) != len(targets):
+        raise CorpusError(
+            f"{source_file} has {len(sources)} lines but {target_file} has {len(targets)}; "
+            "the files must be aligned line by line."
+        )
+    return ParallelCorpus(sources, targets, origin=f"{source_file} + {target_file}")
+
+
+def _table_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, row dict) from a TSV, CSV or JSONL file."""
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise CorpusError(f"{path}: unknown table type {suffix!r}; use one of {TABLE_SUFFIXES}.")
+    lines = list(_decoded_lines(path))
+    if suffix == ".jsonl":
+        for number, text in lines:
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise CorpusError(f"{path}:{number}: not valid JSON ({error.msg}).") from error
+            if not isinstance(row, dict):
+                raise CorpusError(f"{path}:{number}: expected a JSON object per line.")
+            yield number, row
+        return
+    delimiter = "\t" if suffix == ".tsv" else ","
+    reader = csv.DictReader(io.StringIO("\n".join(t for _, t in lines)), delimiter=delimiter)
+    for row in reader:
+        yield reader.line_num, row
+
+
+def read_table(
+    path: str | Path, source_column: str, target_column: str, source_kind: str = "text"
+) -> ParallelCorpus:
+    """A TSV/CSV (with a header row) or JSONL table; the two named columns form the pairs."""
+    path = Path(path)
+    sources, targets = [], []
+    for number, row in _table_rows(path):
+        for column in (source_column, target_column):
+            if column not in row:
+                raise CorpusError(
+                    f"{path}:{number}: no column {column!r}; the columns are {sorted(row)}. "
+                    "Choose them with --source-column / --target-column."
+                )
+            value = row[column]
+            if not isinstance(value, str) or not value.strip():
+                raise CorpusError(f"{path}:{number}: column {column!r} is empty or not text.")
+        sources.append(row[source_column])
+        targets.append(row[target_column])
+    if not sources:
+        raise CorpusError(f"{path}: the table has no rows.")
+    return ParallelCorpus(sources, targets, origin=str(path), source_kind=source_kind)
+
+
+def read_audio_folder(
+    folder: str | Path,
+    captions: str | Path | None = None,
+    file_column: str = "file",
+    caption_column: str = "caption",
+) -> ParallelCorpus:
+    """Audio files with a captions table (default `captions.tsv` in the folder).
+
+    The table's `file_column` holds paths relative to the folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CorpusError(f"{folder}: no such folder of audio files.")
+    table = Path(captions) if captions else folder / "captions.tsv"
+    corpus = read_table(table, file_column, caption_column, source_kind="audio")
+    resolved = []
+    for number, name in enumerate(corpus.sources, start=2):
+        file = folder / name
+        if not file.is_file():
+            raise CorpusError(f"{table}:{number}: audio file {file} does not exist.")
+        if file.suffix.lower() not in AUDIO_SUFFIXES:
+            raise CorpusError(f"{table}:{number}: {file} is not an audio file {AUDIO_SUFFIXES}.")
+        resolved.append(str(file))
+    return ParallelCorpus(resolved, corpus.targets, origin=str(table), source_kind="audio")
+
+
+def read_corpus(
+    source: str | Path,
+    target: str | Path | None = None,
+    source_column: str = "source",
+    target_column: str = "target",
+) -> ParallelCorpus:
+    """Pick the reader: two text files, a table, or an audio folder."""
+    source = Path(source)
+    if source.is_dir():
+        return read_audio_folder(source, target, source_column, target_column)
+    if target is not None:
+        return read_text_pair(source, target)
+    return read_table(source, source_column, target_column)

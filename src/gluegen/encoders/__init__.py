@@ -1,0 +1,27 @@
+"""Encoders behind one protocol: source encoders of any modality, the generator's text side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gluegen.encoders.base import Encoder, TokenFeatures, folder_fingerprint
+from gluegen.encoders.target import DiffusersTextTarget
+from gluegen.encoders.text import HFTextEncoder
+
+
+def load_target(name_or_path: str, revision: str | None = None, **kwargs) -> Encoder:
+    """A diffusers pipeline (folder with model_index.json or hub id) or a plain text encoder."""
+    folder = Path(name_or_path)
+    if folder.is_dir() and not (folder / "model_index.json").exists():
+        return HFTextEncoder(name_or_path, revision=revision, **kwargs)
+    return DiffusersTextTarget(name_or_path, revision=revision, **kwargs)
+
+
+__all__ = [
+    "DiffusersTextTarget",
+    "Encoder",
+    "HFTextEncoder",
+    "TokenFeatures",
+    "folder_fingerprint",
+    "load_target",
+]

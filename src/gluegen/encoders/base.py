@@ -1,0 +1,75 @@
+"""The encoder protocol: a batch of inputs -> token features, plus an identity for caches.
+
+Notation: b - batch, n - tokens, d - features, p - pooled width.
+A source encoder takes whatever its modality is (strings for text, waveforms for audio);
+the target side is the generator's own text conditioning. Both return `TokenFeatures`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+
+
+@dataclass
+class TokenFeatures:
+    """Encoder output: hidden (b, n, d), mask (b, n) of valid tokens, optional pooled (b, p)."""
+
+    hidden: torch.Tensor
+    mask: torch.Tensor
+    pooled: torch.Tensor | None = None
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What GlueGen needs of any encoder, source or target."""
+
+    num_tokens: int  # n: every batch is padded/truncated to this many tokens
+    dim: int  # d
+    pooled_dim: int | None  # p, or None when the encoder has no pooled output
+
+    def encode(self, batch: Sequence[Any]) -> TokenFeatures:
+        """Encode a batch of inputs (strings, waveforms, ...) to (b, n, d) features."""
+        ...
+
+    def identity(self) -> dict[str, Any]:
+        """JSON-able id (name_or_path, revision, options, fingerprint), stored in checkpoints."""
+        ...
+
+
+# Files larger than this are fingerprinted by their size and both ends, not read whole.
+FINGERPRINT_FULL_READ_BYTES = 1 << 20
+FINGERPRINT_EDGE_BYTES = 1 << 16
+
+
+def folder_fingerprint(path: str | Path) -> str | None:
+    """A cheap content hash of a local model folder, or None for a hub id.
+
+    Catches retrained weights under the same path, so a stale feature cache is rebuilt.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        size = file.stat().st_size
+        digest.update(f"{file.relative_to(root).as_posix()}:{size}".encode())
+        with open(file, "rb") as handle:
+            if size <= FINGERPRINT_FULL_READ_BYTES:
+                digest.update(handle.read())
+            else:
+                digest.update(handle.read(FINGERPRINT_EDGE_BYTES))
+                handle.seek(size - FINGERPRINT_EDGE_BYTES)
+                digest.update(handle.read())
+    return digest.hexdigest()[:16]
+
+
+def identity_key(identity: dict[str, Any]) -> str:
+    """A stable string for comparing identities."""
+    return json.dumps(identity, sort_keys=True)

@@ -1,0 +1,152 @@
+"""Any Hugging Face text encoder as a GlueGen encoder (XLM-R, T5 encoder, CLIP text, BERT...)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
+
+from gluegen.encoders.base import TokenFeatures, folder_fingerprint
+
+logger = logging.getLogger(__name__)
+
+# Families whose text encoder must be loaded with a class of its own: the encoder half of an
+# encoder-decoder, the text tower of a two-tower model.
+ENCODER_ONLY_CLASSES = {
+    "t5": "T5EncoderModel",
+    "mt5": "MT5EncoderModel",
+    "umt5": "UMT5EncoderModel",
+    "clip": "CLIPTextModel",
+    "clip_text_model": "CLIPTextModel",
+}
+# Saved architectures that are text encoders already, and are loaded as they are.
+TEXT_ENCODER_ARCHITECTURES = {"CLIPTextModel", "CLIPTextModelWithProjection", "T5EncoderModel"}
+
+
+def text_config(config: Any) -> Any:
+    """The text part of a (possibly multi-modal) transformers config."""
+    return getattr(config, "text_config", None) or config
+
+
+def config_width(config: Any) -> int:
+    """Hidden width of a transformers text config (hidden_size, or d_model for T5)."""
+    config = text_config(config)
+    for name in ("hidden_size", "d_model"):
+        if getattr(config, name, None):
+            return int(getattr(config, name))
+    raise ValueError(f"Cannot tell the hidden width of a {type(config).__name__}.")
+
+
+def load_text_model(name_or_path: str, revision: str | None = None, **kwargs) -> PreTrainedModel:
+    """Load the encoder-only model behind `name_or_path` with the real transformers class."""
+    import transformers
+
+    config = AutoConfig.from_pretrained(name_or_path, revision=revision, **kwargs)
+    saved = [a for a in config.architectures or [] if a in TEXT_ENCODER_ARCHITECTURES]
+    class_name = saved[0] if saved else ENCODER_ONLY_CLASSES.get(config.model_type)
+    model_class = getattr(transformers, class_name) if class_name else AutoModel
+    return model_class.from_pretrained(name_or_path, revision=revision, **kwargs)
+
+
+class HFTextEncoder:
+    """Strings -> (b, max_length, d) token features from one hidden layer of a text model.
+
+    Loads lazily: building the object reads only the config, so a cache that already holds
+    the features never loads the weights.
+    """
+
+    def __init__(
+        self,
+        name_or_path: str,
+        max_length: int = 77,
+        layer: int = -1,
+        revision: str | None = None,
+        subfolder: str = "",
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        if max_length < 1:
+            raise ValueError(f"max_length must be >= 1, got {max_length}")
+        self.name_or_path = str(name_or_path)
+        self.revision = revision
+        self.subfolder = subfolder
+        self.layer = layer
+        self.num_tokens = max_length
+        self.device = torch.device(device)
+        self.dtype = dtype
+        try:
+            config = AutoConfig.from_pretrained(
+                self.name_or_path, revision=revision, subfolder=subfolder
+            )
+        except OSError as error:
+            raise ValueError(
+                f"Cannot load a text encoder from {self.name_or_path!r}: give a Hugging Face "
+                f"hub id or a folder holding config.json ({error})"
+            ) from error
+        self.model_type = config.model_type
+        self.dim = config_width(config)
+        self.pooled_dim = None
+        self._model: PreTrainedModel | None = None
+        self._tokenizer = None
+
+    @property
+    def is_loaded(self) -> bool:
+        """True once the weights have been read."""
+        return self._model is not None
+
+    def load(self) -> HFTextEncoder:
+        """Read tokenizer and weights (done on the first `encode`)."""
+        if self._model is None:
+            kwargs = {"revision": self.revision, "subfolder": self.subfolder}
+            self._tokenizer = AutoTokenizer.from_pretrained(self.name_or_path, **kwargs)
+            model = load_text_model(self.name_or_path, **kwargs)
+            self._model = model.to(self.device, self.dtype).eval().requires_grad_(False)
+        return self
+
+    def to(self, device: str | torch.device) -> HFTextEncoder:
+        """Move the encoder (now or when it loads) to `device`."""
+        self.device = torch.device(device)
+        if self._model is not None:
+            self._model.to(self.device)
+        return self
+
+    def identity(self) -> dict[str, Any]:
+        """Id of this encoder and its options, stored in caches and checkpoints."""
+        return {
+            "kind": "hf-text",
+            "name_or_path": self.name_or_path,
+            "revision": self.revision,
+            "subfolder": self.subfolder,
+            "layer": self.layer,
+            "max_length": self.num_tokens,
+            "fingerprint": folder_fingerprint(self.name_or_path),
+        }
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Strings -> input_ids, attention_mask, each (b, max_length)."""
+        self.load()
+        return self._tokenizer(
+            list(texts),
+            padding="max_length",
+            truncation=True,
+            max_length=self.num_tokens,
+            return_tensors="pt",
+        )
+
+    @torch.no_grad()
+    def encode(self, batch: Sequence[str]) -> TokenFeatures:
+        """Strings -> hidden (b, max_length, d) from the chosen layer, mask (b, max_length)."""
+        if isinstance(batch, str):
+            raise TypeError("encode takes a list of strings, not one string.")
+        tokens = self.tokenize(batch).to(self.device)
+        want_layers = self.layer != -1
+        output = self._model(
+            input_ids=tokens["input_ids"],
+            attention_mask=tokens["attention_mask"],
+            output_hidden_states=want_layers,
+        )
+        hidden = output.hidden_states[self.layer] if want_layers else output.last_hidden_state
+        return TokenFeatures(hidden=hidden.float(), mask=tokens["attention_mask"])

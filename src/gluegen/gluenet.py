@@ -1,0 +1,316 @@
+"""GlueNet: translate a source encoder's token features into a generator's text space.
+
+Notation: b - batch, n - tokens, d - features (channels); `_s` source, `_t` target,
+`_m` the mixer's view of the source (the audio preset folds one 1024-vector into 16 x 64).
+
+The network is built from mixer blocks (method.md): a channel MLP applied to every token and
+a token MLP applied across the token axis. Blocks at the source size, one *bridge* block that
+changes the size, blocks at the target size, then optional *tail* blocks. Two presets reproduce
+the paper's multilingual (about 50M parameters) and audio (about 58M) variants exactly.
+
+GlueNet works in *normalised* spaces: the source is divided by a fraction of its measured
+mean token norm, the target token by token by the same fraction of its per-position norm. `translate` does both ends, so
+callers hand it raw encoder features and get raw generator features back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from gluegen.stats import FeatureStatistics
+
+MixOrder = Literal["channels_first", "tokens_first"]
+MIX_ORDERS = ("channels_first", "tokens_first")
+
+
+@dataclass
+class GlueNetConfig:
+    """Shapes and layout of a GlueNet, saved as `config.json` beside the weights."""
+
+    source_tokens: int = field(metadata={"help": "n_s: tokens the source encoder emits."})
+    source_dim: int = field(metadata={"help": "d_s: feature width of the source encoder."})
+    target_tokens: int = field(metadata={"help": "n_t: tokens the generator expects (77 for SD)."})
+    target_dim: int = field(metadata={"help": "d_t: width the generator expects (768 for SD 1.x)."})
+    mixer_tokens: int | None = field(
+        default=None,
+        metadata={"help": "Fold the source into this many tokens before mixing (audio: 16)."},
+    )
+    mixer_dim: int | None = field(
+        default=None, metadata={"help": "Width of the folded source (audio: 64)."}
+    )
+    source_blocks: int = field(default=5, metadata={"help": "Residual blocks at source size."})
+    target_blocks: int = field(default=0, metadata={"help": "Residual blocks after the bridge."})
+    tail_blocks: int = field(
+        default=0, metadata={"help": "Un-normalised blocks at the end (audio preset: 2)."}
+    )
+    bridge_norm: bool = field(
+        default=False, metadata={"help": "LayerNorm inside the size-changing bridge block."}
+    )
+    mult: float = field(default=2.0, metadata={"help": "Hidden width multiplier of every MLP."})
+    mix_order: str = field(
+        default="channels_first", metadata={"help": "Which MLP a block applies first."}
+    )
+    pooled_dim: int | None = field(
+        default=None, metadata={"help": "Also emit a pooled vector of this width (SDXL: 1280)."}
+    )
+    norm_fraction: float = field(
+        default=0.5,
+        metadata={"help": "Features are divided by this fraction of their token norms."},
+    )
+    source_encoder: dict = field(
+        default_factory=dict, metadata={"help": "Identity of the source encoder (id, revision)."}
+    )
+    target_encoder: dict = field(
+        default_factory=dict, metadata={"help": "Identity of the target encoder or pipeline."}
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("source_tokens", "source_dim", "target_tokens", "target_dim"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"GlueNetConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if (self.mixer_tokens is None) != (self.mixer_dim is None):
+            raise ValueError("Give both mixer_tokens and mixer_dim, or neither.")
+        if self.mixer_tokens is not None and (
+            self.mixer_tokens * self.mixer_dim != self.source_tokens * self.source_dim
+        ):
+            raise ValueError(
+                f"Cannot fold a {self.source_tokens} x {self.source_dim} source into "
+                f"{self.mixer_tokens} x {self.mixer_dim}: the element counts differ."
+            )
+        if self.mix_order not in MIX_ORDERS:
+            raise ValueError(f"mix_order must be one of {MIX_ORDERS}, got {self.mix_order!r}")
+        if self.mult <= 0:
+            raise ValueError(f"mult must be positive, got {self.mult}")
+        if min(self.source_blocks, self.target_blocks, self.tail_blocks) < 0:
+            raise ValueError("Block counts cannot be negative.")
+        if not 0 < self.norm_fraction:
+            raise ValueError("norm_fraction must be positive.")
+
+    @property
+    def mixer_shape(self) -> tuple[int, int]:
+        """(n_m, d_m): the shape the source blocks work at."""
+        if self.mixer_tokens is None:
+            return self.source_tokens, self.source_dim
+        return self.mixer_tokens, self.mixer_dim
+
+    def mirrored(self) -> GlueNetConfig:
+        """The decoder's config: target space -> the mixer's view of the source."""
+        n_m, d_m = self.mixer_shape
+        return dataclasses.replace(
+            self,
+            source_tokens=self.target_tokens,
+            source_dim=self.target_dim,
+            target_tokens=n_m,
+            target_dim=d_m,
+            mixer_tokens=None,
+            mixer_dim=None,
+            pooled_dim=None,
+            source_encoder=self.target_encoder,
+            target_encoder=self.source_encoder,
+        )
+
+    @classmethod
+    def paper_multilingual(cls, **overrides) -> GlueNetConfig:
+        """XLM-R-large (77 x 1024) -> CLIP ViT-L/14 text (77 x 768), as the paper trains it."""
+        settings = dict(
+            source_tokens=77, source_dim=1024, target_tokens=77, target_dim=768,
+            source_blocks=5, target_blocks=0, tail_blocks=0, bridge_norm=False,
+            mult=2.0, mix_order="channels_first",
+        )  # fmt: skip
+        return cls(**{**settings, **overrides})
+
+    @classmethod
+    def paper_audio(cls, **overrides) -> GlueNetConfig:
+        """One 1024-d audio embedding folded to 16 x 64 -> CLIP text (77 x 768), as the paper."""
+        settings = dict(
+            source_tokens=1, source_dim=1024, mixer_tokens=16, mixer_dim=64,
+            target_tokens=77, target_dim=768, source_blocks=3, target_blocks=2, tail_blocks=2,
+            bridge_norm=True, mult=4.0, mix_order="tokens_first",
+        )  # fmt: skip
+        return cls(**{**settings, **overrides})
+
+
+PRESETS = {
+    "paper-multilingual": GlueNetConfig.paper_multilingual,
+    "paper-audio": GlueNetConfig.paper_audio,
+}
+
+
+class MLP(nn.Sequential):
+    """in -> mult*in -> mult*in -> out, GELU between, LayerNorm after each linear if `norm`."""
+
+    def __init__(
+        self, dim_in: int, dim_out: int, mult: float, norm: bool, end_activation: bool = False
+    ) -> None:
+        hidden = int(dim_in * mult)
+        layers: list[nn.Module] = []
+        for width_in, width_out in ((dim_in, hidden), (hidden, hidden), (hidden, dim_out)):
+            layers.append(nn.Linear(width_in, width_out))
+            if norm:
+                layers.append(nn.LayerNorm(width_out))
+            layers.append(nn.GELU())
+        if not end_activation:
+            layers.pop()  # no GELU after the last linear
+        super().__init__(*layers)
+
+
+class MixerBlock(nn.Module):
+    """A channel MLP on every token and a token MLP across tokens.
+
+    (b, n_in, d_in) -> (b, n_out, d_out). With `residual`, each MLP adds its input back
+    (only possible when that MLP keeps its size).
+    """
+
+    def __init__(
+        self,
+        tokens_in: int,
+        dim_in: int,
+        tokens_out: int,
+        dim_out: int,
+        mult: float,
+        norm: bool = True,
+        residual: bool = True,
+        mix_order: str = "channels_first",
+        end_activation: bool = False,
+    ) -> None:
+        super().__init__()
+        if residual and (tokens_in, dim_in) != (tokens_out, dim_out):
+            raise ValueError("A residual mixer block must keep its shape.")
+        self.residual = residual
+        self.tokens_first = mix_order == "tokens_first"
+        self.channel_mlp = MLP(dim_in, dim_out, mult, norm, end_activation)
+        self.token_mlp = MLP(tokens_in, tokens_out, mult, norm)
+
+    def _mix_channels(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.channel_mlp(x)  # (b, n, d_out)
+        return y + x if self.residual else y
+
+    def _mix_tokens(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.transpose(1, 2)  # (b, d, n): mix tokens
+        y = self.token_mlp(x)
+        y = y + x if self.residual else y
+        return y.transpose(1, 2)  # (b, n_out, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.tokens_first:
+            return self._mix_channels(self._mix_tokens(x))
+        return self._mix_tokens(self._mix_channels(x))
+
+
+class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gluegen"]):
+    """Source token features (b, n_s, d_s) -> generator text features (b, n_t, d_t).
+
+    Save with `save_pretrained(folder)`; load with `GlueNet.from_pretrained(folder_or_hub_id)`.
+    The folder holds `config.json` (shapes, encoder ids) and `model.safetensors` (weights and
+    the measured feature statistics).
+    """
+
+    def __init__(self, config: GlueNetConfig) -> None:
+        super().__init__()
+        if isinstance(config, dict):  # loaded from JSON by hand
+            config = GlueNetConfig(**config)
+        self.config = config
+        n_m, d_m = config.mixer_shape
+        n_t, d_t = config.target_tokens, config.target_dim
+        order, mult = config.mix_order, config.mult
+
+        def residual_blocks(count: int, tokens: int, dim: int) -> nn.ModuleList:
+            return nn.ModuleList(
+                MixerBlock(tokens, dim, tokens, dim, mult, mix_order=order) for _ in range(count)
+            )
+
+        self.source_blocks = residual_blocks(config.source_blocks, n_m, d_m)
+        self.bridge = MixerBlock(
+            n_m, d_m, n_t, d_t, mult, norm=config.bridge_norm, residual=False, mix_order=order
+        )
+        self.target_blocks = residual_blocks(config.target_blocks, n_t, d_t)
+        self.tail_blocks = nn.ModuleList(
+            MixerBlock(
+                n_t, d_t, n_t, d_t, mult, norm=False, residual=False, mix_order=order,
+                end_activation=True,
+            )  # fmt: skip
+            for _ in range(config.tail_blocks)
+        )
+        self.pooled_head = (
+            nn.Sequential(nn.LayerNorm(d_t), nn.Linear(d_t, config.pooled_dim))
+            if config.pooled_dim
+            else None
+        )
+        self.act = nn.GELU()
+        # Feature statistics, measured from data (stats.py) and saved with the weights.
+        self.register_buffer("source_token_norm", torch.ones(()))
+        self.register_buffer("target_token_norm", torch.ones(n_t))
+        self.register_buffer("target_pooled_norm", torch.ones(()))
+
+    # -- statistics ---------------------------------------------------------------------
+    def set_statistics(self, stats: FeatureStatistics) -> None:
+        """Store measured statistics; their shapes must fit this GlueNet."""
+        if stats.target_token_norm.shape != self.target_token_norm.shape:
+            raise ValueError(
+                f"Statistics are for {tuple(stats.target_token_norm.shape)} target tokens, "
+                f"this GlueNet emits {self.config.target_tokens}."
+            )
+        self.source_token_norm.copy_(torch.as_tensor(stats.source_token_norm))
+        self.target_token_norm.copy_(stats.target_token_norm)
+        if stats.target_pooled_norm is not None:
+            self.target_pooled_norm.copy_(torch.as_tensor(stats.target_pooled_norm))
+
+    def _target_divisor(self) -> torch.Tensor:
+        return (self.config.norm_fraction * self.target_token_norm)[:, None]  # (n_t, 1)
+
+    def normalize_source(self, source: torch.Tensor) -> torch.Tensor:
+        """Raw source features (b, n_s, d_s) -> the space GlueNet reads."""
+        return source / (self.config.norm_fraction * self.source_token_norm)
+
+    def normalize_target(self, target: torch.Tensor) -> torch.Tensor:
+        """Raw target features (b, n_t, d_t) -> the space GlueNet writes."""
+        return target / self._target_divisor()
+
+    def denormalize_target(self, glued: torch.Tensor) -> torch.Tensor:
+        """GlueNet output (b, n_t, d_t) -> raw generator features."""
+        return glued * self._target_divisor()
+
+    # -- the network --------------------------------------------------------------------
+    def forward(self, source: torch.Tensor) -> torch.Tensor:
+        """Normalised source (b, n_s, d_s) -> normalised target (b, n_t, d_t)."""
+        b, n_s, d_s = source.shape
+        if (n_s, d_s) != (self.config.source_tokens, self.config.source_dim):
+            raise ValueError(
+                f"GlueNet expects source features of {self.config.source_tokens} tokens x "
+                f"{self.config.source_dim}, got {n_s} x {d_s}; pad or truncate the source "
+                "encoder's output to the length this GlueNet was trained with."
+            )
+        x = source.reshape(b, *self.config.mixer_shape)  # (b, n_m, d_m)
+        for block in self.source_blocks:
+            x = self.act(block(x) + x)
+        x = self.bridge(x)  # (b, n_t, d_t)
+        for block in self.target_blocks:
+            x = self.act(block(x) + x)
+        for i, block in enumerate(self.tail_blocks):
+            last = i == len(self.tail_blocks) - 1
+            x = block(x) if last else self.act(block(x) + x)
+        return x
+
+    def pool(self, glued: torch.Tensor) -> torch.Tensor:
+        """Normalised target tokens (b, n_t, d_t) -> normalised pooled vector (b, pooled_dim).
+
+        Multiply by `target_pooled_norm` for the generator's raw pooled embedding.
+        """
+        if self.pooled_head is None:
+            raise ValueError("This GlueNet has no pooled head; set pooled_dim in its config.")
+        return self.pooled_head(glued.mean(dim=1))
+
+    @torch.no_grad()
+    def translate(self, source: torch.Tensor) -> torch.Tensor:
+        """Raw source features (b, n_s, d_s) -> raw generator features (b, n_t, d_t)."""
+        return self.denormalize_target(self(self.normalize_source(source)))
+
+    def num_parameters(self) -> int:
+        """Trainable parameters (statistics buffers excluded)."""
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,63 @@
+"""Feature statistics measured from data, never pasted as literals.
+
+GlueNet divides both sides by the same fraction (the paper's one half) of these norms, so
+that normalised source and target tokens have comparable norms and the loss terms keep the
+balance the paper's weights assume.
+
+The paper divides XLM-R features by 3 and CLIP features, token by token, by half of a
+77-number table of per-position norms measured on CLIP outputs. Here both are measured
+from the feature cache and stored with the GlueNet checkpoint:
+
+- `source_token_norm`: mean L2 norm of a source token (a scalar, over all positions);
+- `target_token_norm`: mean L2 norm of the target feature at each token position, (n_t,);
+- `target_pooled_norm`: mean L2 norm of the pooled target vector, where there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class FeatureStatistics:
+    """Measured scales of the source and target feature spaces."""
+
+    source_token_norm: float
+    target_token_norm: torch.Tensor  # (n_t,)
+    target_pooled_norm: float | None = None
+    count: int = 0
+
+    @classmethod
+    def measure(
+        cls,
+        batches: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]],
+    ) -> FeatureStatistics:
+        """Accumulate over (source (b, n_s, d_s), target (b, n_t, d_t), pooled (b, p) | None)."""
+        source_norm_sum, source_tokens = 0.0, 0
+        token_norm_sum: torch.Tensor | None = None
+        pooled_norm_sum, count = 0.0, 0
+        has_pooled = False
+        for source, target, pooled in batches:
+            source, target = source.double(), target.double()
+            source_norm_sum += source.norm(dim=-1).sum().item()
+            source_tokens += source.shape[0] * source.shape[1]
+            norms = target.norm(dim=-1).sum(dim=0)  # (n_t,)
+            token_norm_sum = norms if token_norm_sum is None else token_norm_sum + norms
+            if pooled is not None:
+                has_pooled = True
+                pooled_norm_sum += pooled.double().norm(dim=-1).sum().item()
+            count += target.shape[0]
+        if count == 0 or token_norm_sum is None:
+            raise ValueError("Cannot measure feature statistics from an empty corpus.")
+        source_token_norm = source_norm_sum / source_tokens
+        if source_token_norm == 0.0:
+            raise ValueError("The source features are all zero; check the source encoder.")
+        return cls(
+            source_token_norm=source_token_norm,
+            target_token_norm=(token_norm_sum / count).float(),
+            target_pooled_norm=pooled_norm_sum / count if has_pooled else None,
+            count=count,
+        )
