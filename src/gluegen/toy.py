@@ -192,7 +192,7 @@ def save_sd_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: 
     )  # fmt: skip
     pipeline = StableDiffusionPipeline(
         vae=_tiny_vae(), text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
-        scheduler=DDIMScheduler(clip_sample=False), safety_checker=None, feature_extractor=None,
+        scheduler=DDIMScheduler(clip_sample=False, steps_offset=1), safety_checker=None, feature_extractor=None,
         requires_safety_checker=False,
     )  # fmt: skip
     pipeline.save_pretrained(folder)

@@ -234,13 +234,14 @@ class Trainer:
         with self.accelerator.autocast():
             terms = self.objective(source, target, pooled)
             loss = sum(terms.values())  # the one place the terms are summed
+        lr = self.optimizer.param_groups[0]["lr"]  # the rate this step uses
         self.accelerator.backward(loss)
         if self.config.grad_clip > 0:
             self.accelerator.clip_grad_norm_(self.objective.parameters(), self.config.grad_clip)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
-        return {name: value.item() for name, value in terms.items()} | {"loss": loss.item()}
+        return {name: value.item() for name, value in terms.items()} | {"loss": loss.item(), "lr": lr}
 
     def evaluate(self) -> dict[str, float]:
         """Alignment on the held-out split (empty dict when nothing is held out)."""
@@ -287,9 +288,9 @@ class Trainer:
             since_log += 1
             if self.step % config.log_every == 0 or self.step == stop_at:
                 means = {name: total / since_log for name, total in running.items()}
+                means["lr"] = terms["lr"]
                 running, since_log = {}, 0
-                lr = self.optimizer.param_groups[0]["lr"]
-                self.log({"step": self.step, "epoch": epoch, "lr": lr, **means,
+                self.log({"step": self.step, "epoch": epoch, **means,
                           "elapsed_s": round(time.time() - started, 2)})  # fmt: skip
             end_of_epoch = self.step % self.steps_per_epoch == 0
             eval_due = config.eval_every and self.step % config.eval_every == 0

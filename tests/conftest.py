@@ -1,0 +1,39 @@
+"""Shared fixtures: tiny random models of the real classes, built once per test session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest
+import torch
+import transformers
+
+from gluegen import toy
+
+torch.set_num_threads(1)
+transformers.logging.set_verbosity_error()
+transformers.utils.logging.disable_progress_bar()
+
+TOY_SIZE = toy.EncoderSize(hidden=16, layers=1, heads=2, max_tokens=12)
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory):
+    """Folders of tiny XLM-R, T5 and CLIP text models and tiny SD / SDXL pipelines."""
+    root = tmp_path_factory.mktemp("models")
+    return {
+        "xlmr": str(toy.save_xlmr(root / "xlmr", TOY_SIZE, seed=0)),
+        "t5": str(toy.save_t5(root / "t5", TOY_SIZE, seed=1)),
+        "clip": str(toy.save_clip_text(root / "clip", TOY_SIZE, seed=2)),
+        "sd": str(toy.save_sd_pipeline(root / "sd", TOY_SIZE, seed=3)),
+        "sdxl": str(toy.save_sdxl_pipeline(root / "sdxl", TOY_SIZE, seed=4)),
+    }
+
+
+@pytest.fixture(scope="session")
+def sentences():
+    """A few hundred distinct toy sentences."""
+    return toy.toy_sentences(300, seed=7)

@@ -1,0 +1,80 @@
+import json
+
+import pytest
+
+from gluegen.data.corpus import CorpusError, read_audio_folder, read_corpus, read_table, read_text_pair
+
+
+def write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return path
+
+
+def test_two_aligned_files(tmp_path):
+    corpus = read_text_pair(write(tmp_path / "en.txt", "a cat\nthe dog\n"), write(tmp_path / "fr.txt", "un chat\r\nle chien\n"))
+    assert corpus.sources == ["a cat", "the dog"] and corpus.targets == ["un chat", "le chien"]
+    assert len(corpus) == 2
+
+
+def test_mismatched_lengths(tmp_path):
+    with pytest.raises(CorpusError, match="3 lines but .* 2"):
+        read_text_pair(write(tmp_path / "a.txt", "x\ny\nz\n"), write(tmp_path / "b.txt", "x\ny\n"))
+
+
+def test_empty_line_names_file_and_line(tmp_path):
+    with pytest.raises(CorpusError, match=r"b.txt:2: empty line"):
+        read_text_pair(write(tmp_path / "a.txt", "x\ny\n"), write(tmp_path / "b.txt", "x\n \n"))
+
+
+def test_undecodable_text_names_file_and_line(tmp_path):
+    with pytest.raises(CorpusError, match=r"a.txt:2: not valid UTF-8"):
+        read_text_pair(write(tmp_path / "a.txt", b"ok\n\xff\xfe bad\n"), write(tmp_path / "b.txt", "x\ny\n"))
+
+
+def test_tables(tmp_path):
+    tsv = write(tmp_path / "p.tsv", "en\tde\na cat\teine Katze\n")
+    csv_file = write(tmp_path / "p.csv", 'en,de\n"a cat, grey",eine Katze\n')
+    jsonl = write(tmp_path / "p.jsonl", json.dumps({"en": "a cat", "de": "eine Katze"}) + "\n\n")
+    for path in (tsv, csv_file, jsonl):
+        corpus = read_table(path, "en", "de")
+        assert corpus.targets == ["eine Katze"]
+    assert read_table(csv_file, "en", "de").sources == ["a cat, grey"]
+
+
+def test_wrong_column_names_the_columns(tmp_path):
+    path = write(tmp_path / "p.tsv", "en\tde\na\tb\n")
+    with pytest.raises(CorpusError, match=r"no column 'fr'; the columns are \['de', 'en'\]"):
+        read_table(path, "en", "fr")
+
+
+def test_empty_cell_and_bad_json(tmp_path):
+    with pytest.raises(CorpusError, match=r"p.tsv:3: column 'de' is empty"):
+        read_table(write(tmp_path / "p.tsv", "en\tde\na\tb\nc\t\n"), "en", "de")
+    with pytest.raises(CorpusError, match=r"p.jsonl:2: not valid JSON"):
+        read_table(write(tmp_path / "p.jsonl", '{"en": "a", "de": "b"}\n{oops\n'), "en", "de")
+    with pytest.raises(CorpusError, match="unknown table type"):
+        read_table(write(tmp_path / "p.xlsx", "x"), "en", "de")
+
+
+def test_audio_folder(tmp_path):
+    (tmp_path / "clips").mkdir()
+    write(tmp_path / "clips" / "dog.wav", b"RIFF")
+    write(tmp_path / "clips" / "captions.tsv", "file\tcaption\ndog.wav\ta dog barks\n")
+    corpus = read_audio_folder(tmp_path / "clips")
+    assert corpus.source_kind == "audio" and corpus.sources == [str(tmp_path / "clips" / "dog.wav")]
+    write(tmp_path / "clips" / "captions.tsv", "file\tcaption\ncat.wav\ta cat\n")
+    with pytest.raises(CorpusError, match="cat.wav does not exist"):
+        read_audio_folder(tmp_path / "clips")
+
+
+def test_read_corpus_picks_the_reader(tmp_path):
+    a, b = write(tmp_path / "a.txt", "x\n"), write(tmp_path / "b.txt", "y\n")
+    assert read_corpus(a, b).targets == ["y"]
+    table = write(tmp_path / "t.jsonl", '{"source": "x", "target": "y"}\n')
+    assert read_corpus(table).sources == ["x"]
+
+
+def test_fingerprint_follows_content(tmp_path):
+    a = read_text_pair(write(tmp_path / "a.txt", "x\n"), write(tmp_path / "b.txt", "y\n"))
+    b = read_text_pair(write(tmp_path / "c.txt", "x\n"), write(tmp_path / "d.txt", "z\n"))
+    assert a.fingerprint() != b.fingerprint()

@@ -1,0 +1,143 @@
+import json
+
+import pytest
+import torch
+
+from gluegen.gluenet import PRESETS, GlueNet, GlueNetConfig, MixerBlock
+from gluegen.stats import FeatureStatistics
+
+
+def tiny_config(**overrides):
+    settings = dict(source_tokens=6, source_dim=8, target_tokens=5, target_dim=4, source_blocks=2)
+    return GlueNetConfig(**{**settings, **overrides})
+
+
+def test_forward_maps_source_shape_to_target_shape():
+    gluenet = GlueNet(tiny_config())
+    out = gluenet(torch.randn(3, 6, 8))
+    assert out.shape == (3, 5, 4)
+
+
+def test_folded_source_and_target_blocks_and_tail():
+    config = tiny_config(
+        source_tokens=1, source_dim=16, mixer_tokens=4, mixer_dim=4, target_blocks=1,
+        tail_blocks=2, bridge_norm=True, mix_order="tokens_first",
+    )  # fmt: skip
+    assert GlueNet(config)(torch.randn(2, 1, 16)).shape == (2, 5, 4)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"mix_order": "sideways"}, "mix_order"),
+        ({"mixer_tokens": 3, "mixer_dim": 5}, "element counts"),
+        ({"mixer_tokens": 3}, "both mixer_tokens"),
+        ({"source_dim": 0}, "source_dim"),
+        ({"mult": 0}, "mult"),
+    ],
+)
+def test_bad_config_names_the_problem(bad, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_config(**bad)
+
+
+def test_wrong_source_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match="6 tokens x 8"):
+        GlueNet(tiny_config())(torch.randn(2, 7, 8))
+
+
+def test_residual_block_must_keep_shape():
+    with pytest.raises(ValueError, match="keep its shape"):
+        MixerBlock(3, 4, 3, 5, mult=2)
+
+
+def paper_multilingual_count():
+    """The original code's count, written out layer by layer (LayerNorm: 2 per width)."""
+
+    def mlp(d_in, d_out, hidden, norm):
+        linear = d_in * hidden + hidden + hidden * hidden + hidden + hidden * d_out + d_out
+        return linear + (2 * (hidden + hidden + d_out) if norm else 0)
+
+    block = mlp(1024, 1024, 2048, True) + mlp(77, 77, 154, True)
+    tail = mlp(1024, 768, 2048, False) + mlp(77, 77, 154, False)
+    return 5 * block + tail
+
+
+def test_paper_presets_match_the_papers_parameter_counts():
+    multilingual = GlueNet(PRESETS["paper-multilingual"]()).num_parameters()
+    audio = GlueNet(PRESETS["paper-audio"]()).num_parameters()
+    assert multilingual == paper_multilingual_count()
+    assert abs(multilingual - 50e6) / 50e6 < 0.01
+    assert abs(audio - 58e6) / 58e6 < 0.01
+
+
+def test_mirrored_config_maps_back_to_the_mixer_shape():
+    config = tiny_config(source_tokens=1, source_dim=16, mixer_tokens=4, mixer_dim=4)
+    decoder = GlueNet(config.mirrored())
+    assert decoder(torch.randn(2, 5, 4)).shape == (2, 4, 4)
+
+
+def test_pooled_head():
+    gluenet = GlueNet(tiny_config(pooled_dim=3))
+    assert gluenet.pool(gluenet(torch.randn(2, 6, 8))).shape == (2, 3)
+    with pytest.raises(ValueError, match="pooled_dim"):
+        GlueNet(tiny_config()).pool(torch.randn(2, 5, 4))
+
+
+def stats_for(config, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return FeatureStatistics(
+        source_token_norm=3.0,
+        target_token_norm=torch.rand(config.target_tokens, generator=generator) + 1,
+        target_pooled_norm=2.0,
+    )
+
+
+def test_translate_undoes_normalisation():
+    config = tiny_config()
+    gluenet = GlueNet(config)
+    gluenet.set_statistics(stats_for(config))
+    source = torch.randn(2, 6, 8)
+    expected = gluenet(source / (0.5 * 3.0)) * (0.5 * gluenet.target_token_norm)[:, None]
+    torch.testing.assert_close(gluenet.translate(source), expected)
+
+
+def test_statistics_must_fit():
+    with pytest.raises(ValueError, match="target tokens"):
+        GlueNet(tiny_config()).set_statistics(
+            FeatureStatistics(source_token_norm=1.0, target_token_norm=torch.ones(9))
+        )
+
+
+def test_save_and_load_roundtrip(tmp_path):
+    config = tiny_config(
+        pooled_dim=3, source_encoder={"name_or_path": "xlm-roberta-large", "revision": "abc"}
+    )
+    gluenet = GlueNet(config)
+    gluenet.set_statistics(stats_for(config))
+    gluenet.save_pretrained(tmp_path / "g")
+    assert {"config.json", "model.safetensors"} <= {p.name for p in (tmp_path / "g").iterdir()}
+    saved = json.loads((tmp_path / "g" / "config.json").read_text())
+    assert saved["source_encoder"]["name_or_path"] == "xlm-roberta-large"
+    loaded = GlueNet.from_pretrained(tmp_path / "g")
+    assert loaded.config == config
+    source = torch.randn(2, 6, 8)
+    torch.testing.assert_close(loaded.translate(source), gluenet.translate(source))
+    torch.testing.assert_close(loaded.target_token_norm, gluenet.target_token_norm)
+
+
+def test_load_from_a_hub_id(tmp_path):
+    """The same call loads from a hub repository (here from an offline hub cache)."""
+    config = tiny_config()
+    gluenet = GlueNet(config)
+    gluenet.set_statistics(stats_for(config))
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--tiny-gluenet"
+    gluenet.save_pretrained(repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    loaded = GlueNet.from_pretrained(
+        "someone/tiny-gluenet", cache_dir=tmp_path / "hub", local_files_only=True
+    )
+    source = torch.randn(2, 6, 8)
+    torch.testing.assert_close(loaded.translate(source), gluenet.translate(source))

@@ -1,0 +1,97 @@
+import json
+
+import pytest
+import torch
+
+from gluegen import toy
+from gluegen.data.cache import build_cache
+from gluegen.data.corpus import ParallelCorpus
+from gluegen.encoders import HFTextEncoder, load_target
+from gluegen.gluenet import GlueNet
+from gluegen.train import TrainConfig, Trainer, split_indices, train
+from gluegen.workflow import gluenet_config_for
+
+
+def make_cache(models, folder, sentences):
+    corpus = ParallelCorpus(sentences, sentences)
+    source = HFTextEncoder(models["xlmr"], max_length=12)
+    return build_cache(corpus, source, load_target(models["sd"]), folder, progress=False)
+
+
+@pytest.fixture(scope="module")
+def small_cache(models, tmp_path_factory):
+    return make_cache(models, tmp_path_factory.mktemp("cache"), toy.toy_sentences(200, seed=3))
+
+
+def small_config(tmp_path, **overrides):
+    settings = dict(
+        output_dir=str(tmp_path), epochs=3, batch_size=16, learning_rate=1e-3,
+        checkpoint_every=5, log_every=4, holdout=0.1, progress=False,
+    )  # fmt: skip
+    return TrainConfig(**{**settings, **overrides})
+
+
+def test_toy_corpus_training_reaches_the_alignment_targets(tmp_path):
+    """Two random encoders of the same sentences: a right answer exists, GlueNet finds it."""
+    size = toy.EncoderSize(hidden=32, layers=2, max_tokens=12)
+    models = {
+        "xlmr": str(toy.save_xlmr(tmp_path / "xlmr", size, seed=0)),
+        "sd": str(toy.save_sd_pipeline(tmp_path / "sd", size, seed=3)),
+    }
+    cache = make_cache(models, tmp_path / "cache", toy.toy_sentences(1500, seed=11))
+    config = gluenet_config_for(cache, source_blocks=2)
+    settings = small_config(
+        tmp_path / "run", epochs=30, batch_size=32, learning_rate=3e-3, lr_decay_epochs=10,
+        holdout=128 / 1500, checkpoint_every=10_000,
+    )  # fmt: skip
+    train(cache, config, settings)
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    initial = log[0]["initial_eval"]
+    final = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert final["retrieval_candidates"] == 64 and final["count"] == 128
+    assert initial["mse"] / final["mse"] >= 10
+    assert final["retrieval"] >= 0.9
+
+
+def test_resumed_run_ends_with_the_same_weights(small_cache, tmp_path):
+    config = gluenet_config_for(small_cache, source_blocks=1)
+    straight = train(small_cache, config, small_config(tmp_path / "straight"))
+
+    interrupted = Trainer(small_cache, gluenet_config_for(small_cache, source_blocks=1), small_config(tmp_path / "resumed", max_steps=13))
+    interrupted.run()
+    assert interrupted.step == 13 and not (tmp_path / "resumed" / "gluenet").exists()
+    resumed = Trainer(small_cache, gluenet_config_for(small_cache, source_blocks=1), small_config(tmp_path / "resumed"))
+    resumed.run(resume=True)
+    assert resumed.step == straight_steps(small_cache)
+    for name, tensor in straight.state_dict().items():
+        assert torch.equal(tensor, resumed.gluenet.state_dict()[name]), name
+
+
+def straight_steps(cache):
+    train_ids, _ = split_indices(len(cache), 0.1, 0)
+    return (len(train_ids) // 16) * 3
+
+
+def test_outputs_log_and_checkpoint(small_cache, tmp_path):
+    train(small_cache, gluenet_config_for(small_cache, source_blocks=1), small_config(tmp_path))
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert records[0]["event"] == "start" and records[-1]["event"] == "done"
+    steps = [r for r in records if "align_loss" in r]
+    assert {"align_loss", "rec_loss", "adv_loss", "loss", "lr", "epoch"} <= set(steps[0])
+    assert steps[-1]["lr"] == pytest.approx(1e-3 * 0.5**2)  # halved after each epoch
+    assert sum("eval" in r for r in records) >= 3  # once per epoch, and at the end
+    gluenet = GlueNet.from_pretrained(tmp_path / "gluenet")
+    assert gluenet.config.source_encoder == small_cache.key["source_encoder"]
+    assert gluenet.config.target_encoder["kind"] == "diffusers-text"
+    assert gluenet.target_token_norm.min() > 0 and gluenet.source_token_norm > 0
+
+
+def test_bad_settings_are_clear_errors(small_cache, tmp_path):
+    with pytest.raises(ValueError, match="mixed_precision"):
+        TrainConfig(output_dir=str(tmp_path), mixed_precision="fp8")
+    with pytest.raises(ValueError, match="no full batch"):
+        Trainer(small_cache, gluenet_config_for(small_cache), small_config(tmp_path, batch_size=4096))
+    config = gluenet_config_for(small_cache)
+    config.source_dim = 99
+    with pytest.raises(ValueError, match="the cache holds"):
+        Trainer(small_cache, config, small_config(tmp_path))
