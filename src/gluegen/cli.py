@@ -201,8 +201,10 @@ def run_train(args: argparse.Namespace) -> None:
         clear_state(settings.output_dir)
     trainer = Trainer(cache, config, settings)
     if trainer.accelerator.is_main_process:
+        processes = trainer.accelerator.num_processes
         print(f"GlueNet: {trainer.gluenet.num_parameters():,} parameters; "
-              f"{trainer.total_steps} steps on {len(trainer.train_ids)} pairs")  # fmt: skip
+              f"{trainer.total_steps} steps on {len(trainer.train_ids)} pairs, "
+              f"{processes} process{'es' if processes > 1 else ''}")  # fmt: skip
     trainer.run(resume=args.resume)
     if trainer.accelerator.is_main_process and trainer.step >= trainer.total_steps:
         metrics = json.loads((Path(settings.output_dir) / "metrics.json").read_text())

@@ -120,7 +120,10 @@ class Trainer:
     ) -> None:
         self.config = config
         self.output_dir = Path(config.output_dir)
-        self.accelerator = Accelerator(mixed_precision=resolve_mixed_precision(config.mixed_precision))
+        self.accelerator = Accelerator(
+            mixed_precision=resolve_mixed_precision(config.mixed_precision),
+            cpu=not torch.cuda.is_available(),  # without it, CPU processes would not join up
+        )
         world = self.accelerator.num_processes
         if config.batch_size % world:
             raise ValueError(

@@ -171,7 +171,7 @@ def build_cache(
         logger.info("Reusing feature cache %s (%d pairs).", folder, len(found))
         return found
 
-    state = PartialState()
+    state = PartialState(cpu=not torch.cuda.is_available())  # cpu: gloo across CPU processes
     if state.is_main_process:
         _prepare_folder(folder, key)
     state.wait_for_everyone()
@@ -189,7 +189,8 @@ def build_cache(
             indices = range(k * shard_size, min((k + 1) * shard_size, len(corpus)))
             tensors = _encode_shard(corpus, indices, source, target, batch_size, DTYPES[dtype], bar)
             temporary = folder / f".{shard_name(k)}.{os.getpid()}.tmp"
-            save_file(tensors, temporary, metadata={"first": str(indices.start)})
+            metadata = {"first": str(indices.start), "process": str(state.process_index)}
+            save_file(tensors, temporary, metadata=metadata)
             os.replace(temporary, folder / shard_name(k))
     state.wait_for_everyone()
 

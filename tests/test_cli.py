@@ -1,0 +1,120 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from safetensors import safe_open
+
+from gluegen import toy
+from gluegen.cli import main
+from gluegen.gluenet import GlueNet
+
+
+@pytest.fixture
+def corpus_files(tmp_path, sentences):
+    return toy.write_text_pair(tmp_path / "corpus", sentences[:120])
+
+
+def common_args(models, corpus_files, run):
+    source, target = corpus_files
+    return [
+        "--source-encoder", models["xlmr"], "--target", models["sd"], "--corpus", str(source),
+        "--corpus-target", str(target), "--source-max-length", "12", "--output-dir", str(run),
+        "--no-progress",
+    ]  # fmt: skip
+
+
+def train_args(models, corpus_files, run):
+    return ["train", *common_args(models, corpus_files, run), "--epochs", "2", "--batch-size", "16",
+            "--source-blocks", "1", "--learning-rate", "1e-3", "--eval-candidates", "8"]  # fmt: skip
+
+
+def test_cache_train_evaluate_through_the_cli(models, corpus_files, tmp_path, capsys, monkeypatch):
+    run = tmp_path / "run"
+    assert main(["cache", *common_args(models, corpus_files, run)]) == 0
+    assert (run / "features" / "manifest.json").is_file()
+
+    # the cache is reused: a second command must not run either encoder
+    def forbidden(self, batch):
+        raise AssertionError("an encoder ran although the cache matches")
+
+    monkeypatch.setattr("gluegen.encoders.text.HFTextEncoder.encode", forbidden)
+    monkeypatch.setattr("gluegen.encoders.target.DiffusersTextTarget.encode", forbidden)
+    assert main(train_args(models, corpus_files, run)) == 0
+    out = capsys.readouterr().out
+    assert "held-out alignment" in out and "retrieval" in out
+    gluenet = GlueNet.from_pretrained(run / "gluenet")
+    assert gluenet.config.source_tokens == 12
+
+    assert main(["evaluate", "--output-dir", str(run), "--eval-candidates", "8"]) == 0
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"mse", "cosine", "retrieval"} <= set(metrics)
+
+
+def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsys):
+    run = tmp_path / "run"
+    settings = {"epochs": 1, "batch-size": 16, "source_blocks": 1, "max_steps": 2}
+    config = tmp_path / "run.yaml"
+    config.write_text(json.dumps(settings))  # JSON is YAML too
+    args = ["train", "--config", str(config), *common_args(models, corpus_files, run), "--max-steps", "3"]
+    assert main(args) == 0
+    progress = json.loads((run / "state" / "progress.json").read_text())
+    assert progress["step"] == 3  # the flag won over the file
+    assert progress["config"]["batch_size"] == 16  # the file won over the default
+
+    # --resume continues the same run to its end
+    assert main([*args[:-2], "--max-steps", "0", "--resume"]) == 0
+    assert json.loads((run / "state" / "progress.json").read_text())["step"] == 7  # 114 // 16
+    assert (run / "gluenet" / "model.safetensors").is_file()
+
+
+def test_unknown_config_setting_is_named(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("epochz: 3\n")
+    with pytest.raises(SystemExit):
+        main(["train", "--config", str(config)])
+    assert "unknown settings ['epochz']" in capsys.readouterr().err
+
+
+def test_missing_inputs_and_bad_corpus_are_clear(models, tmp_path, capsys):
+    with pytest.raises(SystemExit, match="--source-encoder, --target, --corpus"):
+        main(["train", "--output-dir", str(tmp_path)])
+    source = tmp_path / "a.txt"
+    source.write_text("one\ntwo\n")
+    (tmp_path / "b.txt").write_text("one\n")
+    code = main(["cache", "--source-encoder", models["xlmr"], "--target", models["sd"],
+                 "--corpus", str(source), "--corpus-target", str(tmp_path / "b.txt")])  # fmt: skip
+    assert code == 2
+    assert "2 lines but" in capsys.readouterr().err
+
+
+def test_help_explains_every_command():
+    for command in ("cache", "train", "evaluate", "presets", "demo"):
+        result = subprocess.run(
+            [sys.executable, "-m", "gluegen.cli", command, "--help"], capture_output=True, text=True, check=True
+        )
+        assert "--config" in result.stdout
+    presets = subprocess.run([sys.executable, "-m", "gluegen.cli", "presets"], capture_output=True, text=True)
+    assert "paper-multilingual" in presets.stdout and "50,179,776" in presets.stdout
+
+
+def test_two_processes_build_the_cache_and_train_data_parallel(models, corpus_files, tmp_path):
+    """torchrun with two CPU processes on gloo: shards split between ranks, DDP training."""
+    run = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+        "-m", "gluegen.cli", *train_args(models, corpus_files, run), "--shard-size", "40",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((run / "features" / "manifest.json").read_text())
+    assert manifest["count"] == 120 and len(manifest["shards"]) == 3
+    writers = [safe_open(run / "features" / name, "pt").metadata()["process"] for name in manifest["shards"]]
+    assert writers == ["0", "1", "0"]
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert records[-1]["event"] == "done"
+    assert Path(run / "gluenet" / "config.json").is_file()
+    assert result.stdout.count("GlueNet:") == 1 and "2 processes" in result.stdout
