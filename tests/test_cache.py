@@ -27,7 +27,9 @@ class Counting:
 
 @pytest.fixture
 def encoders(models):
-    return Counting(HFTextEncoder(models["xlmr"], max_length=8)), Counting(load_target(models["sd"]))
+    return Counting(HFTextEncoder(models["xlmr"], max_length=8)), Counting(
+        load_target(models["sd"])
+    )
 
 
 def corpus_of(sentences, count=50):
@@ -36,14 +38,18 @@ def corpus_of(sentences, count=50):
 
 def test_build_then_reuse_without_running_encoders(tmp_path, sentences, encoders):
     source, target = encoders
-    cache = build_cache(corpus_of(sentences), source, target, tmp_path, batch_size=16, shard_size=20, progress=False)
+    cache = build_cache(
+        corpus_of(sentences), source, target, tmp_path, batch_size=16, shard_size=20, progress=False
+    )
     assert len(cache) == 50 and cache.manifest["shards"] == [shard_name(k) for k in range(3)]
     tensors = cache.load()
     assert tensors["source"].shape == (50, 8, 16) and tensors["target"].shape == (50, 12, 16)
     torch.testing.assert_close(tensors["source"][:2], source.encoder.encode(sentences[:2]).hidden)
     assert source.encoded == target.encoded == 50
 
-    again = build_cache(corpus_of(sentences), source, target, tmp_path, batch_size=16, shard_size=20, progress=False)
+    again = build_cache(
+        corpus_of(sentences), source, target, tmp_path, batch_size=16, shard_size=20, progress=False
+    )
     assert again.manifest == cache.manifest
     assert source.encoded == target.encoded == 50  # neither encoder ran again
 
@@ -61,21 +67,49 @@ def test_interrupted_build_resumes_and_leaves_no_manifest(tmp_path, sentences, m
     source = Counting(HFTextEncoder(models["xlmr"], max_length=8), fail_after=3)
     target = load_target(models["sd"])
     with pytest.raises(KeyboardInterrupt):
-        build_cache(corpus_of(sentences), source, target, tmp_path, batch_size=10, shard_size=20, progress=False)
+        build_cache(
+            corpus_of(sentences),
+            source,
+            target,
+            tmp_path,
+            batch_size=10,
+            shard_size=20,
+            progress=False,
+        )
     assert not (tmp_path / "manifest.json").exists()
     assert (tmp_path / shard_name(0)).exists() and not (tmp_path / shard_name(1)).exists()
     assert not list(tmp_path.glob(".*tmp"))  # no half-written shard
 
     resumed = Counting(HFTextEncoder(models["xlmr"], max_length=8))
-    cache = build_cache(corpus_of(sentences), resumed, target, tmp_path, batch_size=10, shard_size=20, progress=False)
+    cache = build_cache(
+        corpus_of(sentences),
+        resumed,
+        target,
+        tmp_path,
+        batch_size=10,
+        shard_size=20,
+        progress=False,
+    )
     assert resumed.encoded == 30  # only the two missing shards
-    fresh = build_cache(corpus_of(sentences), resumed, target, tmp_path / "fresh", batch_size=10, shard_size=20, progress=False)
+    fresh = build_cache(
+        corpus_of(sentences),
+        resumed,
+        target,
+        tmp_path / "fresh",
+        batch_size=10,
+        shard_size=20,
+        progress=False,
+    )
     torch.testing.assert_close(cache.load()["source"], fresh.load()["source"])
 
 
 def test_pooled_targets_are_cached(tmp_path, sentences, models):
     cache = build_cache(
-        corpus_of(sentences, 10), HFTextEncoder(models["t5"], max_length=8), load_target(models["sdxl"]), tmp_path, progress=False
+        corpus_of(sentences, 10),
+        HFTextEncoder(models["t5"], max_length=8),
+        load_target(models["sdxl"]),
+        tmp_path,
+        progress=False,
     )
     assert cache.manifest["shapes"]["target_pooled"] == [16]
     assert cache.load()["target_pooled"].shape == (10, 16)
@@ -83,13 +117,23 @@ def test_pooled_targets_are_cached(tmp_path, sentences, models):
 
 def test_half_precision_cache(tmp_path, sentences, models):
     cache = build_cache(
-        corpus_of(sentences, 10), HFTextEncoder(models["xlmr"], max_length=8), load_target(models["sd"]), tmp_path,
-        dtype="float16", progress=False,
-    )  # fmt: skip
+        corpus_of(sentences, 10),
+        HFTextEncoder(models["xlmr"], max_length=8),
+        load_target(models["sd"]),
+        tmp_path,
+        dtype="float16",
+        progress=False,
+    )
     assert json.loads((tmp_path / "manifest.json").read_text())["key"]["dtype"] == "float16"
     assert cache.load()["source"].dtype == torch.float32  # loaded for training in float32
     with pytest.raises(ValueError, match="Unknown cache dtype"):
-        build_cache(corpus_of(sentences, 10), HFTextEncoder(models["xlmr"]), load_target(models["sd"]), tmp_path, dtype="int8")
+        build_cache(
+            corpus_of(sentences, 10),
+            HFTextEncoder(models["xlmr"]),
+            load_target(models["sd"]),
+            tmp_path,
+            dtype="int8",
+        )
 
 
 def test_opening_an_unfinished_cache_is_a_clear_error(tmp_path):

@@ -20,15 +20,37 @@ def corpus_files(tmp_path, sentences):
 def common_args(models, corpus_files, run):
     source, target = corpus_files
     return [
-        "--source-encoder", models["xlmr"], "--target", models["sd"], "--corpus", str(source),
-        "--corpus-target", str(target), "--source-max-length", "12", "--output-dir", str(run),
+        "--source-encoder",
+        models["xlmr"],
+        "--target",
+        models["sd"],
+        "--corpus",
+        str(source),
+        "--corpus-target",
+        str(target),
+        "--source-max-length",
+        "12",
+        "--output-dir",
+        str(run),
         "--no-progress",
-    ]  # fmt: skip
+    ]
 
 
 def train_args(models, corpus_files, run):
-    return ["train", *common_args(models, corpus_files, run), "--epochs", "2", "--batch-size", "16",
-            "--source-blocks", "1", "--learning-rate", "1e-3", "--eval-candidates", "8"]  # fmt: skip
+    return [
+        "train",
+        *common_args(models, corpus_files, run),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--source-blocks",
+        "1",
+        "--learning-rate",
+        "1e-3",
+        "--eval-candidates",
+        "8",
+    ]
 
 
 def test_cache_train_evaluate_through_the_cli(models, corpus_files, tmp_path, capsys, monkeypatch):
@@ -58,7 +80,14 @@ def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsy
     settings = {"epochs": 1, "batch-size": 16, "source_blocks": 1, "max_steps": 2}
     config = tmp_path / "run.yaml"
     config.write_text(json.dumps(settings))  # JSON is YAML too
-    args = ["train", "--config", str(config), *common_args(models, corpus_files, run), "--max-steps", "3"]
+    args = [
+        "train",
+        "--config",
+        str(config),
+        *common_args(models, corpus_files, run),
+        "--max-steps",
+        "3",
+    ]
     assert main(args) == 0
     progress = json.loads((run / "state" / "progress.json").read_text())
     assert progress["step"] == 3  # the flag won over the file
@@ -84,8 +113,19 @@ def test_missing_inputs_and_bad_corpus_are_clear(models, tmp_path, capsys):
     source = tmp_path / "a.txt"
     source.write_text("one\ntwo\n")
     (tmp_path / "b.txt").write_text("one\n")
-    code = main(["cache", "--source-encoder", models["xlmr"], "--target", models["sd"],
-                 "--corpus", str(source), "--corpus-target", str(tmp_path / "b.txt")])  # fmt: skip
+    code = main(
+        [
+            "cache",
+            "--source-encoder",
+            models["xlmr"],
+            "--target",
+            models["sd"],
+            "--corpus",
+            str(source),
+            "--corpus-target",
+            str(tmp_path / "b.txt"),
+        ]
+    )
     assert code == 2
     assert "2 lines but" in capsys.readouterr().err
 
@@ -93,10 +133,15 @@ def test_missing_inputs_and_bad_corpus_are_clear(models, tmp_path, capsys):
 def test_help_explains_every_command():
     for command in ("cache", "train", "evaluate", "presets", "demo"):
         result = subprocess.run(
-            [sys.executable, "-m", "gluegen.cli", command, "--help"], capture_output=True, text=True, check=True
+            [sys.executable, "-m", "gluegen.cli", command, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         assert "--config" in result.stdout
-    presets = subprocess.run([sys.executable, "-m", "gluegen.cli", "presets"], capture_output=True, text=True)
+    presets = subprocess.run(
+        [sys.executable, "-m", "gluegen.cli", "presets"], capture_output=True, text=True
+    )
     assert "paper-multilingual" in presets.stdout and "50,179,776" in presets.stdout
 
 
@@ -105,14 +150,27 @@ def test_two_processes_build_the_cache_and_train_data_parallel(models, corpus_fi
     run = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-        "-m", "gluegen.cli", *train_args(models, corpus_files, run), "--shard-size", "40",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29517",
+        "-m",
+        "gluegen.cli",
+        *train_args(models, corpus_files, run),
+        "--shard-size",
+        "40",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.loads((run / "features" / "manifest.json").read_text())
     assert manifest["count"] == 120 and len(manifest["shards"]) == 3
-    writers = [safe_open(run / "features" / name, "pt").metadata()["process"] for name in manifest["shards"]]
+    writers = [
+        safe_open(run / "features" / name, "pt").metadata()["process"]
+        for name in manifest["shards"]
+    ]
     assert writers == ["0", "1", "0"]
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert records[-1]["event"] == "done"

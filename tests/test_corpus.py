@@ -2,7 +2,13 @@ import json
 
 import pytest
 
-from gluegen.data.corpus import CorpusError, read_audio_folder, read_corpus, read_table, read_text_pair
+from gluegen.data.corpus import (
+    CorpusError,
+    read_audio_folder,
+    read_corpus,
+    read_table,
+    read_text_pair,
+)
 
 
 def write(path, text, encoding="utf-8"):
@@ -11,7 +17,10 @@ def write(path, text, encoding="utf-8"):
 
 
 def test_two_aligned_files(tmp_path):
-    corpus = read_text_pair(write(tmp_path / "en.txt", "a cat\nthe dog\n"), write(tmp_path / "fr.txt", "un chat\r\nle chien\n"))
+    corpus = read_text_pair(
+        write(tmp_path / "en.txt", "a cat\nthe dog\n"),
+        write(tmp_path / "fr.txt", "un chat\r\nle chien\n"),
+    )
     assert corpus.sources == ["a cat", "the dog"] and corpus.targets == ["un chat", "le chien"]
     assert len(corpus) == 2
 
@@ -28,7 +37,9 @@ def test_empty_line_names_file_and_line(tmp_path):
 
 def test_undecodable_text_names_file_and_line(tmp_path):
     with pytest.raises(CorpusError, match=r"a.txt:2: not valid UTF-8"):
-        read_text_pair(write(tmp_path / "a.txt", b"ok\n\xff\xfe bad\n"), write(tmp_path / "b.txt", "x\ny\n"))
+        read_text_pair(
+            write(tmp_path / "a.txt", b"ok\n\xff\xfe bad\n"), write(tmp_path / "b.txt", "x\ny\n")
+        )
 
 
 def test_tables(tmp_path):

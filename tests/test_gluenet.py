@@ -20,9 +20,15 @@ def test_forward_maps_source_shape_to_target_shape():
 
 def test_folded_source_and_target_blocks_and_tail():
     config = tiny_config(
-        source_tokens=1, source_dim=16, mixer_tokens=4, mixer_dim=4, target_blocks=1,
-        tail_blocks=2, bridge_norm=True, mix_order="tokens_first",
-    )  # fmt: skip
+        source_tokens=1,
+        source_dim=16,
+        mixer_tokens=4,
+        mixer_dim=4,
+        target_blocks=1,
+        tail_blocks=2,
+        bridge_norm=True,
+        mix_order="tokens_first",
+    )
     assert GlueNet(config)(torch.randn(2, 1, 16)).shape == (2, 5, 4)
 
 

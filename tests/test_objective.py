@@ -12,7 +12,9 @@ from gluegen.objective import (
 
 def make_objective(**weights):
     torch.manual_seed(0)
-    config = GlueNetConfig(source_tokens=4, source_dim=8, target_tokens=4, target_dim=8, source_blocks=1)
+    config = GlueNetConfig(
+        source_tokens=4, source_dim=8, target_tokens=4, target_dim=8, source_blocks=1
+    )
     return GlueObjective(GlueNet(config), ObjectiveWeights(**weights))
 
 
@@ -23,7 +25,11 @@ def batch():
 
 def touched(objective):
     """Which parts received a non-zero gradient."""
-    parts = {"gluenet": objective.gluenet, "decoder": objective.decoder, "discriminator": objective.discriminator}
+    parts = {
+        "gluenet": objective.gluenet,
+        "decoder": objective.decoder,
+        "discriminator": objective.discriminator,
+    }
     return {
         name
         for name, module in parts.items()
@@ -97,7 +103,9 @@ def test_alignment_token_weights():
 
 
 def test_pooled_term_trains_the_pooled_head():
-    config = GlueNetConfig(source_tokens=4, source_dim=8, target_tokens=4, target_dim=8, pooled_dim=3)
+    config = GlueNetConfig(
+        source_tokens=4, source_dim=8, target_tokens=4, target_dim=8, pooled_dim=3
+    )
     objective = GlueObjective(GlueNet(config))
     source, target = batch()
     terms = objective(source, target, torch.randn(6, 3))

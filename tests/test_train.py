@@ -25,9 +25,15 @@ def small_cache(models, tmp_path_factory):
 
 def small_config(tmp_path, **overrides):
     settings = dict(
-        output_dir=str(tmp_path), epochs=3, batch_size=16, learning_rate=1e-3,
-        checkpoint_every=5, log_every=4, holdout=0.1, progress=False,
-    )  # fmt: skip
+        output_dir=str(tmp_path),
+        epochs=3,
+        batch_size=16,
+        learning_rate=1e-3,
+        checkpoint_every=5,
+        log_every=4,
+        holdout=0.1,
+        progress=False,
+    )
     return TrainConfig(**{**settings, **overrides})
 
 
@@ -41,9 +47,14 @@ def test_toy_corpus_training_reaches_the_alignment_targets(tmp_path):
     cache = make_cache(models, tmp_path / "cache", toy.toy_sentences(1500, seed=11))
     config = gluenet_config_for(cache, source_blocks=2)
     settings = small_config(
-        tmp_path / "run", epochs=30, batch_size=32, learning_rate=3e-3, lr_decay_epochs=10,
-        holdout=128 / 1500, checkpoint_every=10_000,
-    )  # fmt: skip
+        tmp_path / "run",
+        epochs=30,
+        batch_size=32,
+        learning_rate=3e-3,
+        lr_decay_epochs=10,
+        holdout=128 / 1500,
+        checkpoint_every=10_000,
+    )
     train(cache, config, settings)
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     initial = log[0]["initial_eval"]
@@ -57,10 +68,18 @@ def test_resumed_run_ends_with_the_same_weights(small_cache, tmp_path):
     config = gluenet_config_for(small_cache, source_blocks=1)
     straight = train(small_cache, config, small_config(tmp_path / "straight"))
 
-    interrupted = Trainer(small_cache, gluenet_config_for(small_cache, source_blocks=1), small_config(tmp_path / "resumed", max_steps=13))
+    interrupted = Trainer(
+        small_cache,
+        gluenet_config_for(small_cache, source_blocks=1),
+        small_config(tmp_path / "resumed", max_steps=13),
+    )
     interrupted.run()
     assert interrupted.step == 13 and not (tmp_path / "resumed" / "gluenet").exists()
-    resumed = Trainer(small_cache, gluenet_config_for(small_cache, source_blocks=1), small_config(tmp_path / "resumed"))
+    resumed = Trainer(
+        small_cache,
+        gluenet_config_for(small_cache, source_blocks=1),
+        small_config(tmp_path / "resumed"),
+    )
     resumed.run(resume=True)
     assert resumed.step == straight_steps(small_cache)
     for name, tensor in straight.state_dict().items():
@@ -90,8 +109,32 @@ def test_bad_settings_are_clear_errors(small_cache, tmp_path):
     with pytest.raises(ValueError, match="mixed_precision"):
         TrainConfig(output_dir=str(tmp_path), mixed_precision="fp8")
     with pytest.raises(ValueError, match="no full batch"):
-        Trainer(small_cache, gluenet_config_for(small_cache), small_config(tmp_path, batch_size=4096))
+        Trainer(
+            small_cache, gluenet_config_for(small_cache), small_config(tmp_path, batch_size=4096)
+        )
     config = gluenet_config_for(small_cache)
     config.source_dim = 99
     with pytest.raises(ValueError, match="the cache holds"):
         Trainer(small_cache, config, small_config(tmp_path))
+
+
+def test_t5_to_sdxl_trains_a_pooled_head(models, tmp_path):
+    """SDXL targets: concatenated token features plus a pooled vector, end to end."""
+    sentences = toy.toy_sentences(80, seed=5)
+    cache = build_cache(
+        ParallelCorpus(sentences, sentences),
+        HFTextEncoder(models["t5"], max_length=12),
+        load_target(models["sdxl"]),
+        tmp_path / "cache",
+        progress=False,
+    )
+    config = gluenet_config_for(cache, source_blocks=1)
+    assert config.pooled_dim == 16 and config.target_dim == 32
+    train(cache, config, small_config(tmp_path / "run", epochs=1))
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert any("pooled_loss" in record for record in records)
+    gluenet = GlueNet.from_pretrained(tmp_path / "run" / "gluenet")
+    glued = gluenet(gluenet.normalize_source(cache.load()["source"][:2]))
+    assert gluenet.pool(glued).shape == (2, 16)
+    assert gluenet.translate_pooled(cache.load()["source"][:2]).shape == (2, 16)
+    assert gluenet.target_pooled_norm > 0

@@ -1,6 +1,6 @@
 """GlueGen: plug any encoder into a frozen text-to-image diffusion model.
 
-    source encoder -> GlueNet -> the generator's text space -> any diffusers pipeline
+source encoder -> GlueNet -> the generator's text space -> any diffusers pipeline
 """
 
 from gluegen.gluenet import PRESETS, GlueNet, GlueNetConfig

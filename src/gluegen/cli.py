@@ -18,7 +18,6 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -48,7 +47,9 @@ class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionH
 def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the pairs come from and how they are encoded."""
     group = parser.add_argument_group("corpus and encoders")
-    group.add_argument("--source-encoder", help="Hub id or folder of the new (source) text encoder.")
+    group.add_argument(
+        "--source-encoder", help="Hub id or folder of the new (source) text encoder."
+    )
     group.add_argument(
         "--target", help="The generator: a diffusers pipeline folder or hub id (or a text encoder)."
     )
@@ -66,9 +67,11 @@ def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--encode-batch-size", type=int, default=64, help="Pairs per encoder call.")
     group.add_argument("--shard-size", type=int, default=4096, help="Pairs per cache shard.")
     group.add_argument(
-        "--cache-dtype", default="float32", choices=["float32", "float16", "bfloat16"],
+        "--cache-dtype",
+        default="float32",
+        choices=["float32", "float16", "bfloat16"],
         help="Precision of cached features.",
-    )  # fmt: skip
+    )
     group.add_argument("--device", default="cpu", help="Device the encoders run on.")
 
 
@@ -91,9 +94,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         if field.name in skip:
             continue
         train.add_argument(
-            f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default,
+            f"--{field.name.replace('_', '-')}",
+            type=type(field.default),
+            default=field.default,
             help=field.metadata["help"],
-        )  # fmt: skip
+        )
     train.add_argument("--resume", action="store_true", help="Continue the run in OUTPUT_DIR.")
     train.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
 
@@ -107,13 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, formatter_class=Formatter)
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, formatter_class=Formatter
+        )
         sub.add_argument("--config", help="YAML or JSON file of settings; flags override it.")
         return sub
 
     cache = command("cache", "Encode a parallel corpus with both encoders into a feature cache.")
     add_cache_arguments(cache)
-    cache.add_argument("--output-dir", default="gluegen-run", help="Run folder (for the default cache).")
+    cache.add_argument(
+        "--output-dir", default="gluegen-run", help="Run folder (for the default cache)."
+    )
     cache.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
 
     train = command("train", "Build or reuse the feature cache, then train a GlueNet.")
@@ -124,8 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = command("evaluate", "Alignment of a saved GlueNet: MSE, cosine, retrieval.")
     evaluate.add_argument("--gluenet", required=False, help="GlueNet folder or hub id.")
     add_cache_arguments(evaluate)
-    evaluate.add_argument("--output-dir", default="gluegen-run", help="Run folder (for the default cache).")
-    evaluate.add_argument("--holdout", type=float, default=0.05, help="Evaluate this held-out share (0: all).")
+    evaluate.add_argument(
+        "--output-dir", default="gluegen-run", help="Run folder (for the default cache)."
+    )
+    evaluate.add_argument(
+        "--holdout", type=float, default=0.05, help="Evaluate this held-out share (0: all)."
+    )
     evaluate.add_argument("--seed", type=int, default=0, help="The split's seed (as in training).")
     evaluate.add_argument("--eval-candidates", type=int, default=64, help="Retrieval group size.")
     evaluate.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
@@ -159,7 +172,9 @@ def apply_config_file(parser: argparse.ArgumentParser, argv: list[str]) -> argpa
     normalised = {str(key).replace("-", "_"): value for key, value in settings.items()}
     unknown = sorted(set(normalised) - known)
     if unknown:
-        parser.error(f"--config {path}: unknown settings {unknown}; see `gluegen {args.command} --help`")
+        parser.error(
+            f"--config {path}: unknown settings {unknown}; see `gluegen {args.command} --help`"
+        )
     subparser.set_defaults(**normalised)
     return parser.parse_args(argv)
 
@@ -170,7 +185,11 @@ def cache_spec(args: argparse.Namespace) -> CacheSpec:
     if missing:
         flags = ", ".join("--" + name.replace("_", "-") for name in missing)
         raise SystemExit(f"gluegen {args.command}: give {flags} (or put them in --config).")
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(CacheSpec) if hasattr(args, f.name)}
+    values = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(CacheSpec)
+        if hasattr(args, f.name)
+    }
     values["cache_dir"] = args.cache_dir or str(Path(args.output_dir) / "features")
     return CacheSpec(**values)
 
@@ -181,30 +200,42 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         **{f.name: getattr(args, f"{f.name}_weight") for f in dataclasses.fields(ObjectiveWeights)}
     )
     skip = {"output_dir", "weights", "progress"}
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if f.name not in skip}
-    return TrainConfig(output_dir=args.output_dir, weights=weights, progress=not args.no_progress, **values)
+    values = {
+        f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if f.name not in skip
+    }
+    return TrainConfig(
+        output_dir=args.output_dir, weights=weights, progress=not args.no_progress, **values
+    )
 
 
 def run_cache(args: argparse.Namespace) -> None:
+    """`gluegen cache`: build or reuse the feature cache."""
     cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
     print(f"feature cache: {cache.folder} ({len(cache)} pairs, shapes {cache.manifest['shapes']})")
 
 
 def run_train(args: argparse.Namespace) -> None:
+    """`gluegen train`: cache, then train and save a GlueNet."""
     cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
     config = gluenet_config_for(
-        cache, args.preset, source_blocks=args.source_blocks, target_blocks=args.target_blocks,
-        tail_blocks=args.tail_blocks, mult=args.mult,
-    )  # fmt: skip
+        cache,
+        args.preset,
+        source_blocks=args.source_blocks,
+        target_blocks=args.target_blocks,
+        tail_blocks=args.tail_blocks,
+        mult=args.mult,
+    )
     settings = train_config(args)
     if not args.resume:
         clear_state(settings.output_dir)
     trainer = Trainer(cache, config, settings)
     if trainer.accelerator.is_main_process:
         processes = trainer.accelerator.num_processes
-        print(f"GlueNet: {trainer.gluenet.num_parameters():,} parameters; "
-              f"{trainer.total_steps} steps on {len(trainer.train_ids)} pairs, "
-              f"{processes} process{'es' if processes > 1 else ''}")  # fmt: skip
+        print(
+            f"GlueNet: {trainer.gluenet.num_parameters():,} parameters; "
+            f"{trainer.total_steps} steps on {len(trainer.train_ids)} pairs, "
+            f"{processes} process{'es' if processes > 1 else ''}"
+        )
     trainer.run(resume=args.resume)
     if trainer.accelerator.is_main_process and trainer.step >= trainer.total_steps:
         metrics = json.loads((Path(settings.output_dir) / "metrics.json").read_text())
@@ -214,6 +245,7 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
+    """`gluegen evaluate`: alignment metrics of a saved GlueNet."""
     gluenet = args.gluenet or str(Path(args.output_dir) / "gluenet")
     spec_dir = args.cache_dir or str(Path(args.output_dir) / "features")
     if args.corpus:
@@ -223,11 +255,16 @@ def run_evaluate(args: argparse.Namespace) -> None:
 
         cache = FeatureCache.open(spec_dir)
     metrics = evaluate_on_cache(gluenet, cache, args.holdout, args.seed, args.eval_candidates)
-    print(metrics_table(f"alignment of {gluenet} ({int(metrics['count'])} pairs)", {"GlueNet": metrics}))
+    print(
+        metrics_table(
+            f"alignment of {gluenet} ({int(metrics['count'])} pairs)", {"GlueNet": metrics}
+        )
+    )
     print(json.dumps(metrics))
 
 
 def run_presets(args: argparse.Namespace) -> None:
+    """`gluegen presets`: the paper layouts and their parameter counts."""
     print(f"{'preset':22}{'parameters':>14}  layout")
     for name, make in PRESETS.items():
         config = make()
@@ -241,9 +278,12 @@ def run_presets(args: argparse.Namespace) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> None:
+    """`gluegen demo`: the toy end-to-end run."""
     from gluegen.demo import run_toy_demo
 
-    run_toy_demo(Path(args.workdir), pairs=args.pairs, epochs=args.epochs, progress=not args.no_progress)
+    run_toy_demo(
+        Path(args.workdir), pairs=args.pairs, epochs=args.epochs, progress=not args.no_progress
+    )
 
 
 COMMANDS = {
@@ -262,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = apply_config_file(parser, sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
     )
     transformers.logging.set_verbosity_error()
     if getattr(args, "no_progress", False):

@@ -42,10 +42,14 @@ def run_toy_demo(workdir: Path, pairs: int = 2000, epochs: int = 30, progress: b
 
     config = gluenet_config_for(cache, "paper-multilingual", source_blocks=TOY_SOURCE_BLOCKS)
     settings = TrainConfig(
-        output_dir=str(workdir / "run"), epochs=epochs, learning_rate=TOY_LEARNING_RATE,
-        lr_decay_epochs=max(1, epochs // TOY_DECAYS), holdout=TOY_HOLDOUT, seed=TOY_SEED,
+        output_dir=str(workdir / "run"),
+        epochs=epochs,
+        learning_rate=TOY_LEARNING_RATE,
+        lr_decay_epochs=max(1, epochs // TOY_DECAYS),
+        holdout=TOY_HOLDOUT,
+        seed=TOY_SEED,
         progress=progress,
-    )  # fmt: skip
+    )
     clear_state(settings.output_dir)
     trainer = Trainer(cache, config, settings)
     trainer.run()
@@ -57,5 +61,6 @@ def run_toy_demo(workdir: Path, pairs: int = 2000, epochs: int = 30, progress: b
         f"{int(final['retrieval_candidates'])}"
     )
     print(metrics_table(title, {"GlueNet at init": initial, "GlueNet trained": final}))
-    print(f"\nMSE lowered {initial['mse'] / final['mse']:.1f}x; GlueNet saved in {workdir / 'run' / 'gluenet'}")
+    ratio = initial["mse"] / final["mse"]
+    print(f"\nMSE lowered {ratio:.1f}x; GlueNet saved in {workdir / 'run' / 'gluenet'}")
     return {"initial": initial, "final": final}

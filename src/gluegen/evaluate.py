@@ -54,10 +54,14 @@ def alignment_metrics(
 ) -> dict[str, float]:
     """Metrics of GlueNet on raw held-out pairs: source (N, n_s, d_s), target (N, n_t, d_t)."""
     if source.shape[0] != target.shape[0] or source.shape[0] == 0:
-        raise ValueError("alignment_metrics needs the same, non-zero number of sources and targets.")
+        raise ValueError(
+            "alignment_metrics needs the same, non-zero number of sources and targets."
+        )
     predicted = translate_all(gluenet, source)  # (N, n_t, d_t)
     target = target.float()
-    divisor = gluenet.normalize_target(torch.ones_like(target[0]).to(gluenet.target_token_norm)).cpu()
+    divisor = gluenet.normalize_target(
+        torch.ones_like(target[0]).to(gluenet.target_token_norm)
+    ).cpu()
     divisor = 1.0 / divisor  # (n_t, d_t): what normalisation divides by
     return {
         "mse": F.mse_loss(predicted, target).item(),

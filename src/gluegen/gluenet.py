@@ -9,8 +9,9 @@ changes the size, blocks at the target size, then optional *tail* blocks. Two pr
 the paper's multilingual (about 50M parameters) and audio (about 58M) variants exactly.
 
 GlueNet works in *normalised* spaces: the source is divided by a fraction of its measured
-mean token norm, the target token by token by the same fraction of its per-position norm. `translate` does both ends, so
-callers hand it raw encoder features and get raw generator features back.
+mean token norm, the target token by token by the same fraction of its per-position norm.
+`translate` does both ends, so callers hand it raw encoder features and get raw generator
+features back.
 """
 
 from __future__ import annotations
@@ -119,20 +120,36 @@ class GlueNetConfig:
     def paper_multilingual(cls, **overrides) -> GlueNetConfig:
         """XLM-R-large (77 x 1024) -> CLIP ViT-L/14 text (77 x 768), as the paper trains it."""
         settings = dict(
-            source_tokens=77, source_dim=1024, target_tokens=77, target_dim=768,
-            source_blocks=5, target_blocks=0, tail_blocks=0, bridge_norm=False,
-            mult=2.0, mix_order="channels_first",
-        )  # fmt: skip
+            source_tokens=77,
+            source_dim=1024,
+            target_tokens=77,
+            target_dim=768,
+            source_blocks=5,
+            target_blocks=0,
+            tail_blocks=0,
+            bridge_norm=False,
+            mult=2.0,
+            mix_order="channels_first",
+        )
         return cls(**{**settings, **overrides})
 
     @classmethod
     def paper_audio(cls, **overrides) -> GlueNetConfig:
         """One 1024-d audio embedding folded to 16 x 64 -> CLIP text (77 x 768), as the paper."""
         settings = dict(
-            source_tokens=1, source_dim=1024, mixer_tokens=16, mixer_dim=64,
-            target_tokens=77, target_dim=768, source_blocks=3, target_blocks=2, tail_blocks=2,
-            bridge_norm=True, mult=4.0, mix_order="tokens_first",
-        )  # fmt: skip
+            source_tokens=1,
+            source_dim=1024,
+            mixer_tokens=16,
+            mixer_dim=64,
+            target_tokens=77,
+            target_dim=768,
+            source_blocks=3,
+            target_blocks=2,
+            tail_blocks=2,
+            bridge_norm=True,
+            mult=4.0,
+            mix_order="tokens_first",
+        )
         return cls(**{**settings, **overrides})
 
 
@@ -198,6 +215,7 @@ class MixerBlock(nn.Module):
         return y.transpose(1, 2)  # (b, n_out, d)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(b, n_in, d_in) -> (b, n_out, d_out)."""
         if self.tokens_first:
             return self._mix_channels(self._mix_tokens(x))
         return self._mix_tokens(self._mix_channels(x))
@@ -232,9 +250,16 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         self.target_blocks = residual_blocks(config.target_blocks, n_t, d_t)
         self.tail_blocks = nn.ModuleList(
             MixerBlock(
-                n_t, d_t, n_t, d_t, mult, norm=False, residual=False, mix_order=order,
+                n_t,
+                d_t,
+                n_t,
+                d_t,
+                mult,
+                norm=False,
+                residual=False,
+                mix_order=order,
                 end_activation=True,
-            )  # fmt: skip
+            )
             for _ in range(config.tail_blocks)
         )
         self.pooled_head = (
@@ -310,6 +335,11 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
     def translate(self, source: torch.Tensor) -> torch.Tensor:
         """Raw source features (b, n_s, d_s) -> raw generator features (b, n_t, d_t)."""
         return self.denormalize_target(self(self.normalize_source(source)))
+
+    @torch.no_grad()
+    def translate_pooled(self, source: torch.Tensor) -> torch.Tensor:
+        """Raw source features (b, n_s, d_s) -> the generator's raw pooled embedding (b, p)."""
+        return self.pool(self(self.normalize_source(source))) * self.target_pooled_norm
 
     def num_parameters(self) -> int:
         """Trainable parameters (statistics buffers excluded)."""

@@ -67,7 +67,8 @@ def _unigram_vocab(specials: list[str]) -> list[tuple[str, float]]:
 def _apply_merges(pieces: list[str], ranks: dict[tuple[str, str], int]) -> list[str]:
     """Byte-pair encoding of one word: merge the best-ranked adjacent pair until none is left."""
     while len(pieces) > 1:
-        pairs = [(ranks.get(pair, len(ranks)), i) for i, pair in enumerate(zip(pieces, pieces[1:]))]
+        adjacent = zip(pieces, pieces[1:], strict=False)
+        pairs = [(ranks.get(pair, len(ranks)), i) for i, pair in enumerate(adjacent)]
         rank, i = min(pairs)
         if rank == len(ranks):
             break
@@ -106,11 +107,17 @@ def _clip_parts(size: EncoderSize, seed: int, projection: int | None = None):
     vocab, merges = _clip_vocab()
     tokenizer = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=size.max_tokens)
     config = CLIPTextConfig(
-        vocab_size=len(vocab), hidden_size=size.hidden, intermediate_size=size.hidden * 2,
-        num_hidden_layers=size.layers, num_attention_heads=size.heads,
-        max_position_embeddings=size.max_tokens, bos_token_id=0, eos_token_id=1, pad_token_id=1,
+        vocab_size=len(vocab),
+        hidden_size=size.hidden,
+        intermediate_size=size.hidden * 2,
+        num_hidden_layers=size.layers,
+        num_attention_heads=size.heads,
+        max_position_embeddings=size.max_tokens,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1,
         projection_dim=projection or size.hidden,
-    )  # fmt: skip
+    )
     torch.manual_seed(seed)
     model_class = CLIPTextModelWithProjection if projection else CLIPTextModel
     model = model_class(config).eval()
@@ -134,11 +141,16 @@ def save_xlmr(folder: str | Path, size: EncoderSize | None = None, seed: int = 0
     vocab = _unigram_vocab(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     tokenizer = XLMRobertaTokenizer(vocab=vocab, model_max_length=size.max_tokens)
     config = XLMRobertaConfig(
-        vocab_size=len(vocab), hidden_size=size.hidden, intermediate_size=size.hidden * 2,
-        num_hidden_layers=size.layers, num_attention_heads=size.heads,
-        max_position_embeddings=size.max_tokens + 2, pad_token_id=1, bos_token_id=0,
+        vocab_size=len(vocab),
+        hidden_size=size.hidden,
+        intermediate_size=size.hidden * 2,
+        num_hidden_layers=size.layers,
+        num_attention_heads=size.heads,
+        max_position_embeddings=size.max_tokens + 2,
+        pad_token_id=1,
+        bos_token_id=0,
         eos_token_id=2,
-    )  # fmt: skip
+    )
     torch.manual_seed(seed)
     model = XLMRobertaModel(config, add_pooling_layer=False).eval()
     _spread_embeddings(model, size.embedding_std)
@@ -155,10 +167,16 @@ def save_t5(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) 
     vocab = _unigram_vocab(["<pad>", "</s>", "<unk>"])
     tokenizer = T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=size.max_tokens)
     config = T5Config(
-        vocab_size=len(vocab), d_model=size.hidden, d_kv=size.hidden // size.heads,
-        d_ff=size.hidden * 2, num_layers=size.layers, num_heads=size.heads,
-        decoder_start_token_id=0, pad_token_id=0, eos_token_id=1,
-    )  # fmt: skip
+        vocab_size=len(vocab),
+        d_model=size.hidden,
+        d_kv=size.hidden // size.heads,
+        d_ff=size.hidden * 2,
+        num_layers=size.layers,
+        num_heads=size.heads,
+        decoder_start_token_id=0,
+        pad_token_id=0,
+        eos_token_id=1,
+    )
     torch.manual_seed(seed)
     model = T5EncoderModel(config).eval()
     _spread_embeddings(model, size.embedding_std)
@@ -171,10 +189,16 @@ def _tiny_vae():
     from diffusers import AutoencoderKL
 
     return AutoencoderKL(
-        block_out_channels=(8,), in_channels=3, out_channels=3, latent_channels=4,
-        down_block_types=("DownEncoderBlock2D",), up_block_types=("UpDecoderBlock2D",),
-        norm_num_groups=4, layers_per_block=1, sample_size=16,
-    )  # fmt: skip
+        block_out_channels=(8,),
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",),
+        up_block_types=("UpDecoderBlock2D",),
+        norm_num_groups=4,
+        layers_per_block=1,
+        sample_size=16,
+    )
 
 
 def save_sd_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
@@ -185,16 +209,27 @@ def save_sd_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: 
     tokenizer, text_encoder = _clip_parts(size, seed)
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        sample_size=16, in_channels=4, out_channels=4, block_out_channels=(8, 16),
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(8, 16),
         down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), layers_per_block=1,
-        cross_attention_dim=size.hidden, attention_head_dim=2, norm_num_groups=4,
-    )  # fmt: skip
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        layers_per_block=1,
+        cross_attention_dim=size.hidden,
+        attention_head_dim=2,
+        norm_num_groups=4,
+    )
     pipeline = StableDiffusionPipeline(
-        vae=_tiny_vae(), text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
-        scheduler=DDIMScheduler(clip_sample=False, steps_offset=1), safety_checker=None, feature_extractor=None,
+        vae=_tiny_vae(),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
+        safety_checker=None,
+        feature_extractor=None,
         requires_safety_checker=False,
-    )  # fmt: skip
+    )
     pipeline.save_pretrained(folder)
     return Path(folder)
 
@@ -210,19 +245,31 @@ def save_sdxl_pipeline(folder: str | Path, size: EncoderSize | None = None, seed
     time_embed_dim = 8
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        sample_size=16, in_channels=4, out_channels=4, block_out_channels=(8, 16),
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(8, 16),
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), layers_per_block=1,
-        cross_attention_dim=2 * size.hidden, attention_head_dim=2, norm_num_groups=4,
-        use_linear_projection=True, addition_embed_type="text_time",
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        layers_per_block=1,
+        cross_attention_dim=2 * size.hidden,
+        attention_head_dim=2,
+        norm_num_groups=4,
+        use_linear_projection=True,
+        addition_embed_type="text_time",
         addition_time_embed_dim=time_embed_dim,
         projection_class_embeddings_input_dim=6 * time_embed_dim + pooled_dim,
-    )  # fmt: skip
+    )
     pipeline = StableDiffusionXLPipeline(
-        vae=_tiny_vae(), text_encoder=text_encoder, text_encoder_2=text_encoder_2,
-        tokenizer=tokenizer, tokenizer_2=tokenizer_2, unet=unet,
-        scheduler=EulerDiscreteScheduler(), force_zeros_for_empty_prompt=True,
-    )  # fmt: skip
+        vae=_tiny_vae(),
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=tokenizer,
+        tokenizer_2=tokenizer_2,
+        unet=unet,
+        scheduler=EulerDiscreteScheduler(),
+        force_zeros_for_empty_prompt=True,
+    )
     pipeline.save_pretrained(folder)
     return Path(folder)
 

@@ -87,7 +87,9 @@ def split_indices(count: int, holdout: float, seed: int) -> tuple[torch.Tensor, 
     return order[held:], order[:held]
 
 
-def measure_statistics(tensors: dict[str, torch.Tensor], indices: torch.Tensor) -> FeatureStatistics:
+def measure_statistics(
+    tensors: dict[str, torch.Tensor], indices: torch.Tensor
+) -> FeatureStatistics:
     """Feature statistics of the pairs at `indices`."""
     pooled = tensors.get("target_pooled")
 
@@ -155,7 +157,9 @@ class Trainer:
         # 3. optimiser; the LR schedule counts optimiser steps (so resuming mid-epoch is exact)
         optimizer = torch.optim.Adam(objective.parameters(), lr=config.learning_rate)
         self.scheduler = torch.optim.lr_scheduler.StepLR(
-            optimizer, step_size=self.steps_per_epoch * config.lr_decay_epochs, gamma=config.lr_decay
+            optimizer,
+            step_size=self.steps_per_epoch * config.lr_decay_epochs,
+            gamma=config.lr_decay,
         )
         self.objective, self.optimizer = self.accelerator.prepare(objective, optimizer)
         self.step = 0
@@ -189,7 +193,9 @@ class Trainer:
         self.accelerator.wait_for_everyone()
         if self.accelerator.is_main_process:
             objective = self.accelerator.unwrap_model(self.objective)
-            model_state = {k: v.detach().cpu().contiguous() for k, v in objective.state_dict().items()}
+            model_state = {
+                k: v.detach().cpu().contiguous() for k, v in objective.state_dict().items()
+            }
             progress = {
                 "step": self.step,
                 "scheduler": self.scheduler.state_dict(),
@@ -211,7 +217,9 @@ class Trainer:
         progress = json.loads((self.state_dir / "progress.json").read_text())
         objective = self.accelerator.unwrap_model(self.objective)
         objective.load_state_dict(load_file(self.state_dir / "objective.safetensors"))
-        self.optimizer.load_state_dict(torch.load(self.state_dir / "optimizer.pt", weights_only=True))
+        self.optimizer.load_state_dict(
+            torch.load(self.state_dir / "optimizer.pt", weights_only=True)
+        )
         self.scheduler.load_state_dict(progress["scheduler"])
         self.step = int(progress["step"])
         return True
@@ -244,7 +252,10 @@ class Trainer:
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
-        return {name: value.item() for name, value in terms.items()} | {"loss": loss.item(), "lr": lr}
+        return {name: value.item() for name, value in terms.items()} | {
+            "loss": loss.item(),
+            "lr": lr,
+        }
 
     def evaluate(self) -> dict[str, float]:
         """Alignment on the held-out split (empty dict when nothing is held out)."""
@@ -277,9 +288,12 @@ class Trainer:
         since_log = 0
         started = time.time()
         bar = tqdm(
-            total=stop_at, initial=self.step, desc="training GlueNet", unit="step",
+            total=stop_at,
+            initial=self.step,
+            desc="training GlueNet",
+            unit="step",
             disable=not (config.progress and self.accelerator.is_main_process),
-        )  # fmt: skip
+        )
         while self.step < stop_at:
             epoch, index = divmod(self.step, self.steps_per_epoch)
             terms = self.train_step(self.batch_ids(epoch, index))
@@ -293,8 +307,14 @@ class Trainer:
                 means = {name: total / since_log for name, total in running.items()}
                 means["lr"] = terms["lr"]
                 running, since_log = {}, 0
-                self.log({"step": self.step, "epoch": epoch, **means,
-                          "elapsed_s": round(time.time() - started, 2)})  # fmt: skip
+                self.log(
+                    {
+                        "step": self.step,
+                        "epoch": epoch,
+                        **means,
+                        "elapsed_s": round(time.time() - started, 2),
+                    }
+                )
             end_of_epoch = self.step % self.steps_per_epoch == 0
             eval_due = config.eval_every and self.step % config.eval_every == 0
             if eval_due or (not config.eval_every and end_of_epoch):

@@ -1,6 +1,6 @@
 """The steps the command line strings together, as plain functions.
 
-    corpus + encoders -> feature cache -> GlueNet config -> train -> evaluate
+corpus + encoders -> feature cache -> GlueNet config -> train -> evaluate
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ class CacheSpec:
 def source_encoder(spec: CacheSpec) -> Encoder:
     """The source encoder named by `spec` (text; audio encoders arrive with the audio issue)."""
     return HFTextEncoder(
-        spec.source_encoder, max_length=spec.source_max_length, layer=spec.source_layer,
+        spec.source_encoder,
+        max_length=spec.source_max_length,
+        layer=spec.source_layer,
         device=spec.device,
-    )  # fmt: skip
+    )
 
 
 def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
@@ -50,9 +52,15 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
     corpus = read_corpus(spec.corpus, spec.corpus_target, spec.source_column, spec.target_column)
     target = load_target(spec.target, device=spec.device)
     return build_cache(
-        corpus, source_encoder(spec), target, spec.cache_dir, batch_size=spec.encode_batch_size,
-        shard_size=spec.shard_size, dtype=spec.cache_dtype, progress=progress,
-    )  # fmt: skip
+        corpus,
+        source_encoder(spec),
+        target,
+        spec.cache_dir,
+        batch_size=spec.encode_batch_size,
+        shard_size=spec.shard_size,
+        dtype=spec.cache_dtype,
+        progress=progress,
+    )
 
 
 def gluenet_config_for(

@@ -111,8 +111,12 @@ def _matching_manifest(folder: Path, key: dict[str, Any]) -> FeatureCache | None
 def _prepare_folder(folder: Path, key: dict[str, Any]) -> None:
     """Main process: drop a stale build, record the key being built."""
     build_path = folder / "build.json"
-    if build_path.is_file() and identity_key(json.loads(build_path.read_text())) != identity_key(key):
-        logger.warning("Feature cache %s is stale (encoders or corpus changed); rebuilding.", folder)
+    if build_path.is_file() and identity_key(json.loads(build_path.read_text())) != identity_key(
+        key
+    ):
+        logger.warning(
+            "Feature cache %s is stale (encoders or corpus changed); rebuilding.", folder
+        )
         for stale in [*folder.glob("shard-*.safetensors"), folder / "manifest.json"]:
             stale.unlink(missing_ok=True)
     (folder / "manifest.json").unlink(missing_ok=True)
@@ -181,9 +185,14 @@ def build_cache(
     todo = [k for k in mine if not (folder / shard_name(k)).is_file()]
     todo_count = sum(min(shard_size, len(corpus) - k * shard_size) for k in todo)
     if len(todo) < len(mine):
-        logger.info("Resuming feature cache %s: %d shards already written.", folder, len(mine) - len(todo))
+        logger.info(
+            "Resuming feature cache %s: %d shards already written.", folder, len(mine) - len(todo)
+        )
     with tqdm(
-        total=todo_count, desc="encoding corpus", unit="pair", disable=not (progress and state.is_main_process)
+        total=todo_count,
+        desc="encoding corpus",
+        unit="pair",
+        disable=not (progress and state.is_main_process),
     ) as bar:
         for k in todo:
             indices = range(k * shard_size, min((k + 1) * shard_size, len(corpus)))

@@ -35,7 +35,9 @@ def read_model_index(name_or_path: str, revision: str | None = None) -> dict[str
             )
         return json.loads(index.read_text())
     try:
-        return json.loads(Path(hf_hub_download(name_or_path, "model_index.json", revision=revision)).read_text())
+        return json.loads(
+            Path(hf_hub_download(name_or_path, "model_index.json", revision=revision)).read_text()
+        )
     except Exception as error:  # noqa: BLE001 - any hub failure is the same user problem
         raise ValueError(
             f"Cannot read model_index.json of pipeline {name_or_path!r}: give a local pipeline "
@@ -85,7 +87,9 @@ class DiffusersTextTarget:
             self._loaded = []
             for tok, enc in self.parts:
                 kwargs = {"revision": self.revision}
-                tokenizer = AutoTokenizer.from_pretrained(self.name_or_path, subfolder=tok, **kwargs)
+                tokenizer = AutoTokenizer.from_pretrained(
+                    self.name_or_path, subfolder=tok, **kwargs
+                )
                 model = load_text_model(self.name_or_path, subfolder=enc, **kwargs)
                 model = model.to(self.device, self.dtype).eval().requires_grad_(False)
                 self._loaded.append((tokenizer, model))
@@ -117,9 +121,12 @@ class DiffusersTextTarget:
         hidden_parts, pooled, mask = [], None, None
         for tokenizer, model in self._loaded:
             tokens = tokenizer(
-                list(batch), padding="max_length", max_length=self.num_tokens,
-                truncation=True, return_tensors="pt",
-            ).to(self.device)  # fmt: skip
+                list(batch),
+                padding="max_length",
+                max_length=self.num_tokens,
+                truncation=True,
+                return_tensors="pt",
+            ).to(self.device)
             mask = tokens["attention_mask"] if mask is None else mask
             use_mask = getattr(model.config, "use_attention_mask", False)
             output = model(
@@ -135,4 +142,6 @@ class DiffusersTextTarget:
         hidden = torch.cat(hidden_parts, dim=-1).float()  # (b, n, d1 + d2)
         if self.pooled_dim is None:
             pooled = None
-        return TokenFeatures(hidden=hidden, mask=mask, pooled=None if pooled is None else pooled.float())
+        return TokenFeatures(
+            hidden=hidden, mask=mask, pooled=None if pooled is None else pooled.float()
+        )
