@@ -139,3 +139,27 @@ def test_half_precision_cache(tmp_path, sentences, models):
 def test_opening_an_unfinished_cache_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no finished feature cache"):
         FeatureCache.open(tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_rows_are_read_across_shards_without_loading_everything(tmp_path, sentences, models, dtype):
+    source = HFTextEncoder(models["xlmr"], max_length=8)
+    cache = build_cache(
+        corpus_of(sentences),
+        source,
+        load_target(models["sd"]),
+        tmp_path,
+        shard_size=20,
+        dtype=dtype,
+        progress=False,
+    )
+    arrays = cache.arrays()
+    assert arrays["source"].shape == (50, 8, 16) and len(arrays["target_mask"]) == 50
+    ids = torch.tensor([45, 3, 21, 3])
+    rows = arrays["source"][ids]
+    expected = source.encode([sentences[i] for i in ids.tolist()]).hidden
+    tolerance = 1e-2 if dtype == "bfloat16" else 1e-6
+    torch.testing.assert_close(rows, expected, atol=tolerance * 10, rtol=tolerance)
+    assert arrays["source_mask"][ids].dtype == torch.int8
+    with pytest.raises(IndexError, match="50 rows"):
+        arrays["source"][torch.tensor([50])]

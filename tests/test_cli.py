@@ -17,23 +17,17 @@ def corpus_files(tmp_path, sentences):
     return toy.write_text_pair(tmp_path / "corpus", sentences[:120])
 
 
+def encoder_args(models):
+    return ["--source-encoder", models["xlmr"], "--target", models["sd"]]
+
+
+def corpus_args(source, target):
+    return ["--corpus", str(source), "--corpus-target", str(target)]
+
+
 def common_args(models, corpus_files, run):
-    source, target = corpus_files
-    return [
-        "--source-encoder",
-        models["xlmr"],
-        "--target",
-        models["sd"],
-        "--corpus",
-        str(source),
-        "--corpus-target",
-        str(target),
-        "--source-max-length",
-        "12",
-        "--output-dir",
-        str(run),
-        "--no-progress",
-    ]
+    options = ["--source-max-length", "12", "--output-dir", str(run), "--no-progress"]
+    return [*encoder_args(models), *corpus_args(*corpus_files), *options]
 
 
 def train_args(models, corpus_files, run):
@@ -113,19 +107,7 @@ def test_missing_inputs_and_bad_corpus_are_clear(models, tmp_path, capsys):
     source = tmp_path / "a.txt"
     source.write_text("one\ntwo\n")
     (tmp_path / "b.txt").write_text("one\n")
-    code = main(
-        [
-            "cache",
-            "--source-encoder",
-            models["xlmr"],
-            "--target",
-            models["sd"],
-            "--corpus",
-            str(source),
-            "--corpus-target",
-            str(tmp_path / "b.txt"),
-        ]
-    )
+    code = main(["cache", *encoder_args(models), *corpus_args(source, tmp_path / "b.txt")])
     assert code == 2
     assert "2 lines but" in capsys.readouterr().err
 

@@ -131,7 +131,9 @@ def test_t5_to_sdxl_trains_a_pooled_head(models, tmp_path):
     config = gluenet_config_for(cache, source_blocks=1)
     assert config.pooled_dim == 16 and config.target_dim == 32
     train(cache, config, small_config(tmp_path / "run", epochs=1))
-    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()
+    ]
     assert any("pooled_loss" in record for record in records)
     gluenet = GlueNet.from_pretrained(tmp_path / "run" / "gluenet")
     glued = gluenet(gluenet.normalize_source(cache.load()["source"][:2]))

@@ -133,8 +133,8 @@ class Trainer:
             )
         set_seed(config.seed)
 
-        # 1. data: cached features, split, statistics measured on the training split
-        self.tensors = cache.load()
+        # 1. data: cached features (memory-mapped), split, statistics of the training split
+        self.tensors = cache.arrays()
         self.train_ids, self.eval_ids = split_indices(len(cache), config.holdout, config.seed)
         self.steps_per_epoch = len(self.train_ids) // config.batch_size
         if self.steps_per_epoch == 0:
@@ -317,7 +317,9 @@ class Trainer:
                 )
             end_of_epoch = self.step % self.steps_per_epoch == 0
             eval_due = config.eval_every and self.step % config.eval_every == 0
-            if eval_due or (not config.eval_every and end_of_epoch):
+            if self.accelerator.is_main_process and (
+                eval_due or (not config.eval_every and end_of_epoch)
+            ):
                 self.log({"step": self.step, "eval": self.evaluate()})
             if self.step % config.checkpoint_every == 0 or end_of_epoch or self.step == stop_at:
                 self.save_state()

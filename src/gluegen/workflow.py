@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from gluegen.data.cache import FeatureCache, build_cache
 from gluegen.data.corpus import read_corpus
 from gluegen.encoders import Encoder, HFTextEncoder, load_target
@@ -94,12 +96,9 @@ def evaluate_on_cache(
 ) -> dict[str, float]:
     """Alignment metrics of a saved GlueNet on a cache (its held-out split when `holdout`)."""
     gluenet = GlueNet.from_pretrained(str(gluenet_path))
-    tensors = cache.load()
-    if holdout:
-        _, ids = split_indices(len(cache), holdout, seed)
-        source, target = tensors["source"][ids], tensors["target"][ids]
-    else:
-        source, target = tensors["source"], tensors["target"]
+    arrays = cache.arrays()
+    ids = split_indices(len(cache), holdout, seed)[1] if holdout else torch.arange(len(cache))
+    source, target = arrays["source"][ids], arrays["target"][ids]
     expected = (gluenet.config.source_tokens, gluenet.config.source_dim)
     if tuple(source.shape[1:]) != expected:
         raise ValueError(

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from accelerate import PartialState
-from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
 from gluegen.data.corpus import ParallelCorpus
@@ -87,17 +89,81 @@ class FeatureCache:
     def __len__(self) -> int:
         return int(self.manifest["count"])
 
-    def load(self, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
-        """All shards: source (N, n_s, d_s), target (N, n_t, d_t), masks, pooled (N, p)."""
-        parts: dict[str, list[torch.Tensor]] = {}
-        for name in self.manifest["shards"]:
-            for key, tensor in load_file(self.folder / name).items():
-                parts.setdefault(key, []).append(tensor)
-        tensors = {key: torch.cat(values) for key, values in parts.items()}
-        for key in ("source", "target", "target_pooled"):
-            if key in tensors:
-                tensors[key] = tensors[key].to(dtype)
-        return tensors
+    def arrays(self) -> dict[str, ShardedArray]:
+        """Memory-mapped views: source (N, n_s, d_s), target (N, n_t, d_t), masks, pooled.
+
+        Nothing is read until rows are indexed, so a cache larger than memory trains fine.
+        """
+        files = [self.folder / name for name in self.manifest["shards"]]
+        return {name: ShardedArray(files, name) for name in self.manifest["shapes"]}
+
+    def load(self) -> dict[str, torch.Tensor]:
+        """Every row of every tensor, in memory (features as float32)."""
+        everything = torch.arange(len(self))
+        return {name: array[everything] for name, array in self.arrays().items()}
+
+
+# safetensors dtype names -> numpy dtypes numpy can map (bfloat16 is read as its bits).
+SAFETENSORS_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.int16, "I8": np.int8}
+HEADER_LENGTH_BYTES = 8  # a safetensors file starts with its JSON header's length
+
+
+def _memory_map(path: Path, name: str) -> tuple[np.memmap, str]:
+    """One tensor of a safetensors file as a read-only numpy memmap, and its dtype name.
+
+    The format is documented: an 8-byte little-endian header length, a JSON header giving each
+    tensor's dtype, shape and byte offsets, then the raw data.
+    """
+    with open(path, "rb") as handle:
+        header_length = int.from_bytes(handle.read(HEADER_LENGTH_BYTES), "little")
+        info = json.loads(handle.read(header_length))[name]
+    begin, _ = info["data_offsets"]
+    array = np.memmap(
+        path,
+        dtype=SAFETENSORS_DTYPES[info["dtype"]],
+        mode="r",
+        offset=HEADER_LENGTH_BYTES + header_length + begin,
+        shape=tuple(info["shape"]),
+    )
+    return array, info["dtype"]
+
+
+class ShardedArray:
+    """The rows of one cached tensor across all shards; `array[ids]` reads just those rows."""
+
+    def __init__(self, files: list[Path], name: str) -> None:
+        mapped = [_memory_map(file, name) for file in files]
+        self.parts = [part for part, _ in mapped]
+        self.is_bfloat16 = mapped[0][1] == "BF16"
+        self.is_feature = name != "source_mask" and name != "target_mask"
+        lengths = torch.tensor([len(part) for part in self.parts])
+        self.starts = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
+        self.shape = (int(self.starts[-1]), *self.parts[0].shape[1:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _rows(self, part: int, rows: np.ndarray) -> torch.Tensor:
+        values = torch.from_numpy(np.ascontiguousarray(self.parts[part][rows]))
+        if self.is_bfloat16:
+            values = values.view(torch.bfloat16)
+        return values.float() if self.is_feature else values
+
+    def __getitem__(self, ids: torch.Tensor) -> torch.Tensor:
+        """Rows `ids` (a 1-d index tensor) -> (len(ids), ...); features come as float32."""
+        ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1)
+        if len(ids) and (ids.min() < 0 or ids.max() >= len(self)):
+            raise IndexError(f"row index out of range for a cache of {len(self)} rows")
+        part_of = torch.searchsorted(self.starts[1:], ids, right=True)
+        pieces = {}
+        for part in part_of.unique().tolist():
+            chosen = (part_of == part).nonzero().squeeze(1)
+            pieces[part] = (chosen, self._rows(part, (ids[chosen] - self.starts[part]).numpy()))
+        first = next(iter(pieces.values()))[1] if pieces else self._rows(0, np.arange(0))
+        out = torch.empty((len(ids), *first.shape[1:]), dtype=first.dtype)
+        for chosen, values in pieces.values():
+            out[chosen] = values
+        return out
 
 
 def _matching_manifest(folder: Path, key: dict[str, Any]) -> FeatureCache | None:
@@ -204,12 +270,13 @@ def build_cache(
     state.wait_for_everyone()
 
     if state.is_main_process:
-        first = load_file(folder / shard_name(0))
+        with safe_open(folder / shard_name(0), "pt") as first:
+            shapes = {name: first.get_slice(name).get_shape()[1:] for name in first.keys()}  # noqa: SIM118
         manifest = {
             "key": key,
             "count": len(corpus),
             "shards": [shard_name(k) for k in range(num_shards)],
-            "shapes": {name: list(tensor.shape[1:]) for name, tensor in first.items()},
+            "shapes": shapes,
             "origin": corpus.origin,
         }
         atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
