@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
 STATS_CHUNK = 1024  # pairs per chunk when measuring statistics
+EPOCH_SEED_STRIDE = 1_000_003  # a prime: (seed, epoch) pairs never share a shuffle seed
 
 
 @dataclass
@@ -163,6 +164,7 @@ class Trainer:
         )
         self.objective, self.optimizer = self.accelerator.prepare(objective, optimizer)
         self.step = 0
+        self._order: tuple[int, torch.Tensor] | None = None
 
     @property
     def gluenet(self) -> GlueNet:
@@ -225,10 +227,16 @@ class Trainer:
         return True
 
     # -- loop -----------------------------------------------------------------------------
+    def epoch_order(self, epoch: int) -> torch.Tensor:
+        """The shuffled order of the training pairs in `epoch`, a function of (seed, epoch)."""
+        if self._order is None or self._order[0] != epoch:
+            generator = torch.Generator().manual_seed(self.config.seed * EPOCH_SEED_STRIDE + epoch)
+            self._order = (epoch, torch.randperm(len(self.train_ids), generator=generator))
+        return self._order[1]
+
     def batch_ids(self, epoch: int, index: int) -> torch.Tensor:
         """This process's share of global batch `index` of `epoch`."""
-        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
-        order = torch.randperm(len(self.train_ids), generator=generator)
+        order = self.epoch_order(epoch)
         size = self.config.batch_size
         global_batch = self.train_ids[order[index * size : (index + 1) * size]]
         return global_batch[self.accelerator.process_index :: self.accelerator.num_processes]
