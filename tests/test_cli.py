@@ -1,5 +1,6 @@
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -127,6 +128,12 @@ def test_help_explains_every_command():
     assert "paper-multilingual" in presets.stdout and "50,179,776" in presets.stdout
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_two_processes_build_the_cache_and_train_data_parallel(models, corpus_files, tmp_path):
     """torchrun with two CPU processes on gloo: shards split between ranks, DDP training."""
     run = tmp_path / "run"
@@ -138,7 +145,7 @@ def test_two_processes_build_the_cache_and_train_data_parallel(models, corpus_fi
         "--nproc_per_node",
         "2",
         "--master_port",
-        "29517",
+        str(free_port()),
         "-m",
         "gluegen.cli",
         *train_args(models, corpus_files, run),

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import yaml
 
+from gluegen.data.cache import FeatureCache
 from gluegen.data.corpus import CorpusError
 from gluegen.evaluate import metrics_table
 from gluegen.gluenet import PRESETS, GlueNet
 from gluegen.objective import ObjectiveWeights
-from gluegen.train import TrainConfig, Trainer, clear_state
+from gluegen.train import MIXED_PRECISION, TrainConfig, Trainer, clear_state
 from gluegen.workflow import CacheSpec, evaluate_on_cache, gluenet_config_for, prepare_cache
 
 logger = logging.getLogger("gluegen")
@@ -97,6 +98,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
             f"--{field.name.replace('_', '-')}",
             type=type(field.default),
             default=field.default,
+            choices=MIXED_PRECISION if field.name == "mixed_precision" else None,
             help=field.metadata["help"],
         )
     train.add_argument("--resume", action="store_true", help="Continue the run in OUTPUT_DIR.")
@@ -137,9 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", default="gluegen-run", help="Run folder (for the default cache)."
     )
     evaluate.add_argument(
-        "--holdout", type=float, default=0.05, help="Evaluate this held-out share (0: all)."
+        "--holdout",
+        type=float,
+        help="Held-out share to evaluate (0: all pairs). Default: the training run's split.",
     )
-    evaluate.add_argument("--seed", type=int, default=0, help="The split's seed (as in training).")
+    evaluate.add_argument("--seed", type=int, help="The split's seed. Default: the training run's.")
     evaluate.add_argument("--eval-candidates", type=int, default=64, help="Retrieval group size.")
     evaluate.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
 
@@ -244,17 +248,25 @@ def run_train(args: argparse.Namespace) -> None:
         print(f"\nsaved: {Path(settings.output_dir) / 'gluenet'}")
 
 
+def training_split(output_dir: str) -> tuple[float, int]:
+    """(holdout, seed) of the training run in `output_dir`, or the training defaults."""
+    progress = Path(output_dir) / "state" / "progress.json"
+    settings = json.loads(progress.read_text())["config"] if progress.is_file() else {}
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    return settings.get("holdout", defaults["holdout"]), settings.get("seed", defaults["seed"])
+
+
 def run_evaluate(args: argparse.Namespace) -> None:
     """`gluegen evaluate`: alignment metrics of a saved GlueNet."""
     gluenet = args.gluenet or str(Path(args.output_dir) / "gluenet")
-    spec_dir = args.cache_dir or str(Path(args.output_dir) / "features")
     if args.corpus:
         cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
     else:
-        from gluegen.data.cache import FeatureCache
-
-        cache = FeatureCache.open(spec_dir)
-    metrics = evaluate_on_cache(gluenet, cache, args.holdout, args.seed, args.eval_candidates)
+        cache = FeatureCache.open(args.cache_dir or Path(args.output_dir) / "features")
+    run_holdout, run_seed = training_split(args.output_dir)
+    holdout = run_holdout if args.holdout is None else args.holdout
+    seed = run_seed if args.seed is None else args.seed
+    metrics = evaluate_on_cache(gluenet, cache, holdout, seed, args.eval_candidates)
     print(
         metrics_table(
             f"alignment of {gluenet} ({int(metrics['count'])} pairs)", {"GlueNet": metrics}
