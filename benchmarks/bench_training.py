@@ -18,6 +18,7 @@ alignment. Run:  python benchmarks/bench_training.py [--pairs 1000] [--repeats 3
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -53,7 +54,13 @@ SEED = 0
 
 
 def baseline_run(
-    corpus: ParallelCorpus, source: HFTextEncoder, target, config, stats, train_ids: torch.Tensor
+    corpus: ParallelCorpus,
+    source: HFTextEncoder,
+    target,
+    config,
+    stats,
+    train_ids: torch.Tensor,
+    recipe: dict,
 ) -> GlueNet:
     """The original procedure: both encoders recomputed for every batch of every epoch."""
     torch.manual_seed(SEED)
@@ -63,12 +70,10 @@ def baseline_run(
     decoder = GlueNet(config.mirrored())
     discriminator = TokenDiscriminator(config.target_dim)
     parameters = [*adapter.parameters(), *decoder.parameters(), *discriminator.parameters()]
-    optimizer = torch.optim.Adam(parameters, lr=PAPER_RECIPE["learning_rate"])
-    scheduler = torch.optim.lr_scheduler.StepLR(
-        optimizer, step_size=1, gamma=PAPER_RECIPE["lr_decay"]
-    )
-    size = PAPER_RECIPE["batch_size"]
-    for _epoch in range(PAPER_RECIPE["epochs"]):
+    optimizer = torch.optim.Adam(parameters, lr=recipe["learning_rate"])
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=recipe["lr_decay"])
+    size = recipe["batch_size"]
+    for _epoch in range(recipe["epochs"]):
         for start in range(0, len(train_ids) - size + 1, size):  # drop_last, no shuffle
             ids = train_ids[start : start + size].tolist()
             with torch.no_grad():
@@ -110,12 +115,21 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", type=int, default=1, help="Divide encoder depth by this (quick runs)."
     )
     args = parser.parse_args(argv)
-    PAPER_RECIPE["epochs"] = args.epochs
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     torch.manual_seed(SEED)
 
     work = Path(tempfile.mkdtemp(prefix="gluegen-bench-"))
+    try:
+        run_benchmark(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def run_benchmark(args: argparse.Namespace, work: Path) -> None:
+    """Build the models and corpus in `work`, time both methods, print the tables."""
+    recipe = {**PAPER_RECIPE, "epochs": args.epochs}
     source_size = toy.EncoderSize(
         **{**vars(SOURCE_SIZE), "layers": max(1, SOURCE_SIZE.layers // args.scale)}
     )
@@ -144,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint_every=10**9,
             progress=False,
             mixed_precision="no",
-            **PAPER_RECIPE,
+            **recipe,
         )
         trainer = Trainer(cache, config, settings)
         trainer.run()
@@ -155,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         stats = measure_statistics(tensors, train_ids)
 
         started = time.perf_counter()
-        adapter = baseline_run(corpus, source, target, gluenet_config_for(cache), stats, train_ids)
+        baseline_config = gluenet_config_for(cache)
+        adapter = baseline_run(corpus, source, target, baseline_config, stats, train_ids, recipe)
         base_times.append(time.perf_counter() - started)
         base_metrics.append(alignment_metrics(adapter, held_source, held_target))
         print(
@@ -186,7 +201,6 @@ def main(argv: list[str] | None = None) -> int:
             },
         )
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,20 @@
+"""The benchmarks stay runnable: each runs once at the smallest settings."""
+
+import importlib.util
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_training_benchmark_runs(capsys):
+    bench = load("bench_training")
+    assert bench.main(["--pairs", "64", "--epochs", "1", "--repeats", "1", "--scale", "24"]) == 0
+    out = capsys.readouterr().out
+    assert "speed-up (baseline / gluegen)" in out and "original procedure" in out
