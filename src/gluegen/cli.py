@@ -318,8 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     transformers.logging.set_verbosity_error()
-    if getattr(args, "no_progress", False):
-        transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()  # weight-loading bars; ours stay
     try:
         COMMANDS[args.command](args)
     except (CorpusError, ValueError) as error:
