@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-SHARD_KEYS = ("source", "source_mask", "target", "target_mask", "target_pooled")
 
 
 def cache_key(
@@ -64,7 +63,7 @@ def shard_name(index: int) -> str:
 
 @dataclass
 class FeatureCache:
-    """A finished cache folder; `load()` returns its tensors, concatenated in corpus order."""
+    """A finished cache folder: `arrays()` maps it, `load()` reads it, in corpus order."""
 
     folder: Path
     manifest: dict[str, Any]
@@ -186,6 +185,8 @@ def _prepare_folder(folder: Path, key: dict[str, Any]) -> None:
         for stale in [*folder.glob("shard-*.safetensors"), folder / "manifest.json"]:
             stale.unlink(missing_ok=True)
     (folder / "manifest.json").unlink(missing_ok=True)
+    for leftover in folder.glob(".shard-*.tmp"):  # from a build killed mid-write
+        leftover.unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(build_path, json.dumps(key, indent=2, sort_keys=True))
 
