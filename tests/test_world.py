@@ -1,0 +1,210 @@
+import random
+
+import numpy as np
+import pytest
+
+from gluegen.data.corpus import read_table
+from gluegen.world.captions import LANGUAGES, caption, captions
+from gluegen.world.corpus import (
+    HELDOUT_COMBINATIONS,
+    is_heldout,
+    parse_scene_code,
+    scene_code,
+    write_sound_corpus,
+    write_text_corpus,
+)
+from gluegen.world.scenes import COLOURS, SHAPES, Scene, all_single_scenes, random_scene, render
+from gluegen.world.sounds import LOUDNESS, PITCHES, SAMPLE_RATE, read_wav, synthesize, write_wav
+
+GREY = np.array([128, 128, 128])
+
+
+def coloured(image):
+    """Mask of pixels that are not background."""
+    return np.abs(image.astype(int) - GREY).sum(-1) > 30
+
+
+# -- rendering -------------------------------------------------------------------------------
+def test_rendering_is_deterministic_from_the_seed():
+    scene = Scene.single("star", "red", "big", "left")
+    assert render(scene, seed=3).shape == (32, 32, 3)
+    assert np.array_equal(render(scene, seed=3), render(scene, seed=3))
+    assert not np.array_equal(render(scene, seed=3), render(scene, seed=4))
+
+
+@pytest.mark.parametrize(
+    "position, half", [("left", (slice(None), slice(0, 16))), ("top", (slice(0, 16), slice(None)))]
+)
+def test_objects_sit_where_the_scene_says(position, half):
+    mask = coloured(render(Scene.single("circle", "blue", "big", position)))
+    assert mask[half].sum() == mask.sum() > 0
+
+
+def test_size_and_colour_show():
+    small = coloured(render(Scene.single("square", "green", "small", "right"))).sum()
+    big = coloured(render(Scene.single("square", "green", "big", "right"))).sum()
+    assert big > 2 * small
+    image = render(Scene.single("square", "red", "big", "right"))
+    red = image[coloured(image)].mean(0)
+    assert red[0] > 150 and red[1] < 100 and red[2] < 100
+
+
+def test_every_shape_draws_differently():
+    masks = [coloured(render(Scene.single(s, "red", "big", "left"), seed=0)) for s in SHAPES]
+    for i in range(len(masks)):
+        for j in range(i + 1, len(masks)):
+            assert (masks[i] != masks[j]).sum() > 10, (SHAPES[i], SHAPES[j])
+
+
+def test_two_object_scenes():
+    scene = Scene.pair(("circle", "red", "big"), "above", ("square", "blue", "small"))
+    assert [o.position for o in scene.objects] == ["top", "bottom"]
+    mask = coloured(render(scene))
+    assert mask[:16].sum() > mask[16:].sum() > 0
+    with pytest.raises(ValueError, match="relation"):
+        Scene(scene.objects, "inside")
+    with pytest.raises(ValueError, match="Unknown colour"):
+        Scene.single("circle", "pink", "big", "left")
+
+
+def test_the_world_is_big_enough():
+    assert len(SHAPES) >= 4 and len(COLOURS) >= 6
+    assert len(all_single_scenes()) == len(SHAPES) * len(COLOURS) * 2 * 4
+
+
+# -- captions, checked by hand -----------------------------------------------------------------
+STAR = Scene.single("star", "purple", "small", "left")
+CIRCLE = Scene.single("circle", "orange", "big", "top")
+PAIR = Scene.pair(("square", "blue", "big"), "left of", ("diamond", "yellow", "small"))
+
+HAND_CHECKED = {
+    # English: "a" / "an" follows the next word's sound.
+    ("en", STAR): "a small purple star on the left",
+    ("en", CIRCLE): "an orange circle, big, at the top",
+    ("en", PAIR): "a big blue square to the left of a small yellow diamond",
+    # Chinese: measure word 颗 for stars, 个 for the other shapes; no spaces.
+    ("zh", STAR): "左边有一颗紫色的小星星",
+    ("zh", CIRCLE): "一个大的橙色圆形在上面",
+    ("zh", PAIR): "一个蓝色的大正方形在一个黄色的小菱形的左边",
+    # French: feminine étoile -> une petite ... violette; orange invariable; elision d'un.
+    ("fr", STAR): "une petite étoile violette à gauche",
+    ("fr", CIRCLE): "il y a un grand cercle orange en haut",
+    ("fr", PAIR): "un grand carré bleu à gauche d'un petit losange jaune",
+    # Spanish: una pequeña estrella morada; apocope gran before the noun, grande after it.
+    ("es", STAR): "a la izquierda hay una pequeña estrella morada",
+    ("es", CIRCLE): "un gran círculo naranja arriba",
+    ("es", PAIR): "hay un cuadrado azul grande a la izquierda de un rombo amarillo pequeño",
+    # Italian: una piccola stella; viola and blu invariable.
+    ("it", STAR): "una piccola stella viola a sinistra",
+    ("it", CIRCLE): "c'è un cerchio arancione grande in alto",
+    ("it", PAIR): "un grande quadrato blu a sinistra di un piccolo rombo giallo",
+    # Japanese: verb last; 紫の (noun + の) beside 赤い / 黄色い (i-adjectives); B の左に A.
+    ("ja", STAR): "左に小さい紫の星があります",
+    ("ja", CIRCLE): "上側の大きなオレンジ色の円",
+    ("ja", PAIR): "小さい黄色いひし形の左に大きい青い正方形がある",
+    # German: Stern masculine (kleiner violetter / accusative einen kleinen violetten),
+    # verb second after "links", dative after "links von" (einer kleinen gelben Raute).
+    ("de", STAR): "es gibt einen kleinen violetten Stern links",
+    ("de", CIRCLE): "oben ist ein großer orangefarbener Kreis",
+    ("de", PAIR): "ein großes blaues Quadrat links von einer kleinen gelben Raute",
+}
+
+
+@pytest.mark.parametrize(
+    "language, scene", list(HAND_CHECKED), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_captions_follow_each_languages_grammar(language, scene):
+    assert HAND_CHECKED[(language, scene)] in captions(scene, language)
+
+
+def test_every_language_has_several_phrasings():
+    rng = random.Random(0)
+    for language in LANGUAGES:
+        assert len(captions(STAR, language)) >= 3 and len(captions(PAIR, language)) >= 2
+        assert caption(STAR, language, rng) in captions(STAR, language)
+    with pytest.raises(ValueError, match="Unknown language"):
+        captions(STAR, "xx")
+
+
+def test_every_word_of_every_scene_is_covered():
+    rng = random.Random(1)
+    for _ in range(200):
+        scene = random_scene(rng, two_objects=0.5)
+        for language in LANGUAGES:
+            assert all(text.strip() for text in captions(scene, language))
+
+
+# -- corpora ---------------------------------------------------------------------------------
+def test_text_corpus_holds_out_unseen_combinations(tmp_path):
+    paths = write_text_corpus(tmp_path, "fr", train=300, heldout=60, seed=1)
+    train = read_table(paths["train"], "fr", "en")
+    heldout = read_table(paths["heldout"], "fr", "en")
+    assert len(train) == 300 and len(heldout) == 60
+    rows = [line.split("\t") for line in paths["train"].read_text().splitlines()[1:]]
+    train_scenes = [parse_scene_code(row[0]) for row in rows]
+    assert not any(is_heldout(scene) for scene in train_scenes)
+    seen = {(o.shape, o.colour) for scene in train_scenes for o in scene.objects}
+    assert {shape for shape, _ in seen} == set(SHAPES) and {c for _, c in seen} == set(COLOURS)
+    held_rows = [line.split("\t") for line in paths["heldout"].read_text().splitlines()[1:]]
+    assert all(is_heldout(parse_scene_code(row[0])) for row in held_rows)
+    assert len(HELDOUT_COMBINATIONS) == len(SHAPES)
+
+
+def test_scene_codes_round_trip():
+    rng = random.Random(2)
+    for _ in range(50):
+        scene = random_scene(rng, two_objects=0.5)
+        assert parse_scene_code(scene_code(scene)) == scene
+
+
+# -- sounds ----------------------------------------------------------------------------------
+def dominant_frequency(waveform):
+    spectrum = np.abs(np.fft.rfft(waveform))
+    return np.fft.rfftfreq(len(waveform), 1 / SAMPLE_RATE)[spectrum.argmax()]
+
+
+def test_sounds_carry_colour_as_pitch_and_size_as_loudness():
+    red = synthesize(Scene.single("circle", "red", "big", "left").objects[0], seed=0)
+    blue = synthesize(Scene.single("circle", "blue", "big", "left").objects[0], seed=0)
+    assert red.dtype == np.float32 and red.shape == (SAMPLE_RATE,)
+    assert dominant_frequency(red) == pytest.approx(PITCHES["red"], rel=0.03)
+    assert dominant_frequency(blue) == pytest.approx(PITCHES["blue"], rel=0.03)
+    small = synthesize(Scene.single("circle", "red", "small", "left").objects[0], seed=0)
+    assert np.abs(red).max() > np.abs(small).max() > 0
+    assert LOUDNESS["big"] > LOUDNESS["small"]
+
+
+def third_harmonic_ratio(waveform, f0):
+    """Amplitude near 3 * f0 over amplitude near f0: a timbre's signature."""
+    spectrum = np.abs(np.fft.rfft(waveform))
+    frequencies = np.fft.rfftfreq(len(waveform), 1 / SAMPLE_RATE)
+
+    def peak(f):
+        return spectrum[np.abs(frequencies - f) < 0.05 * f].max()
+
+    return peak(3 * f0) / peak(f0)
+
+
+def test_sounds_differ_by_shape_and_seed():
+    item = Scene.single("square", "green", "big", "left").objects[0]
+    assert np.array_equal(synthesize(item, seed=1), synthesize(item, seed=1))
+    assert not np.array_equal(synthesize(item, seed=1), synthesize(item, seed=2))
+    ratios = {
+        shape: third_harmonic_ratio(
+            synthesize(Scene.single(shape, "green", "big", "left").objects[0], seed=1),
+            PITCHES["green"],
+        )
+        for shape in ("circle", "triangle", "square")
+    }
+    # a sine has no third harmonic, a triangle 1/9 of the fundamental, a square 1/3
+    assert ratios["circle"] < 0.05 < ratios["triangle"] < 0.2 < ratios["square"]
+
+
+def test_wav_round_trip_and_sound_corpus(tmp_path):
+    waveform = synthesize(Scene.single("star", "orange", "small", "top").objects[0])
+    write_wav(tmp_path / "a.wav", waveform)
+    read, rate = read_wav(tmp_path / "a.wav")
+    assert rate == SAMPLE_RATE and np.abs(read - waveform).max() < 1e-4
+    table = write_sound_corpus(tmp_path / "sounds", train=6, heldout=2, seed=0)
+    corpus = read_table(table, "file", "caption")
+    assert len(corpus) == 8 and (tmp_path / "sounds" / corpus.sources[0]).is_file()
