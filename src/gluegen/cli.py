@@ -28,6 +28,7 @@ from gluegen.gluenet import PRESETS, GlueNet
 from gluegen.objective import ObjectiveWeights
 from gluegen.train import MIXED_PRECISION, TrainConfig, Trainer, clear_state
 from gluegen.workflow import CacheSpec, evaluate_on_cache, gluenet_config_for, prepare_cache
+from gluegen.world.captions import LANGUAGES
 
 logger = logging.getLogger("gluegen")
 
@@ -149,12 +150,58 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("presets", "Print the paper's GlueNet layouts and their parameter counts.")
 
+    add_world_commands(commands)
+
     demo = command("demo", "Cache, train and evaluate on a toy corpus with tiny random encoders.")
     demo.add_argument("--workdir", default="runs/demo", help="Where models, cache and run go.")
     demo.add_argument("--pairs", type=int, default=2000, help="Toy parallel pairs.")
     demo.add_argument("--epochs", type=int, default=30, help="Training epochs.")
     demo.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     return parser
+
+
+def add_world_commands(commands: argparse._SubParsersAction) -> None:
+    """`gluegen world ...`: the shapes world's corpora and models."""
+    world = commands.add_parser(
+        "world",
+        help="The shapes world: corpora, sounds, its models.",
+        description="The shapes world: corpora, sounds, its models.",
+        formatter_class=Formatter,
+    )
+    actions = world.add_subparsers(dest="world_command", required=True, metavar="ACTION")
+    corpus = actions.add_parser(
+        "corpus",
+        help="Write an English + LANGUAGE parallel corpus (train.tsv, heldout.tsv).",
+        formatter_class=Formatter,
+    )
+    corpus.add_argument("--language", required=True, choices=[c for c in LANGUAGES if c != "en"])
+    corpus.add_argument("--out", required=True, help="Folder to write.")
+    corpus.add_argument("--train", type=int, default=10_000, help="Training pairs.")
+    corpus.add_argument(
+        "--heldout", type=int, default=1_000, help="Held-out pairs (unseen combinations)."
+    )
+    corpus.add_argument("--seed", type=int, default=0, help="Seed of scenes and phrasings.")
+    sounds = actions.add_parser(
+        "sounds",
+        help="Write sound clips with English captions (captions.tsv).",
+        formatter_class=Formatter,
+    )
+    sounds.add_argument("--out", required=True, help="Folder to write.")
+    sounds.add_argument("--train", type=int, default=2_000, help="Training clips.")
+    sounds.add_argument("--heldout", type=int, default=200, help="Held-out clips.")
+    sounds.add_argument("--seed", type=int, default=0, help="Seed of scenes and noise.")
+    train = actions.add_parser(
+        "train", help="Train the world's models from scratch.", formatter_class=Formatter
+    )
+    train.add_argument("--out", required=True, help="Folder for the trained models.")
+    train.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+    evaluate = actions.add_parser(
+        "evaluate",
+        help="Measure the world's models (judge accuracy, real-vs-real distance).",
+        formatter_class=Formatter,
+    )
+    evaluate.add_argument("--models", help="Folder of trained models (default: the shipped ones).")
+    evaluate.add_argument("--count", type=int, default=2000, help="Fresh renders to score.")
 
 
 def apply_config_file(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
@@ -289,6 +336,32 @@ def run_presets(args: argparse.Namespace) -> None:
         print(f"{name:22}{count:>14,}  {layout}")
 
 
+def run_world(args: argparse.Namespace) -> None:
+    """`gluegen world ...`."""
+    from gluegen.world.corpus import write_sound_corpus, write_text_corpus
+    from gluegen.world.judge import evaluate_judge, load_judge
+    from gluegen.world.models import shipped_model, train_world_models
+
+    if args.world_command == "corpus":
+        paths = write_text_corpus(args.out, args.language, args.train, args.heldout, args.seed)
+        print(f"wrote {paths['train']} and {paths['heldout']}")
+    elif args.world_command == "sounds":
+        print(f"wrote {write_sound_corpus(args.out, args.train, args.heldout, args.seed)}")
+    elif args.world_command == "train":
+        for name, folder in train_world_models(args.out, progress=not args.no_progress).items():
+            print(f"{name}: {folder}")
+    else:
+        folder = Path(args.models) / "judge" if args.models else shipped_model("judge")
+        result = evaluate_judge(load_judge(folder), count=args.count)
+        accuracy = result["accuracy"]
+        print(f"judge on {result['count']} fresh real scenes (held-out combinations included):")
+        for name, value in accuracy.items():
+            print(f"  {name:10} {value:.4f}")
+        print(
+            f"Fréchet distance, real vs real (judge features): {result['frechet_real_vs_real']:.3f}"
+        )
+
+
 def run_demo(args: argparse.Namespace) -> None:
     """`gluegen demo`: the toy end-to-end run."""
     from gluegen.demo import run_toy_demo
@@ -303,6 +376,7 @@ COMMANDS = {
     "train": run_train,
     "evaluate": run_evaluate,
     "presets": run_presets,
+    "world": run_world,
     "demo": run_demo,
 }
 

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+FOLDER_MODE = 0o755
+
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write `text` to `path` atomically."""
@@ -24,6 +26,7 @@ def atomic_write_folder(path: str | Path, write: Callable[[Path], None]) -> None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    os.chmod(temporary, FOLDER_MODE)  # mkdtemp makes it private; the result is a normal folder
     try:
         write(temporary)
         if path.exists():

@@ -1,0 +1,68 @@
+import torch
+from transformers import ResNetForImageClassification
+
+from gluegen.cli import main
+from gluegen.world.judge import (
+    JudgeTraining,
+    attribute_accuracy,
+    draw,
+    frechet_distance,
+    judge_features,
+    spoil,
+    to_pixels,
+    train_judge,
+)
+from gluegen.world.models import shipped_model
+
+
+def test_shipped_judge_loads_the_normal_way_and_names_every_attribute():
+    judge = ResNetForImageClassification.from_pretrained(shipped_model("judge")).eval()
+    images, scenes = draw(300, seed=777)  # seeds the judge never saw
+    pixels = to_pixels(images)
+    assert attribute_accuracy(judge, pixels, scenes)["mean"] >= 0.98
+    spoiled = spoil(pixels.clone(), torch.Generator().manual_seed(0))
+    assert attribute_accuracy(judge, spoiled, scenes)["mean"] >= 0.95
+    assert judge.config.id2label[0] == "shape=circle"
+
+
+def test_frechet_distance():
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(500, 4, generator=generator, dtype=torch.float64)
+    b = torch.randn(500, 4, generator=generator, dtype=torch.float64)
+    assert frechet_distance(a, a) < 1e-6
+    assert frechet_distance(a, b) < 0.2 < frechet_distance(a, b + 1.0)
+    judge = ResNetForImageClassification.from_pretrained(shipped_model("judge")).eval()
+    features = judge_features(judge, to_pixels(draw(8, seed=1)[0]))
+    assert features.shape[0] == 8 and features.ndim == 2
+
+
+def test_judge_training_runs():
+    judge = train_judge(JudgeTraining(images=256, epochs=1, batch_size=64), progress=False)
+    assert isinstance(judge, ResNetForImageClassification) and not judge.training
+
+
+def test_world_cli(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "world",
+                "corpus",
+                "--language",
+                "de",
+                "--out",
+                str(tmp_path / "de"),
+                "--train",
+                "20",
+                "--heldout",
+                "5",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "de" / "heldout.tsv").read_text().startswith("scene\ten\tde\n")
+    assert (
+        main(["world", "sounds", "--out", str(tmp_path / "s"), "--train", "3", "--heldout", "1"])
+        == 0
+    )
+    assert main(["world", "evaluate", "--count", "64"]) == 0
+    assert "Fréchet distance" in capsys.readouterr().out
