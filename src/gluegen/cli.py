@@ -29,6 +29,7 @@ from gluegen.objective import ObjectiveWeights
 from gluegen.train import MIXED_PRECISION, TrainConfig, Trainer, clear_state
 from gluegen.workflow import CacheSpec, evaluate_on_cache, gluenet_config_for, prepare_cache
 from gluegen.world.captions import LANGUAGES
+from gluegen.world.models import WORLD_MODELS
 
 logger = logging.getLogger("gluegen")
 
@@ -194,6 +195,12 @@ def add_world_commands(commands: argparse._SubParsersAction) -> None:
         "train", help="Train the world's models from scratch.", formatter_class=Formatter
     )
     train.add_argument("--out", required=True, help="Folder for the trained models.")
+    train.add_argument(
+        "--only",
+        action="append",
+        choices=WORLD_MODELS,
+        help="Retrain just this model (repeatable). Without it, models already in OUT are kept.",
+    )
     train.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     evaluate = actions.add_parser(
         "evaluate",
@@ -338,9 +345,12 @@ def run_presets(args: argparse.Namespace) -> None:
 
 def run_world(args: argparse.Namespace) -> None:
     """`gluegen world ...`."""
+    from transformers import AutoTokenizer, XLMRobertaForMaskedLM
+
     from gluegen.world.corpus import write_sound_corpus, write_text_corpus
     from gluegen.world.judge import evaluate_judge, load_judge
     from gluegen.world.models import shipped_model, train_world_models
+    from gluegen.world.multilingual import masked_accuracy, monolingual_text
 
     if args.world_command == "corpus":
         paths = write_text_corpus(args.out, args.language, args.train, args.heldout, args.seed)
@@ -348,7 +358,8 @@ def run_world(args: argparse.Namespace) -> None:
     elif args.world_command == "sounds":
         print(f"wrote {write_sound_corpus(args.out, args.train, args.heldout, args.seed)}")
     elif args.world_command == "train":
-        for name, folder in train_world_models(args.out, progress=not args.no_progress).items():
+        trained = train_world_models(args.out, args.only, progress=not args.no_progress)
+        for name, folder in trained.items():
             print(f"{name}: {folder}")
     else:
         folder = Path(args.models) / "judge" if args.models else shipped_model("judge")
@@ -360,6 +371,13 @@ def run_world(args: argparse.Namespace) -> None:
         print(
             f"Fréchet distance, real vs real (judge features): {result['frechet_real_vs_real']:.3f}"
         )
+        folder = Path(args.models) / "xlmr" if args.models else shipped_model("xlmr")
+        model = XLMRobertaForMaskedLM.from_pretrained(folder).eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        print("XLM-R masked-piece accuracy, sentences of held-out combinations:")
+        heldout = monolingual_text(args.count // 4, seed=EVAL_SEED, split="heldout")
+        for language, texts in heldout.items():
+            print(f"  {language:10} {masked_accuracy(model, tokenizer, texts):.4f}")
 
 
 def run_demo(args: argparse.Namespace) -> None:
@@ -370,6 +388,8 @@ def run_demo(args: argparse.Namespace) -> None:
         Path(args.workdir), pairs=args.pairs, epochs=args.epochs, progress=not args.no_progress
     )
 
+
+EVAL_SEED = 12345  # sentences and renders no world model was trained on
 
 COMMANDS = {
     "cache": run_cache,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from gluegen.io import atomic_write_folder
 from gluegen.world.judge import JudgeTraining, save_judge, train_judge
+from gluegen.world.multilingual import MultilingualTraining, train_multilingual_encoder
 
-WORLD_MODELS = ("judge",)  # the generator, XLM-R and sound encoder come next
+WORLD_MODELS = ("judge", "xlmr")  # the generator and the sound encoder come next
 
 
 def shipped_model(name: str) -> Path:
@@ -28,11 +29,40 @@ def shipped_model(name: str) -> Path:
     return folder
 
 
-def train_world_models(folder: str | Path, progress: bool = True) -> dict[str, Path]:
-    """Train every world model from scratch into `folder`/NAME (atomically, one by one)."""
-    folder = Path(folder)
-    written = {}
+def _train_judge(folder: Path, progress: bool) -> None:
     judge = train_judge(JudgeTraining(), progress=progress)
-    atomic_write_folder(folder / "judge", lambda tmp: save_judge(judge, tmp))
-    written["judge"] = folder / "judge"
+    atomic_write_folder(folder, lambda tmp: save_judge(judge, tmp))
+
+
+def _train_xlmr(folder: Path, progress: bool) -> None:
+    model, tokenizer = train_multilingual_encoder(MultilingualTraining(), progress=progress)
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+
+    atomic_write_folder(folder, write)
+
+
+TRAINERS = {"judge": _train_judge, "xlmr": _train_xlmr}
+
+
+def train_world_models(
+    folder: str | Path, only: list[str] | None = None, progress: bool = True
+) -> dict[str, Path]:
+    """Train world models from scratch into `folder`/NAME (each written atomically).
+
+    A model already there is skipped, so a stopped run resumes with the next model;
+    `only` names the models to (re)train, replacing what is there.
+    """
+    folder = Path(folder)
+    unknown = set(only or []) - set(WORLD_MODELS)
+    if unknown:
+        raise ValueError(f"Unknown world models {sorted(unknown)}; one of {list(WORLD_MODELS)}.")
+    written = {}
+    for name in only or WORLD_MODELS:
+        if only is None and (folder / name / "config.json").is_file():
+            continue
+        TRAINERS[name](folder / name, progress)
+        written[name] = folder / name
     return written

@@ -1,0 +1,46 @@
+from gluegen.encoders import HFTextEncoder
+from gluegen.world.captions import LANGUAGES
+from gluegen.world.multilingual import (
+    MultilingualTraining,
+    masked_accuracy,
+    monolingual_text,
+    train_multilingual_encoder,
+    train_tokenizer,
+)
+
+TINY = MultilingualTraining(
+    sentences_per_language=150, hidden=16, layers=1, heads=2, steps=5, batch_size=8
+)
+
+
+def test_monolingual_text_is_not_parallel():
+    text = monolingual_text(50, seed=0)
+    assert set(text) == set(LANGUAGES) and all(len(t) == 50 for t in text.values())
+    # each language describes its own scenes: the English and French lists are no translation
+    assert text["en"][:5] != text["fr"][:5]
+
+
+def test_tokenizer_splits_chinese_into_words():
+    text = [t for texts in monolingual_text(300, seed=0).values() for t in texts]
+    tokenizer = train_tokenizer(text, MultilingualTraining())
+    pieces = tokenizer.tokenize("一个红色的小圆形在左边")
+    assert max(len(p.strip("\u2581")) for p in pieces) <= 3
+    assert tokenizer.mask_token == "<mask>" and tokenizer.pad_token_id == 1
+
+
+def test_trained_encoder_loads_as_a_source_encoder(tmp_path):
+    model, tokenizer = train_multilingual_encoder(TINY, progress=False)
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    encoder = HFTextEncoder(str(tmp_path), max_length=20)
+    assert encoder.encode(["une petite étoile rouge à gauche"]).hidden.shape == (1, 20, 16)
+    assert 0.0 <= masked_accuracy(model, tokenizer, ["a small red star on the left"] * 4) <= 1.0
+
+
+def test_shipped_xlmr_loads_through_the_source_encoder_path():
+    from gluegen.world.models import shipped_model
+
+    encoder = HFTextEncoder(str(shipped_model("xlmr")), max_length=77)
+    features = encoder.encode(["一颗红色的小星星在左边", "eine kleine rote Raute links"])
+    assert features.hidden.shape == (2, 77, 64)
+    assert features.mask[0].sum() > 3
