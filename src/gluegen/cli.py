@@ -345,12 +345,8 @@ def run_presets(args: argparse.Namespace) -> None:
 
 def run_world(args: argparse.Namespace) -> None:
     """`gluegen world ...`."""
-    from transformers import AutoTokenizer, XLMRobertaForMaskedLM
-
     from gluegen.world.corpus import write_sound_corpus, write_text_corpus
-    from gluegen.world.judge import evaluate_judge, load_judge
-    from gluegen.world.models import shipped_model, train_world_models
-    from gluegen.world.multilingual import masked_accuracy, monolingual_text
+    from gluegen.world.models import evaluate_world_models, train_world_models
 
     if args.world_command == "corpus":
         paths = write_text_corpus(args.out, args.language, args.train, args.heldout, args.seed)
@@ -362,22 +358,10 @@ def run_world(args: argparse.Namespace) -> None:
         for name, folder in trained.items():
             print(f"{name}: {folder}")
     else:
-        folder = Path(args.models) / "judge" if args.models else shipped_model("judge")
-        result = evaluate_judge(load_judge(folder), count=args.count)
-        accuracy = result["accuracy"]
-        print(f"judge on {result['count']} fresh real scenes (held-out combinations included):")
-        for name, value in accuracy.items():
-            print(f"  {name:10} {value:.4f}")
-        print(
-            f"Fréchet distance, real vs real (judge features): {result['frechet_real_vs_real']:.3f}"
-        )
-        folder = Path(args.models) / "xlmr" if args.models else shipped_model("xlmr")
-        model = XLMRobertaForMaskedLM.from_pretrained(folder).eval()
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        print("XLM-R masked-piece accuracy, sentences of held-out combinations:")
-        heldout = monolingual_text(args.count // 4, seed=EVAL_SEED, split="heldout")
-        for language, texts in heldout.items():
-            print(f"  {language:10} {masked_accuracy(model, tokenizer, texts):.4f}")
+        for title, scores in evaluate_world_models(args.models, count=args.count).items():
+            print(title)
+            for name, value in scores.items():
+                print(f"  {name:24} {value:.4f}")
 
 
 def run_demo(args: argparse.Namespace) -> None:
@@ -388,8 +372,6 @@ def run_demo(args: argparse.Namespace) -> None:
         Path(args.workdir), pairs=args.pairs, epochs=args.epochs, progress=not args.no_progress
     )
 
-
-EVAL_SEED = 12345  # sentences and renders no world model was trained on
 
 COMMANDS = {
     "cache": run_cache,

@@ -206,9 +206,7 @@ def load_judge(folder: str | Path) -> ResNetForImageClassification:
     return ResNetForImageClassification.from_pretrained(folder).eval()
 
 
-def evaluate_judge(
-    model: ResNetForImageClassification, count: int = 2000, seed: int = 12345
-) -> dict:
+def evaluate_judge(model: ResNetForImageClassification, count: int, seed: int) -> dict:
     """Judge accuracy on fresh renders, and the Fréchet distance between two real sets.
 
     The renders use seeds the judge never saw and include the held-out combinations.

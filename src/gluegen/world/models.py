@@ -9,11 +9,25 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from gluegen.io import atomic_write_folder
-from gluegen.world.judge import JudgeTraining, save_judge, train_judge
-from gluegen.world.multilingual import MultilingualTraining, train_multilingual_encoder
+from transformers import (
+    ASTForAudioClassification,
+    AutoFeatureExtractor,
+    AutoTokenizer,
+    XLMRobertaForMaskedLM,
+)
 
-WORLD_MODELS = ("judge", "xlmr")  # the generator and the sound encoder come next
+from gluegen.io import atomic_write_folder
+from gluegen.world.audio import SoundTraining, draw_sounds, heard_accuracy, train_sound_encoder
+from gluegen.world.judge import JudgeTraining, evaluate_judge, load_judge, save_judge, train_judge
+from gluegen.world.multilingual import (
+    MultilingualTraining,
+    masked_accuracy,
+    monolingual_text,
+    train_multilingual_encoder,
+)
+
+WORLD_MODELS = ("judge", "xlmr", "sound")  # the generator comes next
+EVAL_SEED = 12345  # renders, sentences and clips no world model was trained on
 
 
 def shipped_model(name: str) -> Path:
@@ -44,7 +58,17 @@ def _train_xlmr(folder: Path, progress: bool) -> None:
     atomic_write_folder(folder, write)
 
 
-TRAINERS = {"judge": _train_judge, "xlmr": _train_xlmr}
+def _train_sound(folder: Path, progress: bool) -> None:
+    model, extractor = train_sound_encoder(SoundTraining(), progress=progress)
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        extractor.save_pretrained(tmp)
+
+    atomic_write_folder(folder, write)
+
+
+TRAINERS = {"judge": _train_judge, "xlmr": _train_xlmr, "sound": _train_sound}
 
 
 def train_world_models(
@@ -66,3 +90,37 @@ def train_world_models(
         TRAINERS[name](folder / name, progress)
         written[name] = folder / name
     return written
+
+
+def evaluate_world_models(folder: str | Path | None = None, count: int = 2000) -> dict[str, dict]:
+    """Measure the world models in `folder` (default: the shipped ones) on fresh data.
+
+    Returns titled groups of figures: the judge's attribute accuracy on fresh renders and the
+    real-vs-real Fréchet distance; XLM-R's masked-piece accuracy per language and the sound
+    encoder's accuracy, both on held-out combinations.
+    """
+
+    def model_folder(name: str) -> Path:
+        return Path(folder) / name if folder else shipped_model(name)
+
+    judged = evaluate_judge(load_judge(model_folder("judge")), count=count, seed=EVAL_SEED)
+    results = {
+        f"judge, {count} fresh renders (held-out combinations included)": judged["accuracy"],
+        "Fréchet distance of judge features": {"real vs real": judged["frechet_real_vs_real"]},
+    }
+    xlmr = model_folder("xlmr")
+    model = XLMRobertaForMaskedLM.from_pretrained(xlmr).eval()
+    tokenizer = AutoTokenizer.from_pretrained(xlmr)
+    heldout = monolingual_text(count // 4, seed=EVAL_SEED, split="heldout")
+    results["XLM-R masked-piece accuracy, sentences of held-out combinations"] = {
+        language: masked_accuracy(model, tokenizer, texts) for language, texts in heldout.items()
+    }
+    sound = model_folder("sound")
+    clips, scenes = draw_sounds(count // 4, seed=EVAL_SEED, split="heldout")
+    results[f"sound encoder, {len(clips)} fresh clips of held-out combinations"] = heard_accuracy(
+        ASTForAudioClassification.from_pretrained(sound).eval(),
+        AutoFeatureExtractor.from_pretrained(sound),
+        clips,
+        scenes,
+    )
+    return results

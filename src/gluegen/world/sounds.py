@@ -25,8 +25,8 @@ MAX_ONSET = 0.25  # seconds
 PITCH_JITTER = 0.01  # relative detune, so no two clips are identical
 NOISE_LEVEL = (0.01, 0.05)  # RMS of the background noise
 ENVELOPE_SECONDS = 0.02  # attack and release
-VIBRATO_HZ, VIBRATO_DEPTH = 6.0, 0.03  # the diamond's wobble
-TIMBRES = dict(zip(SHAPES, ("sine", "square", "triangle", "sawtooth", "vibrato"), strict=True))
+TREMOLO_HZ = 10.0  # the diamond pulses: a sine whose loudness swings fully 10 times a second
+TIMBRES = dict(zip(SHAPES, ("sine", "square", "triangle", "sawtooth", "tremolo"), strict=True))
 
 
 def _tone(timbre: str, frequency: float, t: np.ndarray) -> np.ndarray:
@@ -40,9 +40,9 @@ def _tone(timbre: str, frequency: float, t: np.ndarray) -> np.ndarray:
         return 2 * np.abs(2 * (phase - np.floor(phase + 0.5))) - 1
     if timbre == "sawtooth":
         return (2 * (phase - np.floor(phase + 0.5))) * 0.8
-    if timbre == "vibrato":
-        wobble = VIBRATO_DEPTH * np.sin(2 * np.pi * VIBRATO_HZ * t) / (2 * np.pi * VIBRATO_HZ)
-        return np.sin(2 * np.pi * frequency * (t + wobble))
+    if timbre == "tremolo":
+        pulse = 0.5 + 0.5 * np.sin(2 * np.pi * TREMOLO_HZ * t)
+        return np.sin(2 * np.pi * phase) * pulse
     raise ValueError(f"Unknown timbre {timbre!r}.")
 
 
