@@ -20,16 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from tqdm.auto import tqdm
 from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
 
 from gluegen.world.corpus import sample_scenes
+from gluegen.world.labels import AttributeGroups, FitSettings, fit_classifier
 from gluegen.world.scenes import COLOURS, SHAPES, SIZES, Scene, random_scene
 from gluegen.world.sounds import CLIP_SECONDS, SAMPLE_RATE, synthesize
 
-HEARD = {"shape": SHAPES, "colour": tuple(COLOURS), "size": SIZES}  # position is silent
-LABELS = [f"{attribute}={value}" for attribute, values in HEARD.items() for value in values]
+HEARD = AttributeGroups({"shape": SHAPES, "colour": tuple(COLOURS), "size": SIZES})  # no position
 FRAME_SHIFT_MS = 10  # the Kaldi filterbank's hop
 FRAMES = int(CLIP_SECONDS * 1000 / FRAME_SHIFT_MS)
 
@@ -68,23 +66,6 @@ def draw_sounds(
     return clips, scenes
 
 
-def heard_targets(scenes: list[Scene]) -> dict[str, torch.Tensor]:
-    """Attribute indices (b,) of what each one-object scene sounds like."""
-    return {
-        attribute: torch.tensor([values.index(getattr(s.objects[0], attribute)) for s in scenes])
-        for attribute, values in HEARD.items()
-    }
-
-
-def heard_logits(logits: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Split (b, len(LABELS)) logits into one block per heard attribute."""
-    blocks, start = {}, 0
-    for attribute, values in HEARD.items():
-        blocks[attribute] = logits[:, start : start + len(values)]
-        start += len(values)
-    return blocks
-
-
 def measured_extractor(clips: list[np.ndarray], mel_bins: int) -> ASTFeatureExtractor:
     """A feature extractor whose normalisation is measured on `clips`."""
     raw = ASTFeatureExtractor(
@@ -107,10 +88,8 @@ def train_sound_encoder(
     settings = settings or SoundTraining()
     clips, scenes = draw_sounds(settings.clips, settings.seed)
     extractor = measured_extractor(clips, settings.mel_bins)
-    inputs = extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="pt")[
-        "input_values"
-    ]  # (b, t, f)
-    targets = heard_targets(scenes)
+    encoded = extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+    inputs = encoded["input_values"]  # (b, t, f)
     torch.manual_seed(settings.seed)
     config = ASTConfig(
         hidden_size=settings.hidden,
@@ -121,33 +100,20 @@ def train_sound_encoder(
         max_length=FRAMES,
         frequency_stride=settings.patch_stride,
         time_stride=settings.patch_stride,
-        num_labels=len(LABELS),
-        id2label=dict(enumerate(LABELS)),
-        label2id={label: i for i, label in enumerate(LABELS)},
+        num_labels=len(HEARD.labels),
+        **HEARD.label_maps(),
     )
-    model = ASTForAudioClassification(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
-    steps = settings.epochs * (len(inputs) // settings.batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, settings.learning_rate, total_steps=steps
+    model = fit_classifier(
+        ASTForAudioClassification(config),
+        inputs,
+        HEARD.targets(scenes),
+        HEARD,
+        lambda model, values: model(input_values=values).logits,
+        FitSettings(settings.epochs, settings.batch_size, settings.learning_rate, settings.seed),
+        description="training sound encoder",
+        progress=progress,
     )
-    order_rng = random.Random(settings.seed)
-    model.train()
-    with tqdm(total=steps, desc="training sound encoder", disable=not progress) as bar:
-        for _ in range(settings.epochs):
-            order = list(range(len(inputs)))
-            order_rng.shuffle(order)
-            for start in range(0, len(order) - settings.batch_size + 1, settings.batch_size):
-                ids = torch.tensor(order[start : start + settings.batch_size])
-                blocks = heard_logits(model(input_values=inputs[ids]).logits)
-                loss = sum(F.cross_entropy(blocks[a], targets[a][ids]) for a in HEARD)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
-    return model.eval(), extractor
+    return model, extractor
 
 
 @torch.no_grad()
@@ -159,10 +125,4 @@ def heard_accuracy(
 ) -> dict[str, float]:
     """Accuracy per heard attribute, their mean, and the share of clips with all right."""
     inputs = extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="pt")["input_values"]
-    blocks = heard_logits(model(input_values=inputs).logits)
-    targets = heard_targets(scenes)
-    right = torch.stack([blocks[a].argmax(1) == targets[a] for a in HEARD])  # (attributes, b)
-    scores = {a: right[i].float().mean().item() for i, a in enumerate(HEARD)}
-    scores["mean"] = right.float().mean().item()
-    scores["all"] = right.all(dim=0).float().mean().item()
-    return scores
+    return HEARD.accuracy(model(input_values=inputs).logits, scenes)

@@ -18,11 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 from transformers import ResNetConfig, ResNetForImageClassification
 
+from gluegen.world.labels import AttributeGroups, FitSettings, fit_classifier
 from gluegen.world.scenes import (
-    ATTRIBUTES,
     COLOURS,
     POSITIONS,
     SHAPES,
@@ -32,10 +31,9 @@ from gluegen.world.scenes import (
     render,
 )
 
-ATTRIBUTE_VALUES = {"shape": SHAPES, "colour": tuple(COLOURS), "size": SIZES, "position": POSITIONS}
-LABELS = [
-    f"{attribute}={value}" for attribute in ATTRIBUTES for value in ATTRIBUTE_VALUES[attribute]
-]
+SEEN = AttributeGroups(
+    {"shape": SHAPES, "colour": tuple(COLOURS), "size": SIZES, "position": POSITIONS}
+)
 
 
 @dataclass
@@ -80,31 +78,10 @@ def new_judge(seed: int = 0) -> ResNetForImageClassification:
         depths=[1, 1, 1],
         layer_type="basic",
         downsample_in_first_stage=False,
-        num_labels=len(LABELS),
-        id2label=dict(enumerate(LABELS)),
-        label2id={label: i for i, label in enumerate(LABELS)},
+        num_labels=len(SEEN.labels),
+        **SEEN.label_maps(),
     )
     return ResNetForImageClassification(config)
-
-
-def attribute_logits(logits: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Split (b, len(LABELS)) logits into one (b, values) block per attribute."""
-    blocks, start = {}, 0
-    for attribute in ATTRIBUTES:
-        count = len(ATTRIBUTE_VALUES[attribute])
-        blocks[attribute] = logits[:, start : start + count]
-        start += count
-    return blocks
-
-
-def scene_targets(scenes: list[Scene]) -> dict[str, torch.Tensor]:
-    """Attribute indices (b,) of one-object scenes."""
-    return {
-        attribute: torch.tensor(
-            [ATTRIBUTE_VALUES[attribute].index(getattr(s.objects[0], attribute)) for s in scenes]
-        )
-        for attribute in ATTRIBUTES
-    }
 
 
 def draw(count: int, seed: int) -> tuple[np.ndarray, list[Scene]]:
@@ -118,56 +95,34 @@ def draw(count: int, seed: int) -> tuple[np.ndarray, list[Scene]]:
 def train_judge(
     settings: JudgeTraining | None = None, progress: bool = True
 ) -> ResNetForImageClassification:
-    """Train a judge from scratch on freshly drawn renders."""
+    """Train a judge from scratch on freshly drawn renders, most of them spoiled."""
     settings = settings or JudgeTraining()
     images, scenes = draw(settings.images, settings.seed)
-    pixels, targets = to_pixels(images), scene_targets(scenes)
-    model = new_judge(settings.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
-    steps = settings.epochs * (len(pixels) // settings.batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, settings.learning_rate, total_steps=steps
+
+    def spoil_some(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        chosen = torch.rand(len(batch), generator=generator) < settings.spoil_share
+        batch[chosen] = spoil(batch[chosen], generator)
+        return batch
+
+    return fit_classifier(
+        new_judge(settings.seed),
+        to_pixels(images),
+        SEEN.targets(scenes),
+        SEEN,
+        lambda model, pixels: model(pixel_values=pixels).logits,
+        FitSettings(settings.epochs, settings.batch_size, settings.learning_rate, settings.seed),
+        augment=spoil_some,
+        description="training judge",
+        progress=progress,
     )
-    generator = torch.Generator().manual_seed(settings.seed)
-    model.train()
-    with tqdm(total=steps, desc="training judge", disable=not progress) as bar:
-        for _ in range(settings.epochs):
-            order = torch.randperm(len(pixels), generator=generator)
-            for start in range(0, len(order) - settings.batch_size + 1, settings.batch_size):
-                ids = order[start : start + settings.batch_size]
-                batch = pixels[ids]
-                spoiled = torch.rand(len(ids), generator=generator) < settings.spoil_share
-                batch[spoiled] = spoil(batch[spoiled], generator)
-                blocks = attribute_logits(model(pixel_values=batch).logits)
-                loss = sum(F.cross_entropy(blocks[a], targets[a][ids]) for a in ATTRIBUTES)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
-    return model.eval()
 
 
 @torch.no_grad()
-def judge_attributes(
-    model: ResNetForImageClassification, pixels: torch.Tensor
-) -> dict[str, torch.Tensor]:
-    """Predicted attribute indices (b,) for pixels (b, 3, h, w) in [-1, 1]."""
-    blocks = attribute_logits(model(pixel_values=pixels).logits)
-    return {attribute: block.argmax(dim=1) for attribute, block in blocks.items()}
-
-
 def attribute_accuracy(
     model: ResNetForImageClassification, pixels: torch.Tensor, scenes: list[Scene]
 ) -> dict[str, float]:
     """Accuracy per attribute, their mean, and the share of images with every attribute right."""
-    predicted, targets = judge_attributes(model, pixels), scene_targets(scenes)
-    right = torch.stack([predicted[a] == targets[a] for a in ATTRIBUTES])  # (attributes, b)
-    scores = {a: right[i].float().mean().item() for i, a in enumerate(ATTRIBUTES)}
-    scores["mean"] = right.float().mean().item()
-    scores["all"] = right.all(dim=0).float().mean().item()
-    return scores
+    return SEEN.accuracy(model(pixel_values=pixels).logits, scenes)
 
 
 @torch.no_grad()
@@ -194,11 +149,6 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     root_a = _psd_sqrt(cov_a)
     cross = _psd_sqrt(root_a @ cov_b @ root_a)
     return ((mean_a - mean_b).pow(2).sum() + torch.trace(cov_a + cov_b - 2 * cross)).item()
-
-
-def save_judge(model: ResNetForImageClassification, folder: str | Path) -> None:
-    """Save as a normal Hugging Face model folder."""
-    model.save_pretrained(folder)
 
 
 def load_judge(folder: str | Path) -> ResNetForImageClassification:

@@ -18,7 +18,7 @@ from transformers import (
 
 from gluegen.io import atomic_write_folder
 from gluegen.world.audio import SoundTraining, draw_sounds, heard_accuracy, train_sound_encoder
-from gluegen.world.judge import JudgeTraining, evaluate_judge, load_judge, save_judge, train_judge
+from gluegen.world.judge import JudgeTraining, evaluate_judge, load_judge, train_judge
 from gluegen.world.multilingual import (
     MultilingualTraining,
     masked_accuracy,
@@ -43,29 +43,21 @@ def shipped_model(name: str) -> Path:
     return folder
 
 
+def _save(folder: Path, *parts) -> None:
+    """Save a model with its tokenizer or feature extractor as one folder, atomically."""
+    atomic_write_folder(folder, lambda tmp: [part.save_pretrained(tmp) for part in parts])
+
+
 def _train_judge(folder: Path, progress: bool) -> None:
-    judge = train_judge(JudgeTraining(), progress=progress)
-    atomic_write_folder(folder, lambda tmp: save_judge(judge, tmp))
+    _save(folder, train_judge(JudgeTraining(), progress=progress))
 
 
 def _train_xlmr(folder: Path, progress: bool) -> None:
-    model, tokenizer = train_multilingual_encoder(MultilingualTraining(), progress=progress)
-
-    def write(tmp: Path) -> None:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-
-    atomic_write_folder(folder, write)
+    _save(folder, *train_multilingual_encoder(MultilingualTraining(), progress=progress))
 
 
 def _train_sound(folder: Path, progress: bool) -> None:
-    model, extractor = train_sound_encoder(SoundTraining(), progress=progress)
-
-    def write(tmp: Path) -> None:
-        model.save_pretrained(tmp)
-        extractor.save_pretrained(tmp)
-
-    atomic_write_folder(folder, write)
+    _save(folder, *train_sound_encoder(SoundTraining(), progress=progress))
 
 
 TRAINERS = {"judge": _train_judge, "xlmr": _train_xlmr, "sound": _train_sound}
