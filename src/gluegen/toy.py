@@ -76,18 +76,18 @@ def _apply_merges(pieces: list[str], ranks: dict[tuple[str, str], int]) -> list[
     return pieces
 
 
-def _clip_vocab() -> tuple[dict[str, int], list[tuple[str, str]]]:
+def clip_vocab(words: tuple[str, ...] = TOY_WORDS) -> tuple[dict[str, int], list[tuple[str, str]]]:
     """A CLIP BPE vocabulary and merges that make every toy word one token.
 
     Each word's new merges rank after all earlier ones, so they never fire inside an earlier
     word, which the earlier merges already finish.
     """
     vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
-    for char in sorted(set("".join(TOY_WORDS))):
+    for char in sorted(set("".join(words))):
         vocab.setdefault(char, len(vocab))
         vocab.setdefault(char + "</w>", len(vocab))
     ranks: dict[tuple[str, str], int] = {}
-    for word in sorted(TOY_WORDS, key=len):
+    for word in sorted(words, key=len):
         pieces = _apply_merges([*word[:-1], word[-1] + "</w>"], ranks)
         while len(pieces) > 1:
             ranks.setdefault((pieces[0], pieces[1]), len(ranks))
@@ -104,7 +104,7 @@ def _clip_parts(size: EncoderSize, seed: int, projection: int | None = None):
         CLIPTokenizer,
     )
 
-    vocab, merges = _clip_vocab()
+    vocab, merges = clip_vocab()
     tokenizer = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=size.max_tokens)
     config = CLIPTextConfig(
         vocab_size=len(vocab),
