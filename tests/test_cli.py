@@ -165,3 +165,12 @@ def test_two_processes_build_the_cache_and_train_data_parallel(models, corpus_fi
     assert records[-1]["event"] == "done"
     assert Path(run / "gluenet" / "config.json").is_file()
     assert result.stdout.count("GlueNet:") == 1 and "2 processes" in result.stdout
+
+
+def test_an_audio_corpus_needs_an_audio_encoder(models, tmp_path, capsys):
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "a.wav").write_bytes(b"RIFF")
+    (tmp_path / "clips" / "captions.tsv").write_text("file\tcaption\na.wav\ta dog barks\n")
+    args = ["cache", *encoder_args(models), "--corpus", str(tmp_path / "clips")]
+    assert main([*args, "--source-column", "file", "--target-column", "caption"]) == 2
+    assert "audio files" in capsys.readouterr().err

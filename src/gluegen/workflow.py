@@ -52,6 +52,12 @@ def source_encoder(spec: CacheSpec) -> Encoder:
 def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
     """Build the feature cache for `spec`, or reuse the matching one already there."""
     corpus = read_corpus(spec.corpus, spec.corpus_target, spec.source_column, spec.target_column)
+    if corpus.source_kind != "text":
+        raise ValueError(
+            f"{spec.corpus} is a corpus of {corpus.source_kind} files, but the command line "
+            "builds text source encoders only so far; encode audio from Python with an "
+            "audio encoder that follows gluegen.encoders.Encoder."
+        )
     target = load_target(spec.target, device=spec.device)
     return build_cache(
         corpus,
