@@ -97,7 +97,9 @@ class GlueObjective(nn.Module):
         self.decoder = GlueNet(gluenet.config.mirrored())
         self.discriminator = TokenDiscriminator(gluenet.config.target_dim)
 
-    def align_loss(self, glued: torch.Tensor, target: torch.Tensor, token_weights) -> torch.Tensor:
+    def align_loss(
+        self, glued: torch.Tensor, target: torch.Tensor, token_weights: torch.Tensor
+    ) -> torch.Tensor:
         """Token-weighted MSE; glued, target (b, n_t, d_t), token_weights (n_t,)."""
         squared = (glued - target).pow(2) * token_weights[None, :, None]
         return self.weights.align * squared.mean()
