@@ -6,9 +6,11 @@ Face folder; `train_world_models(folder)` reproduces them from scratch.
 
 from __future__ import annotations
 
+import shutil
 from importlib import resources
 from pathlib import Path
 
+from diffusers import StableDiffusionPipeline
 from transformers import (
     ASTForAudioClassification,
     AutoFeatureExtractor,
@@ -18,6 +20,13 @@ from transformers import (
 
 from gluegen.io import atomic_write_folder
 from gluegen.world.audio import SoundTraining, draw_sounds, heard_accuracy, train_sound_encoder
+from gluegen.world.generator import (
+    GENERATOR_GUIDANCE,
+    GENERATOR_STEPS,
+    GeneratorTraining,
+    evaluate_generator,
+    train_generator,
+)
 from gluegen.world.judge import JudgeTraining, evaluate_judge, load_judge, train_judge
 from gluegen.world.multilingual import (
     MultilingualTraining,
@@ -26,7 +35,7 @@ from gluegen.world.multilingual import (
     train_multilingual_encoder,
 )
 
-WORLD_MODELS = ("judge", "xlmr", "sound")  # the generator comes next
+WORLD_MODELS = ("judge", "xlmr", "sound", "generator")
 EVAL_SEED = 12345  # renders, sentences and clips no world model was trained on
 
 
@@ -35,12 +44,17 @@ def shipped_model(name: str) -> Path:
     if name not in WORLD_MODELS:
         raise ValueError(f"Unknown world model {name!r}; one of {list(WORLD_MODELS)}.")
     folder = Path(str(resources.files("gluegen.world") / "weights" / name))
-    if not (folder / "config.json").is_file():
+    if not _is_trained(folder):
         raise FileNotFoundError(
             f"The world model {name!r} is not in this installation ({folder}); "
             "train it with `gluegen world train`."
         )
     return folder
+
+
+def _is_trained(folder: Path) -> bool:
+    """A model folder (config.json) or a pipeline folder (model_index.json) is there."""
+    return (folder / "config.json").is_file() or (folder / "model_index.json").is_file()
 
 
 def _save(folder: Path, *parts) -> None:
@@ -60,7 +74,20 @@ def _train_sound(folder: Path, progress: bool) -> None:
     _save(folder, *train_sound_encoder(SoundTraining(), progress=progress))
 
 
-TRAINERS = {"judge": _train_judge, "xlmr": _train_xlmr, "sound": _train_sound}
+def _train_generator(folder: Path, progress: bool) -> None:
+    """Stages go to a work folder beside `folder`, so a stopped run resumes; removed at the end."""
+    work = folder.with_name(f".{folder.name}-work")
+    pipeline = train_generator(work, GeneratorTraining(), progress=progress)
+    atomic_write_folder(folder, pipeline.save_pretrained)
+    shutil.rmtree(work)
+
+
+TRAINERS = {
+    "judge": _train_judge,
+    "xlmr": _train_xlmr,
+    "sound": _train_sound,
+    "generator": _train_generator,
+}
 
 
 def train_world_models(
@@ -77,25 +104,32 @@ def train_world_models(
         raise ValueError(f"Unknown world models {sorted(unknown)}; one of {list(WORLD_MODELS)}.")
     written = {}
     for name in only or WORLD_MODELS:
-        if only is None and (folder / name / "config.json").is_file():
+        if only is None and _is_trained(folder / name):
             continue
         TRAINERS[name](folder / name, progress)
         written[name] = folder / name
     return written
 
 
-def evaluate_world_models(folder: str | Path | None = None, count: int = 2000) -> dict[str, dict]:
+GENERATOR_IMAGES = 256  # drawn from held-out prompts for the generator's figures
+
+
+def evaluate_world_models(
+    folder: str | Path | None = None, count: int = 2000, generator_images: int = GENERATOR_IMAGES
+) -> dict[str, dict]:
     """Measure the world models in `folder` (default: the shipped ones) on fresh data.
 
     Returns titled groups of figures: the judge's attribute accuracy on fresh renders and the
     real-vs-real Fréchet distance; XLM-R's masked-piece accuracy per language and the sound
-    encoder's accuracy, both on held-out combinations.
+    encoder's accuracy, both on held-out combinations; the generator's judged accuracy from
+    held-out English prompts, its Fréchet distance to renders, and its speed.
     """
 
     def model_folder(name: str) -> Path:
         return Path(folder) / name if folder else shipped_model(name)
 
-    judged = evaluate_judge(load_judge(model_folder("judge")), count=count, seed=EVAL_SEED)
+    judge = load_judge(model_folder("judge"))
+    judged = evaluate_judge(judge, count=count, seed=EVAL_SEED)
     results = {
         f"judge, {count} fresh renders (held-out combinations included)": judged["accuracy"],
         "Fréchet distance of judge features": {"real vs real": judged["frechet_real_vs_real"]},
@@ -115,4 +149,16 @@ def evaluate_world_models(folder: str | Path | None = None, count: int = 2000) -
         clips,
         scenes,
     )
+    pipeline = StableDiffusionPipeline.from_pretrained(model_folder("generator"))
+    pipeline.set_progress_bar_config(disable=True)
+    drawn = evaluate_generator(pipeline, judge, count=generator_images)
+    results[
+        f"generator, {generator_images} images from held-out English prompts "
+        f"({GENERATOR_STEPS} DDIM steps, guidance {GENERATOR_GUIDANCE:g})"
+    ] = {key: drawn[key] for key in ("shape", "colour", "size", "position", "mean", "all")}
+    results["generator: Fréchet distance of judge features, same scenes"] = {
+        "drawn vs real": drawn["frechet_drawn_vs_real"],
+        "real vs real": drawn["frechet_real_vs_real"],
+    }
+    results["generator: seconds to draw 64 images"] = {"seconds": drawn["seconds_for_64"]}
     return results
