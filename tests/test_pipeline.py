@@ -1,0 +1,111 @@
+"""GlueGenPipeline: inputs -> source encoder -> GlueNet -> prompt_embeds -> a diffusers pipeline."""
+
+import numpy as np
+import pytest
+import torch
+from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+from gluegen.encoders.text import HFTextEncoder
+from gluegen.gluenet import GlueNet, GlueNetConfig
+from gluegen.pipeline import GlueGenPipeline, pipeline_text_shape
+from gluegen.toy import save_sd_pipeline, save_sdxl_pipeline, save_xlmr
+
+SOURCE_TOKENS = 16
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    sd = StableDiffusionPipeline.from_pretrained(save_sd_pipeline(root / "sd"))
+    sd.set_progress_bar_config(disable=True)
+    encoder = HFTextEncoder(str(save_xlmr(root / "xlmr")), max_length=SOURCE_TOKENS)
+    return sd, encoder, root
+
+
+def gluenet_for(pipeline, encoder, **overrides):
+    tokens, width, pooled = pipeline_text_shape(pipeline)
+    config = GlueNetConfig(
+        source_tokens=encoder.num_tokens,
+        source_dim=encoder.dim,
+        target_tokens=tokens,
+        target_dim=width,
+        pooled_dim=pooled,
+        source_blocks=1,
+        target_blocks=1,
+    )
+    torch.manual_seed(0)
+    return GlueNet(GlueNetConfig(**{**config.__dict__, **overrides}))
+
+
+def test_draws_from_glued_embeds(parts):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
+    images = glue(
+        ["a red circle", "two big star"],
+        num_images_per_prompt=2,
+        num_inference_steps=2,
+        generator=torch.Generator().manual_seed(0),
+        output_type="np",
+    ).images
+    assert images.shape == (4, 16, 16, 3) and np.isfinite(images).all()
+
+
+def test_embeds_are_the_gluenets_translation(parts):
+    sd, encoder, _ = parts
+    gluenet = gluenet_for(sd, encoder)
+    glue = GlueGenPipeline(sd, encoder, gluenet)
+    embeds, pooled = glue.encode(["a big star"])
+    expected = gluenet.translate(encoder.encode(["a big star"]).hidden)
+    assert torch.equal(embeds, expected) and pooled is None
+    negative, _ = glue.unconditional_embeds(3)
+    assert negative.shape == (3, *embeds.shape[1:])
+    assert torch.equal(negative[2], glue.encode([""])[0][0])
+
+
+def test_generator_unconditional_is_the_pipelines_empty_prompt(parts):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder), unconditional="generator")
+    negative, _ = glue.unconditional_embeds(2)
+    own = sd.encode_prompt("", "cpu", 1, False)[0]
+    assert torch.equal(negative[1], own[0])
+
+
+def test_bad_inputs_are_clear_errors(parts):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
+    with pytest.raises(ValueError, match="empty prompt"):
+        glue(["a star", "  "])
+    with pytest.raises(ValueError, match="No inputs"):
+        glue([])
+    with pytest.raises(ValueError, match="computed by GlueGen"):
+        glue("a star", prompt_embeds=torch.zeros(1))
+    with pytest.raises(ValueError, match="unconditional"):
+        GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder), unconditional="zeros")
+
+
+def test_long_prompt_is_truncated_with_a_warning(parts):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
+    with pytest.warns(UserWarning, match="cut off"):
+        embeds, _ = glue.encode([" ".join(["red circle"] * 10)])
+    assert embeds.shape[0] == 1
+
+
+def test_gluenet_for_another_generator_fails_before_drawing(parts):
+    sd, encoder, _ = parts
+    with pytest.raises(ValueError, match="another generator"):
+        GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder, target_dim=24))
+    with pytest.raises(ValueError, match="trained on"):
+        GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder, source_tokens=SOURCE_TOKENS + 1))
+
+
+def test_sdxl_needs_a_pooled_head(parts):
+    _, encoder, root = parts
+    sdxl = StableDiffusionXLPipeline.from_pretrained(save_sdxl_pipeline(root / "sdxl"))
+    tokens, width, pooled = pipeline_text_shape(sdxl)
+    assert pooled is not None
+    with pytest.raises(ValueError, match="pooled"):
+        GlueGenPipeline(sdxl, encoder, gluenet_for(sdxl, encoder, pooled_dim=None))
+    glue = GlueGenPipeline(sdxl, encoder, gluenet_for(sdxl, encoder))
+    embeds, pooled_embeds = glue.encode(["a star"])
+    assert embeds.shape == (1, tokens, width) and pooled_embeds.shape == (1, pooled)
