@@ -109,3 +109,15 @@ def test_sdxl_needs_a_pooled_head(parts):
     glue = GlueGenPipeline(sdxl, encoder, gluenet_for(sdxl, encoder))
     embeds, pooled_embeds = glue.encode(["a star"])
     assert embeds.shape == (1, tokens, width) and pooled_embeds.shape == (1, pooled)
+
+
+def test_one_input_or_a_list():
+    from pathlib import Path
+
+    from gluegen.pipeline import as_batch
+
+    sound = np.zeros(4, dtype=np.float32)
+    assert as_batch("a star") == ["a star"]
+    assert as_batch(Path("a.wav")) == [Path("a.wav")]
+    assert len(as_batch(sound)) == 1 and len(as_batch((sound, 8000))) == 1
+    assert len(as_batch(["a", "b"])) == 2 and len(as_batch([(sound, 8000), sound])) == 2

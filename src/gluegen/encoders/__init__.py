@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gluegen.encoders.audio import HFAudioEncoder
 from gluegen.encoders.base import Encoder, TokenFeatures, folder_fingerprint
 from gluegen.encoders.target import DiffusersTextTarget
 from gluegen.encoders.text import HFTextEncoder
@@ -20,6 +21,7 @@ def load_target(name_or_path: str, revision: str | None = None, **kwargs) -> Enc
 __all__ = [
     "DiffusersTextTarget",
     "Encoder",
+    "HFAudioEncoder",
     "HFTextEncoder",
     "TokenFeatures",
     "folder_fingerprint",

@@ -1,0 +1,144 @@
+"""Sounds -> token features of a Hugging Face audio model (an Audio Spectrogram Transformer).
+
+Inputs are sound files (any format soundfile reads) or arrays, with their sample rate when it
+is not the model's: `(array, rate)`. Stereo is averaged to mono, other rates are resampled
+(soxr), and a silent or unreadable input is a clear error, not a picture of noise.
+
+Notation: b - batch, s - samples, n - tokens, d - features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, PreTrainedModel
+
+from gluegen.encoders.base import TokenFeatures, folder_fingerprint
+
+SILENCE = 1e-4  # peak amplitude below which a sound counts as silent
+AudioInput = str | Path | np.ndarray | tuple[np.ndarray, int]
+
+
+def ast_token_count(config: Any) -> int:
+    """Patches of an AST spectrogram plus its two special tokens (cls, distillation)."""
+    frequency = (config.num_mel_bins - config.patch_size) // config.frequency_stride + 1
+    time = (config.max_length - config.patch_size) // config.time_stride + 1
+    return frequency * time + 2
+
+
+def read_sound(item: AudioInput, rate: int) -> np.ndarray:
+    """A sound file, an array at `rate`, or (array, its rate) -> mono float32 (s,) at `rate`."""
+    import soundfile
+    import soxr
+
+    if isinstance(item, str | Path):
+        try:
+            samples, source_rate = soundfile.read(str(item), dtype="float32", always_2d=True)
+        except (OSError, RuntimeError, soundfile.LibsndfileError) as error:
+            raise ValueError(f"Cannot read the sound file {item}: {error}") from error
+        samples = samples.mean(axis=1)  # (s,): stereo -> mono
+        name = str(item)
+    elif isinstance(item, tuple):
+        samples, source_rate = np.asarray(item[0], dtype=np.float32), int(item[1])
+        name = "a sound array"
+    else:
+        samples, source_rate = np.asarray(item, dtype=np.float32), rate
+        name = "a sound array"
+    if samples.ndim == 2:
+        samples = samples.mean(axis=0 if samples.shape[0] < samples.shape[1] else 1)
+    if samples.ndim != 1 or samples.size == 0:
+        raise ValueError(f"{name} holds no samples (shape {samples.shape}).")
+    if np.abs(samples).max() < SILENCE:
+        raise ValueError(f"{name} is silent (peak below {SILENCE}); nothing to draw from.")
+    if source_rate != rate:
+        samples = soxr.resample(samples, source_rate, rate).astype(np.float32)
+    return samples
+
+
+class HFAudioEncoder:
+    """Sounds -> (b, n, d) token features from the last layer of an audio model.
+
+    Loads lazily: building the object reads only the configs.
+    """
+
+    def __init__(
+        self,
+        name_or_path: str,
+        revision: str | None = None,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        self.name_or_path = str(name_or_path)
+        self.revision = revision
+        self.device = torch.device(device)
+        self.dtype = dtype
+        try:
+            config = AutoConfig.from_pretrained(self.name_or_path, revision=revision)
+        except OSError as error:
+            raise ValueError(
+                f"Cannot load an audio encoder from {self.name_or_path!r}: give a Hugging Face "
+                f"hub id or a folder holding config.json ({error})"
+            ) from error
+        if config.model_type != "audio-spectrogram-transformer":
+            raise ValueError(
+                f"{self.name_or_path!r} is a {config.model_type!r} model; HFAudioEncoder reads "
+                "Audio Spectrogram Transformers (model_type 'audio-spectrogram-transformer')."
+            )
+        self.num_tokens = ast_token_count(config)
+        self.dim = int(config.hidden_size)
+        self.pooled_dim = None
+        self._model: PreTrainedModel | None = None
+        self._extractor = None
+
+    @property
+    def sampling_rate(self) -> int:
+        """The rate the feature extractor expects; every input is resampled to it."""
+        self.load()
+        return int(self._extractor.sampling_rate)
+
+    @property
+    def is_loaded(self) -> bool:
+        """True once the weights have been read."""
+        return self._model is not None
+
+    def load(self) -> HFAudioEncoder:
+        """Read the feature extractor and the weights (done on the first `encode`)."""
+        if self._model is None:
+            kwargs = {"revision": self.revision}
+            self._extractor = AutoFeatureExtractor.from_pretrained(self.name_or_path, **kwargs)
+            model = AutoModel.from_pretrained(self.name_or_path, **kwargs)
+            self._model = model.to(self.device, self.dtype).eval().requires_grad_(False)
+        return self
+
+    def to(self, device: str | torch.device) -> HFAudioEncoder:
+        """Move the encoder (now or when it loads) to `device`."""
+        self.device = torch.device(device)
+        if self._model is not None:
+            self._model.to(self.device)
+        return self
+
+    def identity(self) -> dict[str, Any]:
+        """Id of this encoder, stored in caches and checkpoints."""
+        return {
+            "kind": "hf-audio",
+            "name_or_path": self.name_or_path,
+            "revision": self.revision,
+            "fingerprint": folder_fingerprint(self.name_or_path),
+        }
+
+    @torch.no_grad()
+    def encode(self, batch: Sequence[AudioInput]) -> TokenFeatures:
+        """Sounds -> hidden (b, n, d), mask (b, n) (every token is valid)."""
+        if isinstance(batch, str | Path | np.ndarray | tuple):
+            raise TypeError("encode takes a list of sounds, not one sound.")
+        rate = self.sampling_rate
+        waves = [read_sound(item, rate) for item in batch]
+        inputs = self._extractor(waves, sampling_rate=rate, return_tensors="pt")
+        inputs = {key: value.to(self.device, self.dtype) for key, value in inputs.items()}
+        hidden = self._model(**inputs).last_hidden_state.float()  # (b, n, d)
+        mask = torch.ones(hidden.shape[:2], dtype=torch.long, device=hidden.device)
+        return TokenFeatures(hidden=hidden, mask=mask)

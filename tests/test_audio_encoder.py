@@ -1,0 +1,65 @@
+"""HFAudioEncoder: sound files and arrays -> AST token features; bad sounds are clear errors."""
+
+import numpy as np
+import pytest
+import soundfile
+import soxr
+import torch
+
+from gluegen.encoders.audio import HFAudioEncoder, read_sound
+from gluegen.world.models import shipped_model
+from gluegen.world.scenes import WorldObject
+from gluegen.world.sounds import SAMPLE_RATE, synthesize, write_wav
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return HFAudioEncoder(str(shipped_model("sound"))).load()
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return synthesize(WorldObject("star", "red", "big", "left"), seed=3)
+
+
+def test_building_reads_only_the_config():
+    encoder = HFAudioEncoder(str(shipped_model("sound")))
+    assert not encoder.is_loaded and encoder.num_tokens > 2 and encoder.dim == 128
+
+
+def test_files_and_arrays_give_the_same_features(encoder, clip, tmp_path):
+    write_wav(tmp_path / "star.wav", clip)
+    from_file = encoder.encode([tmp_path / "star.wav"])
+    from_array = encoder.encode([clip])
+    assert from_file.hidden.shape == (1, encoder.num_tokens, encoder.dim)
+    assert torch.allclose(from_file.hidden, from_array.hidden, atol=1e-2)  # 16-bit PCM
+
+
+def test_other_rates_are_resampled_and_stereo_is_averaged(encoder, clip, tmp_path):
+    slow = soxr.resample(clip, SAMPLE_RATE, 8000)
+    assert read_sound((slow, 8000), SAMPLE_RATE).shape == clip.shape
+    soundfile.write(tmp_path / "stereo.wav", np.stack([clip, clip], axis=1), SAMPLE_RATE)
+    assert np.allclose(read_sound(tmp_path / "stereo.wav", SAMPLE_RATE), clip, atol=1e-4)
+    fast = soxr.resample(clip, SAMPLE_RATE, 44_100)  # holds everything the clip holds
+    resampled = encoder.encode([(fast, 44_100)]).hidden
+    original = encoder.encode([clip]).hidden
+    cosine = torch.nn.functional.cosine_similarity(resampled.flatten(), original.flatten(), dim=0)
+    assert cosine > 0.99
+
+
+def test_silent_and_unreadable_sounds_are_clear_errors(encoder, tmp_path):
+    write_wav(tmp_path / "silence.wav", np.zeros(SAMPLE_RATE, dtype=np.float32))
+    with pytest.raises(ValueError, match="silent"):
+        encoder.encode([tmp_path / "silence.wav"])
+    (tmp_path / "notes.wav").write_text("not a sound")
+    with pytest.raises(ValueError, match="Cannot read the sound file"):
+        encoder.encode([tmp_path / "notes.wav"])
+    with pytest.raises(ValueError, match="no samples"):
+        read_sound(np.zeros(0, dtype=np.float32), SAMPLE_RATE)
+
+
+def test_a_text_model_is_refused(tmp_path):
+    from gluegen.toy import save_clip_text
+
+    with pytest.raises(ValueError, match="Audio Spectrogram Transformer"):
+        HFAudioEncoder(str(save_clip_text(tmp_path / "clip")))
