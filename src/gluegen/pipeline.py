@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -36,6 +37,14 @@ def pipeline_text_shape(pipeline: DiffusionPipeline) -> tuple[int, int, int | No
     width = sum(int(encoder.config.hidden_size) for encoder in encoders)
     pooled = getattr(encoders[-1].config, "projection_dim", None) if len(encoders) > 1 else None
     return tokens, width, None if pooled is None else int(pooled)
+
+
+def as_batch(inputs: Any) -> list[Any]:
+    """One input (a prompt, a sound file, an array, an (array, rate) pair) or a list -> a list."""
+    is_pair = isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
+    if isinstance(inputs, str | Path) or is_pair or not isinstance(inputs, Sequence):
+        return [inputs]
+    return list(inputs)
 
 
 class GlueGenPipeline:
@@ -123,11 +132,7 @@ class GlueGenPipeline:
     def __call__(self, inputs: Any, num_images_per_prompt: int = 1, **kwargs: Any) -> Any:
         """Draw images for `inputs` (one or a list); other arguments go to the pipeline."""
         # 1. check inputs
-        batch = (
-            [inputs]
-            if isinstance(inputs, str) or not isinstance(inputs, Sequence)
-            else list(inputs)
-        )
+        batch = as_batch(inputs)
         if not batch:
             raise ValueError("No inputs: give one prompt (or sound) or a list of them.")
         for i, item in enumerate(batch):
