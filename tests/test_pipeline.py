@@ -57,7 +57,7 @@ def test_embeds_are_the_gluenets_translation(parts):
     embeds, pooled = glue.encode(["a big star"])
     expected = gluenet.translate(encoder.encode(["a big star"]).hidden)
     assert torch.equal(embeds, expected) and pooled is None
-    negative, _ = glue.unconditional_embeds(3)
+    negative, _ = glue.unconditional_embeds(["*"] * 3)
     assert negative.shape == (3, *embeds.shape[1:])
     assert torch.equal(negative[2], glue.encode([""])[0][0])
 
@@ -65,7 +65,7 @@ def test_embeds_are_the_gluenets_translation(parts):
 def test_generator_unconditional_is_the_pipelines_empty_prompt(parts):
     sd, encoder, _ = parts
     glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder), unconditional="generator")
-    negative, _ = glue.unconditional_embeds(2)
+    negative, _ = glue.unconditional_embeds(["*"] * 2)
     own = sd.encode_prompt("", "cpu", 1, False)[0]
     assert torch.equal(negative[1], own[0])
 
@@ -121,3 +121,35 @@ def test_one_input_or_a_list():
     assert as_batch(Path("a.wav")) == [Path("a.wav")]
     assert len(as_batch(sound)) == 1 and len(as_batch((sound, 8000))) == 1
     assert len(as_batch(["a", "b"])) == 2 and len(as_batch([(sound, 8000), sound])) == 2
+
+
+def test_each_prompt_goes_through_the_gluenet_of_its_language(parts):
+    sd, encoder, _ = parts
+    english, french = gluenet_for(sd, encoder), gluenet_for(sd, encoder)
+    for parameter in french.parameters():  # tell them apart
+        torch.nn.init.normal_(parameter, std=0.1)
+    glue = GlueGenPipeline(sd, encoder, {"en": english, "fr": french})
+    prompts = ["there is a big red star on the left", "il y a une grande étoile rouge à gauche"]
+    assert glue.route(prompts) == ["en", "fr"]
+    assert glue.route(prompts, language="fr") == ["fr", "fr"]
+    embeds, _ = glue.encode(prompts)
+    source = encoder.encode(prompts).hidden
+    assert torch.allclose(embeds[0], english.translate(source[:1])[0], atol=1e-6)
+    assert torch.allclose(embeds[1], french.translate(source[1:])[0], atol=1e-6)
+    negative, _ = glue.unconditional_embeds(["en", "fr"])
+    assert not torch.allclose(negative[0], negative[1])
+
+
+def test_unknown_languages_need_a_shared_gluenet(parts):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(
+        sd, encoder, {"en": gluenet_for(sd, encoder), "fr": gluenet_for(sd, encoder)}
+    )
+    with pytest.raises(ValueError, match="No GlueNet for 'de'"):
+        glue.route(["ein roter Stern"], language="de")
+    with pytest.raises(ValueError, match="Cannot tell"):
+        glue.route([np.zeros(3)])
+    shared = GlueGenPipeline(
+        sd, encoder, {"fr": gluenet_for(sd, encoder), "*": gluenet_for(sd, encoder)}
+    )
+    assert shared.route(["a big red star on the left", "une étoile rouge"]) == ["*", "fr"]

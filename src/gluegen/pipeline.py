@@ -14,7 +14,7 @@ Notation: b - batch, n - tokens, d - features, p - pooled features.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,25 @@ from gluegen.encoders.base import Encoder
 from gluegen.gluenet import GlueNet
 
 UNCONDITIONAL = ("source", "generator")
+ANY = "*"  # the key of a GlueNet that reads every language (or the only one loaded)
+
+
+def language_detector(languages: Sequence[str]) -> Any:
+    """A lingua detector choosing among `languages` (ISO 639-1 codes)."""
+    try:
+        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+    except ImportError as error:
+        raise ImportError(
+            "Choosing a GlueNet by the prompt's language needs lingua: "
+            "pip install 'gluegen[languages]' (or pass language=...)."
+        ) from error
+    try:
+        chosen = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in languages]
+    except AttributeError as error:
+        raise ValueError(f"GlueNet keys must be ISO 639-1 codes or '*', got {languages}") from error
+    if len(chosen) == 1:
+        chosen.append(Language.ENGLISH if chosen[0] != Language.ENGLISH else Language.FRENCH)
+    return LanguageDetectorBuilder.from_languages(*chosen).build()
 
 
 def pipeline_text_shape(pipeline: DiffusionPipeline) -> tuple[int, int, int | None]:
@@ -48,52 +67,90 @@ def as_batch(inputs: Any) -> list[Any]:
 
 
 class GlueGenPipeline:
-    """Draw from a new encoder's inputs with a frozen diffusers pipeline, through a GlueNet."""
+    """Draw from a new encoder's inputs with a frozen diffusers pipeline, through GlueNets.
+
+    `gluenets` is one GlueNet, or several keyed by the language they read (ISO 639-1 codes,
+    "fr", "zh", ...) with an optional ANY for a shared one: each prompt then goes through the
+    GlueNet of its language, recognised by lingua among the loaded ones (or `language=`).
+    """
 
     def __init__(
         self,
         pipeline: DiffusionPipeline,
         encoder: Encoder,
-        gluenet: GlueNet,
+        gluenets: GlueNet | Mapping[str, GlueNet],
         unconditional: str = "source",
     ) -> None:
         if unconditional not in UNCONDITIONAL:
             raise ValueError(f"unconditional must be one of {UNCONDITIONAL}, got {unconditional!r}")
-        self.pipeline, self.encoder, self.gluenet = pipeline, encoder, gluenet.eval()
+        if isinstance(gluenets, GlueNet):
+            gluenets = {ANY: gluenets}
+        if not gluenets:
+            raise ValueError("Give at least one GlueNet.")
+        self.pipeline, self.encoder = pipeline, encoder
+        self.gluenets = {key: gluenet.eval() for key, gluenet in gluenets.items()}
         self.unconditional = unconditional
-        self.check_fits()
+        self._detector = None
+        for key, gluenet in self.gluenets.items():
+            self.check_fits(gluenet, key)
 
-    def check_fits(self) -> None:
+    def check_fits(self, gluenet: GlueNet, key: str = ANY) -> None:
         """Raise, before any denoising step, when the shapes of encoder, GlueNet and pipeline
         do not chain."""
-        config = self.gluenet.config
+        config, name = gluenet.config, "The GlueNet" if key == ANY else f"The {key!r} GlueNet"
         source = (self.encoder.num_tokens, self.encoder.dim)
         if source != (config.source_tokens, config.source_dim):
             raise ValueError(
-                f"The source encoder gives {source[0]} tokens x {source[1]} features, the GlueNet "
-                f"was trained on {config.source_tokens} x {config.source_dim}: load the encoder "
+                f"The source encoder gives {source[0]} tokens x {source[1]} features; {name} was "
+                f"trained on {config.source_tokens} x {config.source_dim}: load the encoder "
                 "the GlueNet was trained with (its id is in the GlueNet's config.json)."
             )
         tokens, width, pooled = pipeline_text_shape(self.pipeline)
         if (tokens, width) != (config.target_tokens, config.target_dim):
             raise ValueError(
-                f"The pipeline takes prompt_embeds of {tokens} tokens x {width}, the GlueNet gives "
-                f"{config.target_tokens} x {config.target_dim}: this GlueNet was trained for "
+                f"The pipeline takes prompt_embeds of {tokens} tokens x {width}; {name} gives "
+                f"{config.target_tokens} x {config.target_dim}: it was trained for "
                 "another generator."
             )
         if pooled is not None and config.pooled_dim != pooled:
             raise ValueError(
-                f"The pipeline also takes a pooled embedding of {pooled} features and the GlueNet "
+                f"The pipeline also takes a pooled embedding of {pooled} features; {name} "
                 f"has {'no pooled head' if config.pooled_dim is None else config.pooled_dim}: "
                 "train it with the pipeline's pooled output (gluegen train on an SDXL cache)."
             )
+
+    # -- which GlueNet reads which input ------------------------------------------------------
+    def route(self, inputs: Sequence[Any], language: str | None = None) -> list[str]:
+        """The key of the GlueNet for each input."""
+        if language is not None:
+            if language not in self.gluenets:
+                raise ValueError(f"No GlueNet for {language!r}; loaded: {sorted(self.gluenets)}.")
+            return [language] * len(inputs)
+        if len(self.gluenets) == 1:
+            return [next(iter(self.gluenets))] * len(inputs)
+        return [self._detect(item) for item in inputs]
+
+    def _detect(self, item: Any) -> str:
+        languages = sorted(key for key in self.gluenets if key != ANY)
+        if isinstance(item, str) and languages:
+            if self._detector is None:
+                self._detector = language_detector(languages)
+            found = self._detector.detect_language_of(item)
+            code = found.iso_code_639_1.name.lower() if found is not None else None
+            if code in self.gluenets:
+                return code
+        if ANY in self.gluenets:
+            return ANY
+        raise ValueError(
+            f"Cannot tell which of the loaded languages {languages} {item!r} is in; pass "
+            "language=... or load a shared GlueNet under the key '*'."
+        )
 
     def _warn_if_truncated(self, inputs: Sequence[Any]) -> None:
         tokenizer = getattr(self.encoder, "_tokenizer", None)
         if tokenizer is None or not isinstance(inputs[0], str):
             return
-        lengths = [len(ids) for ids in tokenizer(list(inputs))["input_ids"]]
-        longest = max(lengths)
+        longest = max(len(ids) for ids in tokenizer(list(inputs))["input_ids"])
         if longest > self.encoder.num_tokens:
             warnings.warn(
                 f"A prompt is {longest} tokens long; the source encoder reads "
@@ -101,35 +158,55 @@ class GlueGenPipeline:
                 stacklevel=3,
             )
 
+    # -- embeddings ----------------------------------------------------------------------------
     @torch.no_grad()
-    def encode(self, inputs: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Inputs -> prompt_embeds (b, n, d) and pooled embeds (b, p) or None."""
+    def encode(
+        self, inputs: Sequence[Any], keys: Sequence[str] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Inputs -> prompt_embeds (b, n, d) and pooled embeds (b, p) or None, each input
+        through the GlueNet `keys[i]` (default: `route`)."""
         if hasattr(self.encoder, "load"):
             self.encoder.load()
         self._warn_if_truncated(inputs)
+        keys = list(keys or self.route(inputs))
         source = self.encoder.encode(list(inputs)).hidden  # (b, n_s, d_s)
-        embeds = self.gluenet.translate(source)  # (b, n_t, d_t)
-        pooled = self.gluenet.translate_pooled(source) if self.gluenet.config.pooled_dim else None
+        embeds, pooled = None, None
+        for key in dict.fromkeys(keys):
+            rows = torch.tensor([i for i, k in enumerate(keys) if k == key])
+            gluenet = self.gluenets[key]
+            glued = gluenet.translate(source[rows])  # (rows, n_t, d_t)
+            if embeds is None:
+                embeds = glued.new_zeros(len(keys), *glued.shape[1:])
+            embeds[rows] = glued
+            if gluenet.config.pooled_dim:
+                part = gluenet.translate_pooled(source[rows])  # (rows, p)
+                pooled = part.new_zeros(len(keys), part.shape[1]) if pooled is None else pooled
+                pooled[rows] = part
         return embeds, pooled
 
     @torch.no_grad()
-    def unconditional_embeds(self, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The empty input's embeds, `count` times: through the source side or the generator's."""
+    def unconditional_embeds(self, keys: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The empty input's embeds for each key: through the source side and that GlueNet,
+        or the generator's own empty prompt."""
         if self.unconditional == "source":
-            embeds, pooled = self.encode([""])
-        else:
-            encoded = self.pipeline.encode_prompt(
-                "",
-                device=self.pipeline.device,
-                num_images_per_prompt=1,
-                do_classifier_free_guidance=False,
-            )
-            embeds = encoded[0]
-            pooled = encoded[2] if len(encoded) == 4 else None
-        repeat = (count, 1, 1)
-        return embeds.repeat(*repeat), None if pooled is None else pooled.repeat(count, 1)
+            return self.encode([""] * len(keys), keys)
+        encoded = self.pipeline.encode_prompt(
+            "",
+            device=self.pipeline.device,
+            num_images_per_prompt=1,
+            do_classifier_free_guidance=False,
+        )
+        embeds, pooled = encoded[0], (encoded[2] if len(encoded) == 4 else None)
+        count = len(keys)
+        return embeds.repeat(count, 1, 1), None if pooled is None else pooled.repeat(count, 1)
 
-    def __call__(self, inputs: Any, num_images_per_prompt: int = 1, **kwargs: Any) -> Any:
+    def __call__(
+        self,
+        inputs: Any,
+        num_images_per_prompt: int = 1,
+        language: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Draw images for `inputs` (one or a list); other arguments go to the pipeline."""
         # 1. check inputs
         batch = as_batch(inputs)
@@ -139,23 +216,24 @@ class GlueGenPipeline:
             if isinstance(item, str) and not item.strip():
                 raise ValueError(
                     f"Input {i} is an empty prompt; GlueGen draws from what the source encoder "
-                    "reads. For an unconditional image use guidance_scale=1 with any prompt's "
-                    "unconditional_embeds()."
+                    "reads: give it a description."
                 )
         for name in ("prompt", "prompt_embeds", "negative_prompt_embeds"):
             if name in kwargs:
                 raise ValueError(f"{name} is computed by GlueGen; pass your inputs instead.")
-        # 2. source encoder -> GlueNet
-        embeds, pooled = self.encode(batch)
-        # 3. the unconditional embedding
-        negative, negative_pooled = self.unconditional_embeds(len(batch))
+        # 2. each input's GlueNet
+        keys = self.route(batch, language)
+        # 3. source encoder -> GlueNet
+        embeds, pooled = self.encode(batch, keys)
+        # 4. the unconditional embedding
+        negative, negative_pooled = self.unconditional_embeds(keys)
         extra = {}
         if pooled is not None:
             extra = {
                 "pooled_prompt_embeds": pooled,
                 "negative_pooled_prompt_embeds": negative_pooled,
             }
-        # 4. the untouched pipeline draws
+        # 5. the untouched pipeline draws
         return self.pipeline(
             prompt_embeds=embeds,
             negative_prompt_embeds=negative,
