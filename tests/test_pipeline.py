@@ -153,3 +153,28 @@ def test_unknown_languages_need_a_shared_gluenet(parts):
         sd, encoder, {"fr": gluenet_for(sd, encoder), "*": gluenet_for(sd, encoder)}
     )
     assert shared.route(["a big red star on the left", "une étoile rouge"]) == ["*", "fr"]
+
+
+def test_sound_and_text_mixes():
+    from gluegen.pipeline import blend, splice
+
+    sound, text = torch.zeros(1, 12, 2), torch.ones(1, 12, 2)
+    spliced = splice(sound, text, split=3)
+    assert spliced.shape == (1, 12, 2)
+    assert spliced[0, :3].eq(0).all() and spliced[0, 3:6].eq(1).all()
+    assert spliced[0, 6:].eq(0.5).all()
+    assert blend(sound, text, 0.25).eq(0.75).all()
+    with pytest.raises(ValueError, match="split"):
+        splice(sound, text, split=7)
+
+
+def test_inputs_mixed_with_text_draw(parts):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
+    embeds, _ = glue.encode(["a red star"])
+    mixed = glue.mix_with_text(embeds, ["on the left"], mix="blend", weight=0.0)
+    assert torch.allclose(mixed, sd.encode_prompt("on the left", "cpu", 1, False)[0])
+    images = glue("a red star", text="on the left", num_inference_steps=2, output_type="np")
+    assert images.images.shape == (1, 16, 16, 3)
+    with pytest.raises(ValueError, match="one text per input"):
+        glue.mix_with_text(embeds, ["a", "b"])

@@ -58,6 +58,30 @@ def pipeline_text_shape(pipeline: DiffusionPipeline) -> tuple[int, int, int | No
     return tokens, width, None if pooled is None else int(pooled)
 
 
+MIXES = ("splice", "blend")
+DEFAULT_SPLIT = 5  # the paper's split point, in 3..7
+DEFAULT_BLEND = 0.5  # share of the sound in a blend
+
+
+def splice(sound: torch.Tensor, text: torch.Tensor, split: int = DEFAULT_SPLIT) -> torch.Tensor:
+    """The paper's sound + text mix of two (b, n, d) embeds: a[:i], c[:i], (a[2i:] + c[2i:]) / 2.
+
+    The result keeps n tokens: the first i of the sound, the first i of the text (its start
+    token and first words), then the average of both from token 2i on.
+    """
+    if not 1 <= split <= sound.shape[1] // 2:
+        raise ValueError(f"split must be in 1..{sound.shape[1] // 2}, got {split}")
+    tail = (sound[:, 2 * split :] + text[:, 2 * split :]) / 2
+    return torch.cat([sound[:, :split], text[:, :split], tail], dim=1)  # (b, n, d)
+
+
+def blend(sound: torch.Tensor, text: torch.Tensor, weight: float = DEFAULT_BLEND) -> torch.Tensor:
+    """Every token a weighted average: weight * sound + (1 - weight) * text, (b, n, d)."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight must be in [0, 1], got {weight}")
+    return weight * sound + (1.0 - weight) * text
+
+
 def as_batch(inputs: Any) -> list[Any]:
     """One input (a prompt, a sound file, an array, an (array, rate) pair) or a list -> a list."""
     is_pair = isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
@@ -200,14 +224,45 @@ class GlueGenPipeline:
         count = len(keys)
         return embeds.repeat(count, 1, 1), None if pooled is None else pooled.repeat(count, 1)
 
+    @torch.no_grad()
+    def mix_with_text(
+        self,
+        embeds: torch.Tensor,
+        texts: Sequence[str],
+        mix: str = "splice",
+        split: int = DEFAULT_SPLIT,
+        weight: float = DEFAULT_BLEND,
+    ) -> torch.Tensor:
+        """Glued embeds (b, n, d) mixed with the generator's own embeds of `texts` (b of them)."""
+        if mix not in MIXES:
+            raise ValueError(f"mix must be one of {MIXES}, got {mix!r}")
+        if len(texts) != len(embeds):
+            raise ValueError(f"Give one text per input: {len(embeds)} inputs, {len(texts)} texts.")
+        own = self.pipeline.encode_prompt(
+            list(texts),
+            device=self.pipeline.device,
+            num_images_per_prompt=1,
+            do_classifier_free_guidance=False,
+        )[0].to(embeds)  # (b, n, d)
+        return splice(embeds, own, split) if mix == "splice" else blend(embeds, own, weight)
+
     def __call__(
         self,
         inputs: Any,
         num_images_per_prompt: int = 1,
         language: str | None = None,
+        text: str | Sequence[str] | None = None,
+        mix: str = "splice",
+        mix_split: int = DEFAULT_SPLIT,
+        mix_weight: float = DEFAULT_BLEND,
         **kwargs: Any,
     ) -> Any:
-        """Draw images for `inputs` (one or a list); other arguments go to the pipeline."""
+        """Draw images for `inputs` (one or a list); other arguments go to the pipeline.
+
+        With `text` (one per input), each input's glued embeds are mixed with the text's own
+        embeds from the generator's text encoder: `mix="splice"` (the paper's, at `mix_split`)
+        or `"blend"` (a weighted average, `mix_weight` of the input).
+        """
         # 1. check inputs
         batch = as_batch(inputs)
         if not batch:
@@ -225,6 +280,8 @@ class GlueGenPipeline:
         keys = self.route(batch, language)
         # 3. source encoder -> GlueNet
         embeds, pooled = self.encode(batch, keys)
+        if text is not None:
+            embeds = self.mix_with_text(embeds, as_batch(text), mix, mix_split, mix_weight)
         # 4. the unconditional embedding
         negative, negative_pooled = self.unconditional_embeds(keys)
         extra = {}
