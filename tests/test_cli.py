@@ -174,3 +174,37 @@ def test_an_audio_corpus_needs_an_audio_encoder(models, tmp_path, capsys):
     args = ["cache", *encoder_args(models), "--corpus", str(tmp_path / "clips")]
     assert main([*args, "--source-column", "file", "--target-column", "caption"]) == 2
     assert "audio files" in capsys.readouterr().err
+
+
+def test_sounds_train_a_gluenet_through_the_cli(models, tmp_path):
+    from gluegen.encoders import HFAudioEncoder
+    from gluegen.world.corpus import write_sound_corpus
+    from gluegen.world.models import shipped_model
+
+    clips = write_sound_corpus(tmp_path / "sounds", train=12, heldout=2)
+    run = tmp_path / "run"
+    args = [
+        "train",
+        "--source-encoder",
+        str(shipped_model("sound")),
+        "--target",
+        models["sd"],
+        "--corpus",
+        str(clips.parent),
+        "--source-column",
+        "file",
+        "--target-column",
+        "caption",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--output-dir",
+        str(run),
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    gluenet = GlueNet.from_pretrained(str(run / "gluenet"))
+    heard = HFAudioEncoder(str(shipped_model("sound")))
+    assert (gluenet.config.source_tokens, gluenet.config.source_dim) == (heard.num_tokens, 128)
+    assert gluenet.config.source_encoder["kind"] == "hf-audio"

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from transformers import AutoConfig
 
 from gluegen.data.cache import FeatureCache, build_cache
 from gluegen.data.corpus import read_corpus
-from gluegen.encoders import Encoder, HFTextEncoder, load_target
+from gluegen.encoders import Encoder, HFAudioEncoder, HFTextEncoder, load_target
 from gluegen.evaluate import DEFAULT_CANDIDATES, alignment_metrics
 from gluegen.gluenet import PRESETS, GlueNet, GlueNetConfig
 from gluegen.train import split_indices
@@ -39,8 +40,22 @@ class CacheSpec:
     device: str = "cpu"
 
 
+AUDIO_MODEL_TYPES = ("audio-spectrogram-transformer",)
+
+
+def source_kind(name_or_path: str) -> str:
+    """'audio' for the audio models HFAudioEncoder reads, else 'text'."""
+    try:
+        model_type = AutoConfig.from_pretrained(name_or_path).model_type
+    except (OSError, ValueError):
+        return "text"  # HFTextEncoder says what is wrong with it
+    return "audio" if model_type in AUDIO_MODEL_TYPES else "text"
+
+
 def source_encoder(spec: CacheSpec) -> Encoder:
-    """The source encoder named by `spec` (text; audio encoders arrive with the audio issue)."""
+    """The source encoder named by `spec`: an audio model or a text model."""
+    if source_kind(spec.source_encoder) == "audio":
+        return HFAudioEncoder(spec.source_encoder, device=spec.device)
     return HFTextEncoder(
         spec.source_encoder,
         max_length=spec.source_max_length,
@@ -52,11 +67,12 @@ def source_encoder(spec: CacheSpec) -> Encoder:
 def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
     """Build the feature cache for `spec`, or reuse the matching one already there."""
     corpus = read_corpus(spec.corpus, spec.corpus_target, spec.source_column, spec.target_column)
-    if corpus.source_kind != "text":
+    reads = source_kind(spec.source_encoder)
+    if corpus.source_kind != reads:
         raise ValueError(
-            f"{spec.corpus} is a corpus of {corpus.source_kind} files, but the command line "
-            "builds text source encoders only so far; encode audio from Python with an "
-            "audio encoder that follows gluegen.encoders.Encoder."
+            f"{spec.corpus} is a corpus of {corpus.source_kind} files, but the source encoder "
+            f"{spec.source_encoder} reads {reads}: pair audio folders with an audio model "
+            "(an Audio Spectrogram Transformer) and text corpora with a text model."
         )
     target = load_target(spec.target, device=spec.device)
     return build_cache(
