@@ -292,7 +292,7 @@ class UNetTraining:
 
     def _load(self) -> None:
         self.unet = UNet2DConditionModel.from_pretrained(self.folder / "unet").train()
-        state = torch.load(self.folder / "state.pt", weights_only=False)
+        state = torch.load(self.folder / "state.pt", weights_only=True)
         self.optimizer = torch.optim.AdamW(self.unet.parameters())
         self.schedule = get_cosine_schedule_with_warmup(
             self.optimizer, self.settings.warmup_steps, self.settings.steps
