@@ -12,6 +12,7 @@ from gluegen.world.generator import (
     train_generator,
     world_tokenizer,
 )
+from gluegen.world.judge import attribute_accuracy
 from gluegen.world.models import shipped_model
 from gluegen.world.scenes import Scene
 
@@ -81,3 +82,24 @@ def test_changed_settings_do_not_mix_with_an_old_run(tmp_path):
         assert "other settings" in str(error)
     else:
         raise AssertionError("a run with other settings was resumed")
+
+
+def test_shipped_generator_loads_the_normal_way_and_follows_prompts():
+    pipeline = StableDiffusionPipeline.from_pretrained(shipped_model("generator"))
+    pipeline.set_progress_bar_config(disable=True)
+    judge = ResNetForImageClassification.from_pretrained(shipped_model("judge")).eval()
+    scenes = [
+        Scene.single("square", "blue", "big", "left"),
+        Scene.single("circle", "yellow", "big", "bottom"),
+    ]
+    prompts = ["a big blue square on the left", "a big yellow circle at the bottom"]
+    images = pipeline(
+        prompts,
+        num_inference_steps=10,
+        guidance_scale=4.0,
+        generator=torch.Generator().manual_seed(0),
+        output_type="np",
+    ).images  # (2, 32, 32, 3)
+    pixels = torch.from_numpy(images).permute(0, 3, 1, 2) * 2.0 - 1.0
+    scores = attribute_accuracy(judge, pixels, scenes)
+    assert scores["colour"] == 1.0 and scores["position"] == 1.0

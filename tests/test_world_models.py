@@ -57,9 +57,9 @@ def test_evaluate_measures_every_shipped_model():
     for word in ("judge", "XLM-R", "sound", "generator", "Fréchet", "seconds"):
         assert word in titles
     accuracies = [
-        v
-        for t, group in results.items()
-        if "accuracy" in t or "images" in t
-        for v in group.values()
+        value
+        for title, group in results.items()
+        if "Fréchet" not in title and "seconds" not in title
+        for value in group.values()
     ]
-    assert accuracies and all(0.0 <= v <= 1.0 for v in accuracies)
+    assert accuracies and all(0.0 <= value <= 1.0 for value in accuracies)

@@ -197,7 +197,7 @@ def add_world_commands(commands: argparse._SubParsersAction) -> None:
         description="Train the judge, XLM-R, the sound encoder and the generator into OUT/NAME, "
         "each written whole or not at all. Stopped, the same command resumes: finished models "
         "are kept, and the generator goes on from its last checkpoint (OUT/.generator-work). "
-        "About 80 minutes for all four on 2 CPU cores, most of it the generator's UNet.",
+        "About 90 minutes for all four on 2 CPU cores, 80 of them the generator's UNet.",
         formatter_class=Formatter,
     )
     train.add_argument("--out", required=True, help="Folder for the trained models.")
