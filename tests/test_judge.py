@@ -64,5 +64,7 @@ def test_world_cli(tmp_path, capsys):
         main(["world", "sounds", "--out", str(tmp_path / "s"), "--train", "3", "--heldout", "1"])
         == 0
     )
-    assert main(["world", "evaluate", "--count", "64"]) == 0
-    assert "Fréchet distance" in capsys.readouterr().out
+    evaluate = ["world", "evaluate", "--count", "64", "--generator-images", "4"]
+    assert main(evaluate) == 0
+    printed = capsys.readouterr().out
+    assert "Fréchet distance" in printed and "generator, 4 images" in printed
