@@ -45,6 +45,12 @@ from gluegen.io import atomic_write_folder, atomic_write_text
 from gluegen.toy import clip_vocab
 from gluegen.world.captions import captions
 from gluegen.world.corpus import sample_scenes
+from gluegen.world.judge import (
+    attribute_accuracy,
+    frechet_distance,
+    judge_features,
+    to_pixels,
+)
 from gluegen.world.labels import AttributeGroups, FitSettings, fit_classifier
 from gluegen.world.scenes import (
     COLOURS,
@@ -259,7 +265,7 @@ def training_images(settings: GeneratorTraining) -> tuple[list[Scene], torch.Ten
     """Training-split scenes and their renders as pixels (b, 3, h, w) in [-1, 1]."""
     scenes = sample_scenes(settings.images, "train", settings.seed, settings.two_objects)
     images = np.stack([render(scene, seed=i) for i, scene in enumerate(scenes)])
-    return scenes, torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    return scenes, to_pixels(images)
 
 
 @torch.no_grad()
@@ -476,18 +482,12 @@ def evaluate_generator(
     scenes (the floor at this count), and the seconds the first batch (DRAW_BATCH images, or
     all if fewer) took.
     """
-    from gluegen.world.judge import attribute_accuracy, frechet_distance, judge_features
-
     rng = random.Random(seed)
     scenes = sample_scenes(count, split, seed, two_objects=0.0)
     prompts = [rng.choice(captions(scene, "en")) for scene in scenes]
     drawn, seconds = draw_prompts(pipeline, prompts, steps, guidance, seed)
     real, other = (
-        torch.from_numpy(np.stack([render(s, seed=offset + i) for i, s in enumerate(scenes)]))
-        .permute(0, 3, 1, 2)
-        .float()
-        / 127.5
-        - 1.0
+        to_pixels(np.stack([render(s, seed=offset + i) for i, s in enumerate(scenes)]))
         for offset in (seed, 2 * seed + 1)
     )
     features = {name: judge_features(judge, x) for name, x in (("drawn", drawn), ("real", real))}
