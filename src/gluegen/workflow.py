@@ -16,6 +16,7 @@ from transformers import AutoConfig
 from gluegen.data.cache import FeatureCache, build_cache
 from gluegen.data.corpus import read_corpus
 from gluegen.encoders import Encoder, HFAudioEncoder, HFTextEncoder, load_target
+from gluegen.encoders.audio import AUDIO_MODEL_TYPES
 from gluegen.evaluate import DEFAULT_CANDIDATES, alignment_metrics
 from gluegen.gluenet import PRESETS, GlueNet, GlueNetConfig
 from gluegen.train import split_indices
@@ -38,9 +39,6 @@ class CacheSpec:
     shard_size: int = 4096
     cache_dtype: str = "float32"
     device: str = "cpu"
-
-
-AUDIO_MODEL_TYPES = ("audio-spectrogram-transformer",)
 
 
 def source_kind(name_or_path: str) -> str:

@@ -17,9 +17,10 @@ import numpy as np
 import torch
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, PreTrainedModel
 
-from gluegen.encoders.base import TokenFeatures, folder_fingerprint
+from gluegen.encoders.base import LazyModel, TokenFeatures, folder_fingerprint
 
 SILENCE = 1e-4  # peak amplitude below which a sound counts as silent
+AUDIO_MODEL_TYPES = ("audio-spectrogram-transformer",)  # what HFAudioEncoder reads
 AudioInput = str | Path | np.ndarray | tuple[np.ndarray, int]
 
 
@@ -59,7 +60,7 @@ def read_sound(item: AudioInput, rate: int) -> np.ndarray:
     return samples
 
 
-class HFAudioEncoder:
+class HFAudioEncoder(LazyModel):
     """Sounds -> (b, n, d) token features from the last layer of an audio model.
 
     Loads lazily: building the object reads only the configs.
@@ -83,7 +84,7 @@ class HFAudioEncoder:
                 f"Cannot load an audio encoder from {self.name_or_path!r}: give a Hugging Face "
                 f"hub id or a folder holding config.json ({error})"
             ) from error
-        if config.model_type != "audio-spectrogram-transformer":
+        if config.model_type not in AUDIO_MODEL_TYPES:
             raise ValueError(
                 f"{self.name_or_path!r} is a {config.model_type!r} model; HFAudioEncoder reads "
                 "Audio Spectrogram Transformers (model_type 'audio-spectrogram-transformer')."
@@ -100,11 +101,6 @@ class HFAudioEncoder:
         self.load()
         return int(self._extractor.sampling_rate)
 
-    @property
-    def is_loaded(self) -> bool:
-        """True once the weights have been read."""
-        return self._model is not None
-
     def load(self) -> HFAudioEncoder:
         """Read the feature extractor and the weights (done on the first `encode`)."""
         if self._model is None:
@@ -112,13 +108,6 @@ class HFAudioEncoder:
             self._extractor = AutoFeatureExtractor.from_pretrained(self.name_or_path, **kwargs)
             model = AutoModel.from_pretrained(self.name_or_path, **kwargs)
             self._model = model.to(self.device, self.dtype).eval().requires_grad_(False)
-        return self
-
-    def to(self, device: str | torch.device) -> HFAudioEncoder:
-        """Move the encoder (now or when it loads) to `device`."""
-        self.device = torch.device(device)
-        if self._model is not None:
-            self._model.to(self.device)
         return self
 
     def identity(self) -> dict[str, Any]:

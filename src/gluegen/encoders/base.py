@@ -43,6 +43,25 @@ class Encoder(Protocol):
         ...
 
 
+class LazyModel:
+    """For encoders that read their weights on first use into `_model`, placed on `device`."""
+
+    _model: torch.nn.Module | None
+    device: torch.device
+
+    @property
+    def is_loaded(self) -> bool:
+        """True once the weights have been read."""
+        return self._model is not None
+
+    def to(self, device: str | torch.device):
+        """Move the encoder (now or when it loads) to `device`."""
+        self.device = torch.device(device)
+        if self._model is not None:
+            self._model.to(self.device)
+        return self
+
+
 # Files larger than this are fingerprinted by their size and both ends, not read whole.
 FINGERPRINT_FULL_READ_BYTES = 1 << 20
 FINGERPRINT_EDGE_BYTES = 1 << 16

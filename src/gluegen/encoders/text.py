@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
 
-from gluegen.encoders.base import TokenFeatures, folder_fingerprint
+from gluegen.encoders.base import LazyModel, TokenFeatures, folder_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def load_text_model(name_or_path: str, revision: str | None = None, **kwargs) ->
     return model_class.from_pretrained(name_or_path, revision=revision, **kwargs)
 
 
-class HFTextEncoder:
+class HFTextEncoder(LazyModel):
     """Strings -> (b, max_length, d) token features from one hidden layer of a text model.
 
     Loads lazily: building the object reads only the config, so a cache that already holds
@@ -92,11 +92,6 @@ class HFTextEncoder:
         self._model: PreTrainedModel | None = None
         self._tokenizer = None
 
-    @property
-    def is_loaded(self) -> bool:
-        """True once the weights have been read."""
-        return self._model is not None
-
     def load(self) -> HFTextEncoder:
         """Read tokenizer and weights (done on the first `encode`)."""
         if self._model is None:
@@ -104,13 +99,6 @@ class HFTextEncoder:
             self._tokenizer = AutoTokenizer.from_pretrained(self.name_or_path, **kwargs)
             model = load_text_model(self.name_or_path, **kwargs)
             self._model = model.to(self.device, self.dtype).eval().requires_grad_(False)
-        return self
-
-    def to(self, device: str | torch.device) -> HFTextEncoder:
-        """Move the encoder (now or when it loads) to `device`."""
-        self.device = torch.device(device)
-        if self._model is not None:
-            self._model.to(self.device)
         return self
 
     def identity(self) -> dict[str, Any]:
