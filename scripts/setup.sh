@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv (once) and install gluegen with its test extras (again when pyproject.toml changes).
+# Create .venv (once) and install gluegen with its test and demo extras (again when pyproject.toml changes).
 # Sourced by scripts/demo.sh and scripts/test.sh; needs only python3 and the package registry.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +12,7 @@ want="$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "gluegen: installing into .venv (first run: a few minutes)..." >&2
     log="$venv/pip.log"
-    if ! "$venv/bin/python" -m pip install -e "$root[test]" >"$log" 2>&1; then
+    if ! "$venv/bin/python" -m pip install -e "$root[test,demo]" >"$log" 2>&1; then
         tail -n 40 "$log" >&2
         echo "gluegen: installation failed; the full log is $log" >&2
         exit 1

@@ -63,3 +63,9 @@ def test_a_text_model_is_refused(tmp_path):
 
     with pytest.raises(ValueError, match="Audio Spectrogram Transformer"):
         HFAudioEncoder(str(save_clip_text(tmp_path / "clip")))
+
+
+def test_the_empty_input_is_a_second_of_silence(encoder):
+    empty = encoder.empty_features(2).hidden
+    assert empty.shape == (2, encoder.num_tokens, encoder.dim)
+    assert torch.equal(empty[0], empty[1])

@@ -113,19 +113,18 @@ def test_missing_inputs_and_bad_corpus_are_clear(models, tmp_path, capsys):
     assert "2 lines but" in capsys.readouterr().err
 
 
-def test_help_explains_every_command():
+def test_help_explains_every_command(capsys):
     for command in ("cache", "train", "evaluate", "presets", "demo"):
-        result = subprocess.run(
-            [sys.executable, "-m", "gluegen.cli", command, "--help"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert "--config" in result.stdout
-    presets = subprocess.run(
-        [sys.executable, "-m", "gluegen.cli", "presets"], capture_output=True, text=True
+        with pytest.raises(SystemExit) as stop:
+            main([command, "--help"])
+        assert stop.value.code == 0 and "--config" in capsys.readouterr().out
+    demo_help = subprocess.run(  # the console entry point, once
+        [sys.executable, "-m", "gluegen.cli", "demo", "--help"], capture_output=True, text=True
     )
-    assert "paper-multilingual" in presets.stdout and "50,179,776" in presets.stdout
+    assert "--workers" in demo_help.stdout and "shapes world" in demo_help.stdout
+    assert main(["presets"]) == 0
+    presets = capsys.readouterr().out
+    assert "paper-multilingual" in presets and "50,179,776" in presets
 
 
 def free_port():

@@ -83,3 +83,20 @@ def test_fingerprint_changes_when_weights_change(models, tmp_path):
     weights.write_bytes(bytes(data))
     assert HFTextEncoder(str(copy)).identity()["fingerprint"] != before["fingerprint"]
     assert folder_fingerprint("org/not-a-local-folder") is None
+
+
+def test_mean_pooling_gives_one_token_the_mean_of_the_prompts_tokens(models):
+    tokens = HFTextEncoder(models["xlmr"], max_length=8)
+    pooled = HFTextEncoder(models["xlmr"], max_length=8, pooling="mean")
+    assert (pooled.num_tokens, pooled.max_length) == (1, 8)
+    texts = ["a red circle", "a small blue star on the left"]
+    every = tokens.encode(texts)
+    mean = pooled.encode(texts)
+    assert mean.hidden.shape == (2, 1, tokens.dim) and mean.mask.shape == (2, 1)
+    for i in range(2):
+        valid = every.hidden[i][every.mask[i].bool()]
+        assert torch.allclose(mean.hidden[i, 0], valid.mean(0), atol=1e-6)
+    assert pooled.token_lengths(texts)[1] > pooled.token_lengths(texts)[0]
+    assert pooled.identity()["pooling"] == "mean" and tokens.identity()["pooling"] is None
+    with pytest.raises(ValueError, match="pooling"):
+        HFTextEncoder(models["xlmr"], pooling="max")

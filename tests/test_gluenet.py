@@ -115,6 +115,31 @@ def test_statistics_must_fit():
         )
 
 
+def test_target_offset_starts_at_the_mean_target_and_is_learned(tmp_path, capsys):
+    config = tiny_config(target_offset=True, mix_order="tokens_first")
+    gluenet = GlueNet(config)
+    mean = torch.randn(5, 4)
+    stats = FeatureStatistics(
+        source_token_norm=3.0, target_token_norm=torch.full((5,), 2.0), target_mean=mean
+    )
+    gluenet.set_statistics(stats)
+    assert gluenet.target_offset.requires_grad
+    torch.testing.assert_close(gluenet.denormalize_target(gluenet.target_offset), mean)
+    # with every block's output at zero, the GlueNet gives the mean target
+    without = GlueNet(tiny_config(mix_order="tokens_first"))
+    without.load_state_dict(
+        {k: v for k, v in gluenet.state_dict().items() if k != "target_offset"}, strict=True
+    )
+    source = torch.randn(2, 6, 8)
+    torch.testing.assert_close(
+        gluenet(source) - without(source), gluenet.target_offset.expand(2, 5, 4)
+    )
+    gluenet.save_pretrained(tmp_path / "g")
+    loaded = GlueNet.from_pretrained(tmp_path / "g")
+    torch.testing.assert_close(loaded.target_offset, gluenet.target_offset)
+    assert "Loading weights" not in capsys.readouterr().out  # loads quietly
+
+
 def test_save_and_load_roundtrip(tmp_path):
     config = tiny_config(
         pooled_dim=3, source_encoder={"name_or_path": "xlm-roberta-large", "revision": "abc"}

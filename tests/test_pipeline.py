@@ -178,3 +178,15 @@ def test_inputs_mixed_with_text_draw(parts):
     assert images.images.shape == (1, 16, 16, 3)
     with pytest.raises(ValueError, match="one text per input"):
         glue.mix_with_text(embeds, ["a", "b"])
+
+
+def test_a_sound_pipelines_empty_input_is_silence(parts):
+    from gluegen.encoders.audio import HFAudioEncoder
+    from gluegen.world.models import shipped_model
+
+    sd, _, _ = parts
+    sound = HFAudioEncoder(str(shipped_model("sound")))
+    glue = GlueGenPipeline(sd, sound, gluenet_for(sd, sound), unconditional="source")
+    negative, _ = glue.unconditional_embeds(["*"])
+    gluenet = glue.gluenets["*"]
+    torch.testing.assert_close(negative, gluenet.translate(sound.empty_features(1).hidden))

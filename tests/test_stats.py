@@ -16,6 +16,7 @@ def test_statistics_are_measured_from_the_data():
     torch.testing.assert_close(stats.target_token_norm, target.norm(dim=-1).mean(0))
     assert stats.target_pooled_norm == pytest.approx(pooled.norm(dim=-1).mean().item(), rel=1e-5)
     assert stats.target_token_norm[5] > stats.target_token_norm[0]
+    torch.testing.assert_close(stats.target_mean, target.mean(0))
 
 
 def test_no_pooled_and_empty():

@@ -4,7 +4,8 @@
     gluegen train     cache (or reuse) + train a GlueNet
     gluegen evaluate  alignment of a saved GlueNet on held-out pairs
     gluegen presets   the paper's GlueNet layouts and their parameter counts
-    gluegen demo      the whole path on a toy corpus, offline, in about a minute
+    gluegen demo      GlueGen end to end on the shapes world, offline: table + HTML report
+    gluegen world     the shapes world: corpora, sounds, its models
 
 Every command takes `--config FILE` (YAML or JSON, keys as the long flags with dashes or
 underscores); flags given on the command line win over the file.
@@ -16,9 +17,12 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 
+import torch
 import yaml
 
 from gluegen.data.cache import FeatureCache
@@ -29,6 +33,7 @@ from gluegen.objective import ObjectiveWeights
 from gluegen.train import MIXED_PRECISION, TrainConfig, Trainer, clear_state
 from gluegen.workflow import CacheSpec, evaluate_on_cache, gluenet_config_for, prepare_cache
 from gluegen.world.captions import LANGUAGES
+from gluegen.world.demo import DemoSettings
 from gluegen.world.models import GENERATOR_IMAGES, WORLD_MODELS
 
 logger = logging.getLogger("gluegen")
@@ -66,6 +71,13 @@ def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--target-column", default="target", help="Table column of the target side.")
     group.add_argument("--source-max-length", type=int, default=77, help="Source tokens (n_s).")
     group.add_argument("--source-layer", type=int, default=-1, help="Hidden layer to read.")
+    group.add_argument(
+        "--source-pooling",
+        choices=["mean"],
+        default=None,
+        help="Read one token, the mean of the prompt's tokens (sentence encoders such as "
+        "all-MiniLM-L6-v2); fold it for GlueNet with --mixer-tokens/--mixer-dim.",
+    )
     group.add_argument("--cache-dir", help="Feature cache folder (default: OUTPUT_DIR/features).")
     group.add_argument("--encode-batch-size", type=int, default=64, help="Pairs per encoder call.")
     group.add_argument("--shard-size", type=int, default=4096, help="Pairs per cache shard.")
@@ -86,6 +98,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--target-blocks", type=int, help="Residual blocks at the target size.")
     model.add_argument("--tail-blocks", type=int, help="Un-normalised blocks at the end.")
     model.add_argument("--mult", type=float, help="MLP width multiplier.")
+    model.add_argument(
+        "--mixer-tokens", type=int, help="Fold the source into this many tokens (audio: 16)."
+    )
+    model.add_argument("--mixer-dim", type=int, help="Width of the folded source (audio: 64).")
     objective = parser.add_argument_group("objective weights")
     for field in dataclasses.fields(ObjectiveWeights):
         objective.add_argument(
@@ -153,10 +169,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_world_commands(commands)
 
-    demo = command("demo", "Cache, train and evaluate on a toy corpus with tiny random encoders.")
-    demo.add_argument("--workdir", default="runs/demo", help="Where models, cache and run go.")
-    demo.add_argument("--pairs", type=int, default=2000, help="Toy parallel pairs.")
-    demo.add_argument("--epochs", type=int, default=30, help="Training epochs.")
+    demo = command(
+        "demo",
+        "GlueGen end to end on the shapes world: train GlueNets for six languages, sounds and "
+        "a pretrained English model, draw, judge, print the table, write an HTML report.",
+    )
+    demo.add_argument(
+        "--workdir",
+        default="runs/demo",
+        help="Where corpora, feature caches, GlueNets and drawn cells go; reused by a re-run.",
+    )
+    demo.add_argument(
+        "--report", default=None, help="Folder of the HTML report (default: WORKDIR/report)."
+    )
+    demo.add_argument(
+        "--test-scenes",
+        type=int,
+        default=DemoSettings.test_scenes,
+        help="Held-out scenes every table cell is drawn from.",
+    )
+    demo.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="CPU threads for PyTorch (default: all cores).",
+    )
+    demo.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="Processes training GlueNets at once, one thread each (default: all cores).",
+    )
     demo.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     return parser
 
@@ -295,6 +338,8 @@ def run_train(args: argparse.Namespace) -> None:
         target_blocks=args.target_blocks,
         tail_blocks=args.tail_blocks,
         mult=args.mult,
+        mixer_tokens=args.mixer_tokens,
+        mixer_dim=args.mixer_dim,
     )
     settings = train_config(args)
     if not args.resume:
@@ -380,12 +425,21 @@ def run_world(args: argparse.Namespace) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> None:
-    """`gluegen demo`: the toy end-to-end run."""
-    from gluegen.demo import run_toy_demo
+    """`gluegen demo`: the shapes-world run; prints the tables and writes the report."""
+    from gluegen.world.demo import WorldDemo, format_tables
+    from gluegen.world.report import write_report
 
-    run_toy_demo(
-        Path(args.workdir), pairs=args.pairs, epochs=args.epochs, progress=not args.no_progress
-    )
+    if args.test_scenes < 1:
+        raise ValueError("--test-scenes must be at least 1.")
+    torch.set_num_threads(max(1, args.threads))
+    started = time.time()
+    workdir = Path(args.workdir)
+    settings = dataclasses.replace(DemoSettings(), test_scenes=args.test_scenes)
+    demo = WorldDemo(workdir, settings, progress=not args.no_progress, workers=args.workers)
+    results = demo.run()
+    page = write_report(results, workdir, Path(args.report or workdir / "report"))
+    print(format_tables(results))
+    print(f"\nReport: {page}  ({time.time() - started:.0f} s)")
 
 
 COMMANDS = {

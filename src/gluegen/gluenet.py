@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
+from huggingface_hub.constants import SAFETENSORS_SINGLE_FILE
 from torch import nn
 
 from gluegen.stats import FeatureStatistics
 
 MixOrder = Literal["channels_first", "tokens_first"]
 MIX_ORDERS = ("channels_first", "tokens_first")
+ACTIVATIONS = {"gelu": nn.GELU, "identity": nn.Identity}
 
 
 @dataclass
@@ -57,8 +60,19 @@ class GlueNetConfig:
     mix_order: str = field(
         default="channels_first", metadata={"help": "Which MLP a block applies first."}
     )
+    activation: str = field(
+        default="gelu",
+        metadata={"help": "Nonlinearity of every MLP and block: gelu (the paper) or identity."},
+    )
     pooled_dim: int | None = field(
         default=None, metadata={"help": "Also emit a pooled vector of this width (SDXL: 1280)."}
+    )
+    target_offset: bool = field(
+        default=False,
+        metadata={
+            "help": "Add a learned offset per target position and channel to the output, "
+            "starting at the measured mean target (not in the paper; see README)."
+        },
     )
     norm_fraction: float = field(
         default=0.5,
@@ -83,6 +97,10 @@ class GlueNetConfig:
             raise ValueError(
                 f"Cannot fold a {self.source_tokens} x {self.source_dim} source into "
                 f"{self.mixer_tokens} x {self.mixer_dim}: the element counts differ."
+            )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}"
             )
         if self.mix_order not in MIX_ORDERS:
             raise ValueError(f"mix_order must be one of {MIX_ORDERS}, got {self.mix_order!r}")
@@ -163,7 +181,13 @@ class MLP(nn.Sequential):
     """in -> mult*in -> mult*in -> out, GELU between, LayerNorm after each linear if `norm`."""
 
     def __init__(
-        self, dim_in: int, dim_out: int, mult: float, norm: bool, end_activation: bool = False
+        self,
+        dim_in: int,
+        dim_out: int,
+        mult: float,
+        norm: bool,
+        end_activation: bool = False,
+        activation: str = "gelu",
     ) -> None:
         hidden = int(dim_in * mult)
         layers: list[nn.Module] = []
@@ -171,9 +195,9 @@ class MLP(nn.Sequential):
             layers.append(nn.Linear(width_in, width_out))
             if norm:
                 layers.append(nn.LayerNorm(width_out))
-            layers.append(nn.GELU())
+            layers.append(ACTIVATIONS[activation]())
         if not end_activation:
-            layers.pop()  # no GELU after the last linear
+            layers.pop()  # no activation after the last linear
         super().__init__(*layers)
 
 
@@ -195,14 +219,15 @@ class MixerBlock(nn.Module):
         residual: bool = True,
         mix_order: str = "channels_first",
         end_activation: bool = False,
+        activation: str = "gelu",
     ) -> None:
         super().__init__()
         if residual and (tokens_in, dim_in) != (tokens_out, dim_out):
             raise ValueError("A residual mixer block must keep its shape.")
         self.residual = residual
         self.tokens_first = mix_order == "tokens_first"
-        self.channel_mlp = MLP(dim_in, dim_out, mult, norm, end_activation)
-        self.token_mlp = MLP(tokens_in, tokens_out, mult, norm)
+        self.channel_mlp = MLP(dim_in, dim_out, mult, norm, end_activation, activation)
+        self.token_mlp = MLP(tokens_in, tokens_out, mult, norm, activation=activation)
 
     def _mix_channels(self, x: torch.Tensor) -> torch.Tensor:
         y = self.channel_mlp(x)  # (b, n, d_out)
@@ -236,16 +261,25 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         self.config = config
         n_m, d_m = config.mixer_shape
         n_t, d_t = config.target_tokens, config.target_dim
-        order, mult = config.mix_order, config.mult
+        order, mult, activation = config.mix_order, config.mult, config.activation
 
         def residual_blocks(count: int, tokens: int, dim: int) -> nn.ModuleList:
             return nn.ModuleList(
-                MixerBlock(tokens, dim, tokens, dim, mult, mix_order=order) for _ in range(count)
+                MixerBlock(tokens, dim, tokens, dim, mult, mix_order=order, activation=activation)
+                for _ in range(count)
             )
 
         self.source_blocks = residual_blocks(config.source_blocks, n_m, d_m)
         self.bridge = MixerBlock(
-            n_m, d_m, n_t, d_t, mult, norm=config.bridge_norm, residual=False, mix_order=order
+            n_m,
+            d_m,
+            n_t,
+            d_t,
+            mult,
+            norm=config.bridge_norm,
+            residual=False,
+            mix_order=order,
+            activation=activation,
         )
         self.target_blocks = residual_blocks(config.target_blocks, n_t, d_t)
         self.tail_blocks = nn.ModuleList(
@@ -259,6 +293,7 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
                 residual=False,
                 mix_order=order,
                 end_activation=True,
+                activation=activation,
             )
             for _ in range(config.tail_blocks)
         )
@@ -267,7 +302,9 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             if config.pooled_dim
             else None
         )
-        self.act = nn.GELU()
+        # (n_t, d_t), normalised; set to the measured mean target by set_statistics
+        self.target_offset = nn.Parameter(torch.zeros(n_t, d_t)) if config.target_offset else None
+        self.act = ACTIVATIONS[activation]()
         # Feature statistics, measured from data (stats.py) and saved with the weights.
         self.register_buffer("source_token_norm", torch.ones(()))
         self.register_buffer("target_token_norm", torch.ones(n_t))
@@ -285,6 +322,9 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         self.target_token_norm.copy_(stats.target_token_norm)
         if stats.target_pooled_norm is not None:
             self.target_pooled_norm.copy_(torch.as_tensor(stats.target_pooled_norm))
+        if self.target_offset is not None and stats.target_mean is not None:
+            with torch.no_grad():
+                self.target_offset.copy_(self.normalize_target(stats.target_mean))
 
     def _target_divisor(self) -> torch.Tensor:
         return (self.config.norm_fraction * self.target_token_norm)[:, None]  # (n_t, 1)
@@ -320,6 +360,8 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         for i, block in enumerate(self.tail_blocks):
             last = i == len(self.tail_blocks) - 1
             x = block(x) if last else self.act(block(x) + x)
+        if self.target_offset is not None:
+            x = x + self.target_offset  # (b, n_t, d_t)
         return x
 
     def pool(self, glued: torch.Tensor) -> torch.Tensor:
@@ -340,6 +382,21 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
     def translate_pooled(self, source: torch.Tensor) -> torch.Tensor:
         """Raw source features (b, n_s, d_s) -> the generator's raw pooled embedding (b, p)."""
         return self.pool(self(self.normalize_source(source))) * self.target_pooled_norm
+
+    @classmethod
+    def _from_pretrained(
+        cls, *, model_id: str, map_location: str = "cpu", strict: bool = False, **kwargs
+    ):
+        """huggingface_hub's loader, without the line it prints for a local folder."""
+        folder = Path(model_id)
+        if not folder.is_dir():
+            return super()._from_pretrained(
+                model_id=model_id, map_location=map_location, strict=strict, **kwargs
+            )
+        hub_arguments = ("revision", "cache_dir", "force_download", "local_files_only", "token")
+        model = cls(**{k: v for k, v in kwargs.items() if k not in hub_arguments})
+        weights = str(folder / SAFETENSORS_SINGLE_FILE)
+        return cls._load_as_safetensor(model, weights, map_location, strict)
 
     def num_parameters(self) -> int:
         """Trainable parameters (statistics buffers excluded)."""

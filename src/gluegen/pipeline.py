@@ -171,15 +171,15 @@ class GlueGenPipeline:
         )
 
     def _warn_if_truncated(self, inputs: Sequence[Any]) -> None:
-        tokenizer = getattr(self.encoder, "_tokenizer", None)
-        if tokenizer is None or not isinstance(inputs[0], str):
+        lengths = getattr(self.encoder, "token_lengths", None)
+        if lengths is None or not isinstance(inputs[0], str):
             return
-        longest = max(len(ids) for ids in tokenizer(list(inputs))["input_ids"])
-        if longest > self.encoder.num_tokens:
+        longest = max(lengths(list(inputs)))
+        if longest > self.encoder.max_length:
             warnings.warn(
                 f"A prompt is {longest} tokens long; the source encoder reads "
-                f"{self.encoder.num_tokens}, the rest is cut off.",
-                stacklevel=3,
+                f"{self.encoder.max_length}, the rest is cut off.",
+                stacklevel=4,
             )
 
     # -- embeddings ----------------------------------------------------------------------------
@@ -193,7 +193,14 @@ class GlueGenPipeline:
             self.encoder.load()
         self._warn_if_truncated(inputs)
         keys = list(keys or self.route(inputs))
-        source = self.encoder.encode(list(inputs)).hidden  # (b, n_s, d_s)
+        return self.encode_features(self.encoder.encode(list(inputs)).hidden, keys)
+
+    @torch.no_grad()
+    def encode_features(
+        self, source: torch.Tensor, keys: Sequence[str]
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Source features (b, n_s, d_s) -> prompt_embeds (b, n, d) and pooled (b, p) or None,
+        row i through the GlueNet `keys[i]`."""
         embeds, pooled = None, None
         for key in dict.fromkeys(keys):
             rows = torch.tensor([i for i, k in enumerate(keys) if k == key])
@@ -213,7 +220,9 @@ class GlueGenPipeline:
         """The empty input's embeds for each key: through the source side and that GlueNet,
         or the generator's own empty prompt."""
         if self.unconditional == "source":
-            return self.encode([""] * len(keys), keys)
+            empty = getattr(self.encoder, "empty_features", None)
+            source = empty(len(keys)) if empty else self.encoder.encode([""] * len(keys))
+            return self.encode_features(source.hidden, keys)
         encoded = self.pipeline.encode_prompt(
             "",
             device=self.pipeline.device,

@@ -10,7 +10,9 @@ from the feature cache and stored with the GlueNet checkpoint:
 
 - `source_token_norm`: mean L2 norm of a source token (a scalar, over all positions);
 - `target_token_norm`: mean L2 norm of the target feature at each token position, (n_t,);
-- `target_pooled_norm`: mean L2 norm of the pooled target vector, where there is one.
+- `target_pooled_norm`: mean L2 norm of the pooled target vector, where there is one;
+- `target_mean`: the mean target feature at each position, (n_t, d_t) (the starting value
+  of a GlueNet's learned output offset, `GlueNetConfig.target_offset`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class FeatureStatistics:
     target_token_norm: torch.Tensor  # (n_t,)
     target_pooled_norm: float | None = None
     count: int = 0
+    target_mean: torch.Tensor | None = None  # (n_t, d_t)
 
     @classmethod
     def measure(
@@ -38,6 +41,7 @@ class FeatureStatistics:
         """Accumulate over (source (b, n_s, d_s), target (b, n_t, d_t), pooled (b, p) | None)."""
         source_norm_sum, source_tokens = 0.0, 0
         token_norm_sum: torch.Tensor | None = None
+        target_sum: torch.Tensor | None = None
         pooled_norm_sum, count = 0.0, 0
         has_pooled = False
         for source, target, pooled in batches:
@@ -46,6 +50,8 @@ class FeatureStatistics:
             source_tokens += source.shape[0] * source.shape[1]
             norms = target.norm(dim=-1).sum(dim=0)  # (n_t,)
             token_norm_sum = norms if token_norm_sum is None else token_norm_sum + norms
+            sums = target.sum(dim=0)  # (n_t, d_t)
+            target_sum = sums if target_sum is None else target_sum + sums
             if pooled is not None:
                 has_pooled = True
                 pooled_norm_sum += pooled.double().norm(dim=-1).sum().item()
@@ -60,4 +66,5 @@ class FeatureStatistics:
             target_token_norm=(token_norm_sum / count).float(),
             target_pooled_norm=pooled_norm_sum / count if has_pooled else None,
             count=count,
+            target_mean=(target_sum / count).float(),
         )

@@ -34,6 +34,7 @@ class CacheSpec:
     target_column: str = "target"
     source_max_length: int = 77
     source_layer: int = -1
+    source_pooling: str | None = None
     cache_dir: str = "gluegen-cache"
     encode_batch_size: int = 64
     shard_size: int = 4096
@@ -58,6 +59,7 @@ def source_encoder(spec: CacheSpec) -> Encoder:
         spec.source_encoder,
         max_length=spec.source_max_length,
         layer=spec.source_layer,
+        pooling=spec.source_pooling,
         device=spec.device,
     )
 

@@ -20,6 +20,7 @@ from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, PreTrained
 from gluegen.encoders.base import LazyModel, TokenFeatures, folder_fingerprint
 
 SILENCE = 1e-4  # peak amplitude below which a sound counts as silent
+EMPTY_SECONDS = 1.0  # the empty input of an audio encoder: this long a silence
 AUDIO_MODEL_TYPES = ("audio-spectrogram-transformer",)  # what HFAudioEncoder reads
 AudioInput = str | Path | np.ndarray | tuple[np.ndarray, int]
 
@@ -125,7 +126,16 @@ class HFAudioEncoder(LazyModel):
         if isinstance(batch, str | Path | np.ndarray | tuple):
             raise TypeError("encode takes a list of sounds, not one sound.")
         rate = self.sampling_rate
-        waves = [read_sound(item, rate) for item in batch]
+        return self._encode_waves([read_sound(item, rate) for item in batch])
+
+    @torch.no_grad()
+    def empty_features(self, count: int) -> TokenFeatures:
+        """The empty input, `count` times: EMPTY_SECONDS of silence (which `encode` refuses)."""
+        rate = self.sampling_rate
+        return self._encode_waves([np.zeros(int(EMPTY_SECONDS * rate), np.float32)] * count)
+
+    def _encode_waves(self, waves: list[np.ndarray]) -> TokenFeatures:
+        rate = self.sampling_rate
         inputs = self._extractor(waves, sampling_rate=rate, return_tensors="pt")
         inputs = {key: value.to(self.device, self.dtype) for key, value in inputs.items()}
         hidden = self._model(**inputs).last_hidden_state.float()  # (b, n, d)

@@ -51,8 +51,14 @@ def load_text_model(name_or_path: str, revision: str | None = None, **kwargs) ->
     return model_class.from_pretrained(name_or_path, revision=revision, **kwargs)
 
 
+POOLINGS = (None, "mean")
+
+
 class HFTextEncoder(LazyModel):
     """Strings -> (b, max_length, d) token features from one hidden layer of a text model.
+
+    With `pooling="mean"`, one token (b, 1, d): the mean over the prompt's tokens, as sentence
+    encoders (sentence-transformers) are trained to be read.
 
     Loads lazily: building the object reads only the config, so a cache that already holds
     the features never loads the weights.
@@ -67,14 +73,19 @@ class HFTextEncoder(LazyModel):
         subfolder: str = "",
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
+        pooling: str | None = None,
     ) -> None:
         if max_length < 1:
             raise ValueError(f"max_length must be >= 1, got {max_length}")
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         self.name_or_path = str(name_or_path)
         self.revision = revision
         self.subfolder = subfolder
         self.layer = layer
-        self.num_tokens = max_length
+        self.pooling = pooling
+        self.max_length = max_length  # tokens read
+        self.num_tokens = 1 if pooling else max_length  # tokens emitted
         self.device = torch.device(device)
         self.dtype = dtype
         try:
@@ -109,7 +120,8 @@ class HFTextEncoder(LazyModel):
             "revision": self.revision,
             "subfolder": self.subfolder,
             "layer": self.layer,
-            "max_length": self.num_tokens,
+            "max_length": self.max_length,
+            "pooling": self.pooling,
             "fingerprint": folder_fingerprint(self.name_or_path),
         }
 
@@ -120,9 +132,14 @@ class HFTextEncoder(LazyModel):
             list(texts),
             padding="max_length",
             truncation=True,
-            max_length=self.num_tokens,
+            max_length=self.max_length,
             return_tensors="pt",
         )
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Tokens each text takes before truncation (special tokens included)."""
+        self.load()
+        return [len(ids) for ids in self._tokenizer(list(texts))["input_ids"]]
 
     @torch.no_grad()
     def encode(self, batch: Sequence[str]) -> TokenFeatures:
@@ -137,4 +154,13 @@ class HFTextEncoder(LazyModel):
             output_hidden_states=want_layers,
         )
         hidden = output.hidden_states[self.layer] if want_layers else output.last_hidden_state
-        return TokenFeatures(hidden=hidden.float(), mask=tokens["attention_mask"])
+        mask = tokens["attention_mask"]  # (b, max_length)
+        if self.pooling == "mean":
+            weights = mask[:, :, None].to(hidden.dtype)
+            hidden = (hidden * weights).sum(1, keepdim=True) / weights.sum(1, keepdim=True)
+            mask = mask[:, :1]  # (b, 1, d), (b, 1)
+        return TokenFeatures(hidden=hidden.float(), mask=mask)
+
+    def empty_features(self, count: int) -> TokenFeatures:
+        """The empty input, `count` times: the empty string."""
+        return self.encode([""] * count)

@@ -1,0 +1,55 @@
+"""LinearMap: the least-squares baseline recovers a linear relation and round-trips to disk."""
+
+import torch
+
+from gluegen.baselines import LinearMap
+from gluegen.data.cache import build_cache
+from gluegen.data.corpus import ParallelCorpus
+from gluegen.encoders import HFTextEncoder, load_target
+
+
+class Linear:
+    """A 'target encoder' whose features are a fixed linear function of the source's."""
+
+    num_tokens, dim, pooled_dim = 3, 4, None
+
+    def __init__(self, source):
+        self.source = source
+        generator = torch.Generator().manual_seed(0)
+        self.weight = torch.randn(source.num_tokens * source.dim, 12, generator=generator)
+
+    def encode(self, batch):
+        hidden = self.source.encode(batch).hidden.flatten(1) @ self.weight + 1.0
+        features = self.source.encode(batch)
+        features.hidden = hidden.reshape(len(batch), self.num_tokens, self.dim)
+        features.mask = torch.ones(len(batch), self.num_tokens, dtype=torch.long)
+        return features
+
+    def identity(self):
+        return {"kind": "linear-test"}
+
+
+def test_recovers_a_linear_relation_and_round_trips(tmp_path, models, sentences):
+    source = HFTextEncoder(models["xlmr"], max_length=4)  # 4 x 16 = 64 features
+    corpus = ParallelCorpus(sentences[:200], sentences[:200])
+    cache = build_cache(corpus, source, Linear(source), tmp_path / "cache", progress=False)
+    linear = LinearMap.fit(cache, ridge=1e-9)
+    arrays = cache.arrays()
+    ids = torch.arange(150, 200)
+    predicted = linear.translate(arrays["source"][ids])
+    assert predicted.shape == (50, 3, 4)
+    assert torch.allclose(predicted, arrays["target"][ids], atol=1e-2)
+    linear.save_pretrained(tmp_path / "linear")
+    again = LinearMap.from_pretrained(tmp_path / "linear")
+    assert torch.equal(again.translate(arrays["source"][ids]), predicted)
+
+
+def test_fits_a_real_target_on_given_rows(tmp_path, models, sentences):
+    source = HFTextEncoder(models["xlmr"], max_length=4)
+    corpus = ParallelCorpus(sentences[:60], sentences[:60])
+    cache = build_cache(corpus, source, load_target(models["sd"]), tmp_path, progress=False)
+    linear = LinearMap.fit(cache, torch.arange(40))
+    assert linear.translate(cache.arrays()["source"][torch.arange(2)]).shape[1:] == (
+        cache.manifest["shapes"]["target"][0],
+        cache.manifest["shapes"]["target"][1],
+    )

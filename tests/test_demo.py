@@ -1,0 +1,52 @@
+"""`gluegen demo` at toy sizes: every stage runs, the report is written, a re-run reuses all."""
+
+import json
+
+from gluegen.cli import main
+from gluegen.world.demo import FOREIGN, DemoSettings, WorldDemo, format_tables
+from gluegen.world.gluenets import GlueSettings
+from gluegen.world.report import write_report
+from gluegen.world.scoring import DrawSettings
+
+TINY_NET = GlueSettings(epochs=1, batch_size=16, holdout=0.1)
+TINY = DemoSettings(
+    pairs=48,
+    shared_pairs=8,
+    sound_pairs=20,
+    paraphrase_pairs=48,
+    test_scenes=2,
+    paper_languages=("fr",),
+    ours=TINY_NET,
+    paper=GlueSettings(source_blocks=2, mult=2.0, epochs=1, batch_size=16, holdout=0.1),
+    sentence=GlueSettings(mixer_tokens=6, mixer_dim=64, epochs=1, batch_size=16, holdout=0.1),
+    draw=DrawSettings(steps=1),
+)
+
+
+def test_demo_trains_draws_reports_and_reuses(tmp_path):
+    demo = WorldDemo(tmp_path, TINY, progress=False)
+    results = demo.run()
+    languages = results["languages"]
+    assert set(languages["ours"]) == set(FOREIGN) == set(languages["shared"])
+    assert set(languages["paper"]) == {"fr"} and "en" in languages["own"]
+    for scores in (languages["ours"]["fr"], results["sound"]["sound_text_splice"]):
+        assert 0 <= scores["mean"] <= 1 and "object_and_position" in scores
+    assert set(results["paraphrases"]["minilm"]) == {"world", "corpus", "unseen"}
+    assert results["curves"]["fr"] and "training" in results["timings"]
+    table = format_tables(results)
+    assert "lingua routed right" in table and "sound_text_blend" in table
+    page = write_report(results, tmp_path, tmp_path / "report")
+    text = page.read_text()
+    assert "Training curves" in text and "images/languages.png" in text
+    assert (tmp_path / "report" / "images" / "sound.png").is_file()
+
+    again = WorldDemo(tmp_path, TINY, progress=False).run()  # everything reused
+    assert again["languages"] == languages
+    assert "training" not in again["timings"] and "drawing" not in again["timings"]
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["settings"]["test_scenes"] == 2
+
+
+def test_demo_refuses_no_test_scenes(tmp_path, capsys):
+    assert main(["demo", "--test-scenes", "0", "--workdir", str(tmp_path)]) == 2
+    assert "--test-scenes must be at least 1" in capsys.readouterr().err
