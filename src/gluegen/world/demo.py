@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -54,6 +55,7 @@ from gluegen.world.gluenets import (
     ParallelSource,
     fit_linear,
     is_trained,
+    linear_is_current,
     train_gluenet,
     training_curve,
     world_cache,
@@ -117,6 +119,8 @@ class WorldDemo:
         self.progress = progress
         self.workers = workers
         self.timings: dict[str, float] = {}
+        self.routing: dict[str, float] = {}  # share of prompts lingua routed right, by language
+        self.paraphrase_examples: dict[str, list[str]] = {}
         self._pipeline: StableDiffusionPipeline | None = None
         self._judge = None
         self.scenes = sample_scenes(settings.test_scenes, "heldout", EVAL_SEED, two_objects=0.0)
@@ -147,6 +151,16 @@ class WorldDemo:
     def corpora(self) -> dict[str, ParallelSource]:
         """Write the parallel corpora (once); the sources each GlueNet trains from."""
         s, folder = self.settings, self.workdir / "corpora"
+        written_with = {
+            "pairs": s.pairs,
+            "shared_pairs": s.shared_pairs,
+            "sound_pairs": s.sound_pairs,
+            "paraphrase_pairs": s.paraphrase_pairs,
+            "seed": s.seed,
+        }
+        stamp = folder / "corpora.json"
+        if not stamp.is_file() or json.loads(stamp.read_text()) != written_with:
+            shutil.rmtree(folder, ignore_errors=True)  # other sizes: write them again
         xlmr = str(shipped_model("xlmr"))
         sources = {}
         for code in FOREIGN:
@@ -175,6 +189,7 @@ class WorldDemo:
             max_length=PARAPHRASE_SOURCE_TOKENS,
             pooling="mean",
         )
+        atomic_write_text(stamp, json.dumps(written_with))
         return sources
 
     # -- 2. GlueNets ----------------------------------------------------------------------
@@ -203,7 +218,7 @@ class WorldDemo:
             self._timed("training", lambda: train_in_parallel(jobs, self.workers, self.progress))
         for code in FOREIGN:
             linear = trained[f"linear-{code}"] = self.workdir / "runs" / f"linear-{code}"
-            if not (linear / LinearMap.FILE).is_file():
+            if not linear_is_current(caches[code], linear):
                 self._timed("training", lambda c=caches[code], f=linear: fit_linear(c, f))
         return trained
 
@@ -259,7 +274,6 @@ class WorldDemo:
         shared = GlueGenPipeline(self.pipeline, xlmr, {ANY: shared_net}, unconditional="generator")
         rows: dict[str, dict[str, dict]] = {name: {} for name in LANGUAGE_ROWS}
         rows["own"]["en"] = self.cell("own-en", self.own_inputs(self.prompts("en")), [])
-        self.routing: dict[str, float] = {}
         for code in FOREIGN:
             prompts = self.prompts(code)
             keys = ours.route(prompts)  # lingua picks each prompt's GlueNet among the six
@@ -396,8 +410,7 @@ class WorldDemo:
 
 
 def _train_job(cache_folder: str, source: ParallelSource, folder: Path, settings) -> str:
-    """One GlueNet in a worker process, on one thread (tiny networks gain little from two)."""
-    torch.set_num_threads(1)
+    """One GlueNet (in a worker process, `train_in_parallel`)."""
     train_gluenet(FeatureCache.open(cache_folder), source, folder, settings, progress=False)
     return folder.name
 
@@ -414,7 +427,14 @@ def train_in_parallel(jobs: list[tuple], workers: int, progress: bool) -> None:
             bar.update(1)
     else:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded torch
-        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+        # one thread per worker: tiny networks gain little from two
+        pool = ProcessPoolExecutor(
+            min(workers, len(jobs)),
+            mp_context=context,
+            initializer=torch.set_num_threads,
+            initargs=(1,),
+        )
+        with pool:
             for done in as_completed([pool.submit(_train_job, *job) for job in jobs]):
                 bar.set_postfix(net=done.result())
                 bar.update(1)

@@ -131,6 +131,7 @@ def world_cache(source: ParallelSource, folder: Path, progress: bool) -> Feature
 
 
 STAMP = "world-settings.json"  # what a run folder's GlueNet was trained from
+LINEAR_STAMP = "cache-key.json"  # the cache a linear map was fitted on
 
 
 def _stamp(source: ParallelSource, settings: GlueSettings, cache: FeatureCache) -> dict:
@@ -170,15 +171,24 @@ def train_gluenet(
     return folder / "gluenet"
 
 
+def linear_is_current(cache: FeatureCache, folder: Path) -> bool:
+    """True when `folder` holds a linear map fitted on `cache`."""
+    stamp_file = folder / LINEAR_STAMP
+    if not ((folder / LinearMap.FILE).is_file() and stamp_file.is_file()):
+        return False
+    return json.loads(stamp_file.read_text()) == json.loads(json.dumps(cache.key))
+
+
 def fit_linear(
     cache: FeatureCache, folder: Path, settings: GlueSettings = WORLD_GLUENET
 ) -> LinearMap:
-    """The least-squares baseline on the same training split a GlueNet trains on (or reuse)."""
-    if (folder / LinearMap.FILE).is_file():
+    """The least-squares baseline on the training split a GlueNet trains on (or reuse it)."""
+    if linear_is_current(cache, folder):
         return LinearMap.from_pretrained(folder)
     train_ids, _ = split_indices(len(cache), settings.holdout, settings.seed)
     linear = LinearMap.fit(cache, train_ids)
     linear.save_pretrained(folder)
+    atomic_write_text(folder / LINEAR_STAMP, json.dumps(cache.key, indent=2))
     return linear
 
 
@@ -199,6 +209,7 @@ __all__ = [
     "ParallelSource",
     "fit_linear",
     "is_trained",
+    "linear_is_current",
     "train_gluenet",
     "training_curve",
     "world_cache",
