@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Where corpora, feature caches, GlueNets and drawn cells go; reused by a re-run.",
     )
     demo.add_argument(
-        "--report", default=None, help="Folder of the HTML report (default: WORKDIR/report)."
+        "--report", default=None, help="Folder of the HTML report; none given: WORKDIR/report."
     )
     demo.add_argument(
         "--test-scenes",
@@ -192,13 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=os.cpu_count() or 1,
-        help="CPU threads for PyTorch (default: all cores).",
+        help="CPU threads for PyTorch (the default is every core).",
     )
     demo.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
-        help="Processes training GlueNets at once, one thread each (default: all cores).",
+        help="Processes training GlueNets at once, one thread each (the default is every core).",
     )
     demo.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     return parser
