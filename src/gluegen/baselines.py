@@ -40,17 +40,20 @@ class LinearMap:
         if len(ids) == 0:
             raise ValueError("No pairs to fit a linear map on.")
         target_shape = tuple(arrays["target"][ids[:1]].shape[1:])
-        gram, cross, source_sum, target_sum = None, None, None, None
+        width_s = arrays["source"][ids[:1]].flatten(1).shape[1]  # n_s * d_s
+        width_t = target_shape[0] * target_shape[1]  # n_t * d_t
+        gram = torch.zeros(width_s, width_s, dtype=torch.float64)
+        cross = torch.zeros(width_s, width_t, dtype=torch.float64)
+        source_sum = torch.zeros(width_s, dtype=torch.float64)
+        target_sum = torch.zeros(width_t, dtype=torch.float64)
         for start in range(0, len(ids), FIT_CHUNK):
             rows = ids[start : start + FIT_CHUNK]
             x = arrays["source"][rows].flatten(1).double()  # (r, n_s * d_s)
             y = arrays["target"][rows].flatten(1).double()  # (r, n_t * d_t)
-            if gram is None:
-                gram, cross = x.T @ x, x.T @ y
-                source_sum, target_sum = x.sum(0), y.sum(0)
-            else:
-                gram, cross = gram + x.T @ x, cross + x.T @ y
-                source_sum, target_sum = source_sum + x.sum(0), target_sum + y.sum(0)
+            gram += x.T @ x
+            cross += x.T @ y
+            source_sum += x.sum(0)
+            target_sum += y.sum(0)
         count = len(ids)
         source_mean, target_mean = source_sum / count, target_sum / count
         # centre: the bias takes the means, the weight the covariances

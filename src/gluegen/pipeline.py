@@ -63,6 +63,19 @@ DEFAULT_SPLIT = 5  # the paper's split point, in 3..7
 DEFAULT_BLEND = 0.5  # share of the sound in a blend
 
 
+@torch.no_grad()
+def generator_embeds(pipeline: DiffusionPipeline, texts: Sequence[str]) -> tuple:
+    """The pipeline's own `encode_prompt` of `texts`, without guidance: (embeds (b, n, d),
+    pooled (b, p) or None)."""
+    encoded = pipeline.encode_prompt(
+        list(texts),
+        device=pipeline.device,
+        num_images_per_prompt=1,
+        do_classifier_free_guidance=False,
+    )
+    return encoded[0], (encoded[2] if len(encoded) == 4 else None)
+
+
 def splice(sound: torch.Tensor, text: torch.Tensor, split: int = DEFAULT_SPLIT) -> torch.Tensor:
     """The paper's sound + text mix of two (b, n, d) embeds: a[:i], c[:i], (a[2i:] + c[2i:]) / 2.
 
@@ -223,13 +236,7 @@ class GlueGenPipeline:
             empty = getattr(self.encoder, "empty_features", None)
             source = empty(len(keys)) if empty else self.encoder.encode([""] * len(keys))
             return self.encode_features(source.hidden, keys)
-        encoded = self.pipeline.encode_prompt(
-            "",
-            device=self.pipeline.device,
-            num_images_per_prompt=1,
-            do_classifier_free_guidance=False,
-        )
-        embeds, pooled = encoded[0], (encoded[2] if len(encoded) == 4 else None)
+        embeds, pooled = generator_embeds(self.pipeline, [""])
         count = len(keys)
         return embeds.repeat(count, 1, 1), None if pooled is None else pooled.repeat(count, 1)
 
@@ -247,12 +254,7 @@ class GlueGenPipeline:
             raise ValueError(f"mix must be one of {MIXES}, got {mix!r}")
         if len(texts) != len(embeds):
             raise ValueError(f"Give one text per input: {len(embeds)} inputs, {len(texts)} texts.")
-        own = self.pipeline.encode_prompt(
-            list(texts),
-            device=self.pipeline.device,
-            num_images_per_prompt=1,
-            do_classifier_free_guidance=False,
-        )[0].to(embeds)  # (b, n, d)
+        own = generator_embeds(self.pipeline, texts)[0].to(embeds)  # (b, n, d)
         return splice(embeds, own, split) if mix == "splice" else blend(embeds, own, weight)
 
     def __call__(

@@ -65,7 +65,8 @@ def sample_scenes(count: int, split: str, seed: int, two_objects: float) -> list
     return scenes
 
 
-def _write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+def write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """A tab-separated table with a header line, written atomically."""
     lines = ["\t".join(header)] + ["\t".join(row) for row in rows]
     atomic_write_text(path, "\n".join(lines) + "\n")
 
@@ -90,7 +91,7 @@ def write_text_corpus(
             for scene in sample_scenes(count, split, seed, two_objects)
         ]
         paths[split] = folder / f"{split}.tsv"
-        _write_tsv(paths[split], ["scene", "en", language], rows)
+        write_tsv(paths[split], ["scene", "en", language], rows)
     return paths
 
 
@@ -107,7 +108,7 @@ def write_sound_corpus(folder: str | Path, train: int, heldout: int, seed: int =
             write_wav(folder / name, synthesize(scene.objects[0], seed=clip_seed))
             rows.append([name, caption(scene, "en", rng), scene_code(scene), split])
     table = folder / "captions.tsv"
-    _write_tsv(table, ["file", "caption", "scene", "split"], rows)
+    write_tsv(table, ["file", "caption", "scene", "split"], rows)
     return table
 
 
@@ -119,4 +120,5 @@ __all__ = [
     "scene_code",
     "write_sound_corpus",
     "write_text_corpus",
+    "write_tsv",
 ]

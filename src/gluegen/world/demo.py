@@ -36,7 +36,7 @@ from gluegen.encoders import HFAudioEncoder, HFTextEncoder
 from gluegen.encoders.base import folder_fingerprint
 from gluegen.gluenet import GlueNet
 from gluegen.io import atomic_write_text
-from gluegen.pipeline import ANY, DEFAULT_BLEND, MIXES, GlueGenPipeline
+from gluegen.pipeline import ANY, DEFAULT_BLEND, MIXES, GlueGenPipeline, generator_embeds
 from gluegen.world.captions import EN_POSITIONS, LANGUAGES, caption
 from gluegen.world.corpus import (
     TWO_OBJECT_SHARE,
@@ -44,6 +44,7 @@ from gluegen.world.corpus import (
     scene_code,
     write_sound_corpus,
     write_text_corpus,
+    write_tsv,
 )
 from gluegen.world.gluenets import (
     PAPER_GLUENET,
@@ -63,7 +64,7 @@ from gluegen.world.gluenets import (
 from gluegen.world.judge import load_judge
 from gluegen.world.models import EVAL_SEED, shipped_model
 from gluegen.world.paraphrase import SPLITS, paraphrase, write_paraphrase_corpus
-from gluegen.world.scoring import DrawSettings, draw, own_embeds, score
+from gluegen.world.scoring import DrawSettings, draw, score
 from gluegen.world.sounds import SAMPLE_RATE, synthesize
 
 FOREIGN = tuple(code for code in LANGUAGES if code != "en")
@@ -269,7 +270,7 @@ class WorldDemo:
 
     def empty(self, count: int) -> torch.Tensor:
         """The generator's own embedding of the empty prompt, `count` times."""
-        return own_embeds(self.pipeline, [""] * count)
+        return generator_embeds(self.pipeline, [""] * count)[0]
 
     # -- 4. the rows ----------------------------------------------------------------------
     def language_rows(self, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
@@ -365,7 +366,11 @@ class WorldDemo:
     # -- inputs of a cell: () -> (prompt embeds, negative embeds, scenes) -------------------
     def own_inputs(self, prompts: list[str]) -> Callable[[], tuple]:
         """Prompts through the generator's own text encoder (unknown words and all)."""
-        return lambda: (own_embeds(self.pipeline, prompts), self.empty(len(prompts)), self.scenes)
+        return lambda: (
+            generator_embeds(self.pipeline, prompts)[0],
+            self.empty(len(prompts)),
+            self.scenes,
+        )
 
     def linear_inputs(self, encoder: HFTextEncoder, folder: Path, prompts: list[str]):
         """Prompts through the source encoder and the least-squares map."""
@@ -456,14 +461,12 @@ def train_in_parallel(jobs: list[tuple], workers: int, progress: bool) -> None:
 
 def write_shared_corpus(path: Path, pairs_per_language: int, seed: int) -> None:
     """One TSV (scene, text, en) with `pairs_per_language` pairs of each foreign language."""
-    rows = ["scene\ttext\ten"]
+    rows = []
     for code in FOREIGN:
         rng = random.Random(f"{seed}-{code}-shared")
         for scene in sample_scenes(pairs_per_language, "train", seed + 1, TWO_OBJECT_SHARE):
-            rows.append(
-                "\t".join((scene_code(scene), caption(scene, code, rng), caption(scene, "en", rng)))
-            )
-    atomic_write_text(path, "\n".join(rows) + "\n")
+            rows.append([scene_code(scene), caption(scene, code, rng), caption(scene, "en", rng)])
+    write_tsv(path, ["scene", "text", "en"], rows)
 
 
 # The rows of the multilingual table, in print order, with how each is made.
@@ -496,6 +499,14 @@ PARAPHRASE_SETS = {
 }
 
 
+def min_ratio(cells: dict[str, dict], ceiling: float) -> float | None:
+    """The lowest foreign-language score of a row over English's, or None if a language is
+    missing from the row."""
+    if any(code not in cells for code in FOREIGN):
+        return None
+    return min(cells[code]["mean"] for code in FOREIGN) / ceiling
+
+
 def _figure(value: float | None) -> str:
     return "    —" if value is None else f"{value:5.3f}"
 
@@ -514,10 +525,8 @@ def format_tables(results: dict) -> str:
     for row in LANGUAGE_ROWS:
         cells = languages[row]
         values = [cells.get(code, {}).get("mean") for code in LANGUAGES]
-        foreign = [cells[code]["mean"] for code in FOREIGN if code in cells]
-        ratio = min(foreign) / ceiling if len(foreign) == len(FOREIGN) else None
         text = "".join(f"  {_figure(v)}" for v in values)
-        lines.append(f"{row:28}{text}  {_figure(ratio)}")
+        lines.append(f"{row:28}{text}  {_figure(min_ratio(cells, ceiling))}")
     routing = results["routing"]
     lines.append(
         f"{'lingua routed right':28}{'':7}"

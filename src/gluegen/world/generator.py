@@ -445,16 +445,18 @@ GENERATOR_GUIDANCE = 4.0  # classifier-free guidance scale when measured
 
 
 @torch.no_grad()
-def draw_prompts(
-    pipeline: StableDiffusionPipeline, prompts: list[str], steps: int, guidance: float, seed: int
+def draw_batches(
+    pipeline: StableDiffusionPipeline, inputs: dict, steps: int, guidance: float, seed: int
 ) -> tuple[torch.Tensor, list[float]]:
-    """Images (b, 3, h, w) in [-1, 1] for `prompts`, drawn DRAW_BATCH at a time, and the
-    seconds each batch took."""
+    """Images (b, 3, h, w) in [-1, 1] for pipeline `inputs` (each a list or tensor of b:
+    prompt, or prompt_embeds and negative_prompt_embeds), drawn DRAW_BATCH at a time with
+    seed + first index, and the seconds each batch took."""
+    count = len(next(iter(inputs.values())))
     parts, seconds = [], []
-    for start in range(0, len(prompts), DRAW_BATCH):
+    for start in range(0, count, DRAW_BATCH):
         started = time.time()
         images = pipeline(
-            prompts[start : start + DRAW_BATCH],
+            **{name: value[start : start + DRAW_BATCH] for name, value in inputs.items()},
             num_inference_steps=steps,
             guidance_scale=guidance,
             generator=torch.Generator().manual_seed(seed + start),
@@ -463,6 +465,13 @@ def draw_prompts(
         seconds.append(time.time() - started)
         parts.append(torch.from_numpy(images).permute(0, 3, 1, 2).float() * 2.0 - 1.0)
     return torch.cat(parts), seconds
+
+
+def draw_prompts(
+    pipeline: StableDiffusionPipeline, prompts: list[str], steps: int, guidance: float, seed: int
+) -> tuple[torch.Tensor, list[float]]:
+    """Images (b, 3, h, w) in [-1, 1] for `prompts`, and the seconds each batch took."""
+    return draw_batches(pipeline, {"prompt": prompts}, steps, guidance, seed)
 
 
 @torch.no_grad()

@@ -59,10 +59,14 @@ class AttributeGroups:
         """Predicted value indices (b,) per attribute."""
         return {name: block.argmax(dim=1) for name, block in self.split(logits).items()}
 
+    def correct(self, logits: torch.Tensor, scenes: list[Scene]) -> dict[str, torch.Tensor]:
+        """Per attribute, which items (b,) are predicted right."""
+        predicted, targets = self.predict(logits), self.targets(scenes)
+        return {name: predicted[name] == targets[name] for name in self.values}
+
     def accuracy(self, logits: torch.Tensor, scenes: list[Scene]) -> dict[str, float]:
         """Accuracy per attribute, their mean, and the share of items with all right."""
-        predicted, targets = self.predict(logits), self.targets(scenes)
-        right = torch.stack([predicted[name] == targets[name] for name in self.values])
+        right = torch.stack(list(self.correct(logits, scenes).values()))
         scores = {name: right[i].float().mean().item() for i, name in enumerate(self.values)}
         scores["mean"] = right.float().mean().item()
         scores["all"] = right.all(dim=0).float().mean().item()

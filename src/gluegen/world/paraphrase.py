@@ -17,9 +17,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from gluegen.io import atomic_write_text
 from gluegen.world.captions import caption, en_article
-from gluegen.world.corpus import sample_scenes, scene_code
+from gluegen.world.corpus import sample_scenes, scene_code, write_tsv
 from gluegen.world.scenes import Scene, WorldObject
 
 SPLITS = ("corpus", "unseen")
@@ -110,8 +109,7 @@ def write_paraphrase_corpus(
             for scene in sample_scenes(count, split, seed, two_objects=0.0)
         ]
         paths[split] = folder / f"{split}.tsv"
-        lines = ["\t".join(["scene", "en", "paraphrase"])] + ["\t".join(row) for row in rows]
-        atomic_write_text(paths[split], "\n".join(lines) + "\n")
+        write_tsv(paths[split], ["scene", "en", "paraphrase"], rows)
     return paths
 
 

@@ -16,6 +16,15 @@ from safetensors.torch import load_file
 
 from gluegen.io import atomic_write_text
 from gluegen.world.captions import LANGUAGE_NAMES, LANGUAGES
+from gluegen.world.demo import (
+    FOREIGN,
+    LANGUAGE_ROWS,
+    PARAPHRASE_ROWS,
+    PARAPHRASE_SETS,
+    SOUND_COLUMNS,
+    SOUND_ROWS,
+    min_ratio,
+)
 
 UPSCALE = 3  # 32-pixel images shown at 96 pixels
 LABEL_WIDTH = 120  # pixels left of a composite grid's rows for their names
@@ -94,15 +103,6 @@ def _num(value: float | None) -> str:
 
 def write_report(results: dict, workdir: Path, folder: Path) -> Path:
     """Write folder/index.html and its images; returns the page's path."""
-    from gluegen.world.demo import (
-        FOREIGN,
-        LANGUAGE_ROWS,
-        PARAPHRASE_ROWS,
-        PARAPHRASE_SETS,
-        SOUND_COLUMNS,
-        SOUND_ROWS,
-    )
-
     cells = workdir / "cells"
     images = folder / "images"
     images.mkdir(parents=True, exist_ok=True)
@@ -133,9 +133,9 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
     rows = []
     for row, label in LANGUAGE_ROWS.items():
         values = [languages[row].get(code, {}).get("mean") for code in LANGUAGES]
-        foreign = [languages[row][c]["mean"] for c in FOREIGN if c in languages[row]]
-        ratio = min(foreign) / ceiling if len(foreign) == len(FOREIGN) else None
-        rows.append([label] + [_num(v) for v in values] + [_num(ratio)])
+        rows.append(
+            [label] + [_num(v) for v in values] + [_num(min_ratio(languages[row], ceiling))]
+        )
     rows.append(
         ["lingua chose the right GlueNet", "—"] + [_num(results["routing"][c]) for c in FOREIGN]
     )

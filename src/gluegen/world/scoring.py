@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from diffusers import StableDiffusionPipeline
 
-from gluegen.world.generator import DRAW_BATCH
+from gluegen.world.generator import draw_batches
 from gluegen.world.judge import SEEN
 from gluegen.world.scenes import Scene
 
@@ -26,15 +26,6 @@ class DrawSettings:
     seed: int = 0
 
 
-@torch.no_grad()
-def own_embeds(pipeline: StableDiffusionPipeline, texts: list[str]) -> torch.Tensor:
-    """The generator's own text embeddings (b, n, d) of `texts`."""
-    return pipeline.encode_prompt(
-        texts, device=pipeline.device, num_images_per_prompt=1, do_classifier_free_guidance=False
-    )[0]
-
-
-@torch.no_grad()
 def draw(
     pipeline: StableDiffusionPipeline,
     embeds: torch.Tensor,
@@ -42,19 +33,8 @@ def draw(
     settings: DrawSettings,
 ) -> torch.Tensor:
     """Images (b, 3, h, w) in [-1, 1] from prompt embeds (b, n, d) and negative embeds."""
-    parts = []
-    for start in range(0, len(embeds), DRAW_BATCH):
-        stop = start + DRAW_BATCH
-        images = pipeline(
-            prompt_embeds=embeds[start:stop],
-            negative_prompt_embeds=negative[start:stop],
-            num_inference_steps=settings.steps,
-            guidance_scale=settings.guidance,
-            generator=torch.Generator().manual_seed(settings.seed + start),
-            output_type="np",
-        ).images  # (b, h, w, 3) in [0, 1]
-        parts.append(torch.from_numpy(images).permute(0, 3, 1, 2).float() * 2.0 - 1.0)
-    return torch.cat(parts)
+    inputs = {"prompt_embeds": embeds, "negative_prompt_embeds": negative}
+    return draw_batches(pipeline, inputs, settings.steps, settings.guidance, settings.seed)[0]
 
 
 @torch.no_grad()
@@ -63,8 +43,7 @@ def score(judge, images: torch.Tensor, scenes: list[Scene]) -> dict[str, float]:
     the share with shape and colour both right ("object": what a sound says), and with the
     object and the position right (a sound plus a position in words)."""
     logits = judge(pixel_values=images).logits
-    predicted, targets = SEEN.predict(logits), SEEN.targets(scenes)
-    right = {name: predicted[name] == targets[name] for name in targets}
+    right = SEEN.correct(logits, scenes)
     both = right["shape"] & right["colour"]
     return SEEN.accuracy(logits, scenes) | {
         "object": both.float().mean().item(),
@@ -72,4 +51,4 @@ def score(judge, images: torch.Tensor, scenes: list[Scene]) -> dict[str, float]:
     }
 
 
-__all__ = ["DrawSettings", "draw", "own_embeds", "score"]
+__all__ = ["DrawSettings", "draw", "score"]
