@@ -9,7 +9,9 @@ changes the size, blocks at the target size, then optional *tail* blocks. Two pr
 the paper's multilingual (about 50M parameters) and audio (about 58M) variants exactly.
 
 GlueNet works in *normalised* spaces: the source is divided by a fraction of its measured
-mean token norm, the target token by token by the same fraction of its per-position norm.
+mean token norm (or, with `standardize_source`, each channel centred and scaled by its
+measured mean and deviation), the target token by token by the same fraction of its
+per-position norm.
 `translate` does both ends, so callers hand it raw encoder features and get raw generator
 features back.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -56,6 +59,13 @@ class GlueNetConfig:
     bridge_norm: bool = field(
         default=False, metadata={"help": "LayerNorm inside the size-changing bridge block."}
     )
+    bridge_token_groups: int = field(
+        default=1,
+        metadata={
+            "help": "Channel groups whose tokens the bridge routes separately (1: the paper, "
+            "one routing for all channels; the mixer width: every channel its own)."
+        },
+    )
     mult: float = field(default=2.0, metadata={"help": "Hidden width multiplier of every MLP."})
     mix_order: str = field(
         default="channels_first", metadata={"help": "Which MLP a block applies first."}
@@ -72,6 +82,13 @@ class GlueNetConfig:
         metadata={
             "help": "Add a learned offset per target position and channel to the output, "
             "starting at the measured mean target (not in the paper; see README)."
+        },
+    )
+    standardize_source: bool = field(
+        default=False,
+        metadata={
+            "help": "Centre and scale each source channel by its measured mean and standard "
+            "deviation (not in the paper; see README)."
         },
     )
     norm_fraction: float = field(
@@ -104,6 +121,12 @@ class GlueNetConfig:
             )
         if self.mix_order not in MIX_ORDERS:
             raise ValueError(f"mix_order must be one of {MIX_ORDERS}, got {self.mix_order!r}")
+        routed = self.bridge_channels
+        if self.bridge_token_groups < 1 or routed % self.bridge_token_groups:
+            raise ValueError(
+                f"bridge_token_groups must divide the {routed} channels the bridge routes "
+                f"({self.mix_order}), got {self.bridge_token_groups}."
+            )
         if self.mult <= 0:
             raise ValueError(f"mult must be positive, got {self.mult}")
         if min(self.source_blocks, self.target_blocks, self.tail_blocks) < 0:
@@ -118,8 +141,18 @@ class GlueNetConfig:
             return self.source_tokens, self.source_dim
         return self.mixer_tokens, self.mixer_dim
 
+    @property
+    def bridge_channels(self) -> int:
+        """Channels whose tokens the bridge routes: it mixes tokens before or after it
+        changes the width."""
+        return self.mixer_shape[1] if self.mix_order == "tokens_first" else self.target_dim
+
     def mirrored(self) -> GlueNetConfig:
-        """The decoder's config: target space -> the mixer's view of the source."""
+        """The decoder's config: target space -> the mixer's view of the source.
+
+        It reads GlueNet's normalised output (nothing to standardise) and routes all channels
+        alike, as the paper's decoder.
+        """
         n_m, d_m = self.mixer_shape
         return dataclasses.replace(
             self,
@@ -130,6 +163,8 @@ class GlueNetConfig:
             mixer_tokens=None,
             mixer_dim=None,
             pooled_dim=None,
+            bridge_token_groups=1,
+            standardize_source=False,
             source_encoder=self.target_encoder,
             target_encoder=self.source_encoder,
         )
@@ -177,8 +212,34 @@ PRESETS = {
 }
 
 
+class GroupedLinear(nn.Module):
+    """A linear map of the last axis with its own weights per group of rows.
+
+    (b, r, in) -> (b, r, out), the r rows split into `groups` equal groups. A token MLP sees
+    the channels as rows: with one group per channel every channel is routed across tokens
+    in its own way (the paper's token MLP: one group, the same routing for all channels).
+    """
+
+    def __init__(self, dim_in: int, dim_out: int, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+        bound = dim_in**-0.5
+        self.weight = nn.Parameter(torch.empty(groups, dim_in, dim_out).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(groups, 1, dim_out).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(b, r, in) -> (b, r, out)."""
+        b, rows, width = x.shape
+        x = x.reshape(b, self.groups, rows // self.groups, width)  # (b, g, r/g, in)
+        y = torch.einsum("bgri,gio->bgro", x, self.weight) + self.bias
+        return y.reshape(b, rows, -1)
+
+
 class MLP(nn.Sequential):
-    """in -> mult*in -> mult*in -> out, GELU between, LayerNorm after each linear if `norm`."""
+    """in -> mult*in -> mult*in -> out, GELU between, LayerNorm after each linear if `norm`.
+
+    With `groups` > 1 every linear is a `GroupedLinear` (rows routed per group).
+    """
 
     def __init__(
         self,
@@ -188,11 +249,13 @@ class MLP(nn.Sequential):
         norm: bool,
         end_activation: bool = False,
         activation: str = "gelu",
+        groups: int = 1,
     ) -> None:
         hidden = int(dim_in * mult)
         layers: list[nn.Module] = []
         for width_in, width_out in ((dim_in, hidden), (hidden, hidden), (hidden, dim_out)):
-            layers.append(nn.Linear(width_in, width_out))
+            linear = nn.Linear if groups == 1 else partial(GroupedLinear, groups=groups)
+            layers.append(linear(width_in, width_out))
             if norm:
                 layers.append(nn.LayerNorm(width_out))
             layers.append(ACTIVATIONS[activation]())
@@ -220,6 +283,7 @@ class MixerBlock(nn.Module):
         mix_order: str = "channels_first",
         end_activation: bool = False,
         activation: str = "gelu",
+        token_groups: int = 1,
     ) -> None:
         super().__init__()
         if residual and (tokens_in, dim_in) != (tokens_out, dim_out):
@@ -227,7 +291,9 @@ class MixerBlock(nn.Module):
         self.residual = residual
         self.tokens_first = mix_order == "tokens_first"
         self.channel_mlp = MLP(dim_in, dim_out, mult, norm, end_activation, activation)
-        self.token_mlp = MLP(tokens_in, tokens_out, mult, norm, activation=activation)
+        self.token_mlp = MLP(
+            tokens_in, tokens_out, mult, norm, activation=activation, groups=token_groups
+        )
 
     def _mix_channels(self, x: torch.Tensor) -> torch.Tensor:
         y = self.channel_mlp(x)  # (b, n, d_out)
@@ -280,6 +346,7 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             residual=False,
             mix_order=order,
             activation=activation,
+            token_groups=config.bridge_token_groups,
         )
         self.target_blocks = residual_blocks(config.target_blocks, n_t, d_t)
         self.tail_blocks = nn.ModuleList(
@@ -309,6 +376,9 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         self.register_buffer("source_token_norm", torch.ones(()))
         self.register_buffer("target_token_norm", torch.ones(n_t))
         self.register_buffer("target_pooled_norm", torch.ones(()))
+        d_s = config.source_dim
+        self.register_buffer("source_mean", torch.zeros(d_s))
+        self.register_buffer("source_std", torch.ones(d_s))
 
     # -- statistics ---------------------------------------------------------------------
     def set_statistics(self, stats: FeatureStatistics) -> None:
@@ -322,6 +392,9 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         self.target_token_norm.copy_(stats.target_token_norm)
         if stats.target_pooled_norm is not None:
             self.target_pooled_norm.copy_(torch.as_tensor(stats.target_pooled_norm))
+        if stats.source_mean is not None:
+            self.source_mean.copy_(stats.source_mean)
+            self.source_std.copy_(stats.source_std)
         if self.target_offset is not None and stats.target_mean is not None:
             with torch.no_grad():
                 self.target_offset.copy_(self.normalize_target(stats.target_mean))
@@ -331,6 +404,11 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
 
     def normalize_source(self, source: torch.Tensor) -> torch.Tensor:
         """Raw source features (b, n_s, d_s) -> the space GlueNet reads."""
+        if self.config.standardize_source:
+            # each channel centred and scaled to 1, then the token norm sqrt(d_s) -> 1
+            floor = torch.finfo(self.source_std.dtype).eps
+            standard = (source - self.source_mean) / self.source_std.clamp_min(floor)
+            return standard / (self.config.norm_fraction * self.config.source_dim**0.5)
         return source / (self.config.norm_fraction * self.source_token_norm)
 
     def normalize_target(self, target: torch.Tensor) -> torch.Tensor:

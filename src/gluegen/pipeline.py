@@ -58,9 +58,10 @@ def pipeline_text_shape(pipeline: DiffusionPipeline) -> tuple[int, int, int | No
     return tokens, width, None if pooled is None else int(pooled)
 
 
-MIXES = ("splice", "blend")
+MIXES = ("splice", "blend", "offset")
 DEFAULT_SPLIT = 5  # the paper's split point, in 3..7
 DEFAULT_BLEND = 0.5  # share of the sound in a blend
+DEFAULT_OFFSET = 1.0  # how much of the text's offset from the empty prompt is added
 
 
 @torch.no_grad()
@@ -93,6 +94,22 @@ def blend(sound: torch.Tensor, text: torch.Tensor, weight: float = DEFAULT_BLEND
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be in [0, 1], got {weight}")
     return weight * sound + (1.0 - weight) * text
+
+
+def offset(
+    glued: torch.Tensor, text: torch.Tensor, empty: torch.Tensor, weight: float = DEFAULT_OFFSET
+) -> torch.Tensor:
+    """glued + weight * (text - empty), each token scaled back to the glued token's norm.
+
+    glued, text (b, n, d); empty (1 or b, n, d), the generator's own empty prompt. What the
+    text's words add to the empty prompt is added to the input's tokens; the rescale keeps
+    every token at the norm the generator gets from the glued input alone.
+    """
+    if weight < 0.0:
+        raise ValueError(f"weight must be >= 0, got {weight}")
+    shifted = glued + weight * (text - empty)  # (b, n, d)
+    scale = glued.norm(dim=-1, keepdim=True) / shifted.norm(dim=-1, keepdim=True)
+    return shifted * scale.nan_to_num(0.0)
 
 
 def as_batch(inputs: Any) -> list[Any]:
@@ -247,15 +264,24 @@ class GlueGenPipeline:
         texts: Sequence[str],
         mix: str = "splice",
         split: int = DEFAULT_SPLIT,
-        weight: float = DEFAULT_BLEND,
+        weight: float | None = None,
     ) -> torch.Tensor:
-        """Glued embeds (b, n, d) mixed with the generator's own embeds of `texts` (b of them)."""
+        """Glued embeds (b, n, d) mixed with the generator's own embeds of `texts` (b of them).
+
+        `weight`: the sound's share in a blend (default DEFAULT_BLEND), the text offset's
+        factor in an offset mix (default DEFAULT_OFFSET); a splice cuts at `split`.
+        """
         if mix not in MIXES:
             raise ValueError(f"mix must be one of {MIXES}, got {mix!r}")
         if len(texts) != len(embeds):
             raise ValueError(f"Give one text per input: {len(embeds)} inputs, {len(texts)} texts.")
         own = generator_embeds(self.pipeline, texts)[0].to(embeds)  # (b, n, d)
-        return splice(embeds, own, split) if mix == "splice" else blend(embeds, own, weight)
+        if mix == "splice":
+            return splice(embeds, own, split)
+        if mix == "blend":
+            return blend(embeds, own, DEFAULT_BLEND if weight is None else weight)
+        empty = generator_embeds(self.pipeline, [""])[0].to(embeds)  # (1, n, d)
+        return offset(embeds, own, empty, DEFAULT_OFFSET if weight is None else weight)
 
     def __call__(
         self,
@@ -265,14 +291,16 @@ class GlueGenPipeline:
         text: str | Sequence[str] | None = None,
         mix: str = "splice",
         mix_split: int = DEFAULT_SPLIT,
-        mix_weight: float = DEFAULT_BLEND,
+        mix_weight: float | None = None,
         **kwargs: Any,
     ) -> Any:
         """Draw images for `inputs` (one or a list); other arguments go to the pipeline.
 
         With `text` (one per input), each input's glued embeds are mixed with the text's own
-        embeds from the generator's text encoder: `mix="splice"` (the paper's, at `mix_split`)
-        or `"blend"` (a weighted average, `mix_weight` of the input).
+        embeds from the generator's text encoder: `mix="splice"` (the paper's, at `mix_split`),
+        `"blend"` (a weighted average, `mix_weight` of the input) or `"offset"` (the text's
+        offset from the empty prompt, times `mix_weight`, added to the input's tokens, each
+        kept at its norm; the best of the three on the shapes world, see README).
         """
         # 1. check inputs
         batch = as_batch(inputs)

@@ -12,7 +12,9 @@ from the feature cache and stored with the GlueNet checkpoint:
 - `target_token_norm`: mean L2 norm of the target feature at each token position, (n_t,);
 - `target_pooled_norm`: mean L2 norm of the pooled target vector, where there is one;
 - `target_mean`: the mean target feature at each position, (n_t, d_t) (the starting value
-  of a GlueNet's learned output offset, `GlueNetConfig.target_offset`).
+  of a GlueNet's learned output offset, `GlueNetConfig.target_offset`);
+- `source_mean`, `source_std`: mean and standard deviation of each source channel, (d_s,)
+  (for `GlueNetConfig.standardize_source`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class FeatureStatistics:
     target_pooled_norm: float | None = None
     count: int = 0
     target_mean: torch.Tensor | None = None  # (n_t, d_t)
+    source_mean: torch.Tensor | None = None  # (d_s,)
+    source_std: torch.Tensor | None = None  # (d_s,)
 
     @classmethod
     def measure(
@@ -42,12 +46,18 @@ class FeatureStatistics:
         source_norm_sum, source_tokens = 0.0, 0
         token_norm_sum: torch.Tensor | None = None
         target_sum: torch.Tensor | None = None
+        channel_sum: torch.Tensor | None = None  # (d_s,)
+        channel_squares: torch.Tensor | None = None  # (d_s,)
         pooled_norm_sum, count = 0.0, 0
         has_pooled = False
         for source, target, pooled in batches:
             source, target = source.double(), target.double()
             source_norm_sum += source.norm(dim=-1).sum().item()
             source_tokens += source.shape[0] * source.shape[1]
+            tokens = source.flatten(0, 1)  # (b * n_s, d_s)
+            sums, squares = tokens.sum(dim=0), tokens.pow(2).sum(dim=0)
+            channel_sum = sums if channel_sum is None else channel_sum + sums
+            channel_squares = squares if channel_squares is None else channel_squares + squares
             norms = target.norm(dim=-1).sum(dim=0)  # (n_t,)
             token_norm_sum = norms if token_norm_sum is None else token_norm_sum + norms
             sums = target.sum(dim=0)  # (n_t, d_t)
@@ -61,10 +71,14 @@ class FeatureStatistics:
         source_token_norm = source_norm_sum / source_tokens
         if source_token_norm == 0.0:
             raise ValueError("The source features are all zero; check the source encoder.")
+        source_mean = channel_sum / source_tokens
+        source_var = (channel_squares / source_tokens - source_mean.pow(2)).clamp_min(0.0)
         return cls(
             source_token_norm=source_token_norm,
             target_token_norm=(token_norm_sum / count).float(),
             target_pooled_norm=pooled_norm_sum / count if has_pooled else None,
             count=count,
             target_mean=(target_sum / count).float(),
+            source_mean=source_mean.float(),
+            source_std=source_var.sqrt().float(),
         )

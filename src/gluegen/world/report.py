@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from safetensors.torch import load_file
 
 from gluegen.io import atomic_write_text
+from gluegen.pipeline import MIXES
 from gluegen.world.captions import LANGUAGE_NAMES, LANGUAGES
 from gluegen.world.demo import (
     FOREIGN,
@@ -150,10 +151,7 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
     parts.append("<h2>Sound, and sound + text</h2>")
     sound_grid = labelled_grid(
         [("sound", cell_images(cells, "sound"))]
-        + [
-            (f"sound + text ({m})", cell_images(cells, f"sound-text-{m}"))
-            for m in ("splice", "blend")
-        ]
+        + [(f"sound + text ({m})", cell_images(cells, f"sound-text-{m}")) for m in MIXES]
     )
     parts.append(f'<img src="{save("sound", sound_grid)}" alt="sound">')
     parts.append(
