@@ -80,6 +80,8 @@ def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsy
         "--config",
         str(config),
         *common_args(models, corpus_files, run),
+        *("--mix-order", "tokens_first", "--activation", "identity"),
+        *("--bridge-token-groups", "2", "--standardize-source", "--target-offset"),
         "--max-steps",
         "3",
     ]
@@ -91,7 +93,13 @@ def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsy
     # --resume continues the same run to its end
     assert main([*args[:-2], "--max-steps", "0", "--resume"]) == 0
     assert json.loads((run / "state" / "progress.json").read_text())["step"] == 7  # 114 // 16
-    assert (run / "gluenet" / "model.safetensors").is_file()
+    layout = GlueNet.from_pretrained(run / "gluenet").config
+    assert (layout.mix_order, layout.activation, layout.bridge_token_groups) == (
+        "tokens_first",
+        "identity",
+        2,
+    )
+    assert layout.standardize_source and layout.target_offset
 
 
 def test_unknown_config_setting_is_named(tmp_path, capsys):

@@ -17,6 +17,9 @@ TINY = DemoSettings(
     test_scenes=2,
     paper_languages=("fr",),
     ours=TINY_NET,
+    sound=GlueSettings(
+        standardize_source=False, route_each_channel=False, epochs=1, batch_size=16, holdout=0.1
+    ),
     paper=GlueSettings(source_blocks=2, mult=2.0, epochs=1, batch_size=16, holdout=0.1),
     sentence=GlueSettings(mixer_tokens=6, mixer_dim=64, epochs=1, batch_size=16, holdout=0.1),
     draw=DrawSettings(steps=1),
@@ -34,7 +37,7 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path):
     assert set(results["paraphrases"]["minilm"]) == {"world", "corpus", "unseen"}
     assert results["curves"]["fr"] and "training" in results["timings"]
     table = format_tables(results)
-    assert "lingua routed right" in table and "sound_text_blend" in table
+    assert "lingua routed right" in table and "sound_text_offset" in table
     page = write_report(results, tmp_path, tmp_path / "report")
     text = page.read_text()
     assert "Training curves" in text and "images/languages.png" in text

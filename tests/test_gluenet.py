@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from gluegen.gluenet import PRESETS, GlueNet, GlueNetConfig, MixerBlock
+from gluegen.gluenet import PRESETS, GlueNet, GlueNetConfig, GroupedLinear, MixerBlock
 from gluegen.stats import FeatureStatistics
 
 
@@ -40,6 +40,8 @@ def test_folded_source_and_target_blocks_and_tail():
         ({"mixer_tokens": 3}, "both mixer_tokens"),
         ({"source_dim": 0}, "source_dim"),
         ({"mult": 0}, "mult"),
+        ({"bridge_token_groups": 3}, "divide the 4 channels"),  # mixes tokens at d_t
+        ({"bridge_token_groups": 3, "mix_order": "tokens_first"}, "divide the 8 channels"),
     ],
 )
 def test_bad_config_names_the_problem(bad, message):
@@ -81,6 +83,45 @@ def test_mirrored_config_maps_back_to_the_mixer_shape():
     config = tiny_config(source_tokens=1, source_dim=16, mixer_tokens=4, mixer_dim=4)
     decoder = GlueNet(config.mirrored())
     assert decoder(torch.randn(2, 5, 4)).shape == (2, 4, 4)
+
+
+def test_grouped_linear_gives_each_group_its_own_weights():
+    layer = GroupedLinear(3, 2, groups=2)
+    x = torch.randn(5, 4, 3)  # (b, rows, in): rows 0-1 are group 0, rows 2-3 group 1
+    y = layer(x)
+    assert y.shape == (5, 4, 2)
+    for group in range(2):
+        rows = slice(2 * group, 2 * group + 2)
+        expected = x[:, rows] @ layer.weight[group] + layer.bias[group]
+        torch.testing.assert_close(y[:, rows], expected)
+
+
+def test_bridge_routes_each_channel_its_own_way():
+    # No source blocks: the bridge's token MLP sees the source channels as they are.
+    config = tiny_config(source_blocks=0, mix_order="tokens_first", bridge_token_groups=8)
+    routed = GlueNet(config).bridge.token_mlp
+    assert routed[0].weight.shape == (8, 6, 12)  # (groups, tokens in, hidden)
+    assert GlueNet(config).num_parameters() > GlueNet(tiny_config(source_blocks=0)).num_parameters()
+    # the paper's bridge: one routing shared by all channels
+    assert isinstance(GlueNet(tiny_config()).bridge.token_mlp[0], torch.nn.Linear)
+    # the decoder (a training aid) routes all channels alike and reads normalised features
+    mirrored = config.mirrored()
+    assert (mirrored.bridge_token_groups, mirrored.standardize_source) == (1, False)
+
+
+def test_standardized_source_has_centred_unit_channels(tmp_path):
+    config = tiny_config(standardize_source=True)
+    source = torch.randn(50, 6, 8) * torch.linspace(0.1, 5, 8) + torch.arange(8)  # skewed
+    stats = FeatureStatistics.measure([(source, torch.randn(50, 5, 4), None)])
+    gluenet = GlueNet(config)
+    gluenet.set_statistics(stats)
+    normalised = gluenet.normalize_source(source).flatten(0, 1)  # (tokens, d_s)
+    torch.testing.assert_close(normalised.mean(0), torch.zeros(8), atol=1e-5, rtol=0)
+    scale = 1 / (config.norm_fraction * 8**0.5)  # unit channels, token norm sqrt(8) -> 1
+    torch.testing.assert_close(normalised.std(0, correction=0), torch.full((8,), scale))
+    gluenet.save_pretrained(tmp_path / "g")
+    loaded = GlueNet.from_pretrained(tmp_path / "g")
+    torch.testing.assert_close(loaded.translate(source[:2]), gluenet.translate(source[:2]))
 
 
 def test_pooled_head():

@@ -156,7 +156,7 @@ def test_unknown_languages_need_a_shared_gluenet(parts):
 
 
 def test_sound_and_text_mixes():
-    from gluegen.pipeline import blend, splice
+    from gluegen.pipeline import blend, offset, splice
 
     sound, text = torch.zeros(1, 12, 2), torch.ones(1, 12, 2)
     spliced = splice(sound, text, split=3)
@@ -166,6 +166,18 @@ def test_sound_and_text_mixes():
     assert blend(sound, text, 0.25).eq(0.75).all()
     with pytest.raises(ValueError, match="split"):
         splice(sound, text, split=7)
+    # offset: the text's offset from the empty prompt, added; every token keeps its norm
+    sound = torch.randn(2, 12, 2)
+    empty = torch.randn(1, 12, 2)
+    text = empty + torch.randn(2, 12, 2)
+    shifted = offset(sound, text, empty, 1.0)
+    torch.testing.assert_close(shifted.norm(dim=-1), sound.norm(dim=-1))
+    direction = torch.nn.functional.normalize(sound + (text - empty), dim=-1)
+    torch.testing.assert_close(torch.nn.functional.normalize(shifted, dim=-1), direction)
+    torch.testing.assert_close(offset(sound, empty.expand(2, -1, -1), empty), sound)
+    torch.testing.assert_close(offset(sound, text, empty, 0.0), sound)
+    with pytest.raises(ValueError, match="weight"):
+        offset(sound, text, empty, -1.0)
 
 
 def test_inputs_mixed_with_text_draw(parts):
@@ -176,6 +188,14 @@ def test_inputs_mixed_with_text_draw(parts):
     assert torch.allclose(mixed, sd.encode_prompt("on the left", "cpu", 1, False)[0])
     images = glue("a red star", text="on the left", num_inference_steps=2, output_type="np")
     assert images.images.shape == (1, 16, 16, 3)
+    own_empty = sd.encode_prompt("", "cpu", 1, False)[0]
+    unchanged = glue.mix_with_text(embeds, [""], mix="offset")  # empty text: nothing to add
+    torch.testing.assert_close(unchanged, embeds)
+    shifted = glue.mix_with_text(embeds, ["on the left"], mix="offset", weight=2.0)
+    own = sd.encode_prompt("on the left", "cpu", 1, False)[0]
+    expected = embeds + 2.0 * (own - own_empty)
+    expected = expected * embeds.norm(dim=-1, keepdim=True) / expected.norm(dim=-1, keepdim=True)
+    torch.testing.assert_close(shifted, expected)
     with pytest.raises(ValueError, match="one text per input"):
         glue.mix_with_text(embeds, ["a", "b"])
 

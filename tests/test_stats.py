@@ -17,6 +17,9 @@ def test_statistics_are_measured_from_the_data():
     assert stats.target_pooled_norm == pytest.approx(pooled.norm(dim=-1).mean().item(), rel=1e-5)
     assert stats.target_token_norm[5] > stats.target_token_norm[0]
     torch.testing.assert_close(stats.target_mean, target.mean(0))
+    tokens = source.flatten(0, 1)  # (b * n_s, d_s)
+    torch.testing.assert_close(stats.source_mean, tokens.mean(0))
+    torch.testing.assert_close(stats.source_std, tokens.std(0, correction=0))
 
 
 def test_no_pooled_and_empty():

@@ -28,7 +28,7 @@ import yaml
 from gluegen.data.cache import FeatureCache
 from gluegen.data.corpus import CorpusError
 from gluegen.evaluate import metrics_table
-from gluegen.gluenet import PRESETS, GlueNet
+from gluegen.gluenet import ACTIVATIONS, MIX_ORDERS, PRESETS, GlueNet
 from gluegen.objective import ObjectiveWeights
 from gluegen.train import MIXED_PRECISION, TrainConfig, Trainer, clear_state
 from gluegen.workflow import CacheSpec, evaluate_on_cache, gluenet_config_for, prepare_cache
@@ -102,6 +102,26 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--mixer-tokens", type=int, help="Fold the source into this many tokens (audio: 16)."
     )
     model.add_argument("--mixer-dim", type=int, help="Width of the folded source (audio: 64).")
+    model.add_argument("--mix-order", choices=MIX_ORDERS, help="Which MLP a block applies first.")
+    model.add_argument(
+        "--activation", choices=sorted(ACTIVATIONS), help="Nonlinearity of every MLP."
+    )
+    model.add_argument(
+        "--bridge-token-groups",
+        type=int,
+        help="Channel groups the bridge routes across tokens separately (1: the paper; the "
+        "width it routes at: every channel its own, as the shapes world's GlueNet).",
+    )
+    model.add_argument(
+        "--standardize-source",
+        action=argparse.BooleanOptionalAction,
+        help="Centre and scale each source channel by its measured statistics.",
+    )
+    model.add_argument(
+        "--target-offset",
+        action=argparse.BooleanOptionalAction,
+        help="A learned output offset per target position, starting at the mean target.",
+    )
     objective = parser.add_argument_group("objective weights")
     for field in dataclasses.fields(ObjectiveWeights):
         objective.add_argument(
@@ -340,6 +360,11 @@ def run_train(args: argparse.Namespace) -> None:
         mult=args.mult,
         mixer_tokens=args.mixer_tokens,
         mixer_dim=args.mixer_dim,
+        mix_order=args.mix_order,
+        activation=args.activation,
+        bridge_token_groups=args.bridge_token_groups,
+        standardize_source=args.standardize_source,
+        target_offset=args.target_offset,
     )
     settings = train_config(args)
     if not args.resume:
