@@ -107,7 +107,7 @@ PAPER_GLUENET = GlueSettings(
 )
 # Sound: AST's 79 x 128 tokens say one object, in no word order to route; per-channel
 # routing and standardised channels measured worse there (shapes and colours right in
-# 0.719 of held-out sounds vs 0.812, at 3x the training time).
+# 0.719 of held-out sounds vs 0.812).
 SOUND_GLUENET = GlueSettings(standardize_source=False, route_each_channel=False)
 # A sentence encoder's pooled 1 x 384 vector, folded into 6 x 64 as the paper folds CLAP's
 # 1 x 1024 into 16 x 64.
