@@ -17,6 +17,7 @@ TINY = DemoSettings(
     test_scenes=2,
     paper_languages=("fr",),
     ours=TINY_NET,
+    shared=GlueSettings(skip_rank=4, epochs=1, batch_size=16, holdout=0.1),
     sound=GlueSettings(
         standardize_source=False, route_each_channel=False, epochs=1, batch_size=16, holdout=0.1
     ),

@@ -41,6 +41,7 @@ def test_folded_source_and_target_blocks_and_tail():
         ({"source_dim": 0}, "source_dim"),
         ({"mult": 0}, "mult"),
         ({"bridge_token_groups": 3}, "divide the 4 channels"),  # mixes tokens at d_t
+        ({"skip_rank": -1}, "skip_rank"),
         ({"bridge_token_groups": 3, "mix_order": "tokens_first"}, "divide the 8 channels"),
     ],
 )
@@ -107,6 +108,25 @@ def test_bridge_routes_each_channel_its_own_way():
     # the decoder (a training aid) routes all channels alike and reads normalised features
     mirrored = config.mirrored()
     assert (mirrored.bridge_token_groups, mirrored.standardize_source) == (1, False)
+
+
+def test_linear_path_beside_the_bridge():
+    config = tiny_config(skip_rank=3)
+    gluenet = GlueNet(config)
+    path = gluenet.linear_path
+    assert [tuple(p.shape) for p in path.parameters()] == [(3, 48), (20, 3), (20,)]
+    source = torch.randn(2, 6, 8)
+    x = source
+    for block in gluenet.source_blocks:
+        x = gluenet.act(block(x) + x)
+    expected = (
+        gluenet.bridge(x)
+        + (x.flatten(1) @ path[1].weight.T @ path[2].weight.T).reshape(2, 5, 4)
+        + path[2].bias.reshape(5, 4)
+    )
+    torch.testing.assert_close(gluenet(source), expected)
+    assert GlueNet(tiny_config()).linear_path is None  # the paper: no such path
+    assert config.mirrored().skip_rank == 0
 
 
 def test_standardized_source_has_centred_unit_channels(tmp_path):

@@ -113,6 +113,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "width it routes at: every channel its own, as the shapes world's GlueNet).",
     )
     model.add_argument(
+        "--skip-rank",
+        type=int,
+        help="A linear map of the flattened source, of this rank, beside the bridge (0: none).",
+    )
+    model.add_argument(
         "--standardize-source",
         action=argparse.BooleanOptionalAction,
         help="Centre and scale each source channel by its measured statistics.",
@@ -364,6 +369,7 @@ def run_train(args: argparse.Namespace) -> None:
         activation=args.activation,
         bridge_token_groups=args.bridge_token_groups,
         standardize_source=args.standardize_source,
+        skip_rank=args.skip_rank,
         target_offset=args.target_offset,
     )
     settings = train_config(args)

@@ -66,6 +66,13 @@ class GlueNetConfig:
             "one routing for all channels; the mixer width: every channel its own)."
         },
     )
+    skip_rank: int = field(
+        default=0,
+        metadata={
+            "help": "Add a linear map of the whole flattened source, of this rank, beside the "
+            "bridge (0: none, the paper)."
+        },
+    )
     mult: float = field(default=2.0, metadata={"help": "Hidden width multiplier of every MLP."})
     mix_order: str = field(
         default="channels_first", metadata={"help": "Which MLP a block applies first."}
@@ -131,6 +138,8 @@ class GlueNetConfig:
             raise ValueError(f"mult must be positive, got {self.mult}")
         if min(self.source_blocks, self.target_blocks, self.tail_blocks) < 0:
             raise ValueError("Block counts cannot be negative.")
+        if self.skip_rank < 0:
+            raise ValueError(f"skip_rank must be >= 0 (0: no linear path), got {self.skip_rank}")
         if not 0 < self.norm_fraction:
             raise ValueError("norm_fraction must be positive.")
 
@@ -165,6 +174,7 @@ class GlueNetConfig:
             pooled_dim=None,
             bridge_token_groups=1,
             standardize_source=False,
+            skip_rank=0,
             source_encoder=self.target_encoder,
             target_encoder=self.source_encoder,
         )
@@ -348,6 +358,19 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             activation=activation,
             token_groups=config.bridge_token_groups,
         )
+        # (b, n_m, d_m) -> (b, n_t, d_t) through a rank-r bottleneck of the flattened source:
+        # a weight for every (source position, channel) -> (target position, channel) pair,
+        # where the bridge routes a channel the same way whatever the input says
+        self.linear_path = (
+            nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(n_m * d_m, config.skip_rank, bias=False),
+                nn.Linear(config.skip_rank, n_t * d_t),
+                nn.Unflatten(1, (n_t, d_t)),
+            )
+            if config.skip_rank
+            else None
+        )
         self.target_blocks = residual_blocks(config.target_blocks, n_t, d_t)
         self.tail_blocks = nn.ModuleList(
             MixerBlock(
@@ -432,7 +455,8 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         x = source.reshape(b, *self.config.mixer_shape)  # (b, n_m, d_m)
         for block in self.source_blocks:
             x = self.act(block(x) + x)
-        x = self.bridge(x)  # (b, n_t, d_t)
+        bridged = self.bridge(x)  # (b, n_t, d_t)
+        x = bridged if self.linear_path is None else bridged + self.linear_path(x)
         for block in self.target_blocks:
             x = self.act(block(x) + x)
         for i, block in enumerate(self.tail_blocks):

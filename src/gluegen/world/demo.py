@@ -50,6 +50,7 @@ from gluegen.world.gluenets import (
     PAPER_GLUENET,
     PARAPHRASE_SOURCE_TOKENS,
     SENTENCE_GLUENET,
+    SHARED_GLUENET,
     SOUND_GLUENET,
     WORLD_GLUENET,
     WORLD_SOURCE_TOKENS,
@@ -96,6 +97,7 @@ class DemoSettings:
     # offset added without keeping token norms: 0.5 -> 0.812, 1.0 -> 0.797, 1.5 -> 0.766).
     offset_weight: float = 1.0
     ours: GlueSettings = WORLD_GLUENET
+    shared: GlueSettings = SHARED_GLUENET
     sound: GlueSettings = SOUND_GLUENET
     paper: GlueSettings = PAPER_GLUENET
     sentence: GlueSettings = SENTENCE_GLUENET
@@ -211,7 +213,7 @@ class WorldDemo:
         # Longest first (measured: the paper's ~100 s, shared and sound ~80 s, the others
         # ~50 s), so that the two workers run out of work at about the same time.
         plan = [(f"paper-{code}", code, s.paper) for code in s.paper_languages]
-        plan += [("shared", ANY, s.ours), ("sound", "sound", s.sound)]
+        plan += [("shared", ANY, s.shared), ("sound", "sound", s.sound)]
         plan += [(code, code, s.ours) for code in FOREIGN]
         plan += [("minilm", "minilm", s.sentence)]
         trained: dict[str, Path] = {}
