@@ -223,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
-        help="Processes training GlueNets at once, one thread each (the default is every core).",
+        help="Processes training GlueNets, then drawing, at once, one thread each (the default "
+        "is every core).",
     )
     demo.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     return parser
