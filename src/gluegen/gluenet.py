@@ -246,7 +246,8 @@ class GroupedLinear(nn.Module):
 
 
 class MLP(nn.Sequential):
-    """in -> mult*in -> mult*in -> out, GELU between, LayerNorm after each linear if `norm`.
+    """in -> mult*in -> mult*in -> out, the activation between, LayerNorm after each linear
+    if `norm`.
 
     With `groups` > 1 every linear is a `GroupedLinear` (rows routed per group).
     """
@@ -262,9 +263,9 @@ class MLP(nn.Sequential):
         groups: int = 1,
     ) -> None:
         hidden = int(dim_in * mult)
+        linear = nn.Linear if groups == 1 else partial(GroupedLinear, groups=groups)
         layers: list[nn.Module] = []
         for width_in, width_out in ((dim_in, hidden), (hidden, hidden), (hidden, dim_out)):
-            linear = nn.Linear if groups == 1 else partial(GroupedLinear, groups=groups)
             layers.append(linear(width_in, width_out))
             if norm:
                 layers.append(nn.LayerNorm(width_out))

@@ -44,10 +44,10 @@ class FeatureStatistics:
     ) -> FeatureStatistics:
         """Accumulate over (source (b, n_s, d_s), target (b, n_t, d_t), pooled (b, p) | None)."""
         source_norm_sum, source_tokens = 0.0, 0
-        token_norm_sum: torch.Tensor | None = None
-        target_sum: torch.Tensor | None = None
-        channel_sum: torch.Tensor | None = None  # (d_s,)
-        channel_squares: torch.Tensor | None = None  # (d_s,)
+        # running sums; each becomes a tensor at the first batch
+        channel_sum = channel_squares = 0.0  # (d_s,)
+        token_norm_sum = 0.0  # (n_t,)
+        target_sum = 0.0  # (n_t, d_t)
         pooled_norm_sum, count = 0.0, 0
         has_pooled = False
         for source, target, pooled in batches:
@@ -55,18 +55,15 @@ class FeatureStatistics:
             source_norm_sum += source.norm(dim=-1).sum().item()
             source_tokens += source.shape[0] * source.shape[1]
             tokens = source.flatten(0, 1)  # (b * n_s, d_s)
-            sums, squares = tokens.sum(dim=0), tokens.pow(2).sum(dim=0)
-            channel_sum = sums if channel_sum is None else channel_sum + sums
-            channel_squares = squares if channel_squares is None else channel_squares + squares
-            norms = target.norm(dim=-1).sum(dim=0)  # (n_t,)
-            token_norm_sum = norms if token_norm_sum is None else token_norm_sum + norms
-            sums = target.sum(dim=0)  # (n_t, d_t)
-            target_sum = sums if target_sum is None else target_sum + sums
+            channel_sum = channel_sum + tokens.sum(dim=0)
+            channel_squares = channel_squares + tokens.pow(2).sum(dim=0)
+            token_norm_sum = token_norm_sum + target.norm(dim=-1).sum(dim=0)
+            target_sum = target_sum + target.sum(dim=0)
             if pooled is not None:
                 has_pooled = True
                 pooled_norm_sum += pooled.double().norm(dim=-1).sum().item()
             count += target.shape[0]
-        if count == 0 or token_norm_sum is None:
+        if count == 0:
             raise ValueError("Cannot measure feature statistics from an empty corpus.")
         source_token_norm = source_norm_sum / source_tokens
         if source_token_norm == 0.0:
