@@ -33,7 +33,7 @@ from gluegen.objective import ObjectiveWeights
 from gluegen.train import MIXED_PRECISION, TrainConfig, Trainer, clear_state
 from gluegen.workflow import CacheSpec, evaluate_on_cache, gluenet_config_for, prepare_cache
 from gluegen.world.captions import LANGUAGES
-from gluegen.world.demo import DemoSettings
+from gluegen.world.demo import DEFAULT_WORKERS, DemoSettings
 from gluegen.world.models import GENERATOR_IMAGES, WORLD_MODELS
 
 logger = logging.getLogger("gluegen")
@@ -88,6 +88,23 @@ def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
         help="Precision of cached features.",
     )
     group.add_argument("--device", default="cpu", help="Device the encoders run on.")
+
+
+# GlueNetConfig settings `gluegen train` takes as flags (over the preset's)
+LAYOUT_FLAGS = (
+    "source_blocks",
+    "target_blocks",
+    "tail_blocks",
+    "mult",
+    "mixer_tokens",
+    "mixer_dim",
+    "mix_order",
+    "activation",
+    "bridge_token_groups",
+    "skip_rank",
+    "standardize_source",
+    "target_offset",
+)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -222,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
+        default=DEFAULT_WORKERS,
         help="Processes training GlueNets, then drawing, at once, one thread each (the default "
         "is every core).",
     )
@@ -357,22 +374,8 @@ def run_cache(args: argparse.Namespace) -> None:
 def run_train(args: argparse.Namespace) -> None:
     """`gluegen train`: cache, then train and save a GlueNet."""
     cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
-    config = gluenet_config_for(
-        cache,
-        args.preset,
-        source_blocks=args.source_blocks,
-        target_blocks=args.target_blocks,
-        tail_blocks=args.tail_blocks,
-        mult=args.mult,
-        mixer_tokens=args.mixer_tokens,
-        mixer_dim=args.mixer_dim,
-        mix_order=args.mix_order,
-        activation=args.activation,
-        bridge_token_groups=args.bridge_token_groups,
-        standardize_source=args.standardize_source,
-        skip_rank=args.skip_rank,
-        target_offset=args.target_offset,
-    )
+    layout = {name: getattr(args, name) for name in LAYOUT_FLAGS}  # None: the preset's
+    config = gluenet_config_for(cache, args.preset, **layout)
     settings = train_config(args)
     if not args.resume:
         clear_state(settings.output_dir)

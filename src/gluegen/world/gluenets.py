@@ -170,15 +170,19 @@ def _stamp(source: ParallelSource, settings: GlueSettings, cache: FeatureCache) 
     }
 
 
+def _stamped(output: Path, stamp_file: Path, wanted: dict) -> bool:
+    """True when `output` exists and `stamp_file` records `wanted` (compared as JSON)."""
+    if not (output.is_file() and stamp_file.is_file()):
+        return False
+    return json.loads(stamp_file.read_text()) == json.loads(json.dumps(wanted))
+
+
 def is_trained(
     cache: FeatureCache, source: ParallelSource, folder: Path, settings: GlueSettings
 ) -> bool:
     """True when `folder` holds a GlueNet trained on `cache` with `settings`."""
-    stamp_file = folder / STAMP
-    if not ((folder / "gluenet" / "config.json").is_file() and stamp_file.is_file()):
-        return False
-    wanted = json.loads(json.dumps(_stamp(source, settings, cache)))
-    return json.loads(stamp_file.read_text()) == wanted
+    config = folder / "gluenet" / "config.json"
+    return _stamped(config, folder / STAMP, _stamp(source, settings, cache))
 
 
 def train_gluenet(
@@ -203,10 +207,7 @@ def train_gluenet(
 
 def linear_is_current(cache: FeatureCache, folder: Path) -> bool:
     """True when `folder` holds a linear map fitted on `cache`."""
-    stamp_file = folder / LINEAR_STAMP
-    if not ((folder / LinearMap.FILE).is_file() and stamp_file.is_file()):
-        return False
-    return json.loads(stamp_file.read_text()) == json.loads(json.dumps(cache.key))
+    return _stamped(folder / LinearMap.FILE, folder / LINEAR_STAMP, cache.key)
 
 
 def fit_linear(
@@ -234,6 +235,9 @@ def training_curve(folder: Path) -> list[tuple[int, float]]:
 
 __all__ = [
     "PAPER_GLUENET",
+    "SENTENCE_GLUENET",
+    "SHARED_GLUENET",
+    "SOUND_GLUENET",
     "WORLD_GLUENET",
     "GlueSettings",
     "ParallelSource",
