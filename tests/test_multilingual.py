@@ -20,12 +20,22 @@ def test_monolingual_text_is_not_parallel():
     assert text["en"][:5] != text["fr"][:5]
 
 
-def test_tokenizer_splits_chinese_into_words():
+def test_monolingual_text_reads_every_combination_unless_a_split_is_named():
+    # a pretrained encoder has read "una estrella amarilla": held-out pairs concern GlueNet's
+    # parallel corpora, not the source encoder's own text
+    assert any("amarilla" in t for t in monolingual_text(200, seed=0)["es"])
+    assert not any("amarilla" in t for t in monolingual_text(200, seed=0, split="train")["es"])
+
+
+def test_tokenizer_splits_chinese_and_japanese_within_words():
     text = [t for texts in monolingual_text(300, seed=0).values() for t in texts]
     tokenizer = train_tokenizer(text, MultilingualTraining())
     pieces = tokenizer.tokenize("一个红色的小圆形在左边")
     assert max(len(p.strip("\u2581")) for p in pieces) <= 3
     assert tokenizer.mask_token == "<mask>" and tokenizer.pad_token_id == 1
+    # every dictionary word one piece, none across words: "赤い星" (red star) is no piece
+    assert tokenizer.tokenize("小さい赤い星")[-3:] == ["小さい", "赤い", "星"]
+    assert tokenizer.tokenize("一颗黄色星星")[-3:] == ["颗", "黄色", "星星"]
 
 
 def test_trained_encoder_loads_as_a_source_encoder(tmp_path):
