@@ -31,6 +31,7 @@ from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
 from gluegen.baselines import LinearMap
+from gluegen.cpu import keep_freed_memory
 from gluegen.data.cache import FeatureCache
 from gluegen.encoders import HFAudioEncoder, HFTextEncoder
 from gluegen.encoders.base import folder_fingerprint
@@ -513,8 +514,10 @@ def worker_pool(workers: int, initializer: Callable[[], None]) -> ProcessPoolExe
     return ProcessPoolExecutor(workers, mp_context=context, initializer=initializer)
 
 
-def _one_thread() -> None:
+def _start_worker() -> None:
+    """Worker initializer: one thread, freed memory kept for reuse (`keep_freed_memory`)."""
     torch.set_num_threads(1)
+    keep_freed_memory()
 
 
 _DRAWER: dict = {}  # a drawing worker's generator and judge
@@ -523,7 +526,7 @@ _DRAWER: dict = {}  # a drawing worker's generator and judge
 def _start_drawer() -> None:
     """Drawing worker initializer: one thread (two one-thread drawers draw a cell in 8.6 s
     each where one drawer on two threads takes 6.1 s), the generator and judge loaded once."""
-    _one_thread()
+    _start_worker()
     _DRAWER.update(pipeline=load_generator(), judge=load_judge(shipped_model("judge")))
 
 
@@ -550,7 +553,7 @@ def train_in_parallel(jobs: list[tuple], workers: int, progress: bool) -> None:
             bar.update(1)
     else:
         # one thread per worker: tiny networks gain little from two
-        with worker_pool(min(workers, len(jobs)), _one_thread) as pool:
+        with worker_pool(min(workers, len(jobs)), _start_worker) as pool:
             for done in as_completed([pool.submit(_train_job, *job) for job in jobs]):
                 bar.set_postfix(net=done.result())
                 bar.update(1)
