@@ -83,7 +83,6 @@ def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsy
         *("--mix-order", "tokens_first", "--activation", "identity"),
         *("--bridge-token-groups", "2", "--standardize-source", "--target-offset"),
         *("--skip-rank", "4"),
-        *("--bridge-experts", "2"),
         "--max-steps",
         "3",
     ]
@@ -102,7 +101,6 @@ def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsy
         2,
     )
     assert layout.standardize_source and layout.target_offset and layout.skip_rank == 4
-    assert layout.bridge_experts == 2
 
 
 def test_unknown_config_setting_is_named(tmp_path, capsys):

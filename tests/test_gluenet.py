@@ -3,14 +3,7 @@ import json
 import pytest
 import torch
 
-from gluegen.gluenet import (
-    PRESETS,
-    GlueNet,
-    GlueNetConfig,
-    GroupedLinear,
-    MixerBlock,
-    RoutingExperts,
-)
+from gluegen.gluenet import PRESETS, GlueNet, GlueNetConfig, GroupedLinear, MixerBlock
 from gluegen.stats import FeatureStatistics
 
 
@@ -49,7 +42,6 @@ def test_folded_source_and_target_blocks_and_tail():
         ({"mult": 0}, "mult"),
         ({"bridge_token_groups": 3}, "divide the 4 channels"),  # mixes tokens at d_t
         ({"skip_rank": -1}, "skip_rank"),
-        ({"bridge_experts": 0}, "bridge_experts"),
         ({"bridge_token_groups": 3, "mix_order": "tokens_first"}, "divide the 8 channels"),
     ],
 )
@@ -116,33 +108,6 @@ def test_bridge_routes_each_channel_its_own_way():
     # the decoder (a training aid) routes all channels alike and reads normalised features
     mirrored = config.mirrored()
     assert (mirrored.bridge_token_groups, mirrored.standardize_source) == (1, False)
-
-
-def test_routing_experts_mix_their_routings_by_a_gate_on_the_mean_token():
-    experts = RoutingExperts(3, channels=4, tokens_in=6, tokens_out=5, mult=1.0, norm=False)
-    x = torch.randn(2, 4, 6)  # (b, d, n_in)
-    # the gate starts uniform: the mean of the experts' routings
-    mean = torch.stack([expert(x) for expert in experts.experts]).mean(0)
-    torch.testing.assert_close(experts(x), mean)
-    # a gate that reads the input picks a routing per input
-    with torch.no_grad():
-        experts.gate.weight[0].fill_(50.0)
-    x = torch.stack([torch.ones(4, 6), -torch.ones(4, 6)])  # mean token +1 / -1
-    y = experts(x)
-    torch.testing.assert_close(y[0], experts.experts[0](x[:1])[0])
-    torch.testing.assert_close(y[1], ((experts.experts[1](x) + experts.experts[2](x)) / 2)[1])
-
-
-def test_bridge_experts_route_in_the_bridge_only():
-    config = tiny_config(bridge_experts=3, mix_order="tokens_first", bridge_token_groups=8)
-    gluenet = GlueNet(config)
-    assert isinstance(gluenet.bridge.token_mlp, RoutingExperts)
-    assert gluenet.bridge.token_mlp.gate.in_features == 8  # tokens mixed at the source width
-    assert gluenet(torch.randn(2, 6, 8)).shape == (2, 5, 4)
-    assert not any(isinstance(b.token_mlp, RoutingExperts) for b in gluenet.source_blocks)
-    channels_first = GlueNet(tiny_config(bridge_experts=2)).bridge.token_mlp
-    assert channels_first.gate.in_features == 4  # tokens mixed at the target width
-    assert config.mirrored().bridge_experts == 1
 
 
 def test_linear_path_beside_the_bridge():

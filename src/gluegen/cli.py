@@ -102,7 +102,6 @@ LAYOUT_FLAGS = (
     "mix_order",
     "activation",
     "bridge_token_groups",
-    "bridge_experts",
     "skip_rank",
     "standardize_source",
     "target_offset",
@@ -130,12 +129,6 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="Channel groups the bridge routes across tokens separately (1: the paper; the "
         "width it routes at: every channel its own, as the shapes world's GlueNet).",
-    )
-    model.add_argument(
-        "--bridge-experts",
-        type=int,
-        help="Routings the bridge mixes per input by a learned gate (1: the paper; one per "
-        "language for a GlueNet shared by several).",
     )
     model.add_argument(
         "--skip-rank",

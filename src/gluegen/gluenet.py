@@ -66,14 +66,6 @@ class GlueNetConfig:
             "one routing for all channels; the mixer width: every channel its own)."
         },
     )
-    bridge_experts: int = field(
-        default=1,
-        metadata={
-            "help": "Routings the bridge holds, mixed per input by a gate that reads the mean "
-            "source token (1: one routing, the paper; a GlueNet shared by several languages "
-            "can learn one word order each)."
-        },
-    )
     skip_rank: int = field(
         default=0,
         metadata={
@@ -142,8 +134,6 @@ class GlueNetConfig:
                 f"bridge_token_groups must divide the {routed} channels the bridge routes "
                 f"({self.mix_order}), got {self.bridge_token_groups}."
             )
-        if self.bridge_experts < 1:
-            raise ValueError(f"bridge_experts must be >= 1, got {self.bridge_experts}")
         if self.mult <= 0:
             raise ValueError(f"mult must be positive, got {self.mult}")
         if min(self.source_blocks, self.target_blocks, self.tail_blocks) < 0:
@@ -170,7 +160,7 @@ class GlueNetConfig:
         """The decoder's config: target space -> the mixer's view of the source.
 
         It reads GlueNet's normalised output (nothing to standardise) and routes all channels
-        alike with one routing, as the paper's decoder.
+        alike, as the paper's decoder.
         """
         n_m, d_m = self.mixer_shape
         return dataclasses.replace(
@@ -183,7 +173,6 @@ class GlueNetConfig:
             mixer_dim=None,
             pooled_dim=None,
             bridge_token_groups=1,
-            bridge_experts=1,
             standardize_source=False,
             skip_rank=0,
             source_encoder=self.target_encoder,
@@ -286,28 +275,6 @@ class MLP(nn.Sequential):
         super().__init__(*layers)
 
 
-class RoutingExperts(nn.Module):
-    """Several token MLPs, mixed per input by a softmax gate that reads the mean token.
-
-    (b, d, n_in) -> (b, d, n_out). The gate starts uniform (zero weights); XLM-R's tokens say
-    which language they are, so a GlueNet shared by several languages can learn a routing
-    (word order) per language where one routing must serve all.
-    """
-
-    def __init__(self, experts: int, channels: int, tokens_in: int, tokens_out: int, **mlp):
-        super().__init__()
-        self.gate = nn.Linear(channels, experts)
-        nn.init.zeros_(self.gate.weight)
-        nn.init.zeros_(self.gate.bias)
-        self.experts = nn.ModuleList(MLP(tokens_in, tokens_out, **mlp) for _ in range(experts))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(b, d, n_in) -> (b, d, n_out)."""
-        weights = self.gate(x.mean(dim=2)).softmax(dim=-1)  # (b, k)
-        routed = torch.stack([expert(x) for expert in self.experts], dim=1)  # (b, k, d, n_out)
-        return torch.einsum("bk,bkdn->bdn", weights, routed)
-
-
 class MixerBlock(nn.Module):
     """A channel MLP on every token and a token MLP across tokens.
 
@@ -328,7 +295,6 @@ class MixerBlock(nn.Module):
         end_activation: bool = False,
         activation: str = "gelu",
         token_groups: int = 1,
-        token_experts: int = 1,
     ) -> None:
         super().__init__()
         if residual and (tokens_in, dim_in) != (tokens_out, dim_out):
@@ -336,14 +302,9 @@ class MixerBlock(nn.Module):
         self.residual = residual
         self.tokens_first = mix_order == "tokens_first"
         self.channel_mlp = MLP(dim_in, dim_out, mult, norm, end_activation, activation)
-        token_mlp = dict(mult=mult, norm=norm, activation=activation, groups=token_groups)
-        if token_experts == 1:
-            self.token_mlp = MLP(tokens_in, tokens_out, **token_mlp)
-        else:  # tokens are mixed at the input's width or at the output's
-            channels = dim_in if self.tokens_first else dim_out
-            self.token_mlp = RoutingExperts(
-                token_experts, channels, tokens_in, tokens_out, **token_mlp
-            )
+        self.token_mlp = MLP(
+            tokens_in, tokens_out, mult, norm, activation=activation, groups=token_groups
+        )
 
     def _mix_channels(self, x: torch.Tensor) -> torch.Tensor:
         y = self.channel_mlp(x)  # (b, n, d_out)
@@ -397,7 +358,6 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             mix_order=order,
             activation=activation,
             token_groups=config.bridge_token_groups,
-            token_experts=config.bridge_experts,
         )
         # (b, n_m, d_m) -> (b, n_t, d_t) through a rank-r bottleneck of the flattened source:
         # a weight for every (source position, channel) -> (target position, channel) pair,

@@ -57,7 +57,6 @@ class GlueSettings:
     target_offset: bool = True
     standardize_source: bool = True
     route_each_channel: bool = True  # the bridge routes every channel's tokens its own way
-    bridge_experts: int = 1  # routings the bridge mixes by a learned gate (1: one routing)
     skip_rank: int = 0  # a low-rank linear path beside the bridge (0: none)
     mixer_tokens: int | None = None  # fold a pooled source into this many tokens ...
     mixer_dim: int | None = None  # ... of this width
@@ -72,8 +71,7 @@ class GlueSettings:
     def gluenet_overrides(self) -> dict:
         """GlueNetConfig settings for `gluenet_config_for`."""
         names = ("source_blocks", "mult", "mix_order", "activation", "target_offset")
-        names += ("standardize_source", "bridge_experts", "skip_rank")
-        names += ("mixer_tokens", "mixer_dim")
+        names += ("standardize_source", "skip_rank", "mixer_tokens", "mixer_dim")
         return {name: getattr(self, name) for name in names}
 
     def train_config(self, output_dir: Path, progress: bool) -> TrainConfig:
