@@ -33,7 +33,8 @@ class GlueSettings:
     """A GlueNet's layout, objective and training.
 
     The defaults are ours at world scale, each measured against the paper's choice (demo
-    prompts of held-out scenes, 64 images, judge accuracy; see README):
+    prompts of held-out scenes, 64 images, judge accuracy; see README; measured with the
+    previous world XLM-R, which had read training-split text only):
     - no nonlinearity (`activation="identity"`; LayerNorms stay). With GELU the GlueNet fits
       training-split scenes as well as a linear map (zh 0.98) but binds shape to colour and
       fails unseen pairs (zh 0.785, ja 0.523); linear mixing composes: zh 0.922, ja 0.777;
@@ -106,12 +107,15 @@ PAPER_GLUENET = GlueSettings(
     epochs=4,
     lr_decays=4,
 )
-# One GlueNet for six languages. The same network routes a channel the same way whatever the
-# language; a least-squares map, which has a weight per (position, channel) pair, does far
-# better here (zh 0.97, ja 0.83 vs 0.52, 0.39). A rank-128 linear path beside the bridge,
-# trained 12 epochs (the time 18 took without it), lifted every language (zh 0.516 -> 0.617,
-# fr 0.887 -> 0.926, es 0.672 -> 0.754, it 0.730 -> 0.809, ja 0.391 -> 0.469, de 0.797 ->
-# 0.805); rank 256 at 18 epochs more (zh 0.770, ja 0.527) at twice the time.
+# One GlueNet for six languages (figures with the previous world XLM-R). The same network
+# routes a channel the same way whatever the language; a least-squares map, which has a
+# weight per (position, channel) pair, does far better here (zh 0.97, ja 0.83 vs 0.52,
+# 0.39). A rank-128 linear path beside the bridge, trained 12 epochs (the time 18 took
+# without it), lifted every language (zh 0.516 -> 0.617, fr 0.887 -> 0.926, es 0.672 ->
+# 0.754, it 0.730 -> 0.809, ja 0.391 -> 0.469, de 0.797 -> 0.805); rank 256 at 18 epochs
+# more (zh 0.770, ja 0.527) at twice the time. With the current XLM-R, six bridge routings
+# mixed by a learnt gate (a word order per language) did not help (zh 0.523, ja 0.457 vs
+# 0.543, 0.438).
 SHARED_GLUENET = GlueSettings(skip_rank=128, epochs=12)
 # Sound: AST's 79 x 128 tokens say one object, in no word order to route; per-channel
 # routing and standardised channels measured worse there (shapes and colours right in
