@@ -4,8 +4,14 @@ As with the real XLM-R, it reads monolingual text of every language and never a 
 pair: each language's sentences describe independently drawn scenes, so nothing tells the
 model that "une petite étoile rouge" and "a small red star" mean the same. Aligning it to the
 generator is GlueNet's job. Its SentencePiece vocabulary is learnt from the same text, with
-short pieces, so that Chinese and Japanese split into words rather than whole phrases.
-Only training-split scenes are used: held-out combinations stay unseen.
+short pieces, and every Chinese and Japanese dictionary word one piece (`DICTIONARY_WORDS`).
+
+It reads scenes of every (shape, colour) combination, as a real XLM-R has read "una estrella
+amarilla" long before anyone aligns it: held-out combinations concern the parallel corpora
+GlueNet learns from, as for the world's sound encoder and judge. (Trained on the training
+split only, it had never read the Spanish "amarilla" — the feminine form exists only for the
+star, and the yellow star is held out — and no GlueNet could draw a yellow star from Spanish:
+0.832 of English's accuracy in the demo, 0.953 now.)
 """
 
 from __future__ import annotations
@@ -73,7 +79,7 @@ class MultilingualTraining:
 
     sentences_per_language: int = 6_000
     vocab_size: int = 1_000  # an upper bound: the world's text yields fewer pieces
-    max_piece_length: int = 3  # short pieces: CJK splits into words, not phrases
+    max_piece_length: int = 3  # short pieces (dictionary words are whole, however long)
     hidden: int = 64
     layers: int = 4
     heads: int = 4
