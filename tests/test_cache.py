@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from gluegen.data.cache import FeatureCache, build_cache, shard_name
+from gluegen.data.cache import FeatureCache, build_cache, pool_caches, shard_name
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.encoders import HFTextEncoder, load_target
 
@@ -52,6 +52,37 @@ def test_build_then_reuse_without_running_encoders(tmp_path, sentences, encoders
     )
     assert again.manifest == cache.manifest
     assert source.encoded == target.encoded == 50  # neither encoder ran again
+
+
+def test_pooled_cache_reads_its_members_rows_in_order(tmp_path, sentences, encoders, models):
+    source, target = encoders
+    first = build_cache(
+        corpus_of(sentences, 30), source, target, tmp_path / "a", shard_size=20, progress=False
+    )
+    second = build_cache(
+        ParallelCorpus(sentences[30:50], sentences[30:50]),
+        source,
+        target,
+        tmp_path / "b",
+        progress=False,
+    )
+    pooled = pool_caches([first, second], tmp_path / "pooled")
+    assert len(pooled) == 50 and pooled.key["source_encoder"] == first.key["source_encoder"]
+    rows = pooled.load()
+    torch.testing.assert_close(rows["source"][:30], first.load()["source"])
+    torch.testing.assert_close(rows["target"][30:], second.load()["target"])
+    assert pool_caches([first, second], tmp_path / "pooled").manifest == pooled.manifest
+    assert FeatureCache.open(tmp_path / "pooled").key["pooled"] == [first.key, second.key]
+
+    other = build_cache(
+        corpus_of(sentences, 20),
+        HFTextEncoder(models["xlmr"], max_length=6),
+        target,
+        tmp_path / "c",
+        progress=False,
+    )
+    with pytest.raises(ValueError, match="source_encoder, shapes differ"):
+        pool_caches([first, other], tmp_path / "bad")
 
 
 def test_stale_cache_is_rebuilt(tmp_path, sentences, encoders):

@@ -82,7 +82,7 @@ def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsy
         *common_args(models, corpus_files, run),
         *("--mix-order", "tokens_first", "--activation", "identity"),
         *("--bridge-token-groups", "2", "--standardize-source", "--target-offset"),
-        *("--skip-rank", "4"),
+        *("--skip-rank", "4", "--attention-heads", "2", "--attention-slots", "3"),
         "--max-steps",
         "3",
     ]
@@ -101,6 +101,7 @@ def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsy
         2,
     )
     assert layout.standardize_source and layout.target_offset and layout.skip_rank == 4
+    assert (layout.attention_heads, layout.attention_slots) == (2, 3)
 
 
 def test_unknown_config_setting_is_named(tmp_path, capsys):

@@ -11,13 +11,14 @@ from gluegen.world.scoring import DrawSettings
 TINY_NET = GlueSettings(epochs=1, batch_size=16, holdout=0.1)
 TINY = DemoSettings(
     pairs=48,
-    shared_pairs=8,
     sound_pairs=20,
     paraphrase_pairs=48,
     test_scenes=2,
     paper_languages=("fr",),
     ours=TINY_NET,
-    shared=GlueSettings(skip_rank=4, epochs=1, batch_size=16, holdout=0.1),
+    shared=GlueSettings(
+        attention_heads=2, attention_slots=4, route_each_channel=False, epochs=1, batch_size=16
+    ),
     sound=GlueSettings(
         standardize_source=False, route_each_channel=False, epochs=1, batch_size=16, holdout=0.1
     ),

@@ -42,6 +42,8 @@ def test_folded_source_and_target_blocks_and_tail():
         ({"mult": 0}, "mult"),
         ({"bridge_token_groups": 3}, "divide the 4 channels"),  # mixes tokens at d_t
         ({"skip_rank": -1}, "skip_rank"),
+        ({"attention_heads": -1}, "attention_heads"),
+        ({"attention_heads": 2, "attention_layers": 0}, "attention_layers"),
         ({"bridge_token_groups": 3, "mix_order": "tokens_first"}, "divide the 8 channels"),
     ],
 )
@@ -108,6 +110,29 @@ def test_bridge_routes_each_channel_its_own_way():
     # the decoder (a training aid) routes all channels alike and reads normalised features
     mirrored = config.mirrored()
     assert (mirrored.bridge_token_groups, mirrored.standardize_source) == (1, False)
+
+
+def test_attention_bridge_routes_tokens_by_content(tmp_path):
+    config = tiny_config(
+        source_blocks=0, attention_heads=2, attention_head_dim=4, attention_slots=3
+    )
+    gluenet = GlueNet(config).eval()
+    source = torch.randn(2, 6, 8)
+    shuffled = source[:, torch.randperm(6)]
+    out = gluenet(source)
+    assert out.shape == (2, 5, 4)
+    # the same words in another order fill the same slots (no position offsets yet)
+    torch.testing.assert_close(gluenet(shuffled), out)
+    with torch.no_grad():
+        gluenet.bridge.key_positions.normal_()  # learned offsets bring position in
+    assert not torch.allclose(gluenet(shuffled), gluenet(source))
+    # 3 slots spread over 5 target tokens; one query per target token without slots
+    assert tuple(gluenet.bridge.spread.weight.shape) == (5, 3)
+    assert GlueNet(tiny_config(attention_heads=2)).bridge.spread is None
+    # saved and loaded with its config; the decoder (a training aid) routes by position
+    gluenet.save_pretrained(tmp_path)
+    torch.testing.assert_close(GlueNet.from_pretrained(tmp_path)(source), gluenet(source))
+    assert config.mirrored().attention_heads == 0
 
 
 def test_linear_path_beside_the_bridge():

@@ -103,6 +103,10 @@ LAYOUT_FLAGS = (
     "activation",
     "bridge_token_groups",
     "skip_rank",
+    "attention_heads",
+    "attention_head_dim",
+    "attention_layers",
+    "attention_slots",
     "standardize_source",
     "target_offset",
 )
@@ -134,6 +138,20 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--skip-rank",
         type=int,
         help="A linear map of the flattened source, of this rank, beside the bridge (0: none).",
+    )
+    model.add_argument(
+        "--attention-heads",
+        type=int,
+        help="Route tokens to target positions by content: cross-attention with this many "
+        "heads replaces the bridge (0: the paper's routing by position; the shapes world's "
+        "shared GlueNet: 16).",
+    )
+    model.add_argument("--attention-head-dim", type=int, help="Width of each attention head.")
+    model.add_argument("--attention-layers", type=int, help="Rounds of attention (default 2).")
+    model.add_argument(
+        "--attention-slots",
+        type=int,
+        help="Queries the attention fills, spread over the target tokens (0: one per token).",
     )
     model.add_argument(
         "--standardize-source",

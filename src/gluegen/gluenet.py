@@ -5,7 +5,8 @@ Notation: b - batch, n - tokens, d - features (channels); `_s` source, `_t` targ
 
 The network is built from mixer blocks (method.md): a channel MLP applied to every token and
 a token MLP applied across the token axis. Blocks at the source size, one *bridge* block that
-changes the size, blocks at the target size, then optional *tail* blocks. Two presets reproduce
+changes the size, blocks at the target size, then optional *tail* blocks. Beyond the paper, the
+bridge can route tokens by content instead (`attention_heads`, attention.py). Two presets reproduce
 the paper's multilingual (about 50M parameters) and audio (about 58M) variants exactly.
 
 GlueNet works in *normalised* spaces: the source is divided by a fraction of its measured
@@ -29,6 +30,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from huggingface_hub.constants import SAFETENSORS_SINGLE_FILE
 from torch import nn
 
+from gluegen.attention import ContentBridge
 from gluegen.stats import FeatureStatistics
 
 MixOrder = Literal["channels_first", "tokens_first"]
@@ -64,6 +66,26 @@ class GlueNetConfig:
         metadata={
             "help": "Channel groups whose tokens the bridge routes separately (1: the paper, "
             "one routing for all channels; the mixer width: every channel its own)."
+        },
+    )
+    attention_heads: int = field(
+        default=0,
+        metadata={
+            "help": "Route source tokens to target positions by content: cross-attention with "
+            "this many heads from learned queries replaces the bridge (0: the paper's token "
+            "MLP, which routes by position; see attention.py)."
+        },
+    )
+    attention_head_dim: int = field(default=16, metadata={"help": "Width of each attention head."})
+    attention_layers: int = field(
+        default=2,
+        metadata={"help": "Rounds of attention; later rounds' queries see what earlier found."},
+    )
+    attention_slots: int = field(
+        default=0,
+        metadata={
+            "help": "Queries the attention fills, spread over the target tokens by a linear map "
+            "across tokens (0: one query per target token)."
         },
     )
     skip_rank: int = field(
@@ -138,6 +160,12 @@ class GlueNetConfig:
             raise ValueError(f"mult must be positive, got {self.mult}")
         if min(self.source_blocks, self.target_blocks, self.tail_blocks) < 0:
             raise ValueError("Block counts cannot be negative.")
+        if self.attention_heads < 0 or self.attention_slots < 0:
+            raise ValueError("attention_heads and attention_slots cannot be negative.")
+        if self.attention_heads and min(self.attention_head_dim, self.attention_layers) < 1:
+            raise ValueError(
+                "An attention bridge needs attention_head_dim and attention_layers >= 1."
+            )
         if self.skip_rank < 0:
             raise ValueError(f"skip_rank must be >= 0 (0: no linear path), got {self.skip_rank}")
         if not 0 < self.norm_fraction:
@@ -160,7 +188,7 @@ class GlueNetConfig:
         """The decoder's config: target space -> the mixer's view of the source.
 
         It reads GlueNet's normalised output (nothing to standardise) and routes all channels
-        alike, as the paper's decoder.
+        alike by position, as the paper's decoder.
         """
         n_m, d_m = self.mixer_shape
         return dataclasses.replace(
@@ -173,6 +201,8 @@ class GlueNetConfig:
             mixer_dim=None,
             pooled_dim=None,
             bridge_token_groups=1,
+            attention_heads=0,
+            attention_slots=0,
             standardize_source=False,
             skip_rank=0,
             source_encoder=self.target_encoder,
@@ -347,17 +377,30 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             )
 
         self.source_blocks = residual_blocks(config.source_blocks, n_m, d_m)
-        self.bridge = MixerBlock(
-            n_m,
-            d_m,
-            n_t,
-            d_t,
-            mult,
-            norm=config.bridge_norm,
-            residual=False,
-            mix_order=order,
-            activation=activation,
-            token_groups=config.bridge_token_groups,
+        self.bridge: nn.Module = (
+            ContentBridge(
+                n_m,
+                d_m,
+                n_t,
+                d_t,
+                heads=config.attention_heads,
+                head_dim=config.attention_head_dim,
+                layers=config.attention_layers,
+                slots=config.attention_slots,
+            )
+            if config.attention_heads
+            else MixerBlock(
+                n_m,
+                d_m,
+                n_t,
+                d_t,
+                mult,
+                norm=config.bridge_norm,
+                residual=False,
+                mix_order=order,
+                activation=activation,
+                token_groups=config.bridge_token_groups,
+            )
         )
         # (b, n_m, d_m) -> (b, n_t, d_t) through a rank-r bottleneck of the flattened source:
         # a weight for every (source position, channel) -> (target position, channel) pair,

@@ -10,6 +10,8 @@ different key means stale, and the folder is rebuilt; shards already written und
 key are kept, so an interrupted build resumes. Each shard is written to a temporary file and
 renamed, so no shard is ever half there. Across processes (`accelerate launch`, `torchrun`)
 shard k goes to process k % world_size, and the main process writes the manifest at the end.
+`pool_caches` makes one cache of several (one GlueNet for several corpora) from a manifest
+alone.
 """
 
 from __future__ import annotations
@@ -163,6 +165,52 @@ class ShardedArray:
         for chosen, values in pieces.values():
             out[chosen] = values
         return out
+
+
+def pool_caches(members: list[FeatureCache], folder: str | Path) -> FeatureCache:
+    """One cache whose rows are the rows of `members`, in order, without encoding again.
+
+    The pooled folder holds only a manifest that names the members' shards where they are:
+    keep the member folders. Members must share encoders, dtype and shapes. A folder already
+    pooled from the same members is reused; pooling again after a member was rebuilt
+    rewrites the manifest.
+    """
+    if not members:
+        raise ValueError("pool_caches needs at least one cache to pool.")
+    first = members[0]
+    same = ("source_encoder", "target_encoder", "dtype")
+    for member in members[1:]:
+        differs = [name for name in same if member.key[name] != first.key[name]]
+        if member.manifest["shapes"] != first.manifest["shapes"]:
+            differs.append("shapes")
+        if differs:
+            raise ValueError(
+                f"Cannot pool {member.folder} with {first.folder}: their {', '.join(differs)} "
+                "differ; pool caches built by the same encoders."
+            )
+    folder = Path(folder)
+    key = {name: first.key[name] for name in same} | {
+        "format": CACHE_FORMAT,
+        "pooled": [member.key for member in members],
+        "count": sum(len(member) for member in members),
+    }
+    found = _matching_manifest(folder, key)
+    if found is not None:
+        return found
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "key": key,
+        "count": key["count"],
+        "shards": [
+            os.path.relpath(member.folder / shard, folder)
+            for member in members
+            for shard in member.manifest["shards"]
+        ],
+        "shapes": first.manifest["shapes"],
+        "origin": {"pooled": [member.manifest.get("origin") for member in members]},
+    }
+    atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
+    return FeatureCache.open(folder)
 
 
 def _matching_manifest(folder: Path, key: dict[str, Any]) -> FeatureCache | None:

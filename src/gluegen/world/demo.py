@@ -13,6 +13,7 @@ Everything lands in a work folder and is reused: a second run only rewrites the 
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import multiprocessing
@@ -32,7 +33,7 @@ from tqdm.auto import tqdm
 
 from gluegen.baselines import LinearMap
 from gluegen.cpu import keep_freed_memory
-from gluegen.data.cache import FeatureCache
+from gluegen.data.cache import FeatureCache, pool_caches
 from gluegen.encoders import HFAudioEncoder, HFTextEncoder
 from gluegen.encoders.base import folder_fingerprint
 from gluegen.gluenet import GlueNet
@@ -40,9 +41,7 @@ from gluegen.io import atomic_write_text
 from gluegen.pipeline import ANY, MIXES, GlueGenPipeline, generator_embeds
 from gluegen.world.captions import EN_POSITIONS, LANGUAGES, caption
 from gluegen.world.corpus import (
-    TWO_OBJECT_SHARE,
     sample_scenes,
-    scene_code,
     write_sound_corpus,
     write_text_corpus,
     write_tsv,
@@ -83,7 +82,6 @@ class DemoSettings:
     """What the demo trains and draws; saved with its results."""
 
     pairs: int = 3000  # parallel pairs per language (and per-language GlueNet)
-    shared_pairs: int = 800  # pairs per language in the shared GlueNet's corpus (x6)
     sound_pairs: int = 2000
     paraphrase_pairs: int = 4000
     test_scenes: int = 64  # held-out one-object scenes every row is drawn from
@@ -169,7 +167,7 @@ class WorldDemo:
         s, folder = self.settings, self.workdir / "corpora"
         written_with = {
             "pairs": s.pairs,
-            "shared_pairs": s.shared_pairs,
+            "shared_corpus": "pooled",  # the six languages' corpora, one after the other
             "sound_pairs": s.sound_pairs,
             "paraphrase_pairs": s.paraphrase_pairs,
             "seed": s.seed,
@@ -186,7 +184,7 @@ class WorldDemo:
             sources[code] = ParallelSource(xlmr, str(train), code, "en")
         shared = folder / "shared" / "train.tsv"
         if not shared.is_file():
-            write_shared_corpus(shared, s.shared_pairs, s.seed)
+            write_shared_corpus(shared, {code: Path(sources[code].corpus) for code in FOREIGN})
         sources[ANY] = ParallelSource(xlmr, str(shared), "text", "en")
         sounds = folder / "sounds"
         if not (sounds / "captions.tsv").is_file():
@@ -213,19 +211,21 @@ class WorldDemo:
         """Caches, then the GlueNets not trained yet (in parallel processes), then the linear
         maps; returns {name: run folder}."""
         s = self.settings
-        # Longest first (measured: the paper's ~100 s, shared and sound ~80 s, the others
-        # ~50 s), so that the two workers run out of work at about the same time.
-        plan = [(f"paper-{code}", code, s.paper) for code in s.paper_languages]
-        plan += [("shared", ANY, s.shared), ("sound", "sound", s.sound)]
+        # Longest first (measured on one thread: shared ~160 s, the paper's ~90 s, sound
+        # ~70 s, the others ~45 s), so that the workers run out of work at about one time.
+        plan = [("shared", ANY, s.shared)]
+        plan += [(f"paper-{code}", code, s.paper) for code in s.paper_languages]
+        plan += [("sound", "sound", s.sound)]
         plan += [(code, code, s.ours) for code in FOREIGN]
         plan += [("minilm", "minilm", s.sentence)]
         trained: dict[str, Path] = {}
         jobs, caches = [], {}
-        for label, name, settings in plan:
+        for label, name, _ in sorted(plan, key=lambda job: job[1] == ANY):  # the shared last
             cache_label = name if name in FOREIGN else label
             caches[name] = self._timed(
-                "caches", lambda n=name, c=cache_label: self._cache(sources[n], c)
+                "caches", lambda n=name, c=cache_label: self._cache(sources[n], c, caches)
             )
+        for label, name, settings in plan:
             folder = trained[label] = self.workdir / "runs" / label
             if not is_trained(caches[name], sources[name], folder, settings):
                 jobs.append((str(caches[name].folder), sources[name], folder, settings))
@@ -237,8 +237,11 @@ class WorldDemo:
                 self._timed("training", lambda c=caches[code], f=linear: fit_linear(c, f))
         return trained
 
-    def _cache(self, source: ParallelSource, label: str):
-        return world_cache(source, self.workdir / "features" / label, self.progress)
+    def _cache(self, source: ParallelSource, label: str, caches: dict[str, FeatureCache]):
+        folder = self.workdir / "features" / label
+        if label == "shared":  # the languages' caches pooled: nothing is encoded twice
+            return pool_caches([caches[code] for code in FOREIGN], folder)
+        return world_cache(source, folder, self.progress)
 
     # -- 3. drawing and scoring -----------------------------------------------------------
     def cell(
@@ -560,13 +563,14 @@ def train_in_parallel(jobs: list[tuple], workers: int, progress: bool) -> None:
     bar.close()
 
 
-def write_shared_corpus(path: Path, pairs_per_language: int, seed: int) -> None:
-    """One TSV (scene, text, en) with `pairs_per_language` pairs of each foreign language."""
+def write_shared_corpus(path: Path, corpora: dict[str, Path]) -> None:
+    """One TSV (scene, text, en): every language's corpus (scene, en, its code), pooled in
+    order; the shared GlueNet's cache pools their caches the same way."""
     rows = []
-    for code in FOREIGN:
-        rng = random.Random(f"{seed}-{code}-shared")
-        for scene in sample_scenes(pairs_per_language, "train", seed + 1, TWO_OBJECT_SHARE):
-            rows.append([scene_code(scene), caption(scene, code, rng), caption(scene, "en", rng)])
+    for code, corpus in corpora.items():
+        with open(corpus, newline="", encoding="utf-8") as handle:
+            table = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            rows += [[row["scene"], row[code], row["en"]] for row in table]
     write_tsv(path, ["scene", "text", "en"], rows)
 
 
