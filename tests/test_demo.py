@@ -3,6 +3,7 @@
 import json
 
 from gluegen.cli import main
+from gluegen.data.cache import FeatureCache
 from gluegen.world.demo import FOREIGN, DemoSettings, WorldDemo, format_tables
 from gluegen.world.gluenets import GlueSettings
 from gluegen.world.report import write_report
@@ -38,6 +39,11 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path):
         assert 0 <= scores["mean"] <= 1 and "object_and_position" in scores
     assert set(results["paraphrases"]["minilm"]) == {"world", "corpus", "unseen"}
     assert results["curves"]["fr"] and "training" in results["timings"]
+    # the shared GlueNet learns from the languages' pairs pooled, encoded once
+    shared = FeatureCache.open(tmp_path / "features" / "shared")
+    assert len(shared) == 6 * TINY.pairs and len(shared.key["pooled"]) == 6
+    shared_corpus = (tmp_path / "corpora" / "shared" / "train.tsv").read_text().splitlines()
+    assert len(shared_corpus) == 1 + 6 * TINY.pairs
     table = format_tables(results)
     assert "lingua routed right" in table and "sound_text_offset" in table
     page = write_report(results, tmp_path, tmp_path / "report")
