@@ -582,7 +582,7 @@ LANGUAGE_ROWS = {
     "ours_paper_guidance": "XLM-R + our GlueNet per language, the paper's guidance",
     "ours": "XLM-R + our GlueNet per language (lingua routes), the generator's empty prompt "
     "for guidance",
-    "shared": "XLM-R + one shared GlueNet for all six languages",
+    "shared": "XLM-R + one shared GlueNet for all six languages (routes tokens by content)",
 }
 
 SOUND_ROWS = {
