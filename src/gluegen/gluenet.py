@@ -5,9 +5,9 @@ Notation: b - batch, n - tokens, d - features (channels); `_s` source, `_t` targ
 
 The network is built from mixer blocks (method.md): a channel MLP applied to every token and
 a token MLP applied across the token axis. Blocks at the source size, one *bridge* block that
-changes the size, blocks at the target size, then optional *tail* blocks. Beyond the paper, the
-bridge can route tokens by content instead (`attention_heads`, attention.py). Two presets reproduce
-the paper's multilingual (about 50M parameters) and audio (about 58M) variants exactly.
+changes the size, blocks at the target size, then optional *tail* blocks. Two presets reproduce
+the paper's multilingual (about 50M parameters) and audio (about 58M) variants exactly. Beyond
+the paper, the bridge can route tokens by content instead (`attention_heads`, attention.py).
 
 GlueNet works in *normalised* spaces: the source is divided by a fraction of its measured
 mean token norm (or, with `standardize_source`, each channel centred and scaled by its
