@@ -117,7 +117,8 @@ PAPER_GLUENET = GlueSettings(
 # ja 0.438, it 0.777 on 800 pairs per language, zh 0.809, ja 0.730 on 3,000. Routing by
 # content instead (attention.py: 16 heads of width 8 fill 24 slots in 2 rounds), 6 epochs at
 # LR 4e-3 (these settings), trained as the demo trains it (its pooled cache, one thread):
-# zh 0.988 fr 0.992 es 0.977 it 0.910 ja 0.949 de 0.945; at 3e-3: it 0.902, ja 0.984; at
+# zh 0.988 fr 0.992 es 0.977 it 0.910 ja 0.949 de 0.945 (training seeds 1 and 2: lowest
+# language 0.918, 0.922); at 3e-3: it 0.902, ja 0.984; at
 # 2e-3 (a fresh demo): ja 0.879, the others 0.94-0.97. Each measured once, on the demo's
 # test scenes: two source blocks and 8 epochs at 2e-3, zh 0.984 ja 0.973 es 0.914; one
 # block, 8 epochs: ja 0.930, but 0.820 in a fresh demo; none: zh 0.832, ja 0.793; heads of
