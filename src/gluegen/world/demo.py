@@ -220,11 +220,17 @@ class WorldDemo:
         plan += [("minilm", "minilm", s.sentence)]
         trained: dict[str, Path] = {}
         jobs, caches = [], {}
-        for label, name, _ in sorted(plan, key=lambda job: job[1] == ANY):  # the shared last
-            cache_label = name if name in FOREIGN else label
-            caches[name] = self._timed(
-                "caches", lambda n=name, c=cache_label: self._cache(sources[n], c, caches)
-            )
+        for label, name, _ in plan:
+            if name != ANY:
+                cache_label = name if name in FOREIGN else label
+                caches[name] = self._timed(
+                    "caches", lambda n=name, c=cache_label: self._cache(sources[n], c)
+                )
+        # the shared GlueNet's cache: the languages' caches pooled, nothing encoded twice
+        pooled = [caches[code] for code in FOREIGN]
+        caches[ANY] = self._timed(
+            "caches", lambda: pool_caches(pooled, self.workdir / "features" / "shared")
+        )
         for label, name, settings in plan:
             folder = trained[label] = self.workdir / "runs" / label
             if not is_trained(caches[name], sources[name], folder, settings):
@@ -237,11 +243,8 @@ class WorldDemo:
                 self._timed("training", lambda c=caches[code], f=linear: fit_linear(c, f))
         return trained
 
-    def _cache(self, source: ParallelSource, label: str, caches: dict[str, FeatureCache]):
-        folder = self.workdir / "features" / label
-        if label == "shared":  # the languages' caches pooled: nothing is encoded twice
-            return pool_caches([caches[code] for code in FOREIGN], folder)
-        return world_cache(source, folder, self.progress)
+    def _cache(self, source: ParallelSource, label: str):
+        return world_cache(source, self.workdir / "features" / label, self.progress)
 
     # -- 3. drawing and scoring -----------------------------------------------------------
     def cell(
