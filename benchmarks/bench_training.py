@@ -29,20 +29,22 @@ import torch
 import torch.nn.functional as F
 import transformers
 
-from gluegen import toy
+from gluegen import testing as toy
 from gluegen.data.cache import build_cache
 from gluegen.data.corpus import ParallelCorpus
+from gluegen.data.prepare import cache_shapes
 from gluegen.encoders import HFTextEncoder, load_target
-from gluegen.evaluate import alignment_metrics, metrics_table
-from gluegen.gluenet import GlueNet
-from gluegen.objective import (
-    ObjectiveWeights,
+from gluegen.evaluation.alignment import alignment_metrics, metrics_table
+from gluegen.models.gluenet import GlueNet
+from gluegen.recipes import get_recipe
+from gluegen.training.config import ObjectiveWeights, TrainConfig
+from gluegen.training.objective import (
     TokenDiscriminator,
     alignment_token_weights,
+    decoder_config,
     reverse_gradient,
 )
-from gluegen.train import TrainConfig, Trainer, measure_statistics, split_indices
-from gluegen.workflow import gluenet_config_for
+from gluegen.training.trainer import Trainer, measure_statistics, split_indices
 
 # Realistic proportions at 1/8 width: XLM-R-large (1024 wide, 24 layers, 16 heads) and the
 # CLIP ViT-L/14 text model (768 wide, 12 layers, 12 heads); both read 77 tokens.
@@ -67,7 +69,7 @@ def baseline_run(
     weights = ObjectiveWeights()
     adapter = GlueNet(config)
     adapter.set_statistics(stats)
-    decoder = GlueNet(config.mirrored())
+    decoder = GlueNet(decoder_config(config))
     discriminator = TokenDiscriminator(config.target_dim)
     parameters = [*adapter.parameters(), *decoder.parameters(), *discriminator.parameters()]
     optimizer = torch.optim.Adam(parameters, lr=recipe["learning_rate"])
@@ -149,7 +151,7 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> None:
     for repeat in range(args.repeats):
         started = time.perf_counter()
         cache = build_cache(corpus, source, target, work / f"cache-{repeat}", progress=False)
-        config = gluenet_config_for(cache, "paper-multilingual")
+        config = get_recipe("paper-multilingual").gluenet_config(cache_shapes(cache))
         settings = TrainConfig(
             output_dir=str(work / f"run-{repeat}"),
             holdout=HOLDOUT,
@@ -169,7 +171,7 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> None:
         stats = measure_statistics(tensors, train_ids)
 
         started = time.perf_counter()
-        baseline_config = gluenet_config_for(cache)
+        baseline_config = get_recipe("paper-multilingual").gluenet_config(cache_shapes(cache))
         adapter = baseline_run(corpus, source, target, baseline_config, stats, train_ids, recipe)
         base_times.append(time.perf_counter() - started)
         base_metrics.append(alignment_metrics(adapter, held_source, held_target))

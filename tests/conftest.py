@@ -11,7 +11,7 @@ import pytest
 import torch
 import transformers
 
-from gluegen import toy
+from gluegen import testing as toy
 
 torch.set_num_threads(1)
 transformers.logging.set_verbosity_error()

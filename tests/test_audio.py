@@ -1,6 +1,6 @@
 from transformers import ASTFeatureExtractor, ASTForAudioClassification, AutoFeatureExtractor
 
-from gluegen.world.audio import (
+from gluegen_world.audio import (
     SoundTraining,
     draw_sounds,
     heard_accuracy,
@@ -34,7 +34,7 @@ def test_sound_encoder_trains_and_saves_the_normal_way(tmp_path):
 
 
 def test_shipped_sound_encoder_hears_held_out_combinations():
-    from gluegen.world.models import shipped_model
+    from gluegen_world.models import shipped_model
 
     folder = shipped_model("sound")
     model = ASTForAudioClassification.from_pretrained(folder).eval()

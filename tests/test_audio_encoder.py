@@ -7,9 +7,9 @@ import soxr
 import torch
 
 from gluegen.encoders.audio import HFAudioEncoder, read_sound
-from gluegen.world.models import shipped_model
-from gluegen.world.scenes import WorldObject
-from gluegen.world.sounds import SAMPLE_RATE, synthesize, write_wav
+from gluegen_world.models import shipped_model
+from gluegen_world.scenes import WorldObject
+from gluegen_world.sounds import SAMPLE_RATE, synthesize, write_wav
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_silent_and_unreadable_sounds_are_clear_errors(encoder, tmp_path):
 
 
 def test_a_text_model_is_refused(tmp_path):
-    from gluegen.toy import save_clip_text
+    from gluegen.testing import save_clip_text
 
     with pytest.raises(ValueError, match="Audio Spectrogram Transformer"):
         HFAudioEncoder(str(save_clip_text(tmp_path / "clip")))

@@ -2,10 +2,10 @@
 
 import torch
 
-from gluegen.baselines import LinearMap
 from gluegen.data.cache import build_cache
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.encoders import HFTextEncoder, load_target
+from gluegen.evaluation.baselines import LinearMap
 
 
 class Linear:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from safetensors import safe_open
 
-from gluegen import toy
+from gluegen import testing as toy
 from gluegen.cli import main
-from gluegen.gluenet import GlueNet
+from gluegen.models.gluenet import GlueNet
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsy
         *common_args(models, corpus_files, run),
         *("--mix-order", "tokens_first", "--activation", "identity"),
         *("--bridge-token-groups", "2", "--standardize-source", "--target-offset"),
-        *("--skip-rank", "4", "--attention-heads", "2", "--attention-slots", "3"),
+        *("--attention-heads", "2", "--attention-slots", "3"),
         "--max-steps",
         "3",
     ]
@@ -100,7 +100,7 @@ def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsy
         "identity",
         2,
     )
-    assert layout.standardize_source and layout.target_offset and layout.skip_rank == 4
+    assert layout.standardize_source and layout.target_offset
     assert (layout.attention_heads, layout.attention_slots) == (2, 3)
 
 
@@ -113,8 +113,8 @@ def test_unknown_config_setting_is_named(tmp_path, capsys):
 
 
 def test_missing_inputs_and_bad_corpus_are_clear(models, tmp_path, capsys):
-    with pytest.raises(SystemExit, match="--source-encoder, --target, --corpus"):
-        main(["train", "--output-dir", str(tmp_path)])
+    assert main(["train", "--output-dir", str(tmp_path)]) == 2
+    assert "give --source-encoder, --target, --corpus" in capsys.readouterr().err
     source = tmp_path / "a.txt"
     source.write_text("one\ntwo\n")
     (tmp_path / "b.txt").write_text("one\n")
@@ -135,6 +135,27 @@ def test_help_explains_every_command(capsys):
     assert main(["presets"]) == 0
     presets = capsys.readouterr().out
     assert "paper-multilingual" in presets and "50,179,776" in presets
+    assert "world-shared" in presets
+
+
+def test_a_preset_sets_layout_objective_and_training_and_flags_win(models, corpus_files, tmp_path):
+    run = tmp_path / "run"
+    args = ["train", *common_args(models, corpus_files, run), "--preset", "world-language"]
+    assert main([*args, "--epochs", "1", "--batch-size", "16", "--max-steps", "2"]) == 0
+    progress = json.loads((run / "state" / "progress.json").read_text())
+    assert progress["config"]["learning_rate"] == 2e-3  # the preset's
+    assert progress["config"]["epochs"] == 1  # the flag's
+    assert progress["config"]["weights"]["reconstruction"] == 0  # alignment only
+    assert progress["gluenet"]["activation"] == "identity"
+    assert progress["gluenet"]["bridge_token_groups"] == 16  # every channel: tokens first at d_s
+
+
+def test_resume_with_other_settings_is_refused(models, corpus_files, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = [*train_args(models, corpus_files, run), "--max-steps", "2"]
+    assert main(args) == 0
+    assert main([*args, "--learning-rate", "5e-4", "--resume"]) == 2
+    assert "learning_rate 0.001 -> 0.0005" in capsys.readouterr().err
 
 
 def free_port():
@@ -143,6 +164,7 @@ def free_port():
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_processes_build_the_cache_and_train_data_parallel(models, corpus_files, tmp_path):
     """torchrun with two CPU processes on gloo: shards split between ranks, DDP training."""
     run = tmp_path / "run"
@@ -173,7 +195,7 @@ def test_two_processes_build_the_cache_and_train_data_parallel(models, corpus_fi
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert records[-1]["event"] == "done"
     assert Path(run / "gluenet" / "config.json").is_file()
-    assert result.stdout.count("GlueNet:") == 1 and "2 processes" in result.stdout
+    assert result.stdout.count("GlueNet (") == 1 and "2 processes" in result.stdout
 
 
 def test_an_audio_corpus_needs_an_audio_encoder(models, tmp_path, capsys):
@@ -187,8 +209,8 @@ def test_an_audio_corpus_needs_an_audio_encoder(models, tmp_path, capsys):
 
 def test_sounds_train_a_gluenet_through_the_cli(models, tmp_path):
     from gluegen.encoders import HFAudioEncoder
-    from gluegen.world.corpus import write_sound_corpus
-    from gluegen.world.models import shipped_model
+    from gluegen_world.corpus import write_sound_corpus
+    from gluegen_world.models import shipped_model
 
     clips = write_sound_corpus(tmp_path / "sounds", train=12, heldout=2)
     run = tmp_path / "run"
@@ -217,3 +239,6 @@ def test_sounds_train_a_gluenet_through_the_cli(models, tmp_path):
     heard = HFAudioEncoder(str(shipped_model("sound")))
     assert (gluenet.config.source_tokens, gluenet.config.source_dim) == (heard.num_tokens, 128)
     assert gluenet.config.source_encoder["kind"] == "hf-audio"
+    # the corpus's held-out clips stay out of training (its split column)
+    manifest = json.loads((run / "features" / "manifest.json").read_text())
+    assert manifest["count"] == 12

@@ -1,7 +1,7 @@
 import ctypes.util
 import platform
 
-from gluegen.cpu import keep_freed_memory
+from gluegen_world.cpu import keep_freed_memory
 
 
 def test_keep_freed_memory_takes_on_glibc():

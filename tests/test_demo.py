@@ -2,33 +2,32 @@
 
 import json
 
+import pytest
+
 from gluegen.cli import main
 from gluegen.data.cache import FeatureCache
-from gluegen.world.demo import FOREIGN, DemoSettings, WorldDemo, format_tables
-from gluegen.world.gluenets import GlueSettings
-from gluegen.world.report import write_report
-from gluegen.world.scoring import DrawSettings
+from gluegen_world.demo import DemoSettings, WorldDemo, format_tables
+from gluegen_world.demo.report import write_report
+from gluegen_world.demo.settings import FOREIGN
+from gluegen_world.scoring import DrawSettings
 
-TINY_NET = GlueSettings(epochs=1, batch_size=16, holdout=0.1)
+TINY_NET = {"epochs": 1, "batch_size": 16, "holdout": 0.1}
 TINY = DemoSettings(
     pairs=48,
     sound_pairs=20,
     paraphrase_pairs=48,
     test_scenes=2,
     paper_languages=("fr",),
-    ours=TINY_NET,
-    shared=GlueSettings(
-        attention_heads=2, attention_slots=4, route_each_channel=False, epochs=1, batch_size=16
-    ),
-    sound=GlueSettings(
-        standardize_source=False, route_each_channel=False, epochs=1, batch_size=16, holdout=0.1
-    ),
-    paper=GlueSettings(source_blocks=2, mult=2.0, epochs=1, batch_size=16, holdout=0.1),
-    sentence=GlueSettings(mixer_tokens=6, mixer_dim=64, epochs=1, batch_size=16, holdout=0.1),
+    recipe_overrides={
+        "all": TINY_NET,
+        "shared": {"attention_heads": 2, "attention_slots": 4, "holdout": 0.05},
+        "paper": {"source_blocks": 2},
+    },
     draw=DrawSettings(steps=1),
 )
 
 
+@pytest.mark.slow
 def test_demo_trains_draws_reports_and_reuses(tmp_path):
     demo = WorldDemo(tmp_path, TINY, progress=False)
     results = demo.run()

@@ -4,7 +4,7 @@ import torch
 from diffusers import StableDiffusionPipeline, UNet2DConditionModel
 from transformers import ResNetForImageClassification
 
-from gluegen.world.generator import (
+from gluegen_world.generator import (
     CAPTION_GROUPS,
     GeneratorTraining,
     caption_targets,
@@ -12,9 +12,9 @@ from gluegen.world.generator import (
     train_generator,
     world_tokenizer,
 )
-from gluegen.world.judge import attribute_accuracy
-from gluegen.world.models import shipped_model
-from gluegen.world.scenes import Scene
+from gluegen_world.judge import attribute_accuracy
+from gluegen_world.models import shipped_model
+from gluegen_world.scenes import Scene
 
 TINY = GeneratorTraining(
     images=32,

@@ -3,8 +3,10 @@ import json
 import pytest
 import torch
 
-from gluegen.gluenet import PRESETS, GlueNet, GlueNetConfig, GroupedLinear, MixerBlock
-from gluegen.stats import FeatureStatistics
+from gluegen.models.gluenet import GlueNet, GlueNetConfig, GroupedLinear, MixerBlock
+from gluegen.models.stats import FeatureStatistics
+from gluegen.recipes import get_recipe
+from gluegen.training.objective import decoder_config
 
 
 def tiny_config(**overrides):
@@ -41,7 +43,6 @@ def test_folded_source_and_target_blocks_and_tail():
         ({"source_dim": 0}, "source_dim"),
         ({"mult": 0}, "mult"),
         ({"bridge_token_groups": 3}, "divide the 4 channels"),  # mixes tokens at d_t
-        ({"skip_rank": -1}, "skip_rank"),
         ({"attention_heads": -1}, "attention_heads"),
         ({"attention_heads": 2, "attention_layers": 0}, "attention_layers"),
         ({"bridge_token_groups": 3, "mix_order": "tokens_first"}, "divide the 8 channels"),
@@ -75,16 +76,16 @@ def paper_multilingual_count():
 
 
 def test_paper_presets_match_the_papers_parameter_counts():
-    multilingual = GlueNet(PRESETS["paper-multilingual"]()).num_parameters()
-    audio = GlueNet(PRESETS["paper-audio"]()).num_parameters()
+    multilingual = GlueNet(get_recipe("paper-multilingual").gluenet_config()).num_parameters()
+    audio = GlueNet(get_recipe("paper-audio").gluenet_config()).num_parameters()
     assert multilingual == paper_multilingual_count()
     assert abs(multilingual - 50e6) / 50e6 < 0.01
     assert abs(audio - 58e6) / 58e6 < 0.01
 
 
-def test_mirrored_config_maps_back_to_the_mixer_shape():
+def test_decoder_config_maps_back_to_the_mixer_shape():
     config = tiny_config(source_tokens=1, source_dim=16, mixer_tokens=4, mixer_dim=4)
-    decoder = GlueNet(config.mirrored())
+    decoder = GlueNet(decoder_config(config))
     assert decoder(torch.randn(2, 5, 4)).shape == (2, 4, 4)
 
 
@@ -108,7 +109,7 @@ def test_bridge_routes_each_channel_its_own_way():
     # the paper's bridge: one routing shared by all channels
     assert isinstance(GlueNet(tiny_config()).bridge.token_mlp[0], torch.nn.Linear)
     # the decoder (a training aid) routes all channels alike and reads normalised features
-    mirrored = config.mirrored()
+    mirrored = decoder_config(config)
     assert (mirrored.bridge_token_groups, mirrored.standardize_source) == (1, False)
 
 
@@ -132,26 +133,13 @@ def test_attention_bridge_routes_tokens_by_content(tmp_path):
     # saved and loaded with its config; the decoder (a training aid) routes by position
     gluenet.save_pretrained(tmp_path)
     torch.testing.assert_close(GlueNet.from_pretrained(tmp_path)(source), gluenet(source))
-    assert config.mirrored().attention_heads == 0
+    assert decoder_config(config).attention_heads == 0
 
 
-def test_linear_path_beside_the_bridge():
-    config = tiny_config(skip_rank=3)
-    gluenet = GlueNet(config)
-    path = gluenet.linear_path
-    assert [tuple(p.shape) for p in path.parameters()] == [(3, 48), (20, 3), (20,)]
-    source = torch.randn(2, 6, 8)
-    x = source
-    for block in gluenet.source_blocks:
-        x = gluenet.act(block(x) + x)
-    expected = (
-        gluenet.bridge(x)
-        + (x.flatten(1) @ path[1].weight.T @ path[2].weight.T).reshape(2, 5, 4)
-        + path[2].bias.reshape(5, 4)
-    )
-    torch.testing.assert_close(gluenet(source), expected)
-    assert GlueNet(tiny_config()).linear_path is None  # the paper: no such path
-    assert config.mirrored().skip_rank == 0
+def test_zero_bridge_groups_route_every_channel_its_own_way():
+    assert tiny_config(bridge_token_groups=0).bridge_token_groups == 4  # mixes tokens at d_t
+    tokens_first = tiny_config(bridge_token_groups=0, mix_order="tokens_first")
+    assert tokens_first.bridge_token_groups == 8  # mixes tokens at d_s
 
 
 def test_standardized_source_has_centred_unit_channels(tmp_path):

@@ -2,7 +2,7 @@ import torch
 from transformers import ResNetForImageClassification
 
 from gluegen.cli import main
-from gluegen.world.judge import (
+from gluegen_world.judge import (
     JudgeTraining,
     attribute_accuracy,
     draw,
@@ -12,7 +12,7 @@ from gluegen.world.judge import (
     to_pixels,
     train_judge,
 )
-from gluegen.world.models import shipped_model
+from gluegen_world.models import shipped_model
 
 
 def test_shipped_judge_loads_the_normal_way_and_names_every_attribute():

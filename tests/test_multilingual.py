@@ -1,6 +1,6 @@
 from gluegen.encoders import HFTextEncoder
-from gluegen.world.captions import LANGUAGES
-from gluegen.world.multilingual import (
+from gluegen_world.captions import LANGUAGES
+from gluegen_world.multilingual import (
     MultilingualTraining,
     masked_accuracy,
     monolingual_text,
@@ -48,7 +48,7 @@ def test_trained_encoder_loads_as_a_source_encoder(tmp_path):
 
 
 def test_shipped_xlmr_loads_through_the_source_encoder_path():
-    from gluegen.world.models import shipped_model
+    from gluegen_world.models import shipped_model
 
     encoder = HFTextEncoder(str(shipped_model("xlmr")), max_length=77)
     features = encoder.encode(["一颗红色的小星星在左边", "eine kleine rote Raute links"])

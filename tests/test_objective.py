@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from gluegen.gluenet import GlueNet, GlueNetConfig
-from gluegen.objective import (
+from gluegen.models.gluenet import GlueNet, GlueNetConfig
+from gluegen.training.objective import (
     GlueObjective,
     ObjectiveWeights,
     alignment_token_weights,
@@ -77,7 +77,7 @@ def test_adversarial_gradient_is_reversed_for_gluenet(monkeypatch):
         return objective.gluenet.bridge.channel_mlp[0].weight.grad.clone()
 
     reversed_grad = gluenet_grad()
-    monkeypatch.setattr("gluegen.objective.reverse_gradient", lambda x, factor: x)
+    monkeypatch.setattr("gluegen.training.objective.reverse_gradient", lambda x, factor: x)
     plain_grad = gluenet_grad()
     assert plain_grad.abs().sum() > 0
     torch.testing.assert_close(reversed_grad, -0.1 * plain_grad)

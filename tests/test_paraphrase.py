@@ -5,10 +5,10 @@ import random
 
 import pytest
 
-from gluegen.world.corpus import parse_scene_code, sample_scenes
-from gluegen.world.generator import world_words
-from gluegen.world.paraphrase import SPLITS, paraphrase, paraphrase_words, write_paraphrase_corpus
-from gluegen.world.scenes import COLOURS, SHAPES, SIZES, WorldObject
+from gluegen_world.corpus import parse_scene_code, sample_scenes
+from gluegen_world.generator import world_words
+from gluegen_world.paraphrase import SPLITS, paraphrase, paraphrase_words, write_paraphrase_corpus
+from gluegen_world.scenes import COLOURS, SHAPES, SIZES, WorldObject
 
 
 def test_attribute_words_are_outside_the_world_vocabulary_and_the_groups_are_disjoint():

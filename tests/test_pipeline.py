@@ -6,9 +6,9 @@ import torch
 from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
 from gluegen.encoders.text import HFTextEncoder
-from gluegen.gluenet import GlueNet, GlueNetConfig
-from gluegen.pipeline import GlueGenPipeline, pipeline_text_shape
-from gluegen.toy import save_sd_pipeline, save_sdxl_pipeline, save_xlmr
+from gluegen.models.gluenet import GlueNet, GlueNetConfig
+from gluegen.pipelines.glue import GlueGenPipeline, pipeline_text_shape
+from gluegen.testing import save_sd_pipeline, save_sdxl_pipeline, save_xlmr
 
 SOURCE_TOKENS = 16
 
@@ -114,7 +114,7 @@ def test_sdxl_needs_a_pooled_head(parts):
 def test_one_input_or_a_list():
     from pathlib import Path
 
-    from gluegen.pipeline import as_batch
+    from gluegen.pipelines.glue import as_batch
 
     sound = np.zeros(4, dtype=np.float32)
     assert as_batch("a star") == ["a star"]
@@ -157,7 +157,7 @@ def test_unknown_languages_need_a_shared_gluenet(parts):
 
 
 def test_sound_and_text_mixes():
-    from gluegen.pipeline import blend, offset, splice
+    from gluegen.pipelines.mixes import blend, offset, splice
 
     sound, text = torch.zeros(1, 12, 2), torch.ones(1, 12, 2)
     spliced = splice(sound, text, split=3)
@@ -203,7 +203,7 @@ def test_inputs_mixed_with_text_draw(parts):
 
 def test_a_sound_pipelines_empty_input_is_silence(parts):
     from gluegen.encoders.audio import HFAudioEncoder
-    from gluegen.world.models import shipped_model
+    from gluegen_world.models import shipped_model
 
     sd, _, _ = parts
     sound = HFAudioEncoder(str(shipped_model("sound")))

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gluegen.stats import FeatureStatistics
+from gluegen.models.stats import FeatureStatistics
 
 
 def test_statistics_are_measured_from_the_data():

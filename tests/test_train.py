@@ -3,13 +3,24 @@ import json
 import pytest
 import torch
 
-from gluegen import toy
+from gluegen import testing as toy
 from gluegen.data.cache import build_cache
 from gluegen.data.corpus import ParallelCorpus
+from gluegen.data.prepare import cache_shapes
 from gluegen.encoders import HFTextEncoder, load_target
-from gluegen.gluenet import GlueNet
-from gluegen.train import TrainConfig, Trainer, split_indices, train
-from gluegen.workflow import gluenet_config_for
+from gluegen.models.gluenet import GlueNet
+from gluegen.recipes import get_recipe
+from gluegen.training.config import TrainConfig
+from gluegen.training.trainer import Trainer, split_indices, train
+
+
+def gluenet_config_for(cache, **layout):
+    """The paper's layout at the cache's shapes, with `layout` over it."""
+    return (
+        get_recipe("paper-multilingual")
+        .with_overrides(**layout)
+        .gluenet_config(cache_shapes(cache))
+    )
 
 
 def make_cache(models, folder, sentences):
@@ -37,6 +48,7 @@ def small_config(tmp_path, **overrides):
     return TrainConfig(**{**settings, **overrides})
 
 
+@pytest.mark.slow
 def test_toy_corpus_training_reaches_the_alignment_targets(tmp_path):
     """Two random encoders of the same sentences: a right answer exists, GlueNet finds it."""
     size = toy.EncoderSize(hidden=32, layers=2, max_tokens=12)
@@ -84,6 +96,23 @@ def test_resumed_run_ends_with_the_same_weights(small_cache, tmp_path):
     assert resumed.step == straight_steps(small_cache)
     for name, tensor in straight.state_dict().items():
         assert torch.equal(tensor, resumed.gluenet.state_dict()[name]), name
+
+
+def test_resume_refuses_changed_settings_and_names_them(small_cache, tmp_path):
+    config = gluenet_config_for(small_cache, source_blocks=1)
+    Trainer(small_cache, config, small_config(tmp_path, max_steps=3)).run()
+    changed = Trainer(
+        small_cache,
+        gluenet_config_for(small_cache, source_blocks=2),
+        small_config(tmp_path, learning_rate=5e-4, batch_size=8),
+    )
+    with pytest.raises(ValueError, match="learning_rate 0.001 -> 0.0005") as error:
+        changed.run(resume=True)
+    assert "batch_size 16 -> 8" in str(error.value) and "source_blocks 1 -> 2" in str(error.value)
+    # settings that cannot change the weights may differ: progress, logging, where to stop
+    same = Trainer(small_cache, config, small_config(tmp_path, log_every=2, max_steps=5))
+    same.run(resume=True)
+    assert same.step == 5
 
 
 def straight_steps(cache):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from gluegen.data.corpus import read_table
-from gluegen.world.captions import LANGUAGES, caption, captions
-from gluegen.world.corpus import (
+from gluegen_world.captions import LANGUAGES, caption, captions
+from gluegen_world.corpus import (
     HELDOUT_COMBINATIONS,
     is_heldout,
     parse_scene_code,
@@ -13,8 +13,8 @@ from gluegen.world.corpus import (
     write_sound_corpus,
     write_text_corpus,
 )
-from gluegen.world.scenes import COLOURS, SHAPES, Scene, all_single_scenes, random_scene, render
-from gluegen.world.sounds import LOUDNESS, PITCHES, SAMPLE_RATE, read_wav, synthesize, write_wav
+from gluegen_world.scenes import COLOURS, SHAPES, Scene, all_single_scenes, random_scene, render
+from gluegen_world.sounds import LOUDNESS, PITCHES, SAMPLE_RATE, read_wav, synthesize, write_wav
 
 GREY = np.array([128, 128, 128])
 
@@ -206,5 +206,7 @@ def test_wav_round_trip_and_sound_corpus(tmp_path):
     read, rate = read_wav(tmp_path / "a.wav")
     assert rate == SAMPLE_RATE and np.abs(read - waveform).max() < 1e-4
     table = write_sound_corpus(tmp_path / "sounds", train=6, heldout=2, seed=0)
-    corpus = read_table(table, "file", "caption")
-    assert len(corpus) == 8 and (tmp_path / "sounds" / corpus.sources[0]).is_file()
+    corpus = read_table(table, "file", "caption")  # the training split: held-out clips stay out
+    assert len(corpus) == 6 and (tmp_path / "sounds" / corpus.sources[0]).is_file()
+    heldout = read_table(table, "file", "caption", split="heldout")
+    assert len(heldout) == 2 and all("heldout" in name for name in heldout.sources)

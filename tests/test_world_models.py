@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from gluegen.world import models
+from gluegen_world import models
 
 
 def fake_trainers(monkeypatch, calls):

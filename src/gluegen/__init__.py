@@ -1,20 +1,28 @@
 """GlueGen: plug any encoder into a frozen text-to-image diffusion model.
 
 source encoder -> GlueNet -> the generator's text space -> any diffusers pipeline
+
+`from gluegen import GlueNet, GlueGenPipeline, get_recipe` (each loads on first use).
 """
 
-from gluegen.gluenet import PRESETS, GlueNet, GlueNetConfig
-from gluegen.objective import GlueObjective, ObjectiveWeights
-from gluegen.stats import FeatureStatistics
+from gluegen.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "PRESETS",
-    "FeatureStatistics",
-    "GlueNet",
-    "GlueNetConfig",
-    "GlueObjective",
-    "ObjectiveWeights",
-    "__version__",
-]
+_EXPORTS = {
+    "GlueNet": "gluegen.models.gluenet",
+    "GlueNetConfig": "gluegen.models.config",
+    "FeatureStatistics": "gluegen.models.stats",
+    "GlueObjective": "gluegen.training.objective",
+    "ObjectiveWeights": "gluegen.training.config",
+    "TrainConfig": "gluegen.training.config",
+    "prepare_run": "gluegen.training.run",
+    "train": "gluegen.training.trainer",
+    "RECIPES": "gluegen.recipes",
+    "Recipe": "gluegen.recipes",
+    "get_recipe": "gluegen.recipes",
+    "CacheSpec": "gluegen.data.spec",
+    "GlueGenPipeline": "gluegen.pipelines.glue",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = [*_EXPORTS, "__version__"]

@@ -1,6 +1,15 @@
-"""Parallel corpora and the feature cache."""
+"""Parallel corpora, the feature cache, and what a cache is built from."""
 
-from gluegen.data.cache import FeatureCache, build_cache
-from gluegen.data.corpus import CorpusError, ParallelCorpus, read_corpus
+from gluegen.lazy import lazy_exports
 
-__all__ = ["CorpusError", "FeatureCache", "ParallelCorpus", "build_cache", "read_corpus"]
+_EXPORTS = {
+    "CacheSpec": "gluegen.data.spec",
+    "CorpusError": "gluegen.data.corpus",
+    "FeatureCache": "gluegen.data.cache",
+    "ParallelCorpus": "gluegen.data.corpus",
+    "build_cache": "gluegen.data.cache",
+    "prepare_cache": "gluegen.data.prepare",
+    "read_corpus": "gluegen.data.corpus",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

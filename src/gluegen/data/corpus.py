@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl")
+SPLIT_COLUMN = "split"  # a table column naming each row's split (train, heldout, ...)
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
 
@@ -118,13 +119,17 @@ def _table_rows(path: Path) -> Iterator[tuple[int, dict]]:
         yield reader.line_num, row
 
 
-def read_table(
-    path: str | Path, source_column: str, target_column: str, source_kind: str = "text"
-) -> ParallelCorpus:
-    """A TSV/CSV (with a header row) or JSONL table; the two named columns form the pairs."""
-    path = Path(path)
-    sources, targets = [], []
+def _pairs(
+    path: Path, source_column: str, target_column: str, split: str | None
+) -> list[tuple[int, str, str]]:
+    """(line number, source, target) of a table's rows in `split` (all rows when None or when
+    the table has no `split` column)."""
+    pairs, splits_seen = [], set()
     for number, row in _table_rows(path):
+        if split is not None and SPLIT_COLUMN in row:
+            splits_seen.add(row[SPLIT_COLUMN])
+            if row[SPLIT_COLUMN] != split:
+                continue
         for column in (source_column, target_column):
             if column not in row:
                 raise CorpusError(
@@ -134,10 +139,31 @@ def read_table(
             value = row[column]
             if not isinstance(value, str) or not value.strip():
                 raise CorpusError(f"{path}:{number}: column {column!r} is empty or not text.")
-        sources.append(row[source_column])
-        targets.append(row[target_column])
-    if not sources:
+        pairs.append((number, row[source_column], row[target_column]))
+    if not pairs and splits_seen:
+        raise CorpusError(
+            f"{path}: no rows of split {split!r}; its splits are {sorted(splits_seen)} "
+            "(choose one with --split)."
+        )
+    if not pairs:
         raise CorpusError(f"{path}: the table has no rows.")
+    return pairs
+
+
+def read_table(
+    path: str | Path,
+    source_column: str,
+    target_column: str,
+    source_kind: str = "text",
+    split: str | None = "train",
+) -> ParallelCorpus:
+    """A TSV/CSV (with a header row) or JSONL table; the two named columns form the pairs.
+
+    A table with a `split` column gives only the rows of `split` (None: every row).
+    """
+    path = Path(path)
+    pairs = _pairs(path, source_column, target_column, split)
+    sources, targets = [p[1] for p in pairs], [p[2] for p in pairs]
     return ParallelCorpus(sources, targets, origin=str(path), source_kind=source_kind)
 
 
@@ -146,25 +172,28 @@ def read_audio_folder(
     captions: str | Path | None = None,
     file_column: str = "file",
     caption_column: str = "caption",
+    split: str | None = "train",
 ) -> ParallelCorpus:
     """Audio files with a captions table (default `captions.tsv` in the folder).
 
-    The table's `file_column` holds paths relative to the folder.
+    The table's `file_column` holds paths relative to the folder; with a `split` column only
+    the rows of `split` are read.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(f"{folder}: no such folder of audio files.")
     table = Path(captions) if captions else folder / "captions.tsv"
-    corpus = read_table(table, file_column, caption_column, source_kind="audio")
+    pairs = _pairs(table, file_column, caption_column, split)
     resolved = []
-    for number, name in enumerate(corpus.sources, start=2):
+    for number, name, _ in pairs:
         file = folder / name
         if not file.is_file():
             raise CorpusError(f"{table}:{number}: audio file {file} does not exist.")
         if file.suffix.lower() not in AUDIO_SUFFIXES:
             raise CorpusError(f"{table}:{number}: {file} is not an audio file {AUDIO_SUFFIXES}.")
         resolved.append(str(file))
-    return ParallelCorpus(resolved, corpus.targets, origin=str(table), source_kind="audio")
+    captions_read = [p[2] for p in pairs]
+    return ParallelCorpus(resolved, captions_read, origin=str(table), source_kind="audio")
 
 
 def read_corpus(
@@ -172,11 +201,12 @@ def read_corpus(
     target: str | Path | None = None,
     source_column: str = "source",
     target_column: str = "target",
+    split: str | None = "train",
 ) -> ParallelCorpus:
-    """Pick the reader: two text files, a table, or an audio folder."""
+    """Pick the reader: two text files, a table, or an audio folder (tables: rows of `split`)."""
     source = Path(source)
     if source.is_dir():
-        return read_audio_folder(source, target, source_column, target_column)
+        return read_audio_folder(source, target, source_column, target_column, split)
     if target is not None:
         return read_text_pair(source, target)
-    return read_table(source, source_column, target_column)
+    return read_table(source, source_column, target_column, split=split)

@@ -1,0 +1,74 @@
+"""A parallel corpus and two encoders -> a feature cache (what `gluegen cache` builds).
+
+corpus -> source encoder + the generator's text side -> FeatureCache; `cache_shapes` tells a
+recipe the shapes its GlueNet must have.
+"""
+
+from __future__ import annotations
+
+from transformers import AutoConfig
+
+from gluegen.data.cache import FeatureCache, build_cache
+from gluegen.data.corpus import read_corpus
+from gluegen.data.spec import CacheSpec
+from gluegen.encoders import Encoder, HFAudioEncoder, HFTextEncoder, load_target
+from gluegen.encoders.audio import AUDIO_MODEL_TYPES
+
+
+def source_kind(name_or_path: str) -> str:
+    """'audio' for the audio models HFAudioEncoder reads, else 'text'."""
+    try:
+        model_type = AutoConfig.from_pretrained(name_or_path).model_type
+    except (OSError, ValueError):
+        return "text"  # HFTextEncoder says what is wrong with it
+    return "audio" if model_type in AUDIO_MODEL_TYPES else "text"
+
+
+def source_encoder(spec: CacheSpec) -> Encoder:
+    """The source encoder named by `spec`: an audio model or a text model."""
+    if source_kind(spec.source_encoder) == "audio":
+        return HFAudioEncoder(spec.source_encoder, device=spec.device)
+    return HFTextEncoder(
+        spec.source_encoder,
+        max_length=spec.source_max_length,
+        layer=spec.source_layer,
+        pooling=spec.source_pooling,
+        device=spec.device,
+    )
+
+
+def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
+    """Build the feature cache for `spec`, or reuse the matching one already there."""
+    corpus = read_corpus(
+        spec.corpus, spec.corpus_target, spec.source_column, spec.target_column, spec.split
+    )
+    reads = source_kind(spec.source_encoder)
+    if corpus.source_kind != reads:
+        raise ValueError(
+            f"{spec.corpus} is a corpus of {corpus.source_kind} files, but the source encoder "
+            f"{spec.source_encoder} reads {reads}: pair audio folders with an audio model "
+            "(an Audio Spectrogram Transformer) and text corpora with a text model."
+        )
+    target = load_target(spec.target, device=spec.device)
+    return build_cache(
+        corpus,
+        source_encoder(spec),
+        target,
+        spec.cache_dir,
+        batch_size=spec.encode_batch_size,
+        shard_size=spec.shard_size,
+        dtype=spec.cache_dtype,
+        progress=progress,
+    )
+
+
+def cache_shapes(cache: FeatureCache) -> dict:
+    """The GlueNet shapes a cache's features ask for (GlueNetConfig's SHAPE_FIELDS)."""
+    shapes = cache.manifest["shapes"]
+    return {
+        "source_tokens": shapes["source"][0],
+        "source_dim": shapes["source"][1],
+        "target_tokens": shapes["target"][0],
+        "target_dim": shapes["target"][1],
+        "pooled_dim": shapes["target_pooled"][0] if "target_pooled" in shapes else None,
+    }

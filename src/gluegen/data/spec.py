@@ -1,0 +1,55 @@
+"""CacheSpec: what a feature cache is built from (plain data: the command line's flags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CacheSpec:
+    """What a feature cache is built from: the corpus, the two encoders, how it is stored."""
+
+    source_encoder: str = field(metadata={"help": "Hub id or folder of the source encoder."})
+    target: str = field(
+        metadata={
+            "help": "The generator: a diffusers pipeline folder or hub id (or a text encoder)."
+        }
+    )
+    corpus: str = field(
+        metadata={
+            "help": "Source side: a text file (one example a line; give --corpus-target too), a "
+            "TSV/CSV/JSONL table, or a folder of audio files with captions.tsv."
+        }
+    )
+    corpus_target: str | None = field(
+        default=None, metadata={"help": "Target side text file, aligned line by line."}
+    )
+    source_column: str = field(default="source", metadata={"help": "Table column of the source."})
+    target_column: str = field(default="target", metadata={"help": "Table column of the target."})
+    split: str = field(
+        default="train",
+        metadata={"help": "Rows of this split, where a table has a `split` column."},
+    )
+    source_max_length: int = field(default=77, metadata={"help": "Source tokens (n_s)."})
+    source_layer: int = field(default=-1, metadata={"help": "Hidden layer of the source to read."})
+    source_pooling: str | None = field(
+        default=None,
+        metadata={
+            "help": "mean: read one token, the mean of the prompt's tokens (sentence encoders "
+            "such as all-MiniLM-L6-v2).",
+            "choices": ("mean",),
+        },
+    )
+    cache_dir: str | None = field(
+        default=None, metadata={"help": "Feature cache folder (default: OUTPUT_DIR/features)."}
+    )
+    encode_batch_size: int = field(default=64, metadata={"help": "Pairs per encoder call."})
+    shard_size: int = field(default=4096, metadata={"help": "Pairs per cache shard."})
+    cache_dtype: str = field(
+        default="float32",
+        metadata={
+            "help": "Precision of cached features.",
+            "choices": ("float32", "float16", "bfloat16"),
+        },
+    )
+    device: str = field(default="cpu", metadata={"help": "Device the encoders run on."})

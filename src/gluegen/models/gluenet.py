@@ -1,0 +1,302 @@
+"""GlueNet: translate a source encoder's token features into a generator's text space.
+
+Notation: b - batch, n - tokens, d - features (channels); `_s` source, `_t` target,
+`_m` the mixer's view of the source (the audio preset folds one 1024-vector into 16 x 64).
+
+The network is built from mixer blocks (method.md): a channel MLP applied to every token and
+a token MLP applied across the token axis. Blocks at the source size, one *bridge* block that
+changes the size, blocks at the target size, then optional *tail* blocks. The recipes
+`paper-multilingual` and `paper-audio` (recipes.py) reproduce the paper's two networks. Beyond
+the paper, the bridge can route tokens by content instead (`attention_heads`, attention.py).
+
+GlueNet works in *normalised* spaces: the source is divided by a fraction of its measured
+mean token norm (or, with `standardize_source`, each channel centred and scaled by its
+measured mean and deviation), the target token by token by the same fraction of its
+per-position norm.
+`translate` does both ends, so callers hand it raw encoder features and get raw generator
+features back.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from huggingface_hub.constants import SAFETENSORS_SINGLE_FILE
+from torch import nn
+
+from gluegen.models.attention import ContentBridge
+from gluegen.models.config import GlueNetConfig
+from gluegen.models.stats import FeatureStatistics
+
+ACTIVATIONS = {"gelu": nn.GELU, "identity": nn.Identity}  # by GlueNetConfig.activation
+
+
+class GroupedLinear(nn.Module):
+    """A linear map of the last axis with its own weights per group of rows.
+
+    (b, r, in) -> (b, r, out), the r rows split into `groups` equal groups. A token MLP sees
+    the channels as rows: with one group per channel every channel is routed across tokens
+    in its own way (the paper's token MLP: one group, the same routing for all channels).
+    """
+
+    def __init__(self, dim_in: int, dim_out: int, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+        bound = dim_in**-0.5
+        self.weight = nn.Parameter(torch.empty(groups, dim_in, dim_out).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(groups, 1, dim_out).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(b, r, in) -> (b, r, out)."""
+        b, rows, width = x.shape
+        x = x.reshape(b, self.groups, rows // self.groups, width)  # (b, g, r/g, in)
+        y = torch.einsum("bgri,gio->bgro", x, self.weight) + self.bias
+        return y.reshape(b, rows, -1)
+
+
+class MLP(nn.Sequential):
+    """in -> mult*in -> mult*in -> out, the activation between, LayerNorm after each linear
+    if `norm`.
+
+    With `groups` > 1 every linear is a `GroupedLinear` (rows routed per group).
+    """
+
+    def __init__(
+        self,
+        dim_in: int,
+        dim_out: int,
+        mult: float,
+        norm: bool,
+        end_activation: bool = False,
+        activation: str = "gelu",
+        groups: int = 1,
+    ) -> None:
+        hidden = int(dim_in * mult)
+        linear = nn.Linear if groups == 1 else partial(GroupedLinear, groups=groups)
+        layers: list[nn.Module] = []
+        for width_in, width_out in ((dim_in, hidden), (hidden, hidden), (hidden, dim_out)):
+            layers.append(linear(width_in, width_out))
+            if norm:
+                layers.append(nn.LayerNorm(width_out))
+            layers.append(ACTIVATIONS[activation]())
+        if not end_activation:
+            layers.pop()  # no activation after the last linear
+        super().__init__(*layers)
+
+
+class MixerBlock(nn.Module):
+    """A channel MLP on every token and a token MLP across tokens.
+
+    (b, n_in, d_in) -> (b, n_out, d_out). With `residual`, each MLP adds its input back
+    (only possible when that MLP keeps its size).
+    """
+
+    def __init__(
+        self,
+        tokens_in: int,
+        dim_in: int,
+        tokens_out: int,
+        dim_out: int,
+        mult: float,
+        norm: bool = True,
+        residual: bool = True,
+        mix_order: str = "channels_first",
+        end_activation: bool = False,
+        activation: str = "gelu",
+        token_groups: int = 1,
+    ) -> None:
+        super().__init__()
+        if residual and (tokens_in, dim_in) != (tokens_out, dim_out):
+            raise ValueError("A residual mixer block must keep its shape.")
+        self.residual = residual
+        self.tokens_first = mix_order == "tokens_first"
+        self.channel_mlp = MLP(dim_in, dim_out, mult, norm, end_activation, activation)
+        self.token_mlp = MLP(
+            tokens_in, tokens_out, mult, norm, activation=activation, groups=token_groups
+        )
+
+    def _mix_channels(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.channel_mlp(x)  # (b, n, d_out)
+        return y + x if self.residual else y
+
+    def _mix_tokens(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.transpose(1, 2)  # (b, d, n): mix tokens
+        y = self.token_mlp(x)
+        y = y + x if self.residual else y
+        return y.transpose(1, 2)  # (b, n_out, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(b, n_in, d_in) -> (b, n_out, d_out)."""
+        if self.tokens_first:
+            return self._mix_channels(self._mix_tokens(x))
+        return self._mix_tokens(self._mix_channels(x))
+
+
+class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gluegen"]):
+    """Source token features (b, n_s, d_s) -> generator text features (b, n_t, d_t).
+
+    Save with `save_pretrained(folder)`; load with `GlueNet.from_pretrained(folder_or_hub_id)`.
+    The folder holds `config.json` (shapes, encoder ids) and `model.safetensors` (weights and
+    the measured feature statistics).
+    """
+
+    def __init__(self, config: GlueNetConfig) -> None:
+        super().__init__()
+        if isinstance(config, dict):  # loaded from JSON by hand
+            config = GlueNetConfig(**config)
+        self.config = config
+        n_m, d_m = config.mixer_shape
+        n_t, d_t = config.target_tokens, config.target_dim
+        # every mixer block shares the MLP width, the order of mixing and the nonlinearity
+        block = partial(
+            MixerBlock, mult=config.mult, mix_order=config.mix_order, activation=config.activation
+        )
+
+        def residual_blocks(count: int, tokens: int, dim: int) -> nn.ModuleList:
+            return nn.ModuleList(block(tokens, dim, tokens, dim) for _ in range(count))
+
+        self.source_blocks = residual_blocks(config.source_blocks, n_m, d_m)
+        if config.attention_heads:
+            self.bridge: nn.Module = ContentBridge(
+                n_m,
+                d_m,
+                n_t,
+                d_t,
+                heads=config.attention_heads,
+                head_dim=config.attention_head_dim,
+                layers=config.attention_layers,
+                slots=config.attention_slots,
+            )
+        else:
+            self.bridge = block(
+                n_m,
+                d_m,
+                n_t,
+                d_t,
+                norm=config.bridge_norm,
+                residual=False,
+                token_groups=config.bridge_token_groups,
+            )
+        self.target_blocks = residual_blocks(config.target_blocks, n_t, d_t)
+        self.tail_blocks = nn.ModuleList(
+            block(n_t, d_t, n_t, d_t, norm=False, residual=False, end_activation=True)
+            for _ in range(config.tail_blocks)
+        )
+        self.pooled_head = (
+            nn.Sequential(nn.LayerNorm(d_t), nn.Linear(d_t, config.pooled_dim))
+            if config.pooled_dim
+            else None
+        )
+        # (n_t, d_t), normalised; set to the measured mean target by set_statistics
+        self.target_offset = nn.Parameter(torch.zeros(n_t, d_t)) if config.target_offset else None
+        self.act = ACTIVATIONS[config.activation]()
+        # Feature statistics, measured from data (stats.py) and saved with the weights.
+        self.register_buffer("source_token_norm", torch.ones(()))
+        self.register_buffer("target_token_norm", torch.ones(n_t))
+        self.register_buffer("target_pooled_norm", torch.ones(()))
+        d_s = config.source_dim
+        self.register_buffer("source_mean", torch.zeros(d_s))
+        self.register_buffer("source_std", torch.ones(d_s))
+
+    # -- statistics ---------------------------------------------------------------------
+    def set_statistics(self, stats: FeatureStatistics) -> None:
+        """Store measured statistics; their shapes must fit this GlueNet."""
+        if stats.target_token_norm.shape != self.target_token_norm.shape:
+            raise ValueError(
+                f"Statistics are for {tuple(stats.target_token_norm.shape)} target tokens, "
+                f"this GlueNet emits {self.config.target_tokens}."
+            )
+        self.source_token_norm.copy_(torch.as_tensor(stats.source_token_norm))
+        self.target_token_norm.copy_(stats.target_token_norm)
+        if stats.target_pooled_norm is not None:
+            self.target_pooled_norm.copy_(torch.as_tensor(stats.target_pooled_norm))
+        if stats.source_mean is not None:
+            self.source_mean.copy_(stats.source_mean)
+            self.source_std.copy_(stats.source_std)
+        if self.target_offset is not None and stats.target_mean is not None:
+            with torch.no_grad():
+                self.target_offset.copy_(self.normalize_target(stats.target_mean))
+
+    def _target_divisor(self) -> torch.Tensor:
+        return (self.config.norm_fraction * self.target_token_norm)[:, None]  # (n_t, 1)
+
+    def normalize_source(self, source: torch.Tensor) -> torch.Tensor:
+        """Raw source features (b, n_s, d_s) -> the space GlueNet reads."""
+        if self.config.standardize_source:
+            # each channel centred and scaled to 1, then the token norm sqrt(d_s) -> 1
+            floor = torch.finfo(self.source_std.dtype).eps
+            standard = (source - self.source_mean) / self.source_std.clamp_min(floor)
+            return standard / (self.config.norm_fraction * self.config.source_dim**0.5)
+        return source / (self.config.norm_fraction * self.source_token_norm)
+
+    def normalize_target(self, target: torch.Tensor) -> torch.Tensor:
+        """Raw target features (b, n_t, d_t) -> the space GlueNet writes."""
+        return target / self._target_divisor()
+
+    def denormalize_target(self, glued: torch.Tensor) -> torch.Tensor:
+        """GlueNet output (b, n_t, d_t) -> raw generator features."""
+        return glued * self._target_divisor()
+
+    # -- the network --------------------------------------------------------------------
+    def forward(self, source: torch.Tensor) -> torch.Tensor:
+        """Normalised source (b, n_s, d_s) -> normalised target (b, n_t, d_t)."""
+        b, n_s, d_s = source.shape
+        if (n_s, d_s) != (self.config.source_tokens, self.config.source_dim):
+            raise ValueError(
+                f"GlueNet expects source features of {self.config.source_tokens} tokens x "
+                f"{self.config.source_dim}, got {n_s} x {d_s}; pad or truncate the source "
+                "encoder's output to the length this GlueNet was trained with."
+            )
+        x = source.reshape(b, *self.config.mixer_shape)  # (b, n_m, d_m)
+        for block in self.source_blocks:
+            x = self.act(block(x) + x)
+        x = self.bridge(x)  # (b, n_t, d_t)
+        for block in self.target_blocks:
+            x = self.act(block(x) + x)
+        for i, block in enumerate(self.tail_blocks):
+            last = i == len(self.tail_blocks) - 1
+            x = block(x) if last else self.act(block(x) + x)
+        if self.target_offset is not None:
+            x = x + self.target_offset  # (b, n_t, d_t)
+        return x
+
+    def pool(self, glued: torch.Tensor) -> torch.Tensor:
+        """Normalised target tokens (b, n_t, d_t) -> normalised pooled vector (b, pooled_dim).
+
+        Multiply by `target_pooled_norm` for the generator's raw pooled embedding.
+        """
+        if self.pooled_head is None:
+            raise ValueError("This GlueNet has no pooled head; set pooled_dim in its config.")
+        return self.pooled_head(glued.mean(dim=1))
+
+    @torch.no_grad()
+    def translate(self, source: torch.Tensor) -> torch.Tensor:
+        """Raw source features (b, n_s, d_s) -> raw generator features (b, n_t, d_t)."""
+        return self.denormalize_target(self(self.normalize_source(source)))
+
+    @torch.no_grad()
+    def translate_pooled(self, source: torch.Tensor) -> torch.Tensor:
+        """Raw source features (b, n_s, d_s) -> the generator's raw pooled embedding (b, p)."""
+        return self.pool(self(self.normalize_source(source))) * self.target_pooled_norm
+
+    @classmethod
+    def _from_pretrained(
+        cls, *, model_id: str, map_location: str = "cpu", strict: bool = False, **kwargs
+    ):
+        """huggingface_hub's loader, without the line it prints for a local folder."""
+        folder = Path(model_id)
+        if not folder.is_dir():
+            return super()._from_pretrained(
+                model_id=model_id, map_location=map_location, strict=strict, **kwargs
+            )
+        hub_arguments = ("revision", "cache_dir", "force_download", "local_files_only", "token")
+        model = cls(**{k: v for k, v in kwargs.items() if k not in hub_arguments})
+        weights = str(folder / SAFETENSORS_SINGLE_FILE)
+        return cls._load_as_safetensor(model, weights, map_location, strict)
+
+    def num_parameters(self) -> int:
+        """Trainable parameters (statistics buffers excluded)."""
+        return sum(p.numel() for p in self.parameters())

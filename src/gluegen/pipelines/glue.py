@@ -1,0 +1,307 @@
+"""GlueGenPipeline: inputs -> source encoder -> GlueNet -> prompt_embeds -> a diffusers pipeline.
+
+The generator is untouched: GlueGen only computes the `prompt_embeds` (and, for SDXL, the
+pooled embeds) that the pipeline would otherwise get from its own text encoder, so any
+pipeline that accepts them works (Stable Diffusion 1.x/2.x, SDXL, their ControlNet variants).
+
+The unconditional embedding for classifier-free guidance is, as in the paper, the empty input
+through the same source encoder and GlueNet (`unconditional="source"`), or the generator's own
+empty-prompt embedding (`unconditional="generator"`).
+
+Notation: b - batch, n - tokens, d - features, p - pooled features.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import DiffusionPipeline
+
+from gluegen.encoders.base import Encoder
+from gluegen.models import GlueNet
+from gluegen.pipelines.mixes import (
+    DEFAULT_BLEND,
+    DEFAULT_OFFSET,
+    DEFAULT_SPLIT,
+    MIXES,
+    blend,
+    offset,
+    splice,
+)
+
+UNCONDITIONAL = ("source", "generator")
+ANY = "*"  # the key of a GlueNet that reads every language (or the only one loaded)
+
+
+def language_detector(languages: Sequence[str]) -> Any:
+    """A lingua detector choosing among `languages` (ISO 639-1 codes)."""
+    try:
+        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+    except ImportError as error:
+        raise ImportError(
+            "Choosing a GlueNet by the prompt's language needs lingua: "
+            "pip install 'gluegen[languages]' (or pass language=...)."
+        ) from error
+    try:
+        chosen = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in languages]
+    except AttributeError as error:
+        raise ValueError(f"GlueNet keys must be ISO 639-1 codes or '*', got {languages}") from error
+    if len(chosen) == 1:
+        chosen.append(Language.ENGLISH if chosen[0] != Language.ENGLISH else Language.FRENCH)
+    return LanguageDetectorBuilder.from_languages(*chosen).build()
+
+
+def pipeline_text_shape(pipeline: DiffusionPipeline) -> tuple[int, int, int | None]:
+    """(tokens, width, pooled width or None) of the prompt_embeds `pipeline` takes."""
+    encoders = [getattr(pipeline, name, None) for name in ("text_encoder", "text_encoder_2")]
+    encoders = [encoder for encoder in encoders if encoder is not None]
+    if not encoders:
+        raise ValueError(f"{type(pipeline).__name__} has no text encoder whose embeds to replace.")
+    tokens = int(pipeline.tokenizer.model_max_length)
+    width = sum(int(encoder.config.hidden_size) for encoder in encoders)
+    pooled = getattr(encoders[-1].config, "projection_dim", None) if len(encoders) > 1 else None
+    return tokens, width, None if pooled is None else int(pooled)
+
+
+@torch.no_grad()
+def generator_embeds(pipeline: DiffusionPipeline, texts: Sequence[str]) -> tuple:
+    """The pipeline's own `encode_prompt` of `texts`, without guidance: (embeds (b, n, d),
+    pooled (b, p) or None)."""
+    encoded = pipeline.encode_prompt(
+        list(texts),
+        device=pipeline.device,
+        num_images_per_prompt=1,
+        do_classifier_free_guidance=False,
+    )
+    return encoded[0], (encoded[2] if len(encoded) == 4 else None)
+
+
+def as_batch(inputs: Any) -> list[Any]:
+    """One input (a prompt, a sound file, an array, an (array, rate) pair) or a list -> a list."""
+    is_pair = isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
+    if isinstance(inputs, str | Path) or is_pair or not isinstance(inputs, Sequence):
+        return [inputs]
+    return list(inputs)
+
+
+class GlueGenPipeline:
+    """Draw from a new encoder's inputs with a frozen diffusers pipeline, through GlueNets.
+
+    `gluenets` is one GlueNet, or several keyed by the language they read (ISO 639-1 codes,
+    "fr", "zh", ...) with an optional ANY for a shared one: each prompt then goes through the
+    GlueNet of its language, recognised by lingua among the loaded ones (or `language=`).
+    """
+
+    def __init__(
+        self,
+        pipeline: DiffusionPipeline,
+        encoder: Encoder,
+        gluenets: GlueNet | Mapping[str, GlueNet],
+        unconditional: str = "source",
+    ) -> None:
+        if unconditional not in UNCONDITIONAL:
+            raise ValueError(f"unconditional must be one of {UNCONDITIONAL}, got {unconditional!r}")
+        if isinstance(gluenets, GlueNet):
+            gluenets = {ANY: gluenets}
+        if not gluenets:
+            raise ValueError("Give at least one GlueNet.")
+        self.pipeline, self.encoder = pipeline, encoder
+        self.gluenets = {key: gluenet.eval() for key, gluenet in gluenets.items()}
+        self.unconditional = unconditional
+        self._detector = None
+        for key, gluenet in self.gluenets.items():
+            self.check_fits(gluenet, key)
+
+    def check_fits(self, gluenet: GlueNet, key: str = ANY) -> None:
+        """Raise, before any denoising step, when the shapes of encoder, GlueNet and pipeline
+        do not chain."""
+        config, name = gluenet.config, "The GlueNet" if key == ANY else f"The {key!r} GlueNet"
+        source = (self.encoder.num_tokens, self.encoder.dim)
+        if source != (config.source_tokens, config.source_dim):
+            raise ValueError(
+                f"The source encoder gives {source[0]} tokens x {source[1]} features; {name} was "
+                f"trained on {config.source_tokens} x {config.source_dim}: load the encoder "
+                "the GlueNet was trained with (its id is in the GlueNet's config.json)."
+            )
+        tokens, width, pooled = pipeline_text_shape(self.pipeline)
+        if (tokens, width) != (config.target_tokens, config.target_dim):
+            raise ValueError(
+                f"The pipeline takes prompt_embeds of {tokens} tokens x {width}; {name} gives "
+                f"{config.target_tokens} x {config.target_dim}: it was trained for "
+                "another generator."
+            )
+        if pooled is not None and config.pooled_dim != pooled:
+            raise ValueError(
+                f"The pipeline also takes a pooled embedding of {pooled} features; {name} "
+                f"has {'no pooled head' if config.pooled_dim is None else config.pooled_dim}: "
+                "train it with the pipeline's pooled output (gluegen train on an SDXL cache)."
+            )
+
+    # -- which GlueNet reads which input ------------------------------------------------------
+    def route(self, inputs: Sequence[Any], language: str | None = None) -> list[str]:
+        """The key of the GlueNet for each input."""
+        if language is not None:
+            if language not in self.gluenets:
+                raise ValueError(f"No GlueNet for {language!r}; loaded: {sorted(self.gluenets)}.")
+            return [language] * len(inputs)
+        if len(self.gluenets) == 1:
+            return [next(iter(self.gluenets))] * len(inputs)
+        return [self._detect(item) for item in inputs]
+
+    def _detect(self, item: Any) -> str:
+        languages = sorted(key for key in self.gluenets if key != ANY)
+        if isinstance(item, str) and languages:
+            if self._detector is None:
+                self._detector = language_detector(languages)
+            found = self._detector.detect_language_of(item)
+            code = found.iso_code_639_1.name.lower() if found is not None else None
+            if code in self.gluenets:
+                return code
+        if ANY in self.gluenets:
+            return ANY
+        raise ValueError(
+            f"Cannot tell which of the loaded languages {languages} {item!r} is in; pass "
+            "language=... or load a shared GlueNet under the key '*'."
+        )
+
+    def _warn_if_truncated(self, inputs: Sequence[Any]) -> None:
+        lengths = getattr(self.encoder, "token_lengths", None)
+        if lengths is None or not isinstance(inputs[0], str):
+            return
+        longest = max(lengths(list(inputs)))
+        if longest > self.encoder.max_length:
+            warnings.warn(
+                f"A prompt is {longest} tokens long; the source encoder reads "
+                f"{self.encoder.max_length}, the rest is cut off.",
+                stacklevel=4,
+            )
+
+    # -- embeddings ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(
+        self, inputs: Sequence[Any], keys: Sequence[str] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Inputs -> prompt_embeds (b, n, d) and pooled embeds (b, p) or None, each input
+        through the GlueNet `keys[i]` (default: `route`)."""
+        if hasattr(self.encoder, "load"):
+            self.encoder.load()
+        self._warn_if_truncated(inputs)
+        keys = list(keys or self.route(inputs))
+        return self.encode_features(self.encoder.encode(list(inputs)).hidden, keys)
+
+    @torch.no_grad()
+    def encode_features(
+        self, source: torch.Tensor, keys: Sequence[str]
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Source features (b, n_s, d_s) -> prompt_embeds (b, n, d) and pooled (b, p) or None,
+        row i through the GlueNet `keys[i]`."""
+        embeds, pooled = None, None
+        for key in dict.fromkeys(keys):
+            rows = torch.tensor([i for i, k in enumerate(keys) if k == key])
+            gluenet = self.gluenets[key]
+            glued = gluenet.translate(source[rows])  # (rows, n_t, d_t)
+            if embeds is None:
+                embeds = glued.new_zeros(len(keys), *glued.shape[1:])
+            embeds[rows] = glued
+            if gluenet.config.pooled_dim:
+                part = gluenet.translate_pooled(source[rows])  # (rows, p)
+                pooled = part.new_zeros(len(keys), part.shape[1]) if pooled is None else pooled
+                pooled[rows] = part
+        return embeds, pooled
+
+    @torch.no_grad()
+    def unconditional_embeds(self, keys: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The empty input's embeds for each key: through the source side and that GlueNet,
+        or the generator's own empty prompt."""
+        if self.unconditional == "source":
+            empty = getattr(self.encoder, "empty_features", None)
+            source = empty(len(keys)) if empty else self.encoder.encode([""] * len(keys))
+            return self.encode_features(source.hidden, keys)
+        embeds, pooled = generator_embeds(self.pipeline, [""])
+        count = len(keys)
+        return embeds.repeat(count, 1, 1), None if pooled is None else pooled.repeat(count, 1)
+
+    @torch.no_grad()
+    def mix_with_text(
+        self,
+        embeds: torch.Tensor,
+        texts: Sequence[str],
+        mix: str = "splice",
+        split: int = DEFAULT_SPLIT,
+        weight: float | None = None,
+    ) -> torch.Tensor:
+        """Glued embeds (b, n, d) mixed with the generator's own embeds of `texts` (b of them).
+
+        `weight`: the sound's share in a blend (default DEFAULT_BLEND), the text offset's
+        factor in an offset mix (default DEFAULT_OFFSET); a splice cuts at `split`.
+        """
+        if mix not in MIXES:
+            raise ValueError(f"mix must be one of {MIXES}, got {mix!r}")
+        if len(texts) != len(embeds):
+            raise ValueError(f"Give one text per input: {len(embeds)} inputs, {len(texts)} texts.")
+        own = generator_embeds(self.pipeline, texts)[0].to(embeds)  # (b, n, d)
+        if mix == "splice":
+            return splice(embeds, own, split)
+        if mix == "blend":
+            return blend(embeds, own, DEFAULT_BLEND if weight is None else weight)
+        empty = generator_embeds(self.pipeline, [""])[0].to(embeds)  # (1, n, d)
+        return offset(embeds, own, empty, DEFAULT_OFFSET if weight is None else weight)
+
+    def __call__(
+        self,
+        inputs: Any,
+        num_images_per_prompt: int = 1,
+        language: str | None = None,
+        text: str | Sequence[str] | None = None,
+        mix: str = "splice",
+        mix_split: int = DEFAULT_SPLIT,
+        mix_weight: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Draw images for `inputs` (one or a list); other arguments go to the pipeline.
+
+        With `text` (one per input), each input's glued embeds are mixed with the text's own
+        embeds from the generator's text encoder: `mix="splice"` (the paper's, at `mix_split`),
+        `"blend"` (a weighted average, `mix_weight` of the input) or `"offset"` (the text's
+        offset from the empty prompt, times `mix_weight`, added to the input's tokens, each
+        kept at its norm; the best of the three on the shapes world, see README).
+        """
+        # 1. check inputs
+        batch = as_batch(inputs)
+        if not batch:
+            raise ValueError("No inputs: give one prompt (or sound) or a list of them.")
+        for i, item in enumerate(batch):
+            if isinstance(item, str) and not item.strip():
+                raise ValueError(
+                    f"Input {i} is an empty prompt; GlueGen draws from what the source encoder "
+                    "reads: give it a description."
+                )
+        for name in ("prompt", "prompt_embeds", "negative_prompt_embeds"):
+            if name in kwargs:
+                raise ValueError(f"{name} is computed by GlueGen; pass your inputs instead.")
+        # 2. each input's GlueNet
+        keys = self.route(batch, language)
+        # 3. source encoder -> GlueNet
+        embeds, pooled = self.encode(batch, keys)
+        if text is not None:
+            embeds = self.mix_with_text(embeds, as_batch(text), mix, mix_split, mix_weight)
+        # 4. the unconditional embedding
+        negative, negative_pooled = self.unconditional_embeds(keys)
+        extra = {}
+        if pooled is not None:
+            extra = {
+                "pooled_prompt_embeds": pooled,
+                "negative_pooled_prompt_embeds": negative_pooled,
+            }
+        # 5. the untouched pipeline draws
+        return self.pipeline(
+            prompt_embeds=embeds,
+            negative_prompt_embeds=negative,
+            num_images_per_prompt=num_images_per_prompt,
+            **extra,
+            **kwargs,
+        )

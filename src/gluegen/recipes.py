@@ -1,0 +1,216 @@
+"""Named recipes: a GlueNet layout, its objective and its training settings under one name.
+
+`gluegen train --preset NAME` and `get_recipe(NAME)` read the same entries; command-line flags
+(or keyword arguments) override any single setting. Settings only: what was measured with
+each is in docs/experiments.md.
+
+A recipe's layout names the shapes it was made for; a feature cache's shapes replace them
+(`Recipe.gluenet_config(shapes)`), so a recipe made at the shapes world's size trains the same
+layout for XLM-R-large and Stable Diffusion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from gluegen.models.config import EVERY_CHANNEL, IDENTITY_FIELDS, SHAPE_FIELDS, GlueNetConfig
+from gluegen.training.config import ObjectiveWeights, TrainConfig
+
+ALIGNMENT_ONLY = {"reconstruction": 0.0, "adversarial": 0.0}
+WEIGHT_SUFFIX = "_weight"  # loss weights are named `align_weight`, ... among the settings
+# Settings of a run, not of a recipe: where it writes, whether it shows progress.
+RUN_FIELDS = ("output_dir", "progress", "weights")
+
+
+def recipe_settings() -> dict[str, tuple[str, dataclasses.Field]]:
+    """Every setting a recipe holds, by flag name: {name: (part, dataclass field)}."""
+    names = {}
+    for f in dataclasses.fields(GlueNetConfig):
+        if f.name not in SHAPE_FIELDS + IDENTITY_FIELDS:
+            names[f.name] = ("layout", f)
+    for f in dataclasses.fields(ObjectiveWeights):
+        names[f.name + WEIGHT_SUFFIX] = ("objective", f)
+    for f in dataclasses.fields(TrainConfig):
+        if f.name not in RUN_FIELDS:
+            names[f.name] = ("training", f)
+    return names
+
+
+def setting_home(name: str) -> tuple[str, str]:
+    """(part of a recipe, field name) of the setting called `name`."""
+    settings = recipe_settings()
+    if name not in settings:
+        raise ValueError(f"Unknown setting {name!r}; the settings are {sorted(settings)}.")
+    part, f = settings[name]
+    return part, f.name
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A GlueNet layout + objective + training settings, each over the paper's defaults."""
+
+    name: str
+    summary: str
+    layout: dict  # GlueNetConfig fields, shapes included (the ones the recipe was made for)
+    objective: dict = field(default_factory=dict)  # ObjectiveWeights fields
+    training: dict = field(default_factory=dict)  # TrainConfig fields
+
+    def with_overrides(self, **settings) -> Recipe:
+        """This recipe with settings replaced, each named as its command-line flag:
+        GlueNetConfig and TrainConfig fields by name, loss weights as `NAME_weight`.
+        None values are ignored; an unknown name is an error that lists the valid ones."""
+        given = {name: value for name, value in settings.items() if value is not None}
+        parts = {"layout": dict(self.layout), "objective": dict(self.objective)}
+        parts["training"] = dict(self.training)
+        for name, value in given.items():
+            part, key = setting_home(name)
+            parts[part][key] = value
+        return dataclasses.replace(self, **parts)
+
+    def gluenet_config(self, shapes: dict | None = None) -> GlueNetConfig:
+        """The layout at `shapes` (SHAPE_FIELDS; default: the shapes it was made for)."""
+        return GlueNetConfig(**{**self.layout, **(shapes or {})})
+
+    def train_config(self, output_dir: str, progress: bool = True) -> TrainConfig:
+        """The training settings (loss weights included) of a run writing to `output_dir`."""
+        return TrainConfig(
+            output_dir=str(output_dir),
+            progress=progress,
+            weights=ObjectiveWeights(**self.objective),
+            **self.training,
+        )
+
+    def shapes(self) -> dict:
+        """The shapes the recipe was made for."""
+        return {name: self.layout[name] for name in SHAPE_FIELDS if name in self.layout}
+
+
+# -- the paper's networks and recipe (method.md) -------------------------------------------
+PAPER_MULTILINGUAL_LAYOUT = {
+    "source_tokens": 77,  # XLM-R-large, padded to 77 tokens
+    "source_dim": 1024,
+    "target_tokens": 77,  # CLIP ViT-L/14 text
+    "target_dim": 768,
+    "source_blocks": 5,
+    "mult": 2.0,
+    "mix_order": "channels_first",
+}
+PAPER_AUDIO_LAYOUT = {
+    "source_tokens": 1,  # one 1024-d audio embedding ...
+    "source_dim": 1024,
+    "mixer_tokens": 16,  # ... folded to 16 x 64
+    "mixer_dim": 64,
+    "target_tokens": 77,
+    "target_dim": 768,
+    "source_blocks": 3,
+    "target_blocks": 2,
+    "tail_blocks": 2,
+    "bridge_norm": True,
+    "mult": 4.0,
+    "mix_order": "tokens_first",
+}
+PAPER_AUDIO_TRAINING = {"epochs": 10, "batch_size": 8, "learning_rate": 5e-5, "lr_decay_epochs": 5}
+
+# -- the shapes world's GlueNets (the demo trains these) -------------------------------------
+WORLD_TEXT_SHAPES = {"source_tokens": 48, "source_dim": 64, "target_tokens": 77, "target_dim": 64}
+WORLD_LAYOUT = {  # linear mixing, tokens first, every channel routed its own way
+    **WORLD_TEXT_SHAPES,
+    "source_blocks": 2,
+    "mult": 1.0,
+    "mix_order": "tokens_first",
+    "activation": "identity",
+    "target_offset": True,
+    "standardize_source": True,
+    "bridge_token_groups": EVERY_CHANNEL,
+}
+WORLD_TRAINING = {"epochs": 18, "learning_rate": 2e-3, "lr_decay_epochs": 6}
+
+RECIPES = MappingProxyType(
+    {
+        recipe.name: recipe
+        for recipe in (
+            Recipe(
+                "paper-multilingual",
+                "the paper's multilingual GlueNet and objective: XLM-R-large -> CLIP-L text",
+                PAPER_MULTILINGUAL_LAYOUT,
+            ),
+            Recipe(
+                "paper-audio",
+                "the paper's audio GlueNet and objective: one audio embedding -> CLIP-L text",
+                PAPER_AUDIO_LAYOUT,
+                training=PAPER_AUDIO_TRAINING,
+            ),
+            Recipe(
+                "world-language",
+                "one language: linear token mixing, each channel routed its own way, "
+                "alignment only",
+                WORLD_LAYOUT,
+                ALIGNMENT_ONLY,
+                WORLD_TRAINING,
+            ),
+            Recipe(
+                "world-shared",
+                "one GlueNet for several languages: tokens routed by content (attention)",
+                {
+                    **WORLD_LAYOUT,
+                    "bridge_token_groups": 1,
+                    "attention_heads": 16,
+                    "attention_head_dim": 8,
+                    "attention_slots": 24,
+                },
+                ALIGNMENT_ONLY,
+                {"epochs": 6, "learning_rate": 4e-3, "lr_decay_epochs": 2},
+            ),
+            Recipe(
+                "world-sound",
+                "a sound encoder's tokens: linear mixing, channels neither routed apart nor "
+                "standardised",
+                {
+                    **WORLD_LAYOUT,
+                    "source_tokens": 79,
+                    "source_dim": 128,
+                    "standardize_source": False,
+                    "bridge_token_groups": 1,
+                },
+                ALIGNMENT_ONLY,
+                WORLD_TRAINING,
+            ),
+            Recipe(
+                "world-sentence",
+                "a sentence encoder's pooled vector folded into tokens, as the paper folds "
+                "an audio embedding",
+                {
+                    **WORLD_LAYOUT,
+                    "source_tokens": 1,
+                    "source_dim": 384,
+                    "mixer_tokens": 6,
+                    "mixer_dim": 64,
+                    "mult": 2.0,
+                    "activation": "gelu",
+                    "standardize_source": False,
+                    "bridge_token_groups": 1,
+                },
+                ALIGNMENT_ONLY,
+                WORLD_TRAINING,
+            ),
+            Recipe(
+                "world-paper",
+                "the paper's multilingual layout and objective at the world's learning rate",
+                {**PAPER_MULTILINGUAL_LAYOUT, **WORLD_TEXT_SHAPES},
+                training={"learning_rate": 2e-3},
+            ),
+        )
+    }
+)
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called `name`; a clear error names the others."""
+    if name not in RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}; choose one of {sorted(RECIPES)}.")
+    return RECIPES[name]
+
+
+__all__ = ["RECIPES", "Recipe", "get_recipe", "recipe_settings"]

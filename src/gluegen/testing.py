@@ -1,0 +1,255 @@
+"""Tiny random models of the real classes, and a toy parallel corpus, built locally.
+
+Used by the tests and the benchmarks: no download, seconds on a CPU.
+
+- `toy_sentences`: random sentences over a small word list;
+- `save_xlmr` / `save_t5` / `save_clip_text`: a random XLMRobertaModel / T5EncoderModel /
+  CLIPTextModel with a real tokenizer of that family (one token per word), as a folder;
+- `save_sd_pipeline` / `save_sdxl_pipeline`: a complete tiny StableDiffusion(XL)Pipeline folder.
+
+Every word is a single token for every tokenizer here, so a sentence has the same token
+positions on both sides of a pair: the target features are a fixed (unknown) function of the
+source features, and a right answer for GlueNet exists.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from gluegen.encoders.vocab import word_vocab
+
+TOY_WORDS = (
+    "a an the one two red green blue yellow purple orange black white big small tiny huge "
+    "circle square triangle star heart cross ring left right top bottom middle of near and "
+    "with on under over beside above below"
+).split()
+
+
+@dataclass
+class EncoderSize:
+    """Proportions of a tiny transformer encoder."""
+
+    hidden: int = 32
+    layers: int = 2
+    heads: int = 2
+    max_tokens: int = 16
+    # Embeddings drawn at this scale (HF initialises them at 0.02), so that each token's
+    # identity, not random context mixing, dominates its feature: a learnable toy mapping.
+    embedding_std: float = 3.0
+
+
+def _spread_embeddings(model: torch.nn.Module, std: float) -> None:
+    """Redraw every embedding table of `model` with standard deviation `std`."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Embedding) and module.weight.shape[0] > 2:
+                module.weight.normal_(0.0, std)
+
+
+def toy_sentences(count: int, seed: int = 0, min_words: int = 2, max_words: int = 8) -> list[str]:
+    """`count` distinct random sentences over TOY_WORDS."""
+    rng = random.Random(seed)
+    seen: dict[str, None] = {}
+    while len(seen) < count:
+        seen[" ".join(rng.choices(TOY_WORDS, k=rng.randint(min_words, max_words)))] = None
+    return list(seen)
+
+
+def _unigram_vocab(specials: list[str]) -> list[tuple[str, float]]:
+    """A SentencePiece-style vocabulary with every toy word as one piece."""
+    words = [("\u2581" + word, -1.0) for word in TOY_WORDS]
+    letters = [(c, -10.0) for c in sorted(set("".join(TOY_WORDS)))]
+    return [(s, 0.0) for s in specials] + words + letters + [("\u2581", -5.0)]
+
+
+def _clip_parts(size: EncoderSize, seed: int, projection: int | None = None):
+    from transformers import (
+        CLIPTextConfig,
+        CLIPTextModel,
+        CLIPTextModelWithProjection,
+        CLIPTokenizer,
+    )
+
+    vocab, merges = word_vocab(TOY_WORDS)
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=size.max_tokens)
+    config = CLIPTextConfig(
+        vocab_size=len(vocab),
+        hidden_size=size.hidden,
+        intermediate_size=size.hidden * 2,
+        num_hidden_layers=size.layers,
+        num_attention_heads=size.heads,
+        max_position_embeddings=size.max_tokens,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1,
+        projection_dim=projection or size.hidden,
+    )
+    torch.manual_seed(seed)
+    model_class = CLIPTextModelWithProjection if projection else CLIPTextModel
+    model = model_class(config).eval()
+    _spread_embeddings(model, size.embedding_std)
+    return tokenizer, model
+
+
+def save_clip_text(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
+    """A random CLIPTextModel + CLIPTokenizer folder."""
+    tokenizer, model = _clip_parts(size or EncoderSize(), seed)
+    tokenizer.save_pretrained(folder)
+    model.save_pretrained(folder)
+    return Path(folder)
+
+
+def save_xlmr(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
+    """A random XLMRobertaModel + XLMRobertaTokenizer folder."""
+    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizer
+
+    size = size or EncoderSize()
+    vocab = _unigram_vocab(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    tokenizer = XLMRobertaTokenizer(vocab=vocab, model_max_length=size.max_tokens)
+    config = XLMRobertaConfig(
+        vocab_size=len(vocab),
+        hidden_size=size.hidden,
+        intermediate_size=size.hidden * 2,
+        num_hidden_layers=size.layers,
+        num_attention_heads=size.heads,
+        max_position_embeddings=size.max_tokens + 2,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+    )
+    torch.manual_seed(seed)
+    model = XLMRobertaModel(config, add_pooling_layer=False).eval()
+    _spread_embeddings(model, size.embedding_std)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return Path(folder)
+
+
+def save_t5(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
+    """A random T5EncoderModel + T5Tokenizer folder."""
+    from transformers import T5Config, T5EncoderModel, T5Tokenizer
+
+    size = size or EncoderSize()
+    vocab = _unigram_vocab(["<pad>", "</s>", "<unk>"])
+    tokenizer = T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=size.max_tokens)
+    config = T5Config(
+        vocab_size=len(vocab),
+        d_model=size.hidden,
+        d_kv=size.hidden // size.heads,
+        d_ff=size.hidden * 2,
+        num_layers=size.layers,
+        num_heads=size.heads,
+        decoder_start_token_id=0,
+        pad_token_id=0,
+        eos_token_id=1,
+    )
+    torch.manual_seed(seed)
+    model = T5EncoderModel(config).eval()
+    _spread_embeddings(model, size.embedding_std)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return Path(folder)
+
+
+def _tiny_vae():
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=(8,),
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",),
+        up_block_types=("UpDecoderBlock2D",),
+        norm_num_groups=4,
+        layers_per_block=1,
+        sample_size=16,
+    )
+
+
+def save_sd_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
+    """A complete random StableDiffusionPipeline folder with a one-token-per-word CLIP."""
+    from diffusers import DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+
+    size = size or EncoderSize()
+    tokenizer, text_encoder = _clip_parts(size, seed)
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(8, 16),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        layers_per_block=1,
+        cross_attention_dim=size.hidden,
+        attention_head_dim=2,
+        norm_num_groups=4,
+    )
+    pipeline = StableDiffusionPipeline(
+        vae=_tiny_vae(),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipeline.save_pretrained(folder)
+    return Path(folder)
+
+
+def save_sdxl_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
+    """A complete random StableDiffusionXLPipeline folder (two CLIP text encoders)."""
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+
+    size = size or EncoderSize()
+    tokenizer, text_encoder = _clip_parts(size, seed)
+    pooled_dim = size.hidden
+    tokenizer_2, text_encoder_2 = _clip_parts(size, seed + 1, projection=pooled_dim)
+    time_embed_dim = 8
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(8, 16),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        layers_per_block=1,
+        cross_attention_dim=2 * size.hidden,
+        attention_head_dim=2,
+        norm_num_groups=4,
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=time_embed_dim,
+        projection_class_embeddings_input_dim=6 * time_embed_dim + pooled_dim,
+    )
+    pipeline = StableDiffusionXLPipeline(
+        vae=_tiny_vae(),
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=tokenizer,
+        tokenizer_2=tokenizer_2,
+        unet=unet,
+        scheduler=EulerDiscreteScheduler(),
+        force_zeros_for_empty_prompt=True,
+    )
+    pipeline.save_pretrained(folder)
+    return Path(folder)
+
+
+def write_text_pair(folder: str | Path, sentences: list[str]) -> tuple[Path, Path]:
+    """Write the toy corpus as two aligned files (the same sentences on both sides)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    source, target = folder / "source.txt", folder / "target.txt"
+    text = "\n".join(sentences) + "\n"
+    source.write_text(text, encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
+    return source, target

@@ -1,0 +1,93 @@
+"""Training settings: the objective's weights and the loop's settings (plain data, no torch).
+
+The defaults are the paper's multilingual recipe; recipes.py names other sets of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
+DEFAULT_CANDIDATES = 64  # pairs per retrieval group in held-out evaluation
+# TrainConfig fields that a resumed run may change: they do not move the weights.
+RESUMABLE_CHANGES = (
+    "output_dir",
+    "max_steps",
+    "checkpoint_every",
+    "log_every",
+    "eval_every",
+    "eval_candidates",
+    "progress",
+)
+
+
+@dataclass
+class ObjectiveWeights:
+    """Weights of the loss terms; the defaults are the paper's."""
+
+    align: float = field(default=1e4, metadata={"help": "Token-weighted alignment MSE."})
+    reconstruction: float = field(default=1e4, metadata={"help": "Decoder reconstruction MSE."})
+    adversarial: float = field(default=0.1, metadata={"help": "Summed discriminator NLL."})
+    reversal: float = field(default=0.1, metadata={"help": "Gradient-reversal factor (eta)."})
+    pooled: float = field(default=1e4, metadata={"help": "Pooled-vector MSE (SDXL targets)."})
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if value < 0:
+                raise ValueError(f"Objective weight {name} must be >= 0, got {value}")
+
+
+@dataclass
+class TrainConfig:
+    """Training settings; the defaults are the paper's multilingual recipe."""
+
+    output_dir: str = field(metadata={"help": "Where the GlueNet, logs and state are written."})
+    epochs: int = field(default=4, metadata={"help": "Passes over the training split."})
+    batch_size: int = field(default=32, metadata={"help": "Global batch (all processes)."})
+    learning_rate: float = field(default=1e-4, metadata={"help": "Adam learning rate."})
+    lr_decay: float = field(default=0.5, metadata={"help": "LR factor every lr_decay_epochs."})
+    lr_decay_epochs: int = field(default=1, metadata={"help": "Epochs between LR decays."})
+    grad_clip: float = field(default=1.0, metadata={"help": "Max grad norm; 0 turns it off."})
+    seed: int = field(default=0, metadata={"help": "Seeds init, split and batch order."})
+    holdout: float = field(default=0.05, metadata={"help": "Share of pairs held out."})
+    eval_every: int = field(default=0, metadata={"help": "Evaluate every N steps; 0: per epoch."})
+    eval_candidates: int = field(
+        default=DEFAULT_CANDIDATES, metadata={"help": "Group size for retrieval accuracy."}
+    )
+    checkpoint_every: int = field(default=500, metadata={"help": "Save state every N steps."})
+    log_every: int = field(default=10, metadata={"help": "Write a log line every N steps."})
+    max_steps: int = field(default=0, metadata={"help": "Stop after N steps (0: run all)."})
+    mixed_precision: str = field(
+        default="auto",
+        metadata={"help": "auto: bf16 on a GPU that has it.", "choices": MIXED_PRECISION},
+    )
+    progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
+    weights: ObjectiveWeights = field(default_factory=ObjectiveWeights)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.weights, dict):
+            self.weights = ObjectiveWeights(**self.weights)
+        if self.mixed_precision not in MIXED_PRECISION:
+            raise ValueError(
+                f"mixed_precision must be one of {MIXED_PRECISION}, got {self.mixed_precision!r}"
+            )
+        if not 0 <= self.holdout < 1:
+            raise ValueError(f"holdout must be in [0, 1), got {self.holdout}")
+        for name in ("epochs", "batch_size", "lr_decay_epochs", "checkpoint_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ValueError("learning_rate must be positive.")
+
+    def changes_from(self, saved: dict) -> list[str]:
+        """Settings that differ from a saved run's (as `asdict` wrote them) and would change
+        its result, as 'name saved -> now'."""
+        now = asdict(self)
+        now.update({f"weights.{k}": v for k, v in now.pop("weights").items()})
+        saved = dict(saved)
+        saved.update({f"weights.{k}": v for k, v in (saved.pop("weights", None) or {}).items()})
+        return [
+            f"{name} {saved.get(name)!r} -> {value!r}"
+            for name, value in now.items()
+            if name not in RESUMABLE_CHANGES and saved.get(name) != value
+        ]

@@ -1,0 +1,342 @@
+"""Train a GlueNet on a feature cache, readable top to bottom.
+
+    cache (source, target features) -> split train / held-out -> measure statistics
+    -> GlueNet + decoder + discriminator -> Adam, LR halved every epoch -> loop:
+       loss terms -> backward -> clip -> step; log, evaluate, checkpoint
+    -> output_dir/gluenet (config.json + model.safetensors)
+
+Every batch order comes from (seed, epoch), and the training state (weights, optimizer,
+scheduler, step) is checkpointed atomically, so `resume=True` continues exactly: a resumed
+run ends with the same weights as an uninterrupted one. Runs data-parallel under
+`accelerate launch` or `torchrun`: `batch_size` is the global batch, split across processes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from gluegen.data.cache import FeatureCache
+from gluegen.evaluation.alignment import alignment_metrics
+from gluegen.io import atomic_write_folder, atomic_write_text
+from gluegen.models import GlueNet, GlueNetConfig
+from gluegen.models.stats import FeatureStatistics
+from gluegen.training.config import TrainConfig
+from gluegen.training.objective import GlueObjective
+
+logger = logging.getLogger(__name__)
+
+STATS_CHUNK = 1024  # pairs per chunk when measuring statistics
+EPOCH_SEED_STRIDE = 1_000_003  # a prime: (seed, epoch) pairs never share a shuffle seed
+
+
+def split_indices(count: int, holdout: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded permutation of range(count) cut into (train, held-out)."""
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
+    held = min(count - 1, max(1, round(count * holdout))) if holdout > 0 else 0
+    return order[held:], order[:held]
+
+
+def measure_statistics(
+    tensors: dict[str, torch.Tensor], indices: torch.Tensor
+) -> FeatureStatistics:
+    """Feature statistics of the pairs at `indices`."""
+    pooled = tensors.get("target_pooled")
+
+    def chunks():
+        for i in range(0, len(indices), STATS_CHUNK):
+            chunk = indices[i : i + STATS_CHUNK]
+            yield (
+                tensors["source"][chunk],
+                tensors["target"][chunk],
+                None if pooled is None else pooled[chunk],
+            )
+
+    return FeatureStatistics.measure(chunks())
+
+
+def resolve_mixed_precision(setting: str) -> str:
+    """'auto' -> bf16 on a GPU that has it, else full precision."""
+    if setting != "auto":
+        return setting
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return "bf16"
+    return "no"
+
+
+class Trainer:
+    """Owns the models, the optimiser and the loop; `run()` trains and saves the GlueNet."""
+
+    def __init__(
+        self, cache: FeatureCache, gluenet_config: GlueNetConfig, config: TrainConfig
+    ) -> None:
+        self.config = config
+        self.output_dir = Path(config.output_dir)
+        self.accelerator = Accelerator(
+            mixed_precision=resolve_mixed_precision(config.mixed_precision),
+            cpu=not torch.cuda.is_available(),  # without it, CPU processes would not join up
+        )
+        world = self.accelerator.num_processes
+        if config.batch_size % world:
+            raise ValueError(
+                f"batch_size {config.batch_size} must divide evenly over {world} processes."
+            )
+        set_seed(config.seed)
+
+        # 1. data: cached features (memory-mapped), split, statistics of the training split
+        self.tensors = cache.arrays()
+        self.train_ids, self.eval_ids = split_indices(len(cache), config.holdout, config.seed)
+        self.steps_per_epoch = len(self.train_ids) // config.batch_size
+        if self.steps_per_epoch == 0:
+            raise ValueError(
+                f"{len(self.train_ids)} training pairs make no full batch of {config.batch_size}; "
+                "lower batch_size or add pairs."
+            )
+        self.total_steps = self.steps_per_epoch * config.epochs
+        stats = measure_statistics(self.tensors, self.train_ids)
+
+        # 2. models: GlueNet (kept) + decoder and discriminator (training only)
+        key = cache.key
+        gluenet_config.source_encoder = key["source_encoder"]
+        gluenet_config.target_encoder = key["target_encoder"]
+        self._check_shapes(gluenet_config)
+        gluenet = GlueNet(gluenet_config)
+        gluenet.set_statistics(stats)
+        objective = GlueObjective(gluenet, config.weights)
+
+        # 3. optimiser; the LR schedule counts optimiser steps (so resuming mid-epoch is exact)
+        optimizer = torch.optim.Adam(objective.parameters(), lr=config.learning_rate)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(
+            optimizer,
+            step_size=self.steps_per_epoch * config.lr_decay_epochs,
+            gamma=config.lr_decay,
+        )
+        self.objective, self.optimizer = self.accelerator.prepare(objective, optimizer)
+        self.step = 0
+        self._order: tuple[int, torch.Tensor] | None = None
+
+    @property
+    def gluenet(self) -> GlueNet:
+        """The GlueNet being trained (unwrapped from data parallelism)."""
+        return self.accelerator.unwrap_model(self.objective).gluenet
+
+    def _check_shapes(self, config: GlueNetConfig) -> None:
+        source_shape = tuple(self.tensors["source"].shape[1:])
+        target_shape = tuple(self.tensors["target"].shape[1:])
+        if source_shape != (config.source_tokens, config.source_dim) or target_shape != (
+            config.target_tokens,
+            config.target_dim,
+        ):
+            raise ValueError(
+                f"The GlueNet maps {config.source_tokens}x{config.source_dim} -> "
+                f"{config.target_tokens}x{config.target_dim}, but the cache holds "
+                f"{source_shape[0]}x{source_shape[1]} -> {target_shape[0]}x{target_shape[1]}."
+            )
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        """Where the resumable training state lives."""
+        return self.output_dir / "state"
+
+    def save_state(self) -> None:
+        """Weights, optimiser, scheduler and step, atomically (main process writes)."""
+        self.accelerator.wait_for_everyone()
+        if self.accelerator.is_main_process:
+            objective = self.accelerator.unwrap_model(self.objective)
+            model_state = {
+                k: v.detach().cpu().contiguous() for k, v in objective.state_dict().items()
+            }
+            progress = {
+                "step": self.step,
+                "scheduler": self.scheduler.state_dict(),
+                "config": asdict(self.config),
+                "gluenet": self.gluenet.config.layout(),
+            }
+
+            def write(folder: Path) -> None:
+                save_file(model_state, folder / "objective.safetensors")
+                torch.save(self.optimizer.state_dict(), folder / "optimizer.pt")
+                (folder / "progress.json").write_text(json.dumps(progress, indent=2, default=str))
+
+            atomic_write_folder(self.state_dir, write)
+        self.accelerator.wait_for_everyone()
+
+    def load_state(self) -> bool:
+        """Restore the saved state; False when there is none."""
+        if not (self.state_dir / "progress.json").is_file():
+            return False
+        progress = json.loads((self.state_dir / "progress.json").read_text())
+        self._check_resumable(progress)
+        objective = self.accelerator.unwrap_model(self.objective)
+        objective.load_state_dict(load_file(self.state_dir / "objective.safetensors"))
+        self.optimizer.load_state_dict(
+            torch.load(self.state_dir / "optimizer.pt", weights_only=True)
+        )
+        self.scheduler.load_state_dict(progress["scheduler"])
+        self.step = int(progress["step"])
+        return True
+
+    def _check_resumable(self, progress: dict) -> None:
+        """Refuse to continue a run whose settings would change its result."""
+        changes = self.config.changes_from(progress["config"])
+        layout = self.gluenet.config.layout()
+        saved_layout = progress.get("gluenet", layout)
+        changes += [
+            f"{name} {saved_layout.get(name)!r} -> {value!r}"
+            for name, value in layout.items()
+            if saved_layout.get(name) != value
+        ]
+        if changes:
+            raise ValueError(
+                f"--resume: the run in {self.output_dir} was trained with other settings "
+                f"({'; '.join(changes)}). Resume with the saved settings, or start over "
+                "without --resume."
+            )
+
+    # -- loop -----------------------------------------------------------------------------
+    def epoch_order(self, epoch: int) -> torch.Tensor:
+        """The shuffled order of the training pairs in `epoch`, a function of (seed, epoch)."""
+        if self._order is None or self._order[0] != epoch:
+            generator = torch.Generator().manual_seed(self.config.seed * EPOCH_SEED_STRIDE + epoch)
+            self._order = (epoch, torch.randperm(len(self.train_ids), generator=generator))
+        return self._order[1]
+
+    def batch_ids(self, epoch: int, index: int) -> torch.Tensor:
+        """This process's share of global batch `index` of `epoch`."""
+        order = self.epoch_order(epoch)
+        size = self.config.batch_size
+        global_batch = self.train_ids[order[index * size : (index + 1) * size]]
+        return global_batch[self.accelerator.process_index :: self.accelerator.num_processes]
+
+    def train_step(self, ids: torch.Tensor) -> dict[str, float]:
+        """One optimiser step on the pairs `ids`; returns the loss terms."""
+        device = self.accelerator.device
+        gluenet = self.gluenet
+        source = gluenet.normalize_source(self.tensors["source"][ids].to(device))  # (b, n_s, d_s)
+        target = gluenet.normalize_target(self.tensors["target"][ids].to(device))  # (b, n_t, d_t)
+        pooled = self.tensors.get("target_pooled")
+        if pooled is not None:
+            pooled = pooled[ids].to(device) / gluenet.target_pooled_norm  # (b, p)
+        with self.accelerator.autocast():
+            terms = self.objective(source, target, pooled)
+            loss = sum(terms.values())  # the one place the terms are summed
+        lr = self.optimizer.param_groups[0]["lr"]  # the rate this step uses
+        self.accelerator.backward(loss)
+        if self.config.grad_clip > 0:
+            self.accelerator.clip_grad_norm_(self.objective.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        return {name: value.item() for name, value in terms.items()} | {
+            "loss": loss.item(),
+            "lr": lr,
+        }
+
+    def evaluate(self) -> dict[str, float]:
+        """Alignment on the held-out split (empty dict when nothing is held out)."""
+        if len(self.eval_ids) == 0:
+            return {}
+        return alignment_metrics(
+            self.gluenet,
+            self.tensors["source"][self.eval_ids],
+            self.tensors["target"][self.eval_ids],
+            candidates=self.config.eval_candidates,
+        )
+
+    def log(self, record: dict[str, Any]) -> None:
+        """Append one JSON line to output_dir/log.jsonl (main process)."""
+        if self.accelerator.is_main_process:
+            with open(self.output_dir / "log.jsonl", "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+
+    def run(self, resume: bool = False) -> GlueNet:
+        """Train (continuing from saved state when `resume`); save and return the GlueNet."""
+        config = self.config
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        if resume and self.load_state():
+            logger.info("Resumed from step %d of %d.", self.step, self.total_steps)
+        elif self.accelerator.is_main_process:
+            (self.output_dir / "log.jsonl").unlink(missing_ok=True)
+            self.log({"event": "start", "initial_eval": self.evaluate(), "steps": self.total_steps})
+        stop_at = min(self.total_steps, config.max_steps or self.total_steps)
+        running: dict[str, float] = {}
+        since_log = 0
+        started = time.time()
+        bar = tqdm(
+            total=stop_at,
+            initial=self.step,
+            desc="training GlueNet",
+            unit="step",
+            disable=not (config.progress and self.accelerator.is_main_process),
+        )
+        while self.step < stop_at:
+            epoch, index = divmod(self.step, self.steps_per_epoch)
+            terms = self.train_step(self.batch_ids(epoch, index))
+            self.step += 1
+            for name, value in terms.items():
+                running[name] = running.get(name, 0.0) + value
+            bar.update(1)
+            bar.set_postfix(loss=f"{terms['loss']:.4g}", epoch=epoch)
+            since_log += 1
+            if self.step % config.log_every == 0 or self.step == stop_at:
+                means = {name: total / since_log for name, total in running.items()}
+                means["lr"] = terms["lr"]
+                running, since_log = {}, 0
+                self.log(
+                    {
+                        "step": self.step,
+                        "epoch": epoch,
+                        **means,
+                        "elapsed_s": round(time.time() - started, 2),
+                    }
+                )
+            end_of_epoch = self.step % self.steps_per_epoch == 0
+            eval_due = config.eval_every and self.step % config.eval_every == 0
+            if self.accelerator.is_main_process and (
+                eval_due or (not config.eval_every and end_of_epoch)
+            ):
+                self.log({"step": self.step, "eval": self.evaluate()})
+            if self.step % config.checkpoint_every == 0 or end_of_epoch or self.step == stop_at:
+                self.save_state()
+        bar.close()
+        if self.step >= self.total_steps:
+            self.save_gluenet()
+        return self.gluenet
+
+    def save_gluenet(self) -> Path:
+        """Write output_dir/gluenet and output_dir/metrics.json (main process)."""
+        folder = self.output_dir / "gluenet"
+        if self.accelerator.is_main_process:
+            metrics = self.evaluate()
+            atomic_write_folder(folder, lambda tmp: self.gluenet.save_pretrained(tmp))
+            atomic_write_text(self.output_dir / "metrics.json", json.dumps(metrics, indent=2))
+            self.log({"event": "done", "step": self.step, "eval": metrics})
+        self.accelerator.wait_for_everyone()
+        return folder
+
+
+def train(
+    cache: FeatureCache, gluenet_config: GlueNetConfig, config: TrainConfig, resume: bool = False
+) -> GlueNet:
+    """Train a GlueNet on `cache`; see `Trainer`."""
+    return Trainer(cache, gluenet_config, config).run(resume=resume)
+
+
+def clear_state(output_dir: str | Path) -> None:
+    """Forget a previous run's resumable state."""
+    shutil.rmtree(Path(output_dir) / "state", ignore_errors=True)
+
+
+__all__ = ["Trainer", "clear_state", "split_indices", "train"]

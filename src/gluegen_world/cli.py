@@ -1,0 +1,180 @@
+"""`gluegen demo` and `gluegen world ...`: the shapes world's commands.
+
+`gluegen.cli` hands these commands here, so that the library's own commands never load the
+world. The demo's flags are DemoSettings' fields (demo/settings.py); `--config FILE` sets any
+of them, `draw` and `recipe_overrides` as nested mappings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from gluegen.cli import Formatter, command_parser, run_reporting_errors, setup_logging
+from gluegen.settings import add_flags, given, parse_with_config
+from gluegen_world.captions import LANGUAGES
+from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings
+from gluegen_world.models import GENERATOR_IMAGES, WORLD_MODELS
+from gluegen_world.scoring import DrawSettings
+
+DRAW_PREFIX = "draw_"
+
+
+def build_demo_parser() -> argparse.ArgumentParser:
+    """`gluegen demo`: the run's folders and processes, then every DemoSettings field."""
+    parser = command_parser(
+        "demo",
+        "GlueGen end to end on the shapes world: train GlueNets for six languages, sounds and "
+        "a pretrained English model, draw, judge, print the table, write an HTML report.",
+    )
+    parser.add_argument(
+        "--workdir",
+        default="runs/demo",
+        help="Where corpora, feature caches, GlueNets and drawn cells go; reused by a re-run.",
+    )
+    parser.add_argument("--report", help="Folder of the HTML report (default: WORKDIR/report).")
+    parser.add_argument(
+        "--threads", type=int, default=os.cpu_count() or 1, help="CPU threads for PyTorch."
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help="Processes training GlueNets, then drawing, at once, one thread each.",
+    )
+    settings = parser.add_argument_group("demo settings (also keys of --config)")
+    add_flags(settings, DemoSettings, skip=("draw", "recipe_overrides"))
+    settings.add_argument(
+        "--recipe-overrides",
+        type=json.loads,
+        default={},
+        help='Settings over the recipes, as JSON by role: {"all": {"epochs": 1}, '
+        '"shared": {"attention_heads": 2}} (roles: language, shared, sound, paper, sentence).',
+    )
+    add_flags(parser.add_argument_group("drawing"), DrawSettings, prefix=DRAW_PREFIX)
+    return parser
+
+
+def demo_settings(args: argparse.Namespace) -> DemoSettings:
+    """DemoSettings from parsed arguments."""
+    draw = DrawSettings(**given(args, DrawSettings, prefix=DRAW_PREFIX))
+    values = given(args, DemoSettings)
+    return DemoSettings(**{**values, "draw": draw})
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    """`gluegen demo`: the shapes-world run; prints the tables and writes the report."""
+    import torch
+
+    from gluegen_world.cpu import keep_freed_memory
+    from gluegen_world.demo import WorldDemo, format_tables
+    from gluegen_world.demo.report import write_report
+
+    settings = demo_settings(args)
+    torch.set_num_threads(max(1, args.threads))
+    keep_freed_memory()
+    started = time.time()
+    workdir = Path(args.workdir)
+    demo = WorldDemo(workdir, settings, progress=not args.no_progress, workers=args.workers)
+    results = demo.run()
+    page = write_report(results, workdir, Path(args.report or workdir / "report"))
+    print(format_tables(results))
+    print(f"\nReport: {page}  ({time.time() - started:.0f} s)")
+
+
+def build_world_parser() -> argparse.ArgumentParser:
+    """`gluegen world ACTION`."""
+    parser = command_parser("world", "The shapes world: corpora, sounds, its models.")
+    actions = parser.add_subparsers(dest="world_command", required=True, metavar="ACTION")
+
+    def action(name: str, text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(name, help=text, description=text, formatter_class=Formatter)
+
+    corpus = action("corpus", "Write an English + LANGUAGE parallel corpus (train/heldout.tsv).")
+    corpus.add_argument("--language", required=True, choices=[c for c in LANGUAGES if c != "en"])
+    corpus.add_argument("--out", required=True, help="Folder to write.")
+    corpus.add_argument("--train", type=int, default=10_000, help="Training pairs.")
+    corpus.add_argument(
+        "--heldout", type=int, default=1_000, help="Held-out pairs (unseen combinations)."
+    )
+    corpus.add_argument("--seed", type=int, default=0, help="Seed of scenes and phrasings.")
+    sounds = action(
+        "sounds",
+        "Write sound clips with English captions (captions.tsv; its split column keeps "
+        "held-out clips out of training).",
+    )
+    sounds.add_argument("--out", required=True, help="Folder to write.")
+    sounds.add_argument("--train", type=int, default=2_000, help="Training clips.")
+    sounds.add_argument("--heldout", type=int, default=200, help="Held-out clips.")
+    sounds.add_argument("--seed", type=int, default=0, help="Seed of scenes and noise.")
+    train = action(
+        "train",
+        "Train the judge, XLM-R, the sound encoder and the generator into OUT/NAME, each "
+        "written whole or not at all. Stopped, the same command resumes: finished models are "
+        "kept, and the generator goes on from its last checkpoint (OUT/.generator-work).",
+    )
+    train.add_argument("--out", required=True, help="Folder for the trained models.")
+    train.add_argument(
+        "--only",
+        action="append",
+        choices=WORLD_MODELS,
+        help="Retrain just this model (repeatable). Without it, models already in OUT are kept.",
+    )
+    evaluate = action(
+        "evaluate",
+        "Measure the world's models: judge, XLM-R, sound encoder, and the generator's judged "
+        "accuracy, Fréchet distance and speed on held-out prompts.",
+    )
+    evaluate.add_argument("--models", help="Folder of trained models (default: the shipped ones).")
+    evaluate.add_argument("--count", type=int, default=2000, help="Fresh renders to score.")
+    evaluate.add_argument(
+        "--generator-images",
+        type=int,
+        default=GENERATOR_IMAGES,
+        help="Images the generator draws from held-out English prompts.",
+    )
+    return parser
+
+
+def run_world(args: argparse.Namespace) -> None:
+    """`gluegen world ...`."""
+    from gluegen_world.corpus import write_sound_corpus, write_text_corpus
+    from gluegen_world.models import evaluate_world_models, train_world_models
+
+    if args.world_command == "corpus":
+        paths = write_text_corpus(args.out, args.language, args.train, args.heldout, args.seed)
+        print(f"wrote {paths['train']} and {paths['heldout']}")
+    elif args.world_command == "sounds":
+        print(f"wrote {write_sound_corpus(args.out, args.train, args.heldout, args.seed)}")
+    elif args.world_command == "train":
+        trained = train_world_models(args.out, args.only, progress=not args.no_progress)
+        for name, folder in trained.items():
+            print(f"{name}: {folder}")
+    else:
+        results = evaluate_world_models(
+            args.models, count=args.count, generator_images=args.generator_images
+        )
+        for title, scores in results.items():
+            print(title)
+            for name, value in scores.items():
+                print(f"  {name:24} {value:.4f}")
+
+
+COMMANDS = {"demo": (build_demo_parser, run_demo), "world": (build_world_parser, run_world)}
+
+
+def main(argv: list[str]) -> int:
+    """`gluegen demo ...` or `gluegen world ...` (argv starts with the command)."""
+    name = argv[0]
+    build, run = COMMANDS[name]
+    args = parse_with_config(build(), argv[1:], nested=(DRAW_PREFIX.rstrip("_"),))
+    setup_logging(args.verbose)
+    return run_reporting_errors(name, run, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

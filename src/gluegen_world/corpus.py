@@ -1,0 +1,124 @@
+"""Parallel corpora of the shapes world, with a held-out split of unseen combinations.
+
+Some (shape, colour) combinations never occur in training scenes: a scene is held out when
+any of its objects has one. Every shape and every colour still occurs in training, in other
+combinations, so the held-out split measures composition, not new words.
+
+- `write_text_corpus(folder, language, ...)`: train.tsv and heldout.tsv with columns
+  `scene`, `en` and the language's code (an English caption and a translation of one scene);
+- `write_sound_corpus(folder, ...)`: WAV files, with captions.tsv (`file`, `caption`, `scene`,
+  `split`), one-object scenes only.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from gluegen.io import atomic_write_text
+from gluegen_world.captions import LANGUAGES, caption
+from gluegen_world.scenes import COLOURS, SHAPES, Scene, WorldObject, random_scene
+from gluegen_world.sounds import synthesize, write_wav
+
+SPLITS = ("train", "heldout")
+# Held out: the (shape, colour) pairs on one diagonal of the shape x colour table.
+HELDOUT_COMBINATIONS = frozenset(
+    (shape, colour)
+    for i, shape in enumerate(SHAPES)
+    for j, colour in enumerate(COLOURS)
+    if (i + j) % len(COLOURS) == 0
+)
+TWO_OBJECT_SHARE = 0.25  # share of two-object scenes in text corpora
+CLIP_SEED_STRIDE = 1_000_003  # a prime: every (seed, split, index) draws its own noise
+
+
+def is_heldout(scene: Scene) -> bool:
+    """True when any object of `scene` has a held-out (shape, colour) combination."""
+    return any((o.shape, o.colour) in HELDOUT_COMBINATIONS for o in scene.objects)
+
+
+def scene_code(scene: Scene) -> str:
+    """A compact text form: 'circle,red,small,left' or 'a|left of|b'."""
+    codes = [",".join((o.shape, o.colour, o.size, o.position)) for o in scene.objects]
+    return codes[0] if scene.relation is None else f"{codes[0]}|{scene.relation}|{codes[1]}"
+
+
+def parse_scene_code(code: str) -> Scene:
+    """The inverse of `scene_code`."""
+    parts = code.split("|")
+    if len(parts) == 1:
+        return Scene((WorldObject(*parts[0].split(",")),))
+    first, relation, second = parts
+    return Scene((WorldObject(*first.split(",")), WorldObject(*second.split(","))), relation)
+
+
+def sample_scenes(count: int, split: str, seed: int, two_objects: float) -> list[Scene]:
+    """`count` random scenes of `split` ('train' or 'heldout')."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    rng = random.Random(f"{seed}-{split}")
+    scenes: list[Scene] = []
+    while len(scenes) < count:
+        scene = random_scene(rng, two_objects)
+        if is_heldout(scene) == (split == "heldout"):
+            scenes.append(scene)
+    return scenes
+
+
+def write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """A tab-separated table with a header line, written atomically."""
+    lines = ["\t".join(header)] + ["\t".join(row) for row in rows]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def write_text_corpus(
+    folder: str | Path,
+    language: str,
+    train: int,
+    heldout: int,
+    seed: int = 0,
+    two_objects: float = TWO_OBJECT_SHARE,
+) -> dict[str, Path]:
+    """Write `folder`/train.tsv and heldout.tsv: scene, en, `language` (one phrasing each)."""
+    if language not in LANGUAGES or language == "en":
+        raise ValueError(f"language must be one of {[c for c in LANGUAGES if c != 'en']}")
+    folder = Path(folder)
+    rng = random.Random(f"{seed}-{language}-captions")
+    paths = {}
+    for split, count in (("train", train), ("heldout", heldout)):
+        rows = [
+            [scene_code(scene), caption(scene, "en", rng), caption(scene, language, rng)]
+            for scene in sample_scenes(count, split, seed, two_objects)
+        ]
+        paths[split] = folder / f"{split}.tsv"
+        write_tsv(paths[split], ["scene", "en", language], rows)
+    return paths
+
+
+def write_sound_corpus(folder: str | Path, train: int, heldout: int, seed: int = 0) -> Path:
+    """Write WAV files of one-object scenes and `folder`/captions.tsv (English captions)."""
+    folder = Path(folder)
+    (folder / "clips").mkdir(parents=True, exist_ok=True)
+    rng = random.Random(f"{seed}-sound-captions")
+    rows = []
+    for split, count in (("train", train), ("heldout", heldout)):
+        for index, scene in enumerate(sample_scenes(count, split, seed, two_objects=0.0)):
+            name = f"clips/{split}-{index:06d}.wav"
+            clip_seed = (seed * CLIP_SEED_STRIDE + index) * len(SPLITS) + SPLITS.index(split)
+            write_wav(folder / name, synthesize(scene.objects[0], seed=clip_seed))
+            rows.append([name, caption(scene, "en", rng), scene_code(scene), split])
+    table = folder / "captions.tsv"
+    write_tsv(table, ["file", "caption", "scene", "split"], rows)
+    return table
+
+
+__all__ = [
+    "HELDOUT_COMBINATIONS",
+    "is_heldout",
+    "parse_scene_code",
+    "sample_scenes",
+    "scene_code",
+    "write_sound_corpus",
+    "write_text_corpus",
+    "write_tsv",
+]

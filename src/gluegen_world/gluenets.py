@@ -1,0 +1,140 @@
+"""The shapes world's GlueNets, trained by the library on world corpora.
+
+Every GlueNet here is made the way a user makes one for Stable Diffusion: a parallel corpus
+on disk, `prepare_cache` (source encoder + the generator's own text encoder), a named recipe
+(`gluegen.recipes`: `world-language`, `world-shared`, ...), `Trainer`. Only the sizes differ.
+
+A trained GlueNet is reused when its folder holds one trained from the same recipe and cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from gluegen.data.cache import FeatureCache
+from gluegen.data.prepare import CacheSpec, cache_shapes, prepare_cache
+from gluegen.evaluation.baselines import LinearMap
+from gluegen.io import atomic_write_text
+from gluegen.recipes import Recipe, get_recipe
+from gluegen.training.trainer import Trainer, clear_state, split_indices
+from gluegen_world.models import shipped_model
+
+# Tokens the world's XLM-R reads: its longest caption (German, two objects) is 43 pieces.
+WORLD_SOURCE_TOKENS = 48
+# A pretrained English model reads a one-object paraphrase in at most 20 pieces.
+PARAPHRASE_SOURCE_TOKENS = 24
+
+
+@dataclass(frozen=True)
+class ParallelSource:
+    """Where a GlueNet's pairs come from: a corpus, its columns, the source encoder."""
+
+    encoder: str  # a model folder or hub id
+    corpus: str
+    source_column: str
+    target_column: str
+    max_length: int = WORLD_SOURCE_TOKENS
+    pooling: str | None = None
+
+
+def world_cache(source: ParallelSource, folder: Path, progress: bool) -> FeatureCache:
+    """The feature cache of `source` with the world's generator as target (built once)."""
+    spec = CacheSpec(
+        source_encoder=source.encoder,
+        target=str(shipped_model("generator")),
+        corpus=source.corpus,
+        source_column=source.source_column,
+        target_column=source.target_column,
+        source_max_length=source.max_length,
+        source_pooling=source.pooling,
+        cache_dir=str(folder),
+    )
+    return prepare_cache(spec, progress=progress)
+
+
+STAMP = "world-settings.json"  # what a run folder's GlueNet was trained from
+LINEAR_STAMP = "cache-key.json"  # the cache a linear map was fitted on
+
+
+def _stamp(source: ParallelSource, recipe: Recipe, cache: FeatureCache) -> dict:
+    return {
+        "source": dataclasses.asdict(source),
+        "recipe": dataclasses.asdict(recipe),
+        "cache": cache.key,
+    }
+
+
+def _stamped(output: Path, stamp_file: Path, wanted: dict) -> bool:
+    """True when `output` exists and `stamp_file` records `wanted` (compared as JSON)."""
+    if not (output.is_file() and stamp_file.is_file()):
+        return False
+    return json.loads(stamp_file.read_text()) == json.loads(json.dumps(wanted))
+
+
+def is_trained(cache: FeatureCache, source: ParallelSource, folder: Path, recipe: Recipe) -> bool:
+    """True when `folder` holds a GlueNet trained on `cache` from `recipe`."""
+    config = folder / "gluenet" / "config.json"
+    return _stamped(config, folder / STAMP, _stamp(source, recipe, cache))
+
+
+def train_gluenet(
+    cache: FeatureCache,
+    source: ParallelSource,
+    folder: Path,
+    recipe: Recipe | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train a GlueNet on `cache` into `folder` (or reuse the one there); its gluenet/ folder.
+
+    `recipe` defaults to `world-language`."""
+    recipe = recipe or get_recipe("world-language")
+    if is_trained(cache, source, folder, recipe):
+        return folder / "gluenet"
+    clear_state(folder)
+    (folder / STAMP).unlink(missing_ok=True)
+    config = recipe.gluenet_config(cache_shapes(cache))
+    Trainer(cache, config, recipe.train_config(str(folder), progress)).run()
+    atomic_write_text(folder / STAMP, json.dumps(_stamp(source, recipe, cache), indent=2))
+    return folder / "gluenet"
+
+
+def linear_is_current(cache: FeatureCache, folder: Path) -> bool:
+    """True when `folder` holds a linear map fitted on `cache`."""
+    return _stamped(folder / LinearMap.FILE, folder / LINEAR_STAMP, cache.key)
+
+
+def fit_linear(cache: FeatureCache, folder: Path, recipe: Recipe | None = None) -> LinearMap:
+    """The least-squares baseline on the training split `recipe`'s GlueNet trains on
+    (default `world-language`), or the one already in `folder`."""
+    if linear_is_current(cache, folder):
+        return LinearMap.from_pretrained(folder)
+    training = (recipe or get_recipe("world-language")).train_config(str(folder))
+    train_ids, _ = split_indices(len(cache), training.holdout, training.seed)
+    linear = LinearMap.fit(cache, train_ids)
+    linear.save_pretrained(folder)
+    atomic_write_text(folder / LINEAR_STAMP, json.dumps(cache.key, indent=2))
+    return linear
+
+
+def training_curve(folder: Path) -> list[tuple[int, float]]:
+    """(step, alignment loss) of a GlueNet run, from its log.jsonl."""
+    points = []
+    for line in (folder / "log.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if "align_loss" in record:
+            points.append((int(record["step"]), float(record["align_loss"])))
+    return points
+
+
+__all__ = [
+    "ParallelSource",
+    "fit_linear",
+    "is_trained",
+    "linear_is_current",
+    "train_gluenet",
+    "training_curve",
+    "world_cache",
+]

@@ -1,0 +1,209 @@
+"""The world's multilingual encoder: a real XLM-RoBERTa, trained as a masked language model.
+
+As with the real XLM-R, it reads monolingual text of every language and never a parallel
+pair: each language's sentences describe independently drawn scenes, so nothing tells the
+model that "une petite étoile rouge" and "a small red star" mean the same. Aligning it to the
+generator is GlueNet's job. Its SentencePiece vocabulary is learnt from the same text, with
+short pieces, and every Chinese and Japanese dictionary word one piece (`DICTIONARY_WORDS`).
+
+It reads scenes of every (shape, colour) combination, as a real XLM-R has read "una estrella
+amarilla" long before anyone aligns it: held-out combinations concern the parallel corpora
+GlueNet learns from, as for the world's sound encoder and judge. (Trained on the training
+split only, it had never read the Spanish "amarilla" — the feminine form exists only for the
+star, and the yellow star is held out — and no GlueNet could draw a yellow star from Spanish:
+0.832 of English's accuracy in the demo, 0.953 now.)
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass
+
+import sentencepiece
+import torch
+from tqdm.auto import tqdm
+from transformers import (
+    DataCollatorForLanguageModeling,
+    XLMRobertaConfig,
+    XLMRobertaForMaskedLM,
+    XLMRobertaTokenizer,
+)
+
+from gluegen_world.captions import (
+    JA_COLOURS,
+    JA_NOUNS,
+    JA_POSITIONS,
+    JA_SIZES,
+    LANGUAGES,
+    ZH_COLOURS,
+    ZH_NOUNS,
+    ZH_POSITIONS,
+    ZH_SIZES,
+    caption,
+)
+from gluegen_world.corpus import TWO_OBJECT_SHARE, sample_scenes
+from gluegen_world.scenes import Scene, random_scene
+
+SPECIALS_BEFORE = ("<s>", "<pad>", "</s>", "<unk>")  # XLM-R's ids 0-3
+# Chinese and Japanese are written without spaces, and the world's text is so narrow that
+# SentencePiece learns whole phrases as pieces ("赤い星", red star) that no vocabulary learnt
+# from broad text holds, and that hide a (colour, shape) pair inside one piece. So every
+# dictionary word of the two is one piece of the vocabulary and no piece crosses one, as in
+# a vocabulary learnt from broad text. (The demo's judge accuracy on held-out prompts, our
+# GlueNets: with phrase pieces Japanese 0.695; Chinese split into single characters 0.855;
+# with dictionary words Japanese 0.965, Chinese 0.953.)
+DICTIONARY_WORDS = tuple(
+    sorted(
+        {
+            *(noun for noun, _ in ZH_NOUNS.values()),
+            *(measure for _, measure in ZH_NOUNS.values()),
+            *ZH_COLOURS.values(),
+            *ZH_SIZES.values(),
+            *ZH_POSITIONS.values(),
+            *JA_NOUNS.values(),
+            *JA_COLOURS.values(),
+            *(form for forms in JA_SIZES.values() for form in forms),
+            *JA_POSITIONS.values(),
+        }
+    )
+)
+
+
+MAX_TOKENS = 64  # the longest world caption is about 35 pieces
+
+
+@dataclass
+class MultilingualTraining:
+    """How the world's XLM-R is trained."""
+
+    sentences_per_language: int = 6_000
+    vocab_size: int = 1_000  # an upper bound: the world's text yields fewer pieces
+    max_piece_length: int = 3  # short pieces (dictionary words are whole, however long)
+    hidden: int = 64
+    layers: int = 4
+    heads: int = 4
+    steps: int = 3_000
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    mask_share: float = 0.15
+    seed: int = 0
+
+
+def monolingual_text(
+    per_language: int, seed: int, split: str | None = None
+) -> dict[str, list[str]]:
+    """Captions of independently drawn scenes, per language (never parallel).
+
+    Scenes of `split` ('train' or 'heldout'), or of any combination when `split` is None.
+    """
+    rng = random.Random(f"{seed}-monolingual")
+    return {
+        language: [
+            caption(scene, language, rng)
+            for scene in _scenes(per_language, split, seed * 101 + i, TWO_OBJECT_SHARE)
+        ]
+        for i, language in enumerate(LANGUAGES)
+    }
+
+
+def _scenes(count: int, split: str | None, seed: int, two_objects: float) -> list[Scene]:
+    """`count` scenes of `split`, or of any combination (None)."""
+    if split is not None:
+        return sample_scenes(count, split, seed, two_objects)
+    rng = random.Random(f"{seed}-any")
+    return [random_scene(rng, two_objects) for _ in range(count)]
+
+
+def crosses_a_word(piece: str) -> bool:
+    """True when `piece` holds a dictionary word and more ("赤い星", "星が")."""
+    return piece not in DICTIONARY_WORDS and any(word in piece for word in DICTIONARY_WORDS)
+
+
+def train_tokenizer(texts: list[str], settings: MultilingualTraining) -> XLMRobertaTokenizer:
+    """A SentencePiece unigram vocabulary learnt from `texts`, every Chinese and Japanese
+    dictionary word one piece and no piece across one, as an XLMRobertaTokenizer."""
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(texts),
+        user_defined_symbols=list(DICTIONARY_WORDS),
+        model_writer=model,
+        vocab_size=settings.vocab_size,
+        hard_vocab_limit=False,
+        character_coverage=1.0,
+        model_type="unigram",
+        max_sentencepiece_length=settings.max_piece_length,
+        minloglevel=2,
+    )
+    processor = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue())
+    pieces = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(len(processor))]
+    vocab = [(token, 0.0) for token in SPECIALS_BEFORE]
+    vocab += [(piece, score) for piece, score in pieces if piece not in SPECIALS_BEFORE]
+    vocab = [(piece, score) for piece, score in vocab if not crosses_a_word(piece)]
+    vocab.append(("<mask>", 0.0))
+    return XLMRobertaTokenizer(vocab=vocab, model_max_length=MAX_TOKENS)
+
+
+def new_encoder(
+    tokenizer: XLMRobertaTokenizer, settings: MultilingualTraining
+) -> XLMRobertaForMaskedLM:
+    """An untrained tiny XLM-R with a masked-LM head."""
+    torch.manual_seed(settings.seed)
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=settings.hidden,
+        num_hidden_layers=settings.layers,
+        num_attention_heads=settings.heads,
+        intermediate_size=4 * settings.hidden,
+        max_position_embeddings=MAX_TOKENS + 2,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    return XLMRobertaForMaskedLM(config)
+
+
+def train_multilingual_encoder(
+    settings: MultilingualTraining | None = None, progress: bool = True
+) -> tuple[XLMRobertaForMaskedLM, XLMRobertaTokenizer]:
+    """Learn the vocabulary, then train the masked LM on all seven languages' text."""
+    settings = settings or MultilingualTraining()
+    texts = [
+        t
+        for texts in monolingual_text(settings.sentences_per_language, settings.seed).values()
+        for t in texts
+    ]
+    tokenizer = train_tokenizer(texts, settings)
+    model = new_encoder(tokenizer, settings)
+    encoded = tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=settings.mask_share)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, settings.learning_rate, total_steps=settings.steps
+    )
+    rng = random.Random(settings.seed)
+    torch.manual_seed(settings.seed)  # the collator's masking draws from torch's generator
+    model.train()
+    for _ in tqdm(range(settings.steps), desc="training XLM-R (masked LM)", disable=not progress):
+        batch = collator([{"input_ids": ids} for ids in rng.sample(encoded, settings.batch_size)])
+        loss = model(**batch).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+    return model.eval(), tokenizer
+
+
+@torch.no_grad()
+def masked_accuracy(
+    model: XLMRobertaForMaskedLM, tokenizer: XLMRobertaTokenizer, texts: list[str], seed: int = 0
+) -> float:
+    """Share of masked pieces the model restores, on `texts` (15% masked, seeded)."""
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
+    torch.manual_seed(seed)
+    batch = collator([{"input_ids": ids} for ids in tokenizer(texts, truncation=True)["input_ids"]])
+    predicted = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+    ).logits.argmax(-1)
+    masked = batch["labels"] != -100
+    return (predicted[masked] == batch["labels"][masked]).float().mean().item()

@@ -1,0 +1,53 @@
+"""Drawing with the world's generator from given embeddings, and scoring the images.
+
+Every row of the demo's table is one `score` call: the same scenes, seeds, sampler steps and
+guidance; only the prompt embeddings (and the unconditional ones) differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from diffusers import StableDiffusionPipeline
+
+from gluegen_world.generator import draw_batches
+from gluegen_world.judge import SEEN
+from gluegen_world.scenes import Scene
+
+
+@dataclass(frozen=True)
+class DrawSettings:
+    """How every image of the demo is drawn."""
+
+    steps: int = field(default=6, metadata={"help": "DDIM steps per image."})
+    guidance: float = field(default=4.0, metadata={"help": "Classifier-free guidance scale."})
+    seed: int = field(default=0, metadata={"help": "Seed of the initial noise."})
+
+
+def draw(
+    pipeline: StableDiffusionPipeline,
+    embeds: torch.Tensor,
+    negative: torch.Tensor,
+    settings: DrawSettings,
+) -> torch.Tensor:
+    """Images (b, 3, h, w) in [-1, 1] from prompt embeds (b, n, d) and negative embeds."""
+    inputs = {"prompt_embeds": embeds, "negative_prompt_embeds": negative}
+    return draw_batches(pipeline, inputs, settings.steps, settings.guidance, settings.seed)[0]
+
+
+@torch.no_grad()
+def score(judge, images: torch.Tensor, scenes: list[Scene]) -> dict[str, float]:
+    """The judge's accuracy per attribute, their mean, the share with every attribute right,
+    the share with shape and colour both right ("object": what a sound says), and with the
+    object and the position right (a sound plus a position in words)."""
+    logits = judge(pixel_values=images).logits
+    right = SEEN.correct(logits, scenes)
+    both = right["shape"] & right["colour"]
+    return SEEN.accuracy(logits, scenes) | {
+        "object": both.float().mean().item(),
+        "object_and_position": (both & right["position"]).float().mean().item(),
+    }
+
+
+__all__ = ["DrawSettings", "draw", "score"]
