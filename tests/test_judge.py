@@ -36,9 +36,12 @@ def test_frechet_distance():
     assert features.shape[0] == 8 and features.ndim == 2
 
 
-def test_judge_training_runs():
-    judge = train_judge(JudgeTraining(images=256, epochs=1, batch_size=64), progress=False)
+def test_judge_training_learns_beyond_chance():
+    judge = train_judge(JudgeTraining(images=512, epochs=2, batch_size=64), progress=False)
     assert isinstance(judge, ResNetForImageClassification) and not judge.training
+    images, scenes = draw(200, seed=5)  # fresh renders
+    chance = (1 / 5 + 1 / 6 + 1 / 2 + 1 / 4) / 4  # shape, colour, size, position
+    assert attribute_accuracy(judge, to_pixels(images), scenes)["mean"] > chance + 0.07
 
 
 def test_world_cli(tmp_path, capsys):

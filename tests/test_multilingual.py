@@ -1,8 +1,9 @@
+import torch
+
 from gluegen.encoders import HFTextEncoder
 from gluegen_world.captions import LANGUAGES
 from gluegen_world.multilingual import (
     MultilingualTraining,
-    masked_accuracy,
     monolingual_text,
     train_multilingual_encoder,
     train_tokenizer,
@@ -43,8 +44,10 @@ def test_trained_encoder_loads_as_a_source_encoder(tmp_path):
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     encoder = HFTextEncoder(str(tmp_path), max_length=20)
-    assert encoder.encode(["une petite étoile rouge à gauche"]).hidden.shape == (1, 20, 16)
-    assert 0.0 <= masked_accuracy(model, tokenizer, ["a small red star on the left"] * 4) <= 1.0
+    texts = ["une petite étoile rouge à gauche", "un grand cercle bleu", "un grand cercle bleu"]
+    hidden = encoder.encode(texts).hidden
+    assert hidden.shape == (3, 20, 16)
+    assert torch.equal(hidden[1], hidden[2]) and not torch.allclose(hidden[0], hidden[1])
 
 
 def test_shipped_xlmr_loads_through_the_source_encoder_path():

@@ -2,9 +2,8 @@
 
 `keep_freed_memory()`: PyTorch on CPU allocates and frees the same large buffers on every
 step. By default glibc maps large buffers (above a threshold that starts at 128 KiB) afresh
-and returns them on free, so the kernel zero-fills their pages again each time: drawing one
-cell of the demo (64 images, one thread) spent a third of its time in page faults (18.7 s,
-of which 5.0 s system time; 12.4 s and 0.2 s with freed memory kept).
+and returns them on free, so the kernel zero-fills their pages again each time (a third of
+the time of drawing a demo cell on one thread; docs/experiments.md).
 """
 
 from __future__ import annotations

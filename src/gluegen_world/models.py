@@ -1,6 +1,6 @@
 """Where the shapes world's trained models live, and the command that (re)trains them.
 
-The weights ship inside the package (`gluegen/world/weights/NAME/`), each a normal Hugging
+The weights ship inside the package (`gluegen_world/weights/NAME/`), each a normal Hugging
 Face folder; `train_world_models(folder)` reproduces them from scratch.
 """
 

@@ -8,10 +8,8 @@ short pieces, and every Chinese and Japanese dictionary word one piece (`DICTION
 
 It reads scenes of every (shape, colour) combination, as a real XLM-R has read "una estrella
 amarilla" long before anyone aligns it: held-out combinations concern the parallel corpora
-GlueNet learns from, as for the world's sound encoder and judge. (Trained on the training
-split only, it had never read the Spanish "amarilla" — the feminine form exists only for the
-star, and the yellow star is held out — and no GlueNet could draw a yellow star from Spanish:
-0.832 of English's accuracy in the demo, 0.953 now.)
+GlueNet learns from, as for the world's sound encoder and judge (docs/experiments.md: what
+reading only the training split cost Spanish).
 """
 
 from __future__ import annotations
@@ -30,17 +28,16 @@ from transformers import (
     XLMRobertaTokenizer,
 )
 
-from gluegen_world.captions import (
+from gluegen_world.captions import LANGUAGES, caption
+from gluegen_world.captions.cjk import (
     JA_COLOURS,
     JA_NOUNS,
     JA_POSITIONS,
     JA_SIZES,
-    LANGUAGES,
     ZH_COLOURS,
     ZH_NOUNS,
     ZH_POSITIONS,
     ZH_SIZES,
-    caption,
 )
 from gluegen_world.corpus import TWO_OBJECT_SHARE, sample_scenes
 from gluegen_world.scenes import Scene, random_scene
@@ -50,9 +47,7 @@ SPECIALS_BEFORE = ("<s>", "<pad>", "</s>", "<unk>")  # XLM-R's ids 0-3
 # SentencePiece learns whole phrases as pieces ("赤い星", red star) that no vocabulary learnt
 # from broad text holds, and that hide a (colour, shape) pair inside one piece. So every
 # dictionary word of the two is one piece of the vocabulary and no piece crosses one, as in
-# a vocabulary learnt from broad text. (The demo's judge accuracy on held-out prompts, our
-# GlueNets: with phrase pieces Japanese 0.695; Chinese split into single characters 0.855;
-# with dictionary words Japanese 0.965, Chinese 0.953.)
+# a vocabulary learnt from broad text (docs/experiments.md: the three vocabularies compared).
 DICTIONARY_WORDS = tuple(
     sorted(
         {

@@ -74,10 +74,7 @@ class HFAudioEncoder(LazyModel):
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
     ) -> None:
-        self.name_or_path = str(name_or_path)
-        self.revision = revision
-        self.device = torch.device(device)
-        self.dtype = dtype
+        self._set_source(name_or_path, revision, device, dtype)
         try:
             config = AutoConfig.from_pretrained(self.name_or_path, revision=revision)
         except OSError as error:

@@ -43,7 +43,19 @@ class Encoder(Protocol):
         ...
 
 
-class LazyModel:
+class ModelSource:
+    """Where an encoder's weights come from (hub id or folder, revision) and where it runs."""
+
+    def _set_source(
+        self, name_or_path: str, revision: str | None, device: str | torch.device, dtype
+    ) -> None:
+        self.name_or_path = str(name_or_path)
+        self.revision = revision
+        self.device = torch.device(device)
+        self.dtype = dtype
+
+
+class LazyModel(ModelSource):
     """For encoders that read their weights on first use into `_model`, placed on `device`."""
 
     _model: torch.nn.Module | None

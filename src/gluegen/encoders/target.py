@@ -17,7 +17,7 @@ import torch
 from huggingface_hub import hf_hub_download
 from transformers import AutoConfig, AutoTokenizer
 
-from gluegen.encoders.base import TokenFeatures, folder_fingerprint
+from gluegen.encoders.base import ModelSource, TokenFeatures, folder_fingerprint
 from gluegen.encoders.text import config_width, load_text_model
 
 TEXT_PARTS = (("tokenizer", "text_encoder"), ("tokenizer_2", "text_encoder_2"))
@@ -45,7 +45,7 @@ def read_model_index(name_or_path: str, revision: str | None = None) -> dict[str
         ) from error
 
 
-class DiffusersTextTarget:
+class DiffusersTextTarget(ModelSource):
     """Prompts -> the exact prompt_embeds (and pooled embeds) a diffusers pipeline would use."""
 
     def __init__(
@@ -55,10 +55,7 @@ class DiffusersTextTarget:
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
     ) -> None:
-        self.name_or_path = str(name_or_path)
-        self.revision = revision
-        self.device = torch.device(device)
-        self.dtype = dtype
+        self._set_source(name_or_path, revision, device, dtype)
         index = read_model_index(self.name_or_path, revision)
         self.pipeline_class = index.get("_class_name", "")
         self.parts = [(tok, enc) for tok, enc in TEXT_PARTS if index.get(enc) and index[enc][0]]

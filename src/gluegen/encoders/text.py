@@ -79,15 +79,12 @@ class HFTextEncoder(LazyModel):
             raise ValueError(f"max_length must be >= 1, got {max_length}")
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-        self.name_or_path = str(name_or_path)
-        self.revision = revision
+        self._set_source(name_or_path, revision, device, dtype)
         self.subfolder = subfolder
         self.layer = layer
         self.pooling = pooling
         self.max_length = max_length  # tokens read
         self.num_tokens = 1 if pooling else max_length  # tokens emitted
-        self.device = torch.device(device)
-        self.dtype = dtype
         try:
             config = AutoConfig.from_pretrained(
                 self.name_or_path, revision=revision, subfolder=subfolder

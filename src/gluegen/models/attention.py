@@ -7,9 +7,7 @@ queries, one per output slot, attend over the source tokens (multi-head cross-at
 a slot picks its words by their features wherever they stand.
 
 The values stay linear in the source: a slot's output is a weighted sum of linear maps of the
-tokens it picked. Combinations of known words never seen together then compose; a nonlinear
-value path (a transformer decoder's feed-forward layers) fitted the shapes world's training
-pairs at least as well and drew held-out pairs worse (`SHARED_GLUENET`, world/gluenets.py).
+tokens it picked, so combinations of known words never seen together compose.
 
 Notation: b - batch, n - source tokens, d - widths, s - slots, h - heads, k - head width.
 """

@@ -268,7 +268,7 @@ class GlueGenPipeline:
         embeds from the generator's text encoder: `mix="splice"` (the paper's, at `mix_split`),
         `"blend"` (a weighted average, `mix_weight` of the input) or `"offset"` (the text's
         offset from the empty prompt, times `mix_weight`, added to the input's tokens, each
-        kept at its norm; the best of the three on the shapes world, see README).
+        kept at its norm).
         """
         # 1. check inputs
         batch = as_batch(inputs)

@@ -118,8 +118,7 @@ class WorldDemo:
         """Caches, then the GlueNets not trained yet (in parallel processes), then the linear
         maps; returns {name: run folder}."""
         s = self.settings
-        # Longest first (measured on one thread: shared ~130 s, the paper's ~90 s, sound
-        # ~70 s, the others ~45 s), so that the workers run out of work at about one time.
+        # longest first, so that the workers run out of work at about one time
         plan = [("shared", ANY, s.recipe("shared"))]
         plan += [(f"paper-{code}", code, s.recipe("paper")) for code in s.paper_languages]
         plan += [("sound", "sound", s.recipe("sound"))]
