@@ -60,3 +60,32 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path):
 def test_demo_refuses_no_test_scenes(tmp_path, capsys):
     assert main(["demo", "--test-scenes", "0", "--workdir", str(tmp_path)]) == 2
     assert "--test-scenes must be at least 1" in capsys.readouterr().err
+
+
+def test_demo_settings_come_from_flags_and_a_config_file(tmp_path):
+    from gluegen.settings import parse_with_config
+    from gluegen_world.cli import build_demo_parser, demo_settings
+
+    config = tmp_path / "demo.yaml"
+    config.write_text(
+        "test_scenes: 8\ndraw: {steps: 3}\nrecipe_overrides: {shared: {epochs: 2}}\n"
+        "paper_languages: [fr, de]\n"
+    )
+    args = parse_with_config(
+        build_demo_parser(), ["--config", str(config), "--draw-guidance", "5"], nested=("draw",)
+    )
+    settings = demo_settings(args)
+    assert settings.test_scenes == 8 and settings.paper_languages == ("fr", "de")
+    assert (settings.draw.steps, settings.draw.guidance) == (3, 5.0)
+    assert settings.recipe("shared").training["epochs"] == 2
+    assert settings.recipe("language").training["epochs"] == 18  # the recipe's own
+    config.write_text("test_scenez: 8\n")
+    with pytest.raises(SystemExit):
+        parse_with_config(build_demo_parser(), ["--config", str(config)], nested=("draw",))
+
+
+def test_unknown_recipe_overrides_are_named():
+    with pytest.raises(ValueError, match="Unknown setting 'epochz'"):
+        DemoSettings(recipe_overrides={"all": {"epochz": 1}})
+    with pytest.raises(ValueError, match="unknown roles"):
+        DemoSettings(recipe_overrides={"sounds": {"epochs": 1}})

@@ -30,7 +30,7 @@ from gluegen.training.config import TrainConfig
 EXAMPLES = """examples:
   gluegen train --source-encoder xlm-roberta-large \\
       --target stable-diffusion-v1-5/stable-diffusion-v1-5 \\
-      --corpus captions.en.txt --corpus-target captions.zh.txt --output-dir runs/zh
+      --corpus captions.zh.txt --corpus-target captions.en.txt --output-dir runs/zh
   gluegen train --config runs/zh.yaml --epochs 2 --resume
   torchrun --nproc_per_node 8 -m gluegen.cli train --config runs/zh.yaml
   gluegen evaluate --gluenet runs/zh/gluenet --cache-dir runs/zh/features

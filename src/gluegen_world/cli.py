@@ -73,8 +73,10 @@ def run_demo(args: argparse.Namespace) -> None:
     from gluegen_world.cpu import keep_freed_memory
     from gluegen_world.demo import WorldDemo, format_tables
     from gluegen_world.demo.report import write_report
+    from gluegen_world.demo.workers import quiet_model_loading
 
     settings = demo_settings(args)
+    quiet_model_loading()
     torch.set_num_threads(max(1, args.threads))
     keep_freed_memory()
     started = time.time()

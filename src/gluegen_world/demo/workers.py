@@ -53,10 +53,21 @@ def worker_pool(workers: int, initializer: Callable[[], None]) -> ProcessPoolExe
     return ProcessPoolExecutor(workers, mp_context=context, initializer=initializer)
 
 
+def quiet_model_loading() -> None:
+    """No loading bars or load reports from diffusers and transformers (ours stay)."""
+    import diffusers
+    import transformers
+
+    for library in (diffusers, transformers):
+        library.utils.logging.set_verbosity_error()
+        library.utils.logging.disable_progress_bar()
+
+
 def _start_worker() -> None:
     """Worker initializer: one thread, freed memory kept for reuse (`keep_freed_memory`)."""
     torch.set_num_threads(1)
     keep_freed_memory()
+    quiet_model_loading()
 
 
 _DRAWER: dict = {}  # a drawing worker's generator and judge
