@@ -30,18 +30,17 @@ def zh_phrase(o: WorldObject, colour_first: bool = True) -> str:
     """'一个红色的小圆形' or '一颗大的黄色星星'."""
     noun, measure = ZH_NOUNS[o.shape]
     colour, size = ZH_COLOURS[o.colour], ZH_SIZES[o.size]
-    if colour_first:
-        return f"一{measure}{colour}的{size}{noun}"
-    return f"一{measure}{size}的{colour}{noun}"
+    first, second = (colour, size) if colour_first else (size, colour)
+    return f"一{measure}{first}的{second}{noun}"
 
 
 def chinese_single(o: WorldObject) -> list[str]:
     """Phrasings of one Chinese object (no spaces)."""
-    pos = ZH_POSITIONS[o.position]
+    pos, phrase = ZH_POSITIONS[o.position], zh_phrase(o)
     return [
-        f"{pos}有{zh_phrase(o)}",
+        f"{pos}有{phrase}",
         f"{zh_phrase(o, colour_first=False)}在{pos}",
-        f"画面{pos}是{zh_phrase(o)}",
+        f"画面{pos}是{phrase}",
     ]
 
 
