@@ -37,17 +37,31 @@ def gluenet_for(pipeline, encoder, **overrides):
     return GlueNet(GlueNetConfig(**{**config.__dict__, **overrides}))
 
 
-def test_draws_from_glued_embeds(parts):
+def test_the_denoiser_receives_exactly_the_glued_embeds(parts):
     sd, encoder, _ = parts
     glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
-    images = glue(
-        ["a red circle", "two big star"],
-        num_images_per_prompt=2,
-        num_inference_steps=2,
-        generator=torch.Generator().manual_seed(0),
-        output_type="np",
-    ).images
+    prompts = ["a red circle", "two big star"]
+    received = []
+    hook = sd.unet.register_forward_pre_hook(
+        lambda module, args, kwargs: received.append(kwargs["encoder_hidden_states"]),
+        with_kwargs=True,
+    )
+    try:
+        images = glue(
+            prompts,
+            num_images_per_prompt=2,
+            num_inference_steps=2,
+            generator=torch.Generator().manual_seed(0),
+            output_type="np",
+        ).images
+    finally:
+        hook.remove()
     assert images.shape == (4, 16, 16, 3) and np.isfinite(images).all()
+    embeds, _ = glue.encode(prompts)
+    negative, _ = glue.unconditional_embeds(glue.route(prompts))
+    # classifier-free guidance: the negatives, then the prompts, each twice (2 images a prompt)
+    expected = torch.cat([negative.repeat_interleave(2, 0), embeds.repeat_interleave(2, 0)])
+    assert len(received) == 2 and all(torch.equal(states, expected) for states in received)
 
 
 def test_embeds_are_the_gluenets_translation(parts):

@@ -82,10 +82,6 @@ class Recipe:
             **self.training,
         )
 
-    def shapes(self) -> dict:
-        """The shapes the recipe was made for."""
-        return {name: self.layout[name] for name in SHAPE_FIELDS if name in self.layout}
-
 
 # -- the paper's networks and recipe (method.md) -------------------------------------------
 PAPER_MULTILINGUAL_LAYOUT = {
