@@ -160,7 +160,7 @@ def test_half_precision_cache(tmp_path, sentences, models):
     with pytest.raises(ValueError, match="Unknown cache dtype"):
         build_cache(
             corpus_of(sentences, 10),
-            HFTextEncoder(models["xlmr"]),
+            HFTextEncoder(models["xlmr"], max_length=8),
             load_target(models["sd"]),
             tmp_path,
             dtype="int8",

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from gluegen.encoders import HFTextEncoder
@@ -53,7 +54,10 @@ def test_trained_encoder_loads_as_a_source_encoder(tmp_path):
 def test_shipped_xlmr_loads_through_the_source_encoder_path():
     from gluegen_world.models import shipped_model
 
-    encoder = HFTextEncoder(str(shipped_model("xlmr")), max_length=77)
+    encoder = HFTextEncoder(str(shipped_model("xlmr")), max_length=48)
     features = encoder.encode(["一颗红色的小星星在左边", "eine kleine rote Raute links"])
-    assert features.hidden.shape == (2, 77, 64)
+    assert features.hidden.shape == (2, 48, 64)
     assert features.mask[0].sum() > 3
+    # it has 66 position embeddings, two before the first token: 64 tokens at most
+    with pytest.raises(ValueError, match="beyond the 64 positions"):
+        HFTextEncoder(str(shipped_model("xlmr")), max_length=77)

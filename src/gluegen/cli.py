@@ -65,6 +65,9 @@ def command_parser(name: str, description: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", help="YAML or JSON file of settings; flags override it.")
     parser.add_argument("-v", "--verbose", action="store_true", help="Log more.")
+    parser.add_argument(
+        "--debug", action="store_true", help="On an error, show the full traceback."
+    )
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     return parser
 
@@ -127,9 +130,7 @@ def run_train(args: argparse.Namespace) -> None:
     from gluegen.training.run import prepare_run
 
     spec = cache_spec(args)
-    trainer = prepare_run(
-        spec, chosen_recipe(args), args.output_dir, args.resume, progress=not args.no_progress
-    )
+    trainer = prepare_run(spec, chosen_recipe(args), args.output_dir, not args.no_progress)
     if trainer.accelerator.is_main_process:
         processes = trainer.accelerator.num_processes
         print(
@@ -274,16 +275,36 @@ def main(argv: list[str] | None = None) -> int:
     return run_reporting_errors(name, run, args)
 
 
-def run_reporting_errors(name: str, run, args: argparse.Namespace) -> int:
-    """Run a command; a bad input is one line on stderr and exit code 2."""
-    from gluegen.data.corpus import CorpusError
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
+
+def run_reporting_errors(name: str, run, args: argparse.Namespace) -> int:
+    """Run a command; an error is one line on stderr (the traceback with --debug) and exit
+    code 2; Ctrl-C stops with a line and exit code 130."""
     try:
         run(args)
-    except (CorpusError, ValueError) as error:
-        print(f"gluegen {name}: error: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(
+            f"gluegen {name}: stopped (Ctrl-C); what was saved stays, `--resume` continues.",
+            file=sys.stderr,
+        )
+        return INTERRUPTED_EXIT
+    except Exception as error:  # noqa: BLE001 - every failure becomes one named line
+        if args.debug:
+            raise
+        print(f"gluegen {name}: error: {describe(error)}", file=sys.stderr)
         return 2
     return 0
+
+
+def describe(error: Exception) -> str:
+    """One line naming an error: our own messages as they are, others with their type."""
+    from gluegen.data.corpus import CorpusError
+
+    text = " ".join(str(error).split()) or "(no message)"
+    if isinstance(error, CorpusError | ValueError):
+        return text
+    return f"{type(error).__name__}: {text} (--debug shows where)"
 
 
 if __name__ == "__main__":

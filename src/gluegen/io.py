@@ -21,21 +21,58 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+COMPLETE_MARK = ".complete"  # written last into a temporary folder: its contents are whole
+
+
+def temporary_folders(path: Path) -> list[Path]:
+    """The temporary folders `atomic_write_folder` makes for `path`, newest last."""
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"), key=lambda p: p.stat().st_mtime)
+
+
+def old_folder(path: Path) -> Path:
+    """Where `atomic_write_folder` keeps the previous `path` while it swaps in the new one."""
+    return path.with_name(f".{path.name}.old")
+
+
 def atomic_write_folder(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Call `write(temporary_folder)`, then put that folder at `path` (replacing any old one)."""
+    """Call `write(temporary_folder)`, then put that folder at `path` (replacing any old one).
+
+    The temporary folder is marked complete before the swap, and the previous folder is
+    moved aside, not deleted, until the new one is in place: whenever the process dies, a
+    whole folder exists at `path`, at `old_folder(path)` or in a complete temporary folder,
+    and `recover_folder` puts it back.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     os.chmod(temporary, FOLDER_MODE)  # mkdtemp makes it private; the result is a normal folder
     try:
         write(temporary)
+        (temporary / COMPLETE_MARK).touch()
+        old = old_folder(path)
         if path.exists():
-            old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(path, old)
-            os.replace(temporary, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(temporary, path)
+        (temporary / COMPLETE_MARK).unlink()
+        os.replace(temporary, path)
+        shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
+
+
+def recover_folder(path: str | Path) -> Path | None:
+    """After an interrupted `atomic_write_folder`: put the newest whole folder at `path`
+    (a complete temporary one, else the previous one) and remove the leftovers.
+
+    Returns `path` when a folder is there afterwards, else None."""
+    path = Path(path)
+    if not path.exists():
+        complete = [t for t in temporary_folders(path) if (t / COMPLETE_MARK).exists()]
+        if complete:
+            (complete[-1] / COMPLETE_MARK).unlink()
+            os.replace(complete[-1], path)
+        elif old_folder(path).exists():
+            os.replace(old_folder(path), path)
+    for leftover in [*temporary_folders(path), old_folder(path)]:
+        shutil.rmtree(leftover, ignore_errors=True)
+    return path if path.exists() else None

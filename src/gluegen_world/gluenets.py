@@ -19,7 +19,7 @@ from gluegen.data.prepare import CacheSpec, cache_shapes, prepare_cache
 from gluegen.evaluation.baselines import LinearMap
 from gluegen.io import atomic_write_text
 from gluegen.recipes import Recipe, get_recipe
-from gluegen.training.trainer import Trainer, clear_state, split_indices
+from gluegen.training.trainer import Trainer, split_indices
 from gluegen_world.models import shipped_model
 
 # Tokens the world's XLM-R reads: its longest caption (German, two objects) is 43 pieces.
@@ -93,7 +93,6 @@ def train_gluenet(
     recipe = recipe or get_recipe("world-language")
     if is_trained(cache, source, folder, recipe):
         return folder / "gluenet"
-    clear_state(folder)
     (folder / STAMP).unlink(missing_ok=True)
     config = recipe.gluenet_config(cache_shapes(cache))
     Trainer(cache, config, recipe.train_config(str(folder), progress)).run()

@@ -30,7 +30,10 @@ class CacheSpec:
         default="train",
         metadata={"help": "Rows of this split, where a table has a `split` column."},
     )
-    source_max_length: int = field(default=77, metadata={"help": "Source tokens (n_s)."})
+    source_max_length: int | None = field(
+        default=None,
+        metadata={"help": "Source tokens (n_s); default 77, or all the encoder reads if fewer."},
+    )
     source_layer: int = field(default=-1, metadata={"help": "Hidden layer of the source to read."})
     source_pooling: str | None = field(
         default=None,

@@ -20,6 +20,7 @@ from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, PreTrained
 from gluegen.encoders.base import LazyModel, TokenFeatures, folder_fingerprint
 
 SILENCE = 1e-4  # peak amplitude below which a sound counts as silent
+SHORTEST_SECONDS = 0.025  # one 25 ms filterbank window: shorter sounds give no spectrogram
 EMPTY_SECONDS = 1.0  # the empty input of an audio encoder: this long a silence
 AUDIO_MODEL_TYPES = ("audio-spectrogram-transformer",)  # what HFAudioEncoder reads
 AudioInput = str | Path | np.ndarray | tuple[np.ndarray, int]
@@ -45,20 +46,39 @@ def read_sound(item: AudioInput, rate: int) -> np.ndarray:
         samples = samples.mean(axis=1)  # (s,): stereo -> mono
         name = str(item)
     elif isinstance(item, tuple):
-        samples, source_rate = np.asarray(item[0], dtype=np.float32), int(item[1])
+        samples, source_rate = as_float_samples(item[0]), int(item[1])
         name = "a sound array"
     else:
-        samples, source_rate = np.asarray(item, dtype=np.float32), rate
+        samples, source_rate = as_float_samples(item), rate
         name = "a sound array"
     if samples.ndim == 2:
         samples = samples.mean(axis=0 if samples.shape[0] < samples.shape[1] else 1)
     if samples.ndim != 1 or samples.size == 0:
         raise ValueError(f"{name} holds no samples (shape {samples.shape}).")
+    if not np.isfinite(samples).all():
+        raise ValueError(f"{name} holds NaN or infinite samples; give a clean recording.")
     if np.abs(samples).max() < SILENCE:
         raise ValueError(f"{name} is silent (peak below {SILENCE}); nothing to draw from.")
+    if samples.size < SHORTEST_SECONDS * source_rate:
+        raise ValueError(
+            f"{name} is {samples.size} samples long ({1000 * samples.size / source_rate:.1f} "
+            f"ms at {source_rate} Hz); give at least {1000 * SHORTEST_SECONDS:.0f} ms."
+        )
     if source_rate != rate:
         samples = soxr.resample(samples, source_rate, rate).astype(np.float32)
     return samples
+
+
+def as_float_samples(array: Any) -> np.ndarray:
+    """An array of samples as float32 in [-1, 1]: integer PCM (int16, int32, uint8) scaled by
+    its full range, floats as they are."""
+    array = np.asarray(array)
+    if np.issubdtype(array.dtype, np.unsignedinteger):  # 8-bit WAV: 128 is zero
+        middle = np.iinfo(array.dtype).max // 2 + 1
+        return ((array.astype(np.float64) - middle) / middle).astype(np.float32)
+    if np.issubdtype(array.dtype, np.integer):
+        return (array / (np.iinfo(array.dtype).max + 1.0)).astype(np.float32)
+    return array.astype(np.float32)
 
 
 class HFAudioEncoder(LazyModel):

@@ -52,6 +52,18 @@ def load_text_model(name_or_path: str, revision: str | None = None, **kwargs) ->
 
 
 POOLINGS = (None, "mean")
+DEFAULT_TOKENS = 77  # tokens read when not told: what Stable Diffusion's CLIP reads
+# RoBERTa-style models number positions after the padding index: two fewer are usable.
+OFFSET_POSITIONS = {"xlm-roberta": 2, "roberta": 2, "camembert": 2, "xlm-roberta-xl": 2}
+
+
+def usable_positions(config: Any) -> int | None:
+    """Tokens a text model can read (None: no limit, e.g. T5's relative positions)."""
+    config = text_config(config)
+    positions = getattr(config, "max_position_embeddings", None)
+    if positions is None:
+        return None
+    return int(positions) - OFFSET_POSITIONS.get(config.model_type, 0)
 
 
 class HFTextEncoder(LazyModel):
@@ -67,7 +79,7 @@ class HFTextEncoder(LazyModel):
     def __init__(
         self,
         name_or_path: str,
-        max_length: int = 77,
+        max_length: int | None = None,
         layer: int = -1,
         revision: str | None = None,
         subfolder: str = "",
@@ -75,7 +87,7 @@ class HFTextEncoder(LazyModel):
         dtype: torch.dtype = torch.float32,
         pooling: str | None = None,
     ) -> None:
-        if max_length < 1:
+        if max_length is not None and max_length < 1:
             raise ValueError(f"max_length must be >= 1, got {max_length}")
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
@@ -83,8 +95,6 @@ class HFTextEncoder(LazyModel):
         self.subfolder = subfolder
         self.layer = layer
         self.pooling = pooling
-        self.max_length = max_length  # tokens read
-        self.num_tokens = 1 if pooling else max_length  # tokens emitted
         try:
             config = AutoConfig.from_pretrained(
                 self.name_or_path, revision=revision, subfolder=subfolder
@@ -95,6 +105,16 @@ class HFTextEncoder(LazyModel):
                 f"hub id or a folder holding config.json ({error})"
             ) from error
         self.model_type = config.model_type
+        positions = usable_positions(config)
+        if max_length is None:  # Stable Diffusion's 77, or all the model reads if fewer
+            max_length = min(DEFAULT_TOKENS, positions or DEFAULT_TOKENS)
+        if positions is not None and max_length > positions:
+            raise ValueError(
+                f"max_length {max_length} is beyond the {positions} positions "
+                f"{self.name_or_path} reads; give at most {positions} (--source-max-length)."
+            )
+        self.max_length = max_length  # tokens read
+        self.num_tokens = 1 if pooling else max_length  # tokens emitted
         self.dim = config_width(config)
         self.pooled_dim = None
         self._model: PreTrainedModel | None = None

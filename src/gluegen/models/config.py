@@ -7,6 +7,7 @@ recipe (recipes.py) chooses.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 MIX_ORDERS = ("channels_first", "tokens_first")
@@ -144,9 +145,9 @@ class GlueNetConfig:
         if self.attention_heads and min(self.attention_head_dim, self.attention_layers) < 1:
             yield "an attention bridge needs attention_head_dim and attention_layers >= 1."
         yield from (
-            f"{name} must be positive, got {getattr(self, name)}"
+            f"{name} must be finite and positive, got {getattr(self, name)}"
             for name in ("mult", "norm_fraction")
-            if not getattr(self, name) > 0
+            if not 0 < getattr(self, name) < math.inf
         )
 
     @property

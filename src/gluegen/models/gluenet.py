@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import torch
-from huggingface_hub import PyTorchModelHubMixin
-from huggingface_hub.constants import SAFETENSORS_SINGLE_FILE
+from huggingface_hub import PyTorchModelHubMixin, snapshot_download
+from huggingface_hub.constants import CONFIG_NAME, SAFETENSORS_SINGLE_FILE
 from torch import nn
 
+from gluegen.checkpoints import check_state, read_json, read_tensors
 from gluegen.models.attention import ContentBridge
 from gluegen.models.config import GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
@@ -283,19 +285,45 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         return self.pool(self(self.normalize_source(source))) * self.target_pooled_norm
 
     @classmethod
-    def _from_pretrained(
-        cls, *, model_id: str, map_location: str = "cpu", strict: bool = False, **kwargs
-    ):
-        """huggingface_hub's loader, without the line it prints for a local folder."""
-        folder = Path(model_id)
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path: str | Path,
+        *,
+        revision: str | None = None,
+        cache_dir: str | Path | None = None,
+        force_download: bool = False,
+        local_files_only: bool = False,
+        token: str | bool | None = None,
+        map_location: str = "cpu",
+        **unused: Any,
+    ) -> GlueNet:
+        """Load from a folder or a hub id, checked: the config must be a GlueNet's and the
+        weights must fit it exactly (names, shapes, statistics present, finite values)."""
+        folder = Path(pretrained_model_name_or_path)
         if not folder.is_dir():
-            return super()._from_pretrained(
-                model_id=model_id, map_location=map_location, strict=strict, **kwargs
+            folder = Path(
+                snapshot_download(
+                    str(pretrained_model_name_or_path),
+                    revision=revision,
+                    cache_dir=cache_dir,
+                    force_download=force_download,
+                    local_files_only=local_files_only,
+                    token=token,
+                )
             )
-        hub_arguments = ("revision", "cache_dir", "force_download", "local_files_only", "token")
-        model = cls(**{k: v for k, v in kwargs.items() if k not in hub_arguments})
-        weights = str(folder / SAFETENSORS_SINGLE_FILE)
-        return cls._load_as_safetensor(model, weights, map_location, strict)
+        what = f"the GlueNet in {folder}"
+        settings = read_json(folder / CONFIG_NAME, what)
+        try:
+            config = GlueNetConfig(**settings)
+        except TypeError as error:
+            raise ValueError(f"{folder / CONFIG_NAME} is not a GlueNet config: {error}") from error
+        except ValueError as error:
+            raise ValueError(f"{folder / CONFIG_NAME}: {error}") from error
+        model = cls(config)
+        state = read_tensors(folder / SAFETENSORS_SINGLE_FILE, what)
+        check_state(state, model.state_dict(), what)
+        model.load_state_dict(state)
+        return model.to(map_location)
 
     def num_parameters(self) -> int:
         """Trainable parameters (statistics buffers excluded)."""

@@ -8,11 +8,16 @@ The unconditional embedding for classifier-free guidance is, as in the paper, th
 through the same source encoder and GlueNet (`unconditional="source"`), or the generator's own
 empty-prompt embedding (`unconditional="generator"`).
 
+Threads: a GlueGenPipeline may be called from several threads at once; the calls run one at a
+time (a lock), because a diffusers pipeline keeps per-call state (its scheduler's timesteps,
+the guidance scale) on itself. To draw in parallel, give each thread its own pipeline.
+
 Notation: b - batch, n - tokens, d - features, p - pooled features.
 """
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -113,6 +118,7 @@ class GlueGenPipeline:
         self.gluenets = {key: gluenet.eval() for key, gluenet in gluenets.items()}
         self.unconditional = unconditional
         self._detector = None
+        self._lock = threading.RLock()  # one call at a time: the pipeline keeps per-call state
         for key, gluenet in self.gluenets.items():
             self.check_fits(gluenet, key)
 
@@ -177,7 +183,7 @@ class GlueGenPipeline:
             warnings.warn(
                 f"A prompt is {longest} tokens long; the source encoder reads "
                 f"{self.encoder.max_length}, the rest is cut off.",
-                stacklevel=4,
+                stacklevel=5,
             )
 
     # -- embeddings ----------------------------------------------------------------------------
@@ -187,11 +193,12 @@ class GlueGenPipeline:
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Inputs -> prompt_embeds (b, n, d) and pooled embeds (b, p) or None, each input
         through the GlueNet `keys[i]` (default: `route`)."""
-        if hasattr(self.encoder, "load"):
-            self.encoder.load()
-        self._warn_if_truncated(inputs)
-        keys = list(keys or self.route(inputs))
-        return self.encode_features(self.encoder.encode(list(inputs)).hidden, keys)
+        with self._lock:  # the encoder loads its weights on first use
+            if hasattr(self.encoder, "load"):
+                self.encoder.load()
+            self._warn_if_truncated(inputs)
+            keys = list(keys or self.route(inputs))
+            return self.encode_features(self.encoder.encode(list(inputs)).hidden, keys)
 
     @torch.no_grad()
     def encode_features(
@@ -270,6 +277,14 @@ class GlueGenPipeline:
         offset from the empty prompt, times `mix_weight`, added to the input's tokens, each
         kept at its norm).
         """
+        with self._lock:
+            return self._draw(
+                inputs, num_images_per_prompt, language, text, mix, mix_split, mix_weight, kwargs
+            )
+
+    def _draw(
+        self, inputs, num_images_per_prompt, language, text, mix, mix_split, mix_weight, kwargs
+    ) -> Any:
         # 1. check inputs
         batch = as_batch(inputs)
         if not batch:

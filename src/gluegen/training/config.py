@@ -5,6 +5,7 @@ The defaults are the paper's multilingual recipe; recipes.py names other sets of
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
@@ -33,8 +34,8 @@ class ObjectiveWeights:
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
-            if value < 0:
-                raise ValueError(f"Objective weight {name} must be >= 0, got {value}")
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"Objective weight {name} must be finite and >= 0, got {value}")
 
 
 @dataclass
@@ -67,17 +68,27 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.weights, dict):
             self.weights = ObjectiveWeights(**self.weights)
+        for problem in self._problems():
+            raise ValueError(f"TrainConfig: {problem}")
+
+    def _problems(self):
+        """Every setting out of range, as a message that names it and the range."""
         if self.mixed_precision not in MIXED_PRECISION:
-            raise ValueError(
-                f"mixed_precision must be one of {MIXED_PRECISION}, got {self.mixed_precision!r}"
-            )
-        if not 0 <= self.holdout < 1:
-            raise ValueError(f"holdout must be in [0, 1), got {self.holdout}")
-        for name in ("epochs", "batch_size", "lr_decay_epochs", "checkpoint_every", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ValueError("learning_rate must be positive.")
+            yield f"mixed_precision must be one of {MIXED_PRECISION}, got {self.mixed_precision!r}"
+        ranges = {  # NaN fails every comparison, so each check refuses it too
+            "learning_rate": (lambda v: 0 < v < math.inf, "finite and > 0"),
+            "lr_decay": (lambda v: 0 < v <= 1, "in (0, 1]"),
+            "grad_clip": (lambda v: 0 <= v < math.inf, "finite and >= 0 (0: off)"),
+            "holdout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+        }
+        for name, (inside, allowed) in ranges.items():
+            if not inside(getattr(self, name)):
+                yield f"{name} must be {allowed}, got {getattr(self, name)}"
+        at_least = {"epochs": 1, "batch_size": 1, "lr_decay_epochs": 1, "checkpoint_every": 1}
+        at_least |= {"log_every": 1, "eval_every": 0, "max_steps": 0, "eval_candidates": 2}
+        for name, low in at_least.items():
+            if getattr(self, name) < low:
+                yield f"{name} must be >= {low}, got {getattr(self, name)}"
 
     def changes_from(self, saved: dict) -> list[str]:
         """Settings that differ from a saved run's (as `asdict` wrote them) and would change

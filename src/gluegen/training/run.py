@@ -14,25 +14,21 @@ from pathlib import Path
 
 from gluegen.data.prepare import CacheSpec, cache_shapes, prepare_cache
 from gluegen.recipes import Recipe, get_recipe
-from gluegen.training.trainer import Trainer, clear_state
+from gluegen.training.trainer import Trainer
 
 
 def prepare_run(
     spec: CacheSpec,
     recipe: Recipe | str,
     output_dir: str | Path,
-    resume: bool = False,
     progress: bool = True,
 ) -> Trainer:
     """A Trainer of `recipe` (a Recipe or a preset name) on the cache of `spec`, writing to
     `output_dir` (the cache goes to OUTPUT_DIR/features unless `spec.cache_dir` says).
-
-    Without `resume`, a previous run's state in `output_dir` is forgotten."""
+    `.run()` starts the run afresh; `.run(resume=True)` continues the one saved there."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     if spec.cache_dir is None:
         spec = dataclasses.replace(spec, cache_dir=str(Path(output_dir) / "features"))
     cache = prepare_cache(spec, progress=progress)
     settings = recipe.train_config(str(output_dir), progress=progress)
-    if not resume:
-        clear_state(output_dir)
     return Trainer(cache, recipe.gluenet_config(cache_shapes(cache)), settings)

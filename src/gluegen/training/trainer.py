@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -24,16 +23,22 @@ from typing import Any
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from gluegen.data.cache import FeatureCache
 from gluegen.evaluation.alignment import alignment_metrics
-from gluegen.io import atomic_write_folder, atomic_write_text
+from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
 from gluegen.models import GlueNet, GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
 from gluegen.training.config import TrainConfig
 from gluegen.training.objective import GlueObjective
+from gluegen.training.state import (
+    clear_outputs,
+    read_progress,
+    read_weights,
+    trim_log,
+    write_state,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -164,28 +169,24 @@ class Trainer:
                 "config": asdict(self.config),
                 "gluenet": self.gluenet.config.layout(),
             }
-
-            def write(folder: Path) -> None:
-                save_file(model_state, folder / "objective.safetensors")
-                torch.save(self.optimizer.state_dict(), folder / "optimizer.pt")
-                (folder / "progress.json").write_text(json.dumps(progress, indent=2, default=str))
-
-            atomic_write_folder(self.state_dir, write)
+            write_state(self.state_dir, model_state, self.optimizer.state_dict(), progress)
         self.accelerator.wait_for_everyone()
 
     def load_state(self) -> bool:
-        """Restore the saved state; False when there is none."""
-        if not (self.state_dir / "progress.json").is_file():
+        """Restore the saved state (checked against this run's settings); False when there
+        is none."""
+        progress = read_progress(self.state_dir)
+        if progress is None:
             return False
-        progress = json.loads((self.state_dir / "progress.json").read_text())
         self._check_resumable(progress)
         objective = self.accelerator.unwrap_model(self.objective)
-        objective.load_state_dict(load_file(self.state_dir / "objective.safetensors"))
-        self.optimizer.load_state_dict(
-            torch.load(self.state_dir / "optimizer.pt", weights_only=True)
-        )
+        model_state, optimizer_state = read_weights(self.state_dir, objective.state_dict())
+        objective.load_state_dict(model_state)
+        self.optimizer.load_state_dict(optimizer_state)
         self.scheduler.load_state_dict(progress["scheduler"])
         self.step = int(progress["step"])
+        if self.accelerator.is_main_process:
+            trim_log(self.output_dir / "log.jsonl", self.step)
         return True
 
     def _check_resumable(self, progress: dict) -> None:
@@ -265,11 +266,18 @@ class Trainer:
         """Train (continuing from saved state when `resume`); save and return the GlueNet."""
         config = self.config
         self.output_dir.mkdir(parents=True, exist_ok=True)
+        if self.accelerator.is_main_process:
+            recover_folder(self.state_dir)  # a whole checkpoint back in place, strays removed
+        self.accelerator.wait_for_everyone()
         if resume and self.load_state():
             logger.info("Resumed from step %d of %d.", self.step, self.total_steps)
-        elif self.accelerator.is_main_process:
-            (self.output_dir / "log.jsonl").unlink(missing_ok=True)
-            self.log({"event": "start", "initial_eval": self.evaluate(), "steps": self.total_steps})
+        else:
+            if self.accelerator.is_main_process:
+                clear_outputs(self.output_dir)
+                self.log(
+                    {"event": "start", "initial_eval": self.evaluate(), "steps": self.total_steps}
+                )
+            self.accelerator.wait_for_everyone()
         stop_at = min(self.total_steps, config.max_steps or self.total_steps)
         running: dict[str, float] = {}
         since_log = 0
@@ -334,9 +342,4 @@ def train(
     return Trainer(cache, gluenet_config, config).run(resume=resume)
 
 
-def clear_state(output_dir: str | Path) -> None:
-    """Forget a previous run's resumable state."""
-    shutil.rmtree(Path(output_dir) / "state", ignore_errors=True)
-
-
-__all__ = ["Trainer", "clear_state", "split_indices", "train"]
+__all__ = ["Trainer", "split_indices", "train"]

@@ -1,0 +1,89 @@
+"""The resumable state of a training run, written whole or not at all, read back checked.
+
+    OUTPUT_DIR/state/objective.safetensors   GlueNet, decoder, discriminator
+                     optimizer.pt             Adam's moments (tensors only: weights_only load)
+                     progress.json            step, LR schedule, the run's settings
+    OUTPUT_DIR/log.jsonl                      one line per logged step, cut back on resume
+
+The folder is replaced by `atomic_write_folder`; a run killed at any moment leaves a whole
+checkpoint, which `recover_folder` puts back in place (and removes the strays) before a run
+reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save_file
+
+from gluegen.checkpoints import check_state, read_json, read_tensors, read_torch
+from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
+
+OBJECTIVE_FILE = "objective.safetensors"
+OPTIMIZER_FILE = "optimizer.pt"
+PROGRESS_FILE = "progress.json"
+# What a finished run leaves besides its state: a new run must not mix with them.
+RUN_OUTPUTS = ("gluenet", "metrics.json", "log.jsonl")
+
+
+def write_state(
+    folder: Path,
+    model_state: dict[str, torch.Tensor],
+    optimizer_state: dict[str, Any],
+    progress: dict[str, Any],
+) -> None:
+    """The three files, swapped in as one folder."""
+
+    def write(tmp: Path) -> None:
+        save_file(model_state, tmp / OBJECTIVE_FILE)
+        torch.save(optimizer_state, tmp / OPTIMIZER_FILE)
+        (tmp / PROGRESS_FILE).write_text(json.dumps(progress, indent=2, default=str))
+
+    atomic_write_folder(folder, write)
+
+
+def read_progress(folder: Path) -> dict[str, Any] | None:
+    """The progress record of the checkpoint in `folder` (step, schedule, the run's settings),
+    or None when there is no checkpoint."""
+    if not folder.is_dir():
+        return None
+    return read_json(folder / PROGRESS_FILE, f"the training checkpoint in {folder}")
+
+
+def read_weights(
+    folder: Path, expected: dict[str, torch.Tensor]
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(model state, optimizer state) of the checkpoint in `folder`; the model state must fit
+    `expected` (the objective's state_dict)."""
+    what = f"the training checkpoint in {folder}"
+    model_state = read_tensors(folder / OBJECTIVE_FILE, what)
+    check_state(model_state, expected, what)
+    return model_state, read_torch(folder / OPTIMIZER_FILE, what)
+
+
+def trim_log(log: Path, step: int) -> None:
+    """Drop the log lines of steps after `step` (written after the checkpoint a run resumes
+    from), so that a resumed run's log has each step once."""
+    if not log.is_file():
+        return
+    kept = [
+        line
+        for line in log.read_text(encoding="utf-8").splitlines()
+        if line.strip() and json.loads(line).get("step", 0) <= step
+    ]
+    atomic_write_text(log, "".join(line + "\n" for line in kept))
+
+
+def clear_outputs(output_dir: Path) -> None:
+    """Remove what a previous run left (state and outputs), before a new run starts."""
+    for name in ("state", *RUN_OUTPUTS):
+        target = output_dir / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+    recover_folder(output_dir / "state")  # and the strays of an interrupted swap
