@@ -37,3 +37,9 @@ def models(tmp_path_factory):
 def sentences():
     """A few hundred distinct toy sentences."""
     return toy.toy_sentences(300, seed=7)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _file_hashes_kept_apart(tmp_path_factory):
+    """Remembered file hashes (gluegen.digests) go to a folder of the test session."""
+    os.environ["GLUEGEN_HOME"] = str(tmp_path_factory.mktemp("gluegen-home"))

@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +28,17 @@ import numpy as np
 import torch
 from accelerate import PartialState
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 from tqdm.auto import tqdm
 
 from gluegen.data.corpus import ParallelCorpus
+from gluegen.data.integrity import read_header, shard_record, shard_rows, verify_cache
 from gluegen.encoders.base import Encoder, identity_key
 from gluegen.io import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: shard checksums in the manifest
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -65,10 +66,15 @@ def shard_name(index: int) -> str:
 
 @dataclass
 class FeatureCache:
-    """A finished cache folder: `arrays()` maps it, `load()` reads it, in corpus order."""
+    """A finished cache folder: `arrays()` maps it, `load()` reads it, in corpus order.
+
+    The first `arrays()` of a cache object checks its shards against the manifest
+    (integrity.py): a damaged cache is a named error, never other features.
+    """
 
     folder: Path
     manifest: dict[str, Any]
+    verified: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def open(cls, folder: str | Path) -> FeatureCache:
@@ -95,6 +101,9 @@ class FeatureCache:
 
         Nothing is read until rows are indexed, so a cache larger than memory trains fine.
         """
+        if not self.verified:
+            verify_cache(self.folder, self.manifest)
+            self.verified = True
         files = [self.folder / name for name in self.manifest["shards"]]
         return {name: ShardedArray(files, name) for name in self.manifest["shapes"]}
 
@@ -106,7 +115,6 @@ class FeatureCache:
 
 # safetensors dtype names -> numpy dtypes numpy can map (bfloat16 is read as its bits).
 SAFETENSORS_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.int16, "I8": np.int8}
-HEADER_LENGTH_BYTES = 8  # a safetensors file starts with its JSON header's length
 
 
 def _memory_map(path: Path, name: str) -> tuple[np.memmap, str]:
@@ -115,15 +123,14 @@ def _memory_map(path: Path, name: str) -> tuple[np.memmap, str]:
     The format is documented: an 8-byte little-endian header length, a JSON header giving each
     tensor's dtype, shape and byte offsets, then the raw data.
     """
-    with open(path, "rb") as handle:
-        header_length = int.from_bytes(handle.read(HEADER_LENGTH_BYTES), "little")
-        info = json.loads(handle.read(header_length))[name]
+    header, start = read_header(path)
+    info = header[name]
     begin, _ = info["data_offsets"]
     array = np.memmap(
         path,
         dtype=SAFETENSORS_DTYPES[info["dtype"]],
         mode="r",
-        offset=HEADER_LENGTH_BYTES + header_length + begin,
+        offset=start + begin,
         shape=tuple(info["shape"]),
     )
     return array, info["dtype"]
@@ -206,6 +213,7 @@ def pool_caches(members: list[FeatureCache], folder: str | Path) -> FeatureCache
             for member in members
             for shard in member.manifest["shards"]
         ],
+        "records": [record for member in members for record in member.manifest["records"]],
         "shapes": first.manifest["shapes"],
         "origin": {"pooled": [member.manifest.get("origin") for member in members]},
     }
@@ -230,7 +238,7 @@ def _prepare_folder(folder: Path, key: dict[str, Any]) -> None:
         logger.warning(
             "Feature cache %s is stale (encoders or corpus changed); rebuilding.", folder
         )
-        for stale in [*folder.glob("shard-*.safetensors"), folder / "manifest.json"]:
+        for stale in [*folder.glob("shard-*"), folder / "manifest.json", folder / VERIFIED]:
             stale.unlink(missing_ok=True)
     (folder / "manifest.json").unlink(missing_ok=True)
     for leftover in folder.glob(".shard-*.tmp"):  # from a build killed mid-write
@@ -265,6 +273,31 @@ def _encode_shard(
             parts.setdefault(name, []).append(tensor.detach().cpu())
         progress.update(stop - start)
     return {name: torch.cat(values).contiguous() for name, values in parts.items()}
+
+
+VERIFIED = "verified.json"
+
+
+def _record_path(folder: Path, index: int) -> Path:
+    return folder / f"{shard_name(index)}.record.json"
+
+
+def _write_shard(folder: Path, index: int, data: bytes, record: dict[str, Any]) -> None:
+    """The shard's bytes to a temporary file renamed into place, then its record beside it."""
+    temporary = folder / f".{shard_name(index)}.{os.getpid()}.tmp"
+    temporary.write_bytes(data)
+    os.replace(temporary, folder / shard_name(index))
+    atomic_write_text(_record_path(folder, index), json.dumps(record))
+
+
+def _shard_record(folder: Path, index: int) -> dict[str, Any]:
+    """The record written with shard `index`, or (a build killed between the two) one made
+    from the shard on disk."""
+    try:
+        return json.loads(_record_path(folder, index).read_text())
+    except (OSError, ValueError):
+        data = (folder / shard_name(index)).read_bytes()
+        return shard_record(data, shard_rows(read_header(folder / shard_name(index))[0]))
 
 
 def build_cache(
@@ -312,10 +345,9 @@ def build_cache(
         for k in todo:
             indices = range(k * shard_size, min((k + 1) * shard_size, len(corpus)))
             tensors = _encode_shard(corpus, indices, source, target, batch_size, DTYPES[dtype], bar)
-            temporary = folder / f".{shard_name(k)}.{os.getpid()}.tmp"
             metadata = {"first": str(indices.start), "process": str(state.process_index)}
-            save_file(tensors, temporary, metadata=metadata)
-            os.replace(temporary, folder / shard_name(k))
+            data = save(tensors, metadata=metadata)
+            _write_shard(folder, k, data, shard_record(data, len(indices)))
     state.wait_for_everyone()
 
     if state.is_main_process:
@@ -325,6 +357,7 @@ def build_cache(
             "key": key,
             "count": len(corpus),
             "shards": [shard_name(k) for k in range(num_shards)],
+            "records": [_shard_record(folder, k) for k in range(num_shards)],
             "shapes": shapes,
             "origin": corpus.origin,
         }

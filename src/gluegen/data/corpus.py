@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gluegen.digests import file_sha256
+
 TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl")
 SPLIT_COLUMN = "split"  # a table column naming each row's split (train, heldout, ...)
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
@@ -46,12 +48,12 @@ class ParallelCorpus:
         return len(self.sources)
 
     def fingerprint(self) -> str:
-        """Hash of every pair (and, for audio, each file's size), for cache matching."""
+        """Hash of every pair (and, for audio, each file's content), for cache matching."""
         digest = hashlib.sha256(self.source_kind.encode())
         for source, target in zip(self.sources, self.targets, strict=True):
             digest.update(source.encode() + b"\0" + target.encode() + b"\0")
             if self.source_kind == "audio":
-                digest.update(str(Path(source).stat().st_size).encode())
+                digest.update(file_sha256(source).encode())
         return digest.hexdigest()[:16]
 
 
@@ -113,10 +115,20 @@ def _table_rows(path: Path) -> Iterator[tuple[int, dict]]:
                 raise CorpusError(f"{path}:{number}: expected a JSON object per line.")
             yield number, row
         return
-    delimiter = "\t" if suffix == ".tsv" else ","
-    reader = csv.DictReader(io.StringIO("\n".join(t for _, t in lines)), delimiter=delimiter)
-    for row in reader:
-        yield reader.line_num, row
+    text = io.StringIO("\n".join(t for _, t in lines))
+    if suffix == ".tsv":  # tab-separated: a quote is a character like any other
+        reader = csv.DictReader(text, delimiter="\t", quoting=csv.QUOTE_NONE)
+    else:  # a quote opened and never closed is an error, not the rest of the file in a field
+        reader = csv.DictReader(text, delimiter=",", strict=True)
+    row_start = 2  # the line after the header
+    try:
+        for row in reader:
+            yield row_start, row
+            row_start = reader.line_num + 1
+    except csv.Error as error:
+        raise CorpusError(
+            f"{path}:{row_start}: not valid CSV ({error}; a quote opened here never closes?)."
+        ) from error
 
 
 def _pairs(

@@ -16,6 +16,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import torch
 
+from gluegen.digests import file_sha256
+
 
 @dataclass
 class TokenFeatures:
@@ -74,13 +76,11 @@ class LazyModel(ModelSource):
         return self
 
 
-# Files larger than this are fingerprinted by their size and both ends, not read whole.
-FINGERPRINT_FULL_READ_BYTES = 1 << 20
-FINGERPRINT_EDGE_BYTES = 1 << 16
+FINGERPRINT_PREFIX = "sha256:"  # fingerprints of every byte (older ones hashed file ends only)
 
 
 def folder_fingerprint(path: str | Path) -> str | None:
-    """A cheap content hash of a local model folder, or None for a hub id.
+    """A content hash of a local model folder (every byte of every file), or None for a hub id.
 
     Catches retrained weights under the same path, so a stale feature cache is rebuilt.
     """
@@ -89,16 +89,8 @@ def folder_fingerprint(path: str | Path) -> str | None:
         return None
     digest = hashlib.sha256()
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        size = file.stat().st_size
-        digest.update(f"{file.relative_to(root).as_posix()}:{size}".encode())
-        with open(file, "rb") as handle:
-            if size <= FINGERPRINT_FULL_READ_BYTES:
-                digest.update(handle.read())
-            else:
-                digest.update(handle.read(FINGERPRINT_EDGE_BYTES))
-                handle.seek(size - FINGERPRINT_EDGE_BYTES)
-                digest.update(handle.read())
-    return digest.hexdigest()[:16]
+        digest.update(f"{file.relative_to(root).as_posix()}:{file_sha256(file)}".encode())
+    return FINGERPRINT_PREFIX + digest.hexdigest()[:16]
 
 
 def identity_key(identity: dict[str, Any]) -> str:

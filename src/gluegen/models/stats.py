@@ -37,6 +37,13 @@ class FeatureStatistics:
     source_mean: torch.Tensor | None = None  # (d_s,)
     source_std: torch.Tensor | None = None  # (d_s,)
 
+    def is_finite(self) -> bool:
+        """True when no statistic is NaN or infinite (features with NaN make all of them NaN)."""
+        values = [
+            torch.as_tensor(v, dtype=torch.float64) for v in vars(self).values() if v is not None
+        ]
+        return all(bool(torch.isfinite(v).all()) for v in values)
+
     @classmethod
     def measure(
         cls,

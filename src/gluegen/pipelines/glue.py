@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from diffusers import DiffusionPipeline
 
-from gluegen.encoders.base import Encoder
+from gluegen.encoders.base import FINGERPRINT_PREFIX, Encoder
 from gluegen.models import GlueNet
 from gluegen.pipelines.mixes import (
     DEFAULT_BLEND,
@@ -85,6 +85,28 @@ def generator_embeds(pipeline: DiffusionPipeline, texts: Sequence[str]) -> tuple
     return encoded[0], (encoded[2] if len(encoded) == 4 else None)
 
 
+# What must agree between the encoder a GlueNet was trained on and the one it is given.
+ENCODER_OPTIONS = ("kind", "layer", "max_length", "pooling")
+
+
+def identity_differences(trained: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """How the encoder `given` differs from the one a GlueNet was `trained` on ('field:
+    trained -> given'); content (fingerprint) decides where both have one, else the id."""
+    if not trained:  # a GlueNet saved without its encoder's id
+        return []
+    names = list(ENCODER_OPTIONS)
+    fingerprints = (str(trained.get("fingerprint")), str(given.get("fingerprint")))
+    if all(f.startswith(FINGERPRINT_PREFIX) for f in fingerprints):
+        names.append("fingerprint")
+    else:
+        names += ["name_or_path", "revision"]
+    return [
+        f"{name} {trained.get(name)!r} -> {given.get(name)!r}"
+        for name in names
+        if trained.get(name) != given.get(name)
+    ]
+
+
 def as_batch(inputs: Any) -> list[Any]:
     """One input (a prompt, a sound file, an array, an (array, rate) pair) or a list -> a list."""
     is_pair = isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
@@ -126,6 +148,12 @@ class GlueGenPipeline:
         """Raise, before any denoising step, when the shapes of encoder, GlueNet and pipeline
         do not chain."""
         config, name = gluenet.config, "The GlueNet" if key == ANY else f"The {key!r} GlueNet"
+        differences = identity_differences(config.source_encoder, self.encoder.identity())
+        if differences:
+            raise ValueError(
+                f"{name} was trained on another source encoder ({'; '.join(differences)}): "
+                "load the encoder it was trained with (its id is in the GlueNet's config.json)."
+            )
         source = (self.encoder.num_tokens, self.encoder.dim)
         if source != (config.source_tokens, config.source_dim):
             raise ValueError(

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -44,6 +46,29 @@ logger = logging.getLogger(__name__)
 
 STATS_CHUNK = 1024  # pairs per chunk when measuring statistics
 EPOCH_SEED_STRIDE = 1_000_003  # a prime: (seed, epoch) pairs never share a shuffle seed
+
+
+class StopRequest:
+    """Ctrl-C during training, noted and acted on between steps, so that the state is saved
+    whole first; a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def _note(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def split_indices(count: int, holdout: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -110,6 +135,11 @@ class Trainer:
             )
         self.total_steps = self.steps_per_epoch * config.epochs
         stats = measure_statistics(self.tensors, self.train_ids)
+        if not stats.is_finite():
+            raise ValueError(
+                f"The feature cache {cache.folder} holds NaN or infinite features; rebuild it "
+                "(delete the folder) and check the encoders."
+            )
 
         # 2. models: GlueNet (kept) + decoder and discriminator (training only)
         key = cache.key
@@ -234,6 +264,11 @@ class Trainer:
             terms = self.objective(source, target, pooled)
             loss = sum(terms.values())  # the one place the terms are summed
         lr = self.optimizer.param_groups[0]["lr"]  # the rate this step uses
+        if not torch.isfinite(loss):
+            raise ValueError(
+                f"The loss is {loss.item()} at step {self.step}: training diverged; lower "
+                "--learning-rate (the state saved before this step is intact)."
+            )
         self.accelerator.backward(loss)
         if self.config.grad_clip > 0:
             self.accelerator.clip_grad_norm_(self.objective.parameters(), self.config.grad_clip)
@@ -279,9 +314,6 @@ class Trainer:
                 )
             self.accelerator.wait_for_everyone()
         stop_at = min(self.total_steps, config.max_steps or self.total_steps)
-        running: dict[str, float] = {}
-        since_log = 0
-        started = time.time()
         bar = tqdm(
             total=stop_at,
             initial=self.step,
@@ -289,6 +321,18 @@ class Trainer:
             unit="step",
             disable=not (config.progress and self.accelerator.is_main_process),
         )
+        with StopRequest() as stop:
+            self._loop(stop_at, bar, stop)
+        bar.close()
+        if self.step >= self.total_steps:
+            self.save_gluenet()
+        return self.gluenet
+
+    def _loop(self, stop_at: int, bar: tqdm, stop: StopRequest) -> None:
+        config = self.config
+        running: dict[str, float] = {}
+        since_log = 0
+        started = time.time()
         while self.step < stop_at:
             epoch, index = divmod(self.step, self.steps_per_epoch)
             terms = self.train_step(self.batch_ids(epoch, index))
@@ -316,12 +360,15 @@ class Trainer:
                 eval_due or (not config.eval_every and end_of_epoch)
             ):
                 self.log({"step": self.step, "eval": self.evaluate()})
-            if self.step % config.checkpoint_every == 0 or end_of_epoch or self.step == stop_at:
+            if (
+                self.step % config.checkpoint_every == 0
+                or end_of_epoch
+                or self.step == stop_at
+                or stop.requested
+            ):
                 self.save_state()
-        bar.close()
-        if self.step >= self.total_steps:
-            self.save_gluenet()
-        return self.gluenet
+            if stop.requested:  # Ctrl-C: the state is saved whole, `--resume` continues
+                raise KeyboardInterrupt
 
     def save_gluenet(self) -> Path:
         """Write output_dir/gluenet and output_dir/metrics.json (main process)."""

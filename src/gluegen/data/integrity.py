@@ -1,0 +1,118 @@
+"""Checks that a feature cache on disk is the one its manifest describes.
+
+Each shard's SHA-256, byte count and rows are recorded in the manifest as the shard is written
+(hashed from the bytes in memory, before they reach the disk). The first read of a cache in a
+process verifies every shard: rows and counts against the manifest, the safetensors header
+for sanity, and the hash of any shard whose size or modification time differs from the last
+verification (recorded in `verified.json`), so an unchanged cache is not read twice.
+A mismatch is a ValueError that names the shard and how to rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from gluegen.io import atomic_write_text
+
+HEADER_LENGTH_BYTES = 8  # a safetensors file starts with its JSON header's length
+MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit on a header
+HASH_CHUNK_BYTES = 1 << 24
+VERIFIED_FILE = "verified.json"
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of bytes in memory."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_header(path: Path) -> tuple[dict[str, Any], int]:
+    """(header, data start) of a safetensors file; a named error when the header is not sane."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        length = int.from_bytes(handle.read(HEADER_LENGTH_BYTES), "little")
+        if not 0 < length <= min(MAX_HEADER_BYTES, size - HEADER_LENGTH_BYTES):
+            raise ValueError(f"{path}: its header length ({length} bytes) does not fit the file")
+        try:
+            header = json.loads(handle.read(length))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: its header is not valid JSON ({error})") from error
+    start = HEADER_LENGTH_BYTES + length
+    for name, info in header.items():
+        if name != "__metadata__" and info["data_offsets"][1] > size - start:
+            raise ValueError(f"{path}: tensor {name} runs past the end of the file")
+    return header, start
+
+
+def shard_rows(header: dict[str, Any]) -> int:
+    """Rows of a shard: the first dimension its tensors share."""
+    rows = {tuple(info["shape"])[0] for name, info in header.items() if name != "__metadata__"}
+    if len(rows) != 1:
+        raise ValueError(f"its tensors have different row counts {sorted(rows)}")
+    return rows.pop()
+
+
+def shard_record(data: bytes, rows: int) -> dict[str, Any]:
+    """What the manifest records of a shard, from its bytes."""
+    return {"bytes": len(data), "sha256": sha256_bytes(data), "rows": rows}
+
+
+def verify_cache(folder: Path, manifest: dict[str, Any]) -> None:
+    """Raise a named ValueError unless every shard is what the manifest records."""
+    records = manifest.get("records")
+    if records is None or len(records) != len(manifest["shards"]):
+        raise _damaged(folder, "its manifest records no checksums (an older cache)")
+    if sum(record["rows"] for record in records) != manifest["count"]:
+        raise _damaged(folder, f"its manifest counts {manifest['count']} rows, its shards others")
+    seen = _read_verified(folder)
+    verified = {}
+    for name, record in zip(manifest["shards"], records, strict=True):
+        path = folder / name
+        if not path.is_file():
+            raise _damaged(folder, f"shard {name} is missing")
+        stat = path.stat()
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        try:
+            header, _ = read_header(path)
+            rows = shard_rows(header)
+        except (ValueError, KeyError, TypeError) as error:
+            raise _damaged(folder, f"shard {name} is not a readable shard ({error})") from error
+        if rows != record["rows"] or stat.st_size != record["bytes"]:
+            raise _damaged(
+                folder,
+                f"shard {name} has {rows} rows and {stat.st_size} bytes, "
+                f"the manifest {record['rows']} and {record['bytes']}",
+            )
+        if seen.get(name) != stamp and sha256_file(path) != record["sha256"]:
+            raise _damaged(folder, f"shard {name} does not match its checksum")
+        verified[name] = stamp
+    if verified != seen:
+        try:
+            atomic_write_text(folder / VERIFIED_FILE, json.dumps(verified))
+        except OSError:  # a read-only cache is verified again next time
+            pass
+
+
+def _read_verified(folder: Path) -> dict[str, list[int]]:
+    try:
+        return json.loads((folder / VERIFIED_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _damaged(folder: Path, problem: str) -> ValueError:
+    return ValueError(
+        f"The feature cache {folder} is damaged: {problem}. Delete the folder and run the same "
+        "`gluegen cache` (or `train`) command again to rebuild it."
+    )
