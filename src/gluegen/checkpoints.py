@@ -9,11 +9,12 @@ with `weights_only=True`: no pickle runs code.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 
 
@@ -42,13 +43,21 @@ def read_tensors(path: str | Path, what: str) -> dict[str, torch.Tensor]:
         ) from error
 
 
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The string metadata of a safetensors file (read after `read_tensors` checked it)."""
+    with safe_open(str(path), "pt") as handle:
+        return handle.metadata() or {}
+
+
 def read_torch(path: str | Path, what: str) -> Any:
     """A torch.save file of plain tensors and containers (never arbitrary pickles)."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path} is missing: {what} is incomplete.")
     try:
-        return torch.load(path, weights_only=True)
+        with warnings.catch_warnings():  # a refused pickle's protocol warning says nothing more
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, weights_only=True)
     except Exception as error:  # noqa: BLE001 - truncated zips, refused pickles, ...
         raise ValueError(
             f"{path} cannot be read safely ({type(error).__name__}: {error}): {what} is "

@@ -321,6 +321,8 @@ def build_cache(
     found = _matching_manifest(folder, key)
     if found is not None:
         logger.info("Reusing feature cache %s (%d pairs).", folder, len(found))
+        for leftover in folder.glob(".shard-*.tmp"):  # from a build killed mid-write
+            leftover.unlink(missing_ok=True)
         return found
 
     state = PartialState(cpu=not torch.cuda.is_available())  # cpu: gloo across CPU processes

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
+from gluegen.checkpoints import read_tensors
 from gluegen.data.cache import FeatureCache
 from gluegen.io import atomic_write_folder
 
@@ -82,7 +83,11 @@ class LinearMap:
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> LinearMap:
         """Load a map written by `save_pretrained`."""
-        tensors = load_file(str(Path(folder) / cls.FILE))
+        what = f"the linear map in {folder}"
+        tensors = read_tensors(Path(folder) / cls.FILE, what)
+        missing = sorted({"weight", "bias", "target_shape"} - set(tensors))
+        if missing:
+            raise ValueError(f"{what} lacks {missing}: write it again with save_pretrained.")
         return cls(tensors["weight"], tensors["bias"], tuple(tensors["target_shape"].tolist()))
 
 

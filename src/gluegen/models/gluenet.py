@@ -19,6 +19,9 @@ features back.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,14 +29,22 @@ from typing import Any
 import torch
 from huggingface_hub import PyTorchModelHubMixin, snapshot_download
 from huggingface_hub.constants import CONFIG_NAME, SAFETENSORS_SINGLE_FILE
+from safetensors.torch import save_file
 from torch import nn
 
-from gluegen.checkpoints import check_state, read_json, read_tensors
+from gluegen.checkpoints import check_state, read_json, read_metadata, read_tensors
 from gluegen.models.attention import ContentBridge
 from gluegen.models.config import GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
 
 ACTIVATIONS = {"gelu": nn.GELU, "identity": nn.Identity}  # by GlueNetConfig.activation
+CONFIG_HASH_KEY = "gluegen_config_sha256"  # in model.safetensors' metadata
+
+
+def config_hash(config: GlueNetConfig) -> str:
+    """SHA-256 of a config's canonical JSON."""
+    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class GroupedLinear(nn.Module):
@@ -320,10 +331,23 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         except ValueError as error:
             raise ValueError(f"{folder / CONFIG_NAME}: {error}") from error
         model = cls(config)
-        state = read_tensors(folder / SAFETENSORS_SINGLE_FILE, what)
+        weights = folder / SAFETENSORS_SINGLE_FILE
+        state = read_tensors(weights, what)
         check_state(state, model.state_dict(), what)
+        saved_with = read_metadata(weights).get(CONFIG_HASH_KEY)
+        if saved_with is not None and saved_with != config_hash(config):
+            raise ValueError(
+                f"{folder / CONFIG_NAME} was changed after the weights were saved with it; "
+                "restore it (or save the GlueNet again)."
+            )
         model.load_state_dict(state)
         return model.to(map_location)
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        """The weights, with a hash of the config they belong to (checked on load)."""
+        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        metadata = {"format": "pt", CONFIG_HASH_KEY: config_hash(self.config)}
+        save_file(state, str(Path(save_directory) / SAFETENSORS_SINGLE_FILE), metadata=metadata)
 
     def num_parameters(self) -> int:
         """Trainable parameters (statistics buffers excluded)."""

@@ -301,8 +301,9 @@ class Trainer:
         """Train (continuing from saved state when `resume`); save and return the GlueNet."""
         config = self.config
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        if self.accelerator.is_main_process:
-            recover_folder(self.state_dir)  # a whole checkpoint back in place, strays removed
+        if self.accelerator.is_main_process:  # whole folders back in place, strays removed
+            recover_folder(self.state_dir)
+            recover_folder(self.output_dir / "gluenet")
         self.accelerator.wait_for_everyone()
         if resume and self.load_state():
             logger.info("Resumed from step %d of %d.", self.step, self.total_steps)
