@@ -38,3 +38,31 @@ def test_integer_pcm_arrays_are_scaled_like_the_same_file():
     assert np.abs(read_sound((pcm.astype(np.int32) << 16, SAMPLE_RATE), SAMPLE_RATE)).max() <= 1
     unsigned = (np.round(CLIP * 127) + 128).astype(np.uint8)
     assert np.abs(read_sound(unsigned, SAMPLE_RATE) - CLIP).max() < 1e-2
+
+
+def test_a_gluenet_is_refused_with_another_encoder_of_the_same_shape(tmp_path):
+    from diffusers import StableDiffusionPipeline
+
+    from gluegen.encoders.text import HFTextEncoder
+    from gluegen.models import GlueNet, GlueNetConfig
+    from gluegen.pipelines import GlueGenPipeline
+    from gluegen.pipelines.glue import pipeline_text_shape
+    from gluegen.testing import save_sd_pipeline, save_xlmr
+
+    sd = StableDiffusionPipeline.from_pretrained(save_sd_pipeline(tmp_path / "sd"))
+    trained_on = HFTextEncoder(str(save_xlmr(tmp_path / "a", seed=0)), max_length=8)
+    other = HFTextEncoder(str(save_xlmr(tmp_path / "b", seed=1)), max_length=8)
+    tokens, width, _ = pipeline_text_shape(sd)
+    config = GlueNetConfig(
+        source_tokens=8,
+        source_dim=trained_on.dim,
+        target_tokens=tokens,
+        target_dim=width,
+        source_encoder=trained_on.identity(),
+    )
+    GlueGenPipeline(sd, trained_on, GlueNet(config))  # its own encoder fits
+    with pytest.raises(ValueError, match="trained on another source encoder.*fingerprint"):
+        GlueGenPipeline(sd, other, GlueNet(config))
+    reading_another_layer = HFTextEncoder(str(tmp_path / "a"), max_length=8, layer=0)
+    with pytest.raises(ValueError, match="layer -1 -> 0"):
+        GlueGenPipeline(sd, reading_another_layer, GlueNet(config))
