@@ -12,7 +12,7 @@ want="$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "gluegen: installing into .venv (first run: a few minutes)..." >&2
     log="$venv/pip.log"
-    if ! "$venv/bin/python" -m pip install -e "$root[test,demo]" >"$log" 2>&1; then
+    if ! "$venv/bin/python" -m pip install -e "$root[test,demo,web]" >"$log" 2>&1; then
         tail -n 40 "$log" >&2
         echo "gluegen: installation failed; the full log is $log" >&2
         exit 1

@@ -4,6 +4,7 @@
     gluegen train     cache (or reuse) + train a GlueNet from a named recipe
     gluegen evaluate  alignment of a saved GlueNet on held-out pairs
     gluegen presets   the named recipes and their GlueNets' parameter counts
+    gluegen serve     a local web page: any language, sounds, mixes (the world by default)
     gluegen demo      GlueGen end to end on the shapes world, offline (gluegen_world)
     gluegen world     the shapes world: corpora, sounds, its models (gluegen_world)
 
@@ -227,11 +228,62 @@ def build_presets_parser() -> argparse.ArgumentParser:
     return command_parser("presets", "List the named recipes and their parameter counts.")
 
 
+def build_serve_parser() -> argparse.ArgumentParser:
+    """`gluegen serve`."""
+    parser = command_parser(
+        "serve",
+        "A local web page: prompts in any language, sounds, sound + words, beside the "
+        "generator's own encoder. Without --pipeline it serves the shapes world, with the "
+        "GlueNets of --workdir (trained there on first start if missing).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+    parser.add_argument("--port", type=int, default=7860, help="Port to listen on.")
+    world = parser.add_argument_group("the shapes world (the default)")
+    world.add_argument("--workdir", default="runs/demo", help="The demo's work folder.")
+    world.add_argument(
+        "--no-train", action="store_true", help="Serve only the GlueNets already in WORKDIR."
+    )
+    real = parser.add_argument_group("your models")
+    real.add_argument("--pipeline", help="A diffusers pipeline (folder or hub id).")
+    real.add_argument("--source-encoder", help="The text source encoder (folder or hub id).")
+    real.add_argument("--source-max-length", type=int, help="Tokens the text encoder reads.")
+    real.add_argument(
+        "--gluenet",
+        action="append",
+        default=[],
+        metavar="LANG=DIR",
+        help="A text GlueNet and its language code (`*`: any language); repeatable.",
+    )
+    real.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
+    real.add_argument("--sound-gluenet", help="The sound GlueNet (folder or hub id).")
+    real.add_argument("--steps", type=int, default=50, help="Default sampling steps.")
+    real.add_argument("--guidance", type=float, default=7.5, help="Default guidance scale.")
+    return parser
+
+
+def run_serve(args: argparse.Namespace) -> None:
+    """`gluegen serve`: build the models, start the page (until Ctrl-C)."""
+    from gluegen.app import serve
+
+    if args.pipeline:
+        from gluegen.serving import served_from_files
+
+        served = served_from_files(args)
+    else:
+        world = importlib.import_module("gluegen_world.serve")
+        served = world.world_served(
+            args.workdir, train_missing=not args.no_train, progress=not args.no_progress
+        )
+    print(f"serving on http://{args.host}:{args.port} (Ctrl-C stops)")
+    serve(served, args.host, args.port)
+
+
 COMMANDS = {
     "cache": (build_cache_parser, run_cache),
     "train": (build_train_parser, run_train),
     "evaluate": (build_evaluate_parser, run_evaluate),
     "presets": (build_presets_parser, run_presets),
+    "serve": (build_serve_parser, run_serve),
 }
 
 

@@ -9,8 +9,9 @@ through the same source encoder and GlueNet (`unconditional="source"`), or the g
 empty-prompt embedding (`unconditional="generator"`).
 
 Threads: a GlueGenPipeline may be called from several threads at once; the calls run one at a
-time (a lock), because a diffusers pipeline keeps per-call state (its scheduler's timesteps,
-the guidance scale) on itself. To draw in parallel, give each thread its own pipeline.
+time (a lock per diffusers pipeline, shared by every GlueGenPipeline that wraps it), because a
+diffusers pipeline keeps per-call state (its scheduler's timesteps, the guidance scale) on
+itself. To draw in parallel, give each thread its own diffusers pipeline.
 
 Notation: b - batch, n - tokens, d - features, p - pooled features.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,18 @@ from gluegen.pipelines.mixes import (
 
 UNCONDITIONAL = ("source", "generator")
 ANY = "*"  # the key of a GlueNet that reads every language (or the only one loaded)
+
+
+_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # diffusers pipeline -> lock
+_LOCKS_GUARD = threading.Lock()
+
+
+def pipeline_lock(pipeline: DiffusionPipeline) -> threading.RLock:
+    """The lock of a diffusers pipeline: every GlueGenPipeline wrapping it takes this one."""
+    with _LOCKS_GUARD:
+        if pipeline not in _LOCKS:
+            _LOCKS[pipeline] = threading.RLock()
+        return _LOCKS[pipeline]
 
 
 def language_detector(languages: Sequence[str]) -> Any:
@@ -140,7 +154,7 @@ class GlueGenPipeline:
         self.gluenets = {key: gluenet.eval() for key, gluenet in gluenets.items()}
         self.unconditional = unconditional
         self._detector = None
-        self._lock = threading.RLock()  # one call at a time: the pipeline keeps per-call state
+        self._lock = pipeline_lock(pipeline)  # one call at a time per diffusers pipeline
         for key, gluenet in self.gluenets.items():
             self.check_fits(gluenet, key)
 
@@ -285,6 +299,12 @@ class GlueGenPipeline:
             return blend(embeds, own, DEFAULT_BLEND if weight is None else weight)
         empty = generator_embeds(self.pipeline, [""])[0].to(embeds)  # (1, n, d)
         return offset(embeds, own, empty, DEFAULT_OFFSET if weight is None else weight)
+
+    def draw_with_own_encoder(self, prompts: str | Sequence[str], **kwargs: Any) -> Any:
+        """The wrapped pipeline drawing from `prompts` through its own text encoder (the
+        baseline GlueGen is compared with), under the same lock as every GlueGen call."""
+        with self._lock:
+            return self.pipeline(prompt=as_batch(prompts), **kwargs)
 
     def __call__(
         self,

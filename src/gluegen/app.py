@@ -1,0 +1,223 @@
+"""`gluegen serve`: a local web page to draw through GlueNets (gradio).
+
+    a prompt in any language ─► its GlueNet (detected language shown) ─► images
+                             └► the generator's own encoder, same seed ─► images, beside them
+    a sound (upload or example), optionally mixed with words ─► the sound GlueNet ─► images
+
+Errors (an empty prompt, an unreadable or silent sound, a GlueNet that does not fit) appear
+on the page and the server keeps serving. Calls that share a diffusers pipeline run one at a
+time (GlueGenPipeline's lock), so concurrent visitors get the images they would get alone.
+The page makes no outbound calls: analytics are off and it binds to 127.0.0.1 by default.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+import gradio as gr  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from gluegen.pipelines import ANY, MIXES, GlueGenPipeline  # noqa: E402
+
+# Fonts the browser has: the default theme would fetch its fonts from the web.
+SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "Noto Sans", "Noto Sans CJK SC", "sans-serif")
+
+
+def local_theme() -> gr.themes.Base:
+    """gradio's default look with the browser's own fonts (no request leaves the machine)."""
+    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=("ui-monospace", "monospace"))
+
+
+DISPLAY_SIDE = 192  # smaller images are scaled up to about this many pixels (nearest)
+ALONE = "sound alone"  # the sound mix choice that adds no words
+NO_EXAMPLE = "(upload a sound instead)"
+
+
+@dataclass
+class DrawDefaults:
+    """The page's starting values (the world's generator wants few steps, SD 50)."""
+
+    steps: int = 50
+    guidance: float = 7.5
+    seed: int = 0
+    images: int = 2
+    mix_weight: float = 1.0
+
+
+@dataclass
+class Served:
+    """What the page draws with; a side that could not be set up says why in `problems`."""
+
+    text: GlueGenPipeline | None = None
+    sound: GlueGenPipeline | None = None
+    examples: dict[str, str] = field(default_factory=dict)  # caption -> sound file
+    problems: dict[str, str] = field(default_factory=dict)  # "text" / "sound" -> why not
+    defaults: DrawDefaults = field(default_factory=DrawDefaults)
+    title: str = "GlueGen"
+
+    def side(self, name: str) -> GlueGenPipeline:
+        """The text or sound GlueGenPipeline, or the reason it is missing as a page error."""
+        glue = getattr(self, name)
+        if glue is None:
+            raise gr.Error(self.problems.get(name, f"No {name} GlueNet is loaded."))
+        return glue
+
+
+def shown(images: list[Image.Image]) -> list[Image.Image]:
+    """Images scaled up by a whole factor when small, so that 32-pixel worlds are visible."""
+    factor = max(1, DISPLAY_SIDE // max(images[0].size)) if images else 1
+    return [
+        image.resize((image.width * factor, image.height * factor), Image.NEAREST)
+        for image in images
+    ]
+
+
+def drawing(seed: int, steps: int, guidance: float, count: int, progress: Any) -> dict:
+    """Pipeline arguments for one request: its own seeded generator, a progress callback."""
+    steps, count = int(steps), int(count)
+    if not 1 <= steps <= 1000 or not 1 <= count <= 16:
+        raise gr.Error("Steps must be 1-1000 and images 1-16.")
+
+    def step_done(pipe: Any, index: int, timestep: Any, tensors: dict) -> dict:
+        progress((index + 1, steps), desc="drawing")
+        return tensors
+
+    return {
+        "num_inference_steps": steps,
+        "guidance_scale": float(guidance),
+        "num_images_per_prompt": count,
+        "generator": torch.Generator().manual_seed(int(seed)),
+        "callback_on_step_end": step_done,
+        "output_type": "pil",
+    }
+
+
+def page_errors(handler: Callable) -> Callable:
+    """A handler whose failures (bad input, a GlueNet that does not fit) become page messages."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (ValueError, OSError, RuntimeError, TypeError) as error:
+            raise gr.Error(" ".join(str(error).split())) from error
+
+    run.__name__ = handler.__name__
+    return run
+
+
+def language_line(glue: GlueGenPipeline, prompt: str) -> str:
+    """Which GlueNet reads `prompt`, as shown above the images."""
+    key = glue.route([prompt])[0]
+    if key == ANY:
+        return "GlueNet: the shared one (`*`)" + (
+            "" if len(glue.gluenets) == 1 else ", no loaded language recognised"
+        )
+    return f"Detected language: **{key}** · GlueNet: **{key}**"
+
+
+def text_images(served: Served, prompt: str, seed, steps, guidance, count, progress=None):
+    """(own encoder's images, GlueNet's images, which GlueNet) for one prompt, same seed."""
+    progress = progress or (lambda *a, **k: None)
+    glue = served.side("text")
+    if not prompt or not prompt.strip():
+        raise gr.Error("Type a prompt, in any language.")
+    line = language_line(glue, prompt)
+    glued = glue(prompt, **drawing(seed, steps, guidance, count, progress)).images
+    own = glue.draw_with_own_encoder(prompt, **drawing(seed, steps, guidance, count, progress))
+    return shown(own.images), shown(glued), line
+
+
+def sound_images(
+    served: Served, upload, example, words, mix, weight, seed, steps, guidance, count, progress=None
+):
+    """(images, what was drawn) for a sound (an upload, else an example), maybe with words."""
+    progress = progress or (lambda *a, **k: None)
+    glue = served.side("sound")
+    sound = upload or served.examples.get(example)
+    if not sound:
+        raise gr.Error("Upload a sound or pick an example.")
+    options = drawing(seed, steps, guidance, count, progress)
+    if mix != ALONE:
+        if not words or not words.strip():
+            raise gr.Error(f"Give the words to mix with the sound ({mix}), or choose '{ALONE}'.")
+        options |= {"text": words, "mix": mix}
+        if mix != "splice":
+            options["mix_weight"] = float(weight)
+    images = glue(sound, **options).images
+    what = "the sound alone" if mix == ALONE else f"the sound + “{words}” ({mix})"
+    return shown(images), f"Drawn from {what}."
+
+
+def build_page(served: Served) -> gr.Blocks:
+    """The page: a text tab and a sound tab, shared drawing settings."""
+    d = served.defaults
+    with gr.Blocks(title=served.title, analytics_enabled=False) as page:
+        gr.Markdown(
+            f"# {served.title}\nA frozen generator drawing through GlueNets: type in any "
+            "language, drop a sound, mix them, compare with the generator's own encoder."
+        )
+        with gr.Row():
+            seed = gr.Number(value=d.seed, precision=0, label="seed", elem_id="seed")
+            steps = gr.Slider(1, 100, value=d.steps, step=1, label="steps", elem_id="steps")
+            guidance = gr.Slider(1, 15, value=d.guidance, step=0.5, label="guidance")
+            count = gr.Slider(1, 8, value=d.images, step=1, label="images", elem_id="count")
+        settings = [seed, steps, guidance, count]
+        with gr.Tab("Text"):
+            prompt = gr.Textbox(label="prompt, in any language", elem_id="prompt")
+            draw_text = gr.Button("Draw", variant="primary", elem_id="draw-text")
+            language = gr.Markdown(elem_id="language")
+            with gr.Row():
+                own = gr.Gallery(label="the generator's own encoder", format="png", elem_id="own")
+                glued = gr.Gallery(label="through GlueNet", format="png", elem_id="glued")
+        with gr.Tab("Sound"):
+            with gr.Row():
+                upload = gr.Audio(type="filepath", label="a sound", elem_id="upload")
+                example = gr.Dropdown(
+                    [NO_EXAMPLE, *served.examples],
+                    value=NO_EXAMPLE,
+                    label="or an example sound (its caption)",
+                    elem_id="example",
+                )
+            with gr.Row():
+                words = gr.Textbox(label="words to mix in (optional)", elem_id="words")
+                mix = gr.Radio([ALONE, *MIXES], value=ALONE, label="mix", elem_id="mix")
+                weight = gr.Slider(0, 2, value=d.mix_weight, step=0.05, label="mix weight")
+            draw_sound = gr.Button("Draw", variant="primary", elem_id="draw-sound")
+            heard = gr.Markdown(elem_id="heard")
+            sound_gallery = gr.Gallery(label="from the sound", format="png", elem_id="sound-images")
+
+        def on_text(text, *values, progress=gr.Progress()):  # noqa: B008 - gradio's idiom
+            return page_errors(text_images)(served, text, *values, progress=progress)
+
+        def on_sound(*values, progress=gr.Progress()):  # noqa: B008
+            return page_errors(sound_images)(served, *values, progress=progress)
+
+        draw_text.click(on_text, [prompt, *settings], [own, glued, language])
+        draw_sound.click(
+            on_sound, [upload, example, words, mix, weight, *settings], [sound_gallery, heard]
+        )
+    return page
+
+
+def serve(served: Served, host: str = "127.0.0.1", port: int | None = None, block: bool = True):
+    """Start the page; with `block=False` return once it is up (tests)."""
+    page = build_page(served)
+    page.queue(default_concurrency_limit=None)  # every request reaches the pipeline's lock
+    return page.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=not block,
+        quiet=not block,
+        show_error=True,
+        footer_links=[],
+        theme=local_theme(),
+    )

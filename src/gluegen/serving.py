@@ -1,0 +1,55 @@
+"""The web page's models from files: a diffusers pipeline, source encoders, GlueNet folders.
+
+A side (text or sound) that cannot be set up (a GlueNet that does not fit its encoder or the
+pipeline) is not served, and the page says why when it is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from gluegen.app import DrawDefaults, Served
+
+
+def gluenet_keys(pairs: list[str]) -> dict[str, str]:
+    """['fr=runs/fr/gluenet', ...] -> {'fr': 'runs/fr/gluenet'}."""
+    keyed = {}
+    for pair in pairs:
+        key, separator, path = pair.partition("=")
+        if not separator or not key or not path:
+            raise ValueError(f"--gluenet {pair!r}: give LANG=DIR, e.g. fr=runs/fr/gluenet.")
+        keyed[key] = path
+    return keyed
+
+
+def served_from_files(args: argparse.Namespace) -> Served:
+    """Served models from `gluegen serve` flags."""
+    from diffusers import DiffusionPipeline
+
+    from gluegen.encoders import HFAudioEncoder, HFTextEncoder
+    from gluegen.models import GlueNet
+    from gluegen.pipelines import GlueGenPipeline
+
+    pipeline = DiffusionPipeline.from_pretrained(args.pipeline)
+    pipeline.set_progress_bar_config(disable=True)
+    served = Served(defaults=DrawDefaults(steps=args.steps, guidance=args.guidance))
+    texts = gluenet_keys(args.gluenet)
+    if texts and args.source_encoder:
+        try:
+            encoder = HFTextEncoder(args.source_encoder, max_length=args.source_max_length)
+            nets = {key: GlueNet.from_pretrained(path) for key, path in texts.items()}
+            served.text = GlueGenPipeline(pipeline, encoder, nets, unconditional="generator")
+        except ValueError as error:
+            served.problems["text"] = str(error)
+    else:
+        served.problems["text"] = "No text GlueNet: start with --source-encoder and --gluenet."
+    if args.sound_gluenet and args.sound_encoder:
+        try:
+            sound = GlueNet.from_pretrained(args.sound_gluenet)
+            encoder = HFAudioEncoder(args.sound_encoder)
+            served.sound = GlueGenPipeline(pipeline, encoder, sound, unconditional="generator")
+        except ValueError as error:
+            served.problems["sound"] = str(error)
+    else:
+        served.problems["sound"] = "No sound GlueNet: start with --sound-encoder, --sound-gluenet."
+    return served

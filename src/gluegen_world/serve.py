@@ -1,0 +1,90 @@
+"""The web page's default: the shapes world, with the GlueNets of a demo work folder.
+
+`world_served(workdir)` loads the world's generator, its XLM-R and sound encoder, and the
+GlueNets `gluegen demo` trained in WORKDIR/runs (per language, the shared one as `*`, the
+sound one). GlueNets that are not there yet are trained on first start, the way the demo
+trains them (its corpora and caches, reused), with progress bars: French, Chinese and sound
+by default. A few example sounds, with their captions, are written for the sound picker.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from gluegen.app import DrawDefaults, Served
+from gluegen.encoders import HFAudioEncoder, HFTextEncoder
+from gluegen.models import GlueNet
+from gluegen.pipelines import ANY, GlueGenPipeline
+from gluegen_world.captions import caption
+from gluegen_world.corpus import sample_scenes
+from gluegen_world.demo.corpora import write_corpora
+from gluegen_world.demo.settings import FOREIGN, DemoSettings
+from gluegen_world.demo.workers import load_generator
+from gluegen_world.gluenets import WORLD_SOURCE_TOKENS, train_gluenet, world_cache
+from gluegen_world.models import EVAL_SEED, shipped_model
+from gluegen_world.sounds import synthesize, write_wav
+
+TRAINED_ON_FIRST_START = ("fr", "zh", "sound")  # what a page with no demo folder trains
+EXAMPLE_SOUNDS = 6
+# The world's generator draws well in few steps (docs/experiments.md: 6 DDIM steps).
+WORLD_DEFAULTS = DrawDefaults(steps=6, guidance=4.0, images=4, mix_weight=1.0)
+
+
+def ensure_gluenets(workdir: Path, names: tuple[str, ...], progress: bool) -> None:
+    """Train the GlueNets `names` (languages or 'sound') missing from WORKDIR/runs, as the demo
+    trains them."""
+    settings = DemoSettings()
+    missing = [name for name in names if not (workdir / "runs" / name / "gluenet").is_dir()]
+    if not missing:
+        return
+    sources = write_corpora(workdir, settings)
+    for name in missing:
+        recipe = settings.recipe("sound" if name == "sound" else "language")
+        cache = world_cache(sources[name], workdir / "features" / name, progress)
+        train_gluenet(cache, sources[name], workdir / "runs" / name, recipe, progress)
+
+
+def example_sounds(folder: Path, count: int = EXAMPLE_SOUNDS) -> dict[str, str]:
+    """{caption: wav file} of `count` held-out one-object scenes (written once)."""
+    rng = random.Random(f"{EVAL_SEED}-serve")
+    examples = {}
+    for index, scene in enumerate(sample_scenes(count, "heldout", EVAL_SEED, two_objects=0.0)):
+        path = folder / f"example-{index}.wav"
+        if not path.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            write_wav(path, synthesize(scene.objects[0], seed=EVAL_SEED + index))
+        examples[caption(scene, "en", rng)] = str(path)
+    return examples
+
+
+def world_served(
+    workdir: str | Path = "runs/demo", train_missing: bool = True, progress: bool = True
+) -> Served:
+    """The page's models on the shapes world, GlueNets from (or trained into) `workdir`."""
+    workdir = Path(workdir)
+    if train_missing:
+        ensure_gluenets(workdir, TRAINED_ON_FIRST_START, progress)
+    runs = workdir / "runs"
+    generator = load_generator()
+    served = Served(defaults=WORLD_DEFAULTS, title="GlueGen on the shapes world")
+    nets = {
+        code: GlueNet.from_pretrained(runs / code / "gluenet")
+        for code in FOREIGN
+        if (runs / code / "gluenet").is_dir()
+    }
+    if (runs / "shared" / "gluenet").is_dir():
+        nets[ANY] = GlueNet.from_pretrained(runs / "shared" / "gluenet")
+    xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS)
+    if nets:
+        served.text = GlueGenPipeline(generator, xlmr, nets, unconditional="generator")
+    else:
+        served.problems["text"] = f"No language GlueNet in {runs}: run `gluegen demo` first."
+    if (runs / "sound" / "gluenet").is_dir():
+        sound = GlueNet.from_pretrained(runs / "sound" / "gluenet")
+        encoder = HFAudioEncoder(str(shipped_model("sound")))
+        served.sound = GlueGenPipeline(generator, encoder, sound, unconditional="generator")
+        served.examples = example_sounds(workdir / "serve-examples")
+    else:
+        served.problems["sound"] = f"No sound GlueNet in {runs}: run `gluegen demo` first."
+    return served
