@@ -47,3 +47,24 @@ def test_a_gluenet_that_does_not_fit_is_a_page_message(tmp_path):
     assert isinstance(served, Served) and served.text is None
     assert "another generator" in served.problems["text"]
     assert "--sound-gluenet" in served.problems["sound"]
+
+
+@pytest.mark.slow
+def test_a_world_page_trains_the_gluenets_it_lacks_on_first_start(tmp_path):
+    from gluegen_world.demo.settings import DemoSettings
+    from gluegen_world.scoring import DrawSettings
+
+    tiny = DemoSettings(
+        pairs=48,
+        sound_pairs=24,
+        paraphrase_pairs=48,
+        recipe_overrides={"all": {"epochs": 1, "batch_size": 16, "holdout": 0.1}},
+        draw=DrawSettings(steps=1),
+    )
+    served = world_served(tmp_path, settings=tiny, progress=False)
+    assert set(served.text.gluenets) == {"fr", "zh"} and served.sound is not None
+    assert len(served.examples) == 6 and all(
+        path.endswith(".wav") for path in served.examples.values()
+    )
+    own, glued, line = text_images(served, "左边有一颗黄色的大星星", 0, 1, 4.0, 1)
+    assert len(own) == len(glued) == 1 and "zh" in line

@@ -31,10 +31,12 @@ EXAMPLE_SOUNDS = 6
 WORLD_DEFAULTS = DrawDefaults(steps=6, guidance=4.0, images=4, mix_weight=1.0)
 
 
-def ensure_gluenets(workdir: Path, names: tuple[str, ...], progress: bool) -> None:
+def ensure_gluenets(
+    workdir: Path, names: tuple[str, ...], progress: bool, settings: DemoSettings | None = None
+) -> None:
     """Train the GlueNets `names` (languages or 'sound') missing from WORKDIR/runs, as the demo
-    trains them."""
-    settings = DemoSettings()
+    trains them (with its default settings unless `settings` are given)."""
+    settings = settings or DemoSettings()
     missing = [name for name in names if not (workdir / "runs" / name / "gluenet").is_dir()]
     if not missing:
         return
@@ -59,12 +61,15 @@ def example_sounds(folder: Path, count: int = EXAMPLE_SOUNDS) -> dict[str, str]:
 
 
 def world_served(
-    workdir: str | Path = "runs/demo", train_missing: bool = True, progress: bool = True
+    workdir: str | Path = "runs/demo",
+    train_missing: bool = True,
+    progress: bool = True,
+    settings: DemoSettings | None = None,
 ) -> Served:
     """The page's models on the shapes world, GlueNets from (or trained into) `workdir`."""
     workdir = Path(workdir)
     if train_missing:
-        ensure_gluenets(workdir, TRAINED_ON_FIRST_START, progress)
+        ensure_gluenets(workdir, TRAINED_ON_FIRST_START, progress, settings)
     runs = workdir / "runs"
     generator = load_generator()
     served = Served(defaults=WORLD_DEFAULTS, title="GlueGen on the shapes world")
