@@ -18,3 +18,9 @@ def test_training_benchmark_runs(capsys):
     assert bench.main(["--pairs", "64", "--epochs", "1", "--repeats", "1", "--scale", "24"]) == 0
     out = capsys.readouterr().out
     assert "speed-up (baseline / gluegen)" in out and "original procedure" in out
+
+
+def test_startup_benchmark_runs(capsys):
+    assert load("bench_startup").main(["--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "gluegen train --help" in out and "import torch" in out

@@ -8,8 +8,7 @@ from gluegen.cli import main
 from gluegen.data.cache import FeatureCache
 from gluegen_world.demo import DemoSettings, WorldDemo, format_tables
 from gluegen_world.demo.report import write_report
-from gluegen_world.demo.settings import FOREIGN
-from gluegen_world.scoring import DrawSettings
+from gluegen_world.demo.settings import FOREIGN, DrawSettings
 
 TINY_NET = {"epochs": 1, "batch_size": 16, "holdout": 0.1}
 TINY = DemoSettings(

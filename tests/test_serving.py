@@ -51,8 +51,7 @@ def test_a_gluenet_that_does_not_fit_is_a_page_message(tmp_path):
 
 @pytest.mark.slow
 def test_a_world_page_trains_the_gluenets_it_lacks_on_first_start(tmp_path):
-    from gluegen_world.demo.settings import DemoSettings
-    from gluegen_world.scoring import DrawSettings
+    from gluegen_world.demo.settings import DemoSettings, DrawSettings
 
     tiny = DemoSettings(
         pairs=48,

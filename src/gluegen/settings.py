@@ -46,23 +46,14 @@ def add_setting(
 
 
 def add_flags(
-    group: argparse._ActionsContainer,
-    cls: type,
-    skip: Iterable[str] = (),
-    prefix: str = "",
-    defaults: bool = True,
+    group: argparse._ActionsContainer, cls: type, skip: Iterable[str] = (), prefix: str = ""
 ) -> None:
-    """A flag for every field of the dataclass `cls` not in `skip`, named `prefix` + field.
-
-    `defaults=False` leaves every default None ("not given"), for settings whose defaults
-    come from elsewhere (a recipe).
-    """
+    """A flag for every field of the dataclass `cls` not in `skip`, named `prefix` + field,
+    defaulting to the field's default (None for a field without one: required or given)."""
     for f in dataclasses.fields(cls):
         if f.name in skip or f.type == "dict":
             continue
-        default = None
-        if defaults and f.default is not dataclasses.MISSING:
-            default = f.default
+        default = None if f.default is dataclasses.MISSING else f.default
         add_setting(group, prefix + f.name, f, default)
 
 

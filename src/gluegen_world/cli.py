@@ -17,9 +17,8 @@ from pathlib import Path
 from gluegen.cli import Formatter, command_parser, run_reporting_errors, setup_logging
 from gluegen.settings import add_flags, given, parse_with_config
 from gluegen_world.captions import LANGUAGES
-from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings
+from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings, DrawSettings
 from gluegen_world.models import GENERATOR_IMAGES, WORLD_MODELS
-from gluegen_world.scoring import DrawSettings
 
 DRAW_PREFIX = "draw_"
 

@@ -1,7 +1,8 @@
 """Where the shapes world's trained models live, and the command that (re)trains them.
 
 The weights ship inside the package (`gluegen_world/weights/NAME/`), each a normal Hugging
-Face folder; `train_world_models(folder)` reproduces them from scratch.
+Face folder; `train_world_models(folder)` reproduces them from scratch. The training and
+measuring code loads only when called, so that finding a model folder stays light.
 """
 
 from __future__ import annotations
@@ -10,30 +11,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from diffusers import StableDiffusionPipeline
-from transformers import (
-    ASTForAudioClassification,
-    AutoFeatureExtractor,
-    AutoTokenizer,
-    XLMRobertaForMaskedLM,
-)
-
 from gluegen.io import atomic_write_folder
-from gluegen_world.audio import SoundTraining, draw_sounds, heard_accuracy, train_sound_encoder
-from gluegen_world.generator import (
-    GENERATOR_GUIDANCE,
-    GENERATOR_STEPS,
-    GeneratorTraining,
-    evaluate_generator,
-    train_generator,
-)
-from gluegen_world.judge import JudgeTraining, evaluate_judge, load_judge, train_judge
-from gluegen_world.multilingual import (
-    MultilingualTraining,
-    masked_accuracy,
-    monolingual_text,
-    train_multilingual_encoder,
-)
 
 WORLD_MODELS = ("judge", "xlmr", "sound", "generator")
 EVAL_SEED = 12345  # renders, sentences and clips no world model was trained on
@@ -63,19 +41,27 @@ def _save(folder: Path, *parts) -> None:
 
 
 def _train_judge(folder: Path, progress: bool) -> None:
+    from gluegen_world.judge import JudgeTraining, train_judge
+
     _save(folder, train_judge(JudgeTraining(), progress=progress))
 
 
 def _train_xlmr(folder: Path, progress: bool) -> None:
+    from gluegen_world.multilingual import MultilingualTraining, train_multilingual_encoder
+
     _save(folder, *train_multilingual_encoder(MultilingualTraining(), progress=progress))
 
 
 def _train_sound(folder: Path, progress: bool) -> None:
+    from gluegen_world.audio import SoundTraining, train_sound_encoder
+
     _save(folder, *train_sound_encoder(SoundTraining(), progress=progress))
 
 
 def _train_generator(folder: Path, progress: bool) -> None:
     """Stages go to a work folder beside `folder`, so a stopped run resumes; removed at the end."""
+    from gluegen_world.generator import GeneratorTraining, train_generator
+
     work = folder.with_name(f".{folder.name}-work")
     pipeline = train_generator(work, GeneratorTraining(), progress=progress)
     atomic_write_folder(folder, pipeline.save_pretrained)
@@ -124,6 +110,19 @@ def evaluate_world_models(
     encoder's accuracy, both on held-out combinations; the generator's judged accuracy from
     held-out English prompts, its Fréchet distance to renders, and its speed.
     """
+
+    from diffusers import StableDiffusionPipeline
+    from transformers import (
+        ASTForAudioClassification,
+        AutoFeatureExtractor,
+        AutoTokenizer,
+        XLMRobertaForMaskedLM,
+    )
+
+    from gluegen_world.audio import draw_sounds, heard_accuracy
+    from gluegen_world.generator import GENERATOR_GUIDANCE, GENERATOR_STEPS, evaluate_generator
+    from gluegen_world.judge import evaluate_judge, load_judge
+    from gluegen_world.multilingual import masked_accuracy, monolingual_text
 
     def model_folder(name: str) -> Path:
         return Path(folder) / name if folder else shipped_model(name)

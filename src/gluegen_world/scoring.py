@@ -6,23 +6,13 @@ guidance; only the prompt embeddings (and the unconditional ones) differ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 from diffusers import StableDiffusionPipeline
 
+from gluegen_world.demo.settings import DrawSettings
 from gluegen_world.generator import draw_batches
 from gluegen_world.judge import SEEN
 from gluegen_world.scenes import Scene
-
-
-@dataclass(frozen=True)
-class DrawSettings:
-    """How every image of the demo is drawn."""
-
-    steps: int = field(default=6, metadata={"help": "DDIM steps per image."})
-    guidance: float = field(default=4.0, metadata={"help": "Classifier-free guidance scale."})
-    seed: int = field(default=0, metadata={"help": "Seed of the initial noise."})
 
 
 def draw(

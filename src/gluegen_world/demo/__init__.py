@@ -6,8 +6,13 @@ stages.py   WorldDemo, the run in order  tables.py   the tables as text
 report.py   the HTML report
 """
 
-from gluegen_world.demo.settings import DemoSettings
-from gluegen_world.demo.stages import WorldDemo
-from gluegen_world.demo.tables import format_tables
+from gluegen.lazy import lazy_exports
 
-__all__ = ["DemoSettings", "WorldDemo", "format_tables"]
+_EXPORTS = {
+    "DemoSettings": "gluegen_world.demo.settings",
+    "DrawSettings": "gluegen_world.demo.settings",
+    "WorldDemo": "gluegen_world.demo.stages",
+    "format_tables": "gluegen_world.demo.tables",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)  # the settings load without the models
+__all__ = list(_EXPORTS)

@@ -23,8 +23,8 @@ from tqdm.auto import tqdm
 
 from gluegen.encoders.base import folder_fingerprint
 from gluegen.io import atomic_write_text
+from gluegen_world.demo.settings import DrawSettings
 from gluegen_world.demo.workers import draw_and_score, draw_job, start_drawer, worker_pool
-from gluegen_world.scoring import DrawSettings
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from gluegen.recipes import Recipe, get_recipe
 from gluegen_world.captions import LANGUAGES
-from gluegen_world.scoring import DrawSettings
 
 FOREIGN = tuple(code for code in LANGUAGES if code != "en")
 # GlueNets train, then cells are drawn, in this many processes, one thread each
@@ -21,6 +20,15 @@ GRID_IMAGES = 8  # images of each cell kept for the report
 CLIP_SEED_OFFSET = 7_919  # test clips use seeds no corpus clip has
 ROLES = ("language", "shared", "sound", "paper", "sentence")  # the demo's kinds of GlueNet
 EVERY_ROLE = "all"  # recipe_overrides key that applies to every role
+
+
+@dataclass(frozen=True)
+class DrawSettings:
+    """How every image of the demo is drawn."""
+
+    steps: int = field(default=6, metadata={"help": "DDIM steps per image."})
+    guidance: float = field(default=4.0, metadata={"help": "Classifier-free guidance scale."})
+    seed: int = field(default=0, metadata={"help": "Seed of the initial noise."})
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ from tqdm.auto import tqdm
 from gluegen.data.cache import FeatureCache
 from gluegen.recipes import Recipe
 from gluegen_world.cpu import keep_freed_memory
-from gluegen_world.demo.settings import GRID_IMAGES
+from gluegen_world.demo.settings import GRID_IMAGES, DrawSettings
 from gluegen_world.gluenets import ParallelSource, train_gluenet
 from gluegen_world.judge import load_judge
 from gluegen_world.models import shipped_model
-from gluegen_world.scoring import DrawSettings, draw, score
+from gluegen_world.scoring import draw, score
 
 
 def draw_and_score(
