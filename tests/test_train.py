@@ -132,6 +132,9 @@ def test_outputs_log_and_checkpoint(small_cache, tmp_path):
     assert gluenet.config.source_encoder == small_cache.key["source_encoder"]
     assert gluenet.config.target_encoder["kind"] == "diffusers-text"
     assert gluenet.target_token_norm.min() > 0 and gluenet.source_token_norm > 0
+    card = (tmp_path / "gluenet" / "README.md").read_text()  # the model card
+    assert "library_name: gluegen" in card and "training pairs: 180" in card
+    assert '"retrieval"' in card and small_cache.key["source_encoder"]["name_or_path"] in card
 
 
 def test_bad_settings_are_clear_errors(small_cache, tmp_path):

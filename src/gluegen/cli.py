@@ -5,6 +5,7 @@
     gluegen evaluate  alignment of a saved GlueNet on held-out pairs
     gluegen presets   the named recipes and their GlueNets' parameter counts
     gluegen serve     a local web page: any language, sounds, mixes (the world by default)
+    gluegen convert-original  the original release's checkpoints as GlueNet folders
     gluegen demo      GlueGen end to end on the shapes world, offline (gluegen_world)
     gluegen world     the shapes world: corpora, sounds, its models (gluegen_world)
 
@@ -278,12 +279,35 @@ def run_serve(args: argparse.Namespace) -> None:
     serve(served, args.host, args.port)
 
 
+def build_convert_parser() -> argparse.ArgumentParser:
+    """`gluegen convert-original`."""
+    parser = command_parser(
+        "convert-original",
+        "Convert a checkpoint of the original GlueGen release (gluenet_multi_<Language>.ckpt, "
+        "gluenet_sound2img_audioclip_us8k.ckpt) into a GlueNet folder; read as weights only.",
+    )
+    parser.add_argument("checkpoint", help="The release's .ckpt file.")
+    parser.add_argument(
+        "--kind", required=True, choices=("multilingual", "audio"), help="Which network it is."
+    )
+    parser.add_argument("--out", required=True, help="The GlueNet folder to write.")
+    return parser
+
+
+def run_convert(args: argparse.Namespace) -> None:
+    """`gluegen convert-original`."""
+    from gluegen.convert import convert_file
+
+    print(f"wrote {convert_file(args.checkpoint, args.kind, args.out)}")
+
+
 COMMANDS = {
     "cache": (build_cache_parser, run_cache),
     "train": (build_train_parser, run_train),
     "evaluate": (build_evaluate_parser, run_evaluate),
     "presets": (build_presets_parser, run_presets),
     "serve": (build_serve_parser, run_serve),
+    "convert-original": (build_convert_parser, run_convert),
 }
 
 

@@ -105,7 +105,7 @@ PAPER_AUDIO_LAYOUT = {
     "tail_blocks": 2,
     "bridge_norm": True,
     "mult": 4.0,
-    "mix_order": "tokens_first",
+    "mix_order": "channels_first",
 }
 PAPER_AUDIO_TRAINING = {"epochs": 10, "batch_size": 8, "learning_rate": 5e-5, "lr_decay_epochs": 5}
 

@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from huggingface_hub import PyTorchModelHubMixin, snapshot_download
+from huggingface_hub import ModelCard, PyTorchModelHubMixin, snapshot_download
 from huggingface_hub.constants import CONFIG_NAME, SAFETENSORS_SINGLE_FILE
 from safetensors.torch import save_file
 from torch import nn
 
 from gluegen.checkpoints import check_state, read_json, read_metadata, read_tensors
 from gluegen.models.attention import ContentBridge
+from gluegen.models.card import model_card
 from gluegen.models.config import GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
 
@@ -269,9 +270,9 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         x = self.bridge(x)  # (b, n_t, d_t)
         for block in self.target_blocks:
             x = self.act(block(x) + x)
-        for i, block in enumerate(self.tail_blocks):
+        for i, block in enumerate(self.tail_blocks):  # the release: tail_2(tail_1(x) + x)
             last = i == len(self.tail_blocks) - 1
-            x = block(x) if last else self.act(block(x) + x)
+            x = block(x) if last else block(x) + x
         if self.target_offset is not None:
             x = x + self.target_offset  # (b, n_t, d_t)
         return x
@@ -342,6 +343,10 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             )
         model.load_state_dict(state)
         return model.to(map_location)
+
+    def generate_model_card(self, *args: Any, **kwargs: Any) -> ModelCard:
+        """README.md of the folder: encoders, training record (`training_record`), usage."""
+        return model_card(self.config, getattr(self, "training_record", {}))
 
     def _save_pretrained(self, save_directory: Path) -> None:
         """The weights, with a hash of the config they belong to (checked on load)."""

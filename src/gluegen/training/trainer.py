@@ -376,6 +376,12 @@ class Trainer:
         folder = self.output_dir / "gluenet"
         if self.accelerator.is_main_process:
             metrics = self.evaluate()
+            self.gluenet.training_record = {
+                "training pairs": len(self.train_ids),
+                "held-out pairs": len(self.eval_ids),
+                "settings": {k: v for k, v in asdict(self.config).items() if k != "output_dir"},
+                "held-out metrics": metrics,
+            }
             atomic_write_folder(folder, lambda tmp: self.gluenet.save_pretrained(tmp))
             atomic_write_text(self.output_dir / "metrics.json", json.dumps(metrics, indent=2))
             self.log({"event": "done", "step": self.step, "eval": metrics})
