@@ -49,7 +49,7 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
             f"{spec.source_encoder} reads {reads}: pair audio folders with an audio model "
             "(an Audio Spectrogram Transformer) and text corpora with a text model."
         )
-    target = load_target(spec.target, device=spec.device)
+    target = load_target(spec.target, device=spec.device, clip_skip=spec.target_clip_skip)
     return build_cache(
         corpus,
         source_encoder(spec),

@@ -43,6 +43,13 @@ class CacheSpec:
             "choices": ("mean",),
         },
     )
+    target_clip_skip: int | None = field(
+        default=None,
+        metadata={
+            "help": "Align to the generator's features with this many last CLIP layers skipped "
+            "(what `clip_skip` does in a diffusers pipeline)."
+        },
+    )
     cache_dir: str | None = field(
         default=None, metadata={"help": "Feature cache folder (default: OUTPUT_DIR/features)."}
     )

@@ -10,12 +10,18 @@ from gluegen.encoders.target import DiffusersTextTarget
 from gluegen.encoders.text import HFTextEncoder
 
 
-def load_target(name_or_path: str, revision: str | None = None, **kwargs) -> Encoder:
+def load_target(
+    name_or_path: str, revision: str | None = None, clip_skip: int | None = None, **kwargs
+) -> Encoder:
     """A diffusers pipeline (folder with model_index.json or hub id) or a plain text encoder."""
     folder = Path(name_or_path)
     if folder.is_dir() and not (folder / "model_index.json").exists():
+        if clip_skip is not None:
+            raise ValueError(
+                "clip_skip applies to a diffusers pipeline target, not a text encoder."
+            )
         return HFTextEncoder(name_or_path, revision=revision, **kwargs)
-    return DiffusersTextTarget(name_or_path, revision=revision, **kwargs)
+    return DiffusersTextTarget(name_or_path, revision=revision, clip_skip=clip_skip, **kwargs)
 
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 SD 1.x/2.x: one CLIP text encoder -> prompt_embeds (b, 77, d).
 SDXL: two encoders, penultimate hidden states concatenated -> (b, 77, d1 + d2), plus the second
-encoder's projected pooled output (b, p) as pooled_prompt_embeds.
+encoder's projected pooled output (b, p) as pooled_prompt_embeds; the SDXL refiner the same
+with its one (second) encoder.
 Only the tokenizers and text encoders are read, never the UNet or VAE.
 """
 
@@ -54,8 +55,14 @@ class DiffusersTextTarget(ModelSource):
         revision: str | None = None,
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
+        clip_skip: int | None = None,
     ) -> None:
+        if clip_skip is not None and clip_skip < 1:
+            raise ValueError(
+                f"clip_skip must be >= 1 (layers skipped from the end), got {clip_skip}"
+            )
         self._set_source(name_or_path, revision, device, dtype)
+        self.clip_skip = clip_skip
         index = read_model_index(self.name_or_path, revision)
         self.pipeline_class = index.get("_class_name", "")
         self.parts = [(tok, enc) for tok, enc in TEXT_PARTS if index.get(enc) and index[enc][0]]
@@ -65,7 +72,9 @@ class DiffusersTextTarget(ModelSource):
             AutoConfig.from_pretrained(self.name_or_path, subfolder=enc, revision=revision)
             for _, enc in self.parts
         ]
-        self.uses_hidden_layer = len(self.parts) > 1  # SDXL: penultimate layer, as diffusers
+        # SDXL (and its refiner, which has only the second encoder): penultimate layers and
+        # the second encoder's pooled output, as diffusers' encode_prompt
+        self.uses_hidden_layer = any(enc == "text_encoder_2" for _, enc in self.parts)
         self.num_tokens = int(configs[0].max_position_embeddings)
         self.dim = sum(config_width(config) for config in configs)
         projection = getattr(configs[-1], "projection_dim", None)
@@ -106,6 +115,7 @@ class DiffusersTextTarget(ModelSource):
             "name_or_path": self.name_or_path,
             "revision": self.revision,
             "pipeline_class": self.pipeline_class,
+            "clip_skip": self.clip_skip,
             "fingerprint": folder_fingerprint(self.name_or_path),
         }
 
@@ -129,11 +139,16 @@ class DiffusersTextTarget(ModelSource):
             output = model(
                 tokens["input_ids"],
                 attention_mask=tokens["attention_mask"] if use_mask else None,
-                output_hidden_states=self.uses_hidden_layer,
+                output_hidden_states=self.uses_hidden_layer or self.clip_skip is not None,
             )
-            if self.uses_hidden_layer:
-                hidden_parts.append(output.hidden_states[-2])
+            skip = self.clip_skip or 0
+            if self.uses_hidden_layer:  # SDXL counts clip_skip from the penultimate layer
+                hidden_parts.append(output.hidden_states[-(skip + 2)])
                 pooled = output[0]  # the last encoder's projected pooled output
+            elif skip:  # SD: that layer, through the final LayerNorm, as diffusers does
+                layer = output.hidden_states[-(skip + 1)]
+                text_model = getattr(model, "text_model", model)  # transformers 5 flattened it
+                hidden_parts.append(text_model.final_layer_norm(layer))
             else:
                 hidden_parts.append(output.last_hidden_state)
         hidden = torch.cat(hidden_parts, dim=-1).float()  # (b, n, d1 + d2)

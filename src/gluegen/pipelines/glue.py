@@ -56,6 +56,20 @@ def pipeline_lock(pipeline: DiffusionPipeline) -> threading.RLock:
         return _LOCKS[pipeline]
 
 
+def refuse_text_encoder_lora(pipeline: DiffusionPipeline) -> None:
+    """A LoRA loaded into the generator's text encoder moves the space GlueNet was trained
+    for; GlueGen does not read it, so it is an error with the way out."""
+    for name in ("text_encoder", "text_encoder_2"):
+        encoder = getattr(pipeline, name, None)
+        if encoder is not None and getattr(encoder, "peft_config", None):
+            raise ValueError(
+                f"The pipeline's {name} carries a LoRA, which GlueNet's target features do not "
+                "have: fuse it (pipeline.fuse_lora(); pipeline.unload_lora_weights(); "
+                "pipeline.save_pretrained(folder)) and train the GlueNet on that folder, or "
+                "load the LoRA into the UNet only."
+            )
+
+
 def language_detector(languages: Sequence[str]) -> Any:
     """A lingua detector choosing among `languages` (ISO 639-1 codes)."""
     try:
@@ -80,9 +94,11 @@ def pipeline_text_shape(pipeline: DiffusionPipeline) -> tuple[int, int, int | No
     encoders = [encoder for encoder in encoders if encoder is not None]
     if not encoders:
         raise ValueError(f"{type(pipeline).__name__} has no text encoder whose embeds to replace.")
-    tokens = int(pipeline.tokenizer.model_max_length)
+    tokenizers = [getattr(pipeline, name, None) for name in ("tokenizer", "tokenizer_2")]
+    tokens = int(next(t for t in tokenizers if t is not None).model_max_length)
     width = sum(int(encoder.config.hidden_size) for encoder in encoders)
-    pooled = getattr(encoders[-1].config, "projection_dim", None) if len(encoders) > 1 else None
+    second = getattr(pipeline, "text_encoder_2", None)  # SDXL and its refiner: a pooled vector
+    pooled = getattr(second.config, "projection_dim", None) if second is not None else None
     return tokens, width, None if pooled is None else int(pooled)
 
 
@@ -153,6 +169,7 @@ class GlueGenPipeline:
         self.pipeline, self.encoder = pipeline, encoder
         self.gluenets = {key: gluenet.eval() for key, gluenet in gluenets.items()}
         self.unconditional = unconditional
+        refuse_text_encoder_lora(pipeline)
         self._detector = None
         self._lock = pipeline_lock(pipeline)  # one call at a time per diffusers pipeline
         for key, gluenet in self.gluenets.items():
@@ -271,6 +288,9 @@ class GlueGenPipeline:
             source = empty(len(keys)) if empty else self.encoder.encode([""] * len(keys))
             return self.encode_features(source.hidden, keys)
         embeds, pooled = generator_embeds(self.pipeline, [""])
+        if getattr(self.pipeline.config, "force_zeros_for_empty_prompt", False):
+            # SDXL draws its own empty prompt as zeros (embeds and pooled), not as an encoding
+            embeds, pooled = embeds.zero_(), None if pooled is None else pooled.zero_()
         count = len(keys)
         return embeds.repeat(count, 1, 1), None if pooled is None else pooled.repeat(count, 1)
 
@@ -346,6 +366,11 @@ class GlueGenPipeline:
         for name in ("prompt", "prompt_embeds", "negative_prompt_embeds"):
             if name in kwargs:
                 raise ValueError(f"{name} is computed by GlueGen; pass your inputs instead.")
+        if "clip_skip" in kwargs:
+            raise ValueError(
+                "clip_skip changes the generator's own text features, which GlueGen replaces: "
+                "train the GlueNet on them instead (gluegen train --target-clip-skip N)."
+            )
         # 2. each input's GlueNet
         keys = self.route(batch, language)
         # 3. source encoder -> GlueNet
