@@ -158,3 +158,17 @@ def test_clip_skip_while_drawing_and_a_text_encoder_lora_are_refused(sdxl, model
             glue_for(pipeline, models, "generator")
     finally:
         del pipeline.text_encoder.peft_config
+
+
+@pytest.mark.parametrize(
+    "pipeline_class", ["StableDiffusion3Pipeline", "PixArtAlphaPipeline", "FluxPipeline"]
+)
+def test_families_not_supported_yet_are_refused_before_any_work(tmp_path, pipeline_class):
+    import json
+
+    from gluegen.encoders.target import DiffusersTextTarget
+
+    index = {"_class_name": pipeline_class, "text_encoder": ["transformers", "T5EncoderModel"]}
+    (tmp_path / "model_index.json").write_text(json.dumps(index))
+    with pytest.raises(ValueError, match=f"is a {pipeline_class}: GlueGen does not yet"):
+        DiffusersTextTarget(str(tmp_path))

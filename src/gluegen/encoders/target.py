@@ -46,6 +46,24 @@ def read_model_index(name_or_path: str, revision: str | None = None) -> dict[str
         ) from error
 
 
+# Pipelines whose text conditioning is one or two CLIP encoders' tokens (+ a pooled vector):
+# SD 1.x/2.x and SDXL with their img2img, inpaint and ControlNet variants, the SDXL refiner.
+SUPPORTED_FAMILY = "StableDiffusion"
+NOT_YET = ("StableDiffusion3",)  # CLIP + T5 tokens: more than GlueNet produces yet
+
+
+def refuse_unsupported(pipeline_class: str, name_or_path: str) -> None:
+    """A named error, before any work, for a pipeline whose text space GlueGen cannot produce."""
+    if pipeline_class.startswith(SUPPORTED_FAMILY) and not pipeline_class.startswith(NOT_YET):
+        return
+    raise ValueError(
+        f"{name_or_path} is a {pipeline_class or 'pipeline of unknown class'}: GlueGen does not "
+        "yet produce its text conditioning (SD3, PixArt, Flux and others read T5 tokens, "
+        "masks or other inputs). Supported: Stable Diffusion 1.x/2.x and SDXL pipelines (with "
+        "their img2img, inpaint and ControlNet variants, and the SDXL refiner)."
+    )
+
+
 class DiffusersTextTarget(ModelSource):
     """Prompts -> the exact prompt_embeds (and pooled embeds) a diffusers pipeline would use."""
 
@@ -65,6 +83,7 @@ class DiffusersTextTarget(ModelSource):
         self.clip_skip = clip_skip
         index = read_model_index(self.name_or_path, revision)
         self.pipeline_class = index.get("_class_name", "")
+        refuse_unsupported(self.pipeline_class, name_or_path)
         self.parts = [(tok, enc) for tok, enc in TEXT_PARTS if index.get(enc) and index[enc][0]]
         if not self.parts:
             raise ValueError(f"Pipeline {name_or_path!r} has no text encoder to align to.")
