@@ -61,7 +61,7 @@ def test_silent_and_unreadable_sounds_are_clear_errors(encoder, tmp_path):
 def test_a_text_model_is_refused(tmp_path):
     from gluegen.testing import save_clip_text
 
-    with pytest.raises(ValueError, match="Audio Spectrogram Transformer"):
+    with pytest.raises(ValueError, match="HFAudioEncoder reads .*whisper"):
         HFAudioEncoder(str(save_clip_text(tmp_path / "clip")))
 
 
@@ -69,3 +69,21 @@ def test_the_empty_input_is_a_second_of_silence(encoder):
     empty = encoder.empty_features(2).hidden
     assert empty.shape == (2, encoder.num_tokens, encoder.dim)
     assert torch.equal(empty[0], empty[1])
+
+
+@pytest.mark.parametrize("family", ["whisper", "clap"])
+def test_whisper_and_clap_audio_towers_read_sounds(family, tmp_path):
+    from gluegen.testing import save_clap, save_whisper
+
+    folder = (save_whisper if family == "whisper" else save_clap)(tmp_path / family)
+    encoder = HFAudioEncoder(str(folder))
+    assert not encoder.is_loaded  # shapes come from the config alone
+    expected = {"whisper": (1500, 8), "clap": (1, 8)}[family]
+    assert (encoder.num_tokens, encoder.dim) == expected
+    clips = [
+        synthesize(WorldObject(shape, "red", "big", "left"), seed=1) for shape in ("star", "circle")
+    ]
+    features = encoder.encode(clips).hidden
+    assert features.shape == (2, *expected)
+    assert torch.isfinite(features).all() and not torch.allclose(features[0], features[1])
+    assert family in encoder.family.model_class.lower()

@@ -242,3 +242,19 @@ def test_sounds_train_a_gluenet_through_the_cli(models, tmp_path):
     # the corpus's held-out clips stay out of training (its split column)
     manifest = json.loads((run / "features" / "manifest.json").read_text())
     assert manifest["count"] == 12
+
+
+def test_a_clap_audio_tower_trains_a_folded_gluenet_through_the_cli(models, tmp_path):
+    from gluegen.testing import save_clap
+    from gluegen_world.corpus import write_sound_corpus
+
+    clap = save_clap(tmp_path / "clap")
+    clips = write_sound_corpus(tmp_path / "sounds", train=12, heldout=0)
+    run = tmp_path / "run"
+    args = ["train", "--source-encoder", str(clap), "--target", models["sd"]]
+    args += ["--corpus", str(clips.parent), "--source-column", "file", "--target-column"]
+    args += ["caption", "--mixer-tokens", "2", "--mixer-dim", "4", "--source-blocks", "1"]
+    assert main([*args, "--epochs", "1", "--batch-size", "4", "--output-dir", str(run)]) == 0
+    config = GlueNet.from_pretrained(run / "gluenet").config
+    assert (config.source_tokens, config.source_dim, config.mixer_tokens) == (1, 8, 2)
+    assert config.source_encoder["kind"] == "hf-audio"

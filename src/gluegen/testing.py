@@ -253,3 +253,75 @@ def write_text_pair(folder: str | Path, sentences: list[str]) -> tuple[Path, Pat
     source.write_text(text, encoding="utf-8")
     target.write_text(text, encoding="utf-8")
     return source, target
+
+
+def save_whisper(folder: str | Path, seed: int = 0) -> Path:
+    """A random WhisperModel (8 wide) with Whisper's real feature extractor, as a folder."""
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperModel
+
+    torch.manual_seed(seed)
+    config = WhisperConfig(
+        d_model=8,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=1,
+        decoder_attention_heads=1,
+        encoder_ffn_dim=16,
+        decoder_ffn_dim=16,
+        vocab_size=64,
+        max_target_positions=8,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        decoder_start_token_id=1,
+    )
+    WhisperModel(config).save_pretrained(folder)
+    WhisperFeatureExtractor().save_pretrained(folder)
+    return Path(folder)
+
+
+def save_clap(folder: str | Path, seed: int = 0) -> Path:
+    """A random ClapModel (audio tower 16 wide, projection 8) with a small feature extractor."""
+    from transformers import (
+        ClapAudioConfig,
+        ClapConfig,
+        ClapFeatureExtractor,
+        ClapModel,
+        ClapTextConfig,
+    )
+
+    torch.manual_seed(seed)
+    audio = ClapAudioConfig(
+        window_size=4,
+        spec_size=64,
+        num_mel_bins=16,
+        patch_size=4,
+        patch_stride=[4, 4],
+        patch_embeds_hidden_size=8,
+        hidden_size=16,
+        depths=[1, 1],
+        num_attention_heads=[1, 1],
+        projection_dim=8,
+    )
+    text = ClapTextConfig(
+        vocab_size=64,
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=1,
+        intermediate_size=16,
+        projection_dim=8,
+        max_position_embeddings=16,
+        pad_token_id=0,
+    )
+    config = ClapConfig(text_config=text.to_dict(), audio_config=audio.to_dict(), projection_dim=8)
+    ClapModel(config).save_pretrained(folder)
+    ClapFeatureExtractor(
+        feature_size=16,
+        sampling_rate=16_000,
+        max_length_s=1,
+        fft_window_size=256,
+        hop_length=80,
+        truncation="rand_trunc",
+        padding="repeatpad",
+    ).save_pretrained(folder)
+    return Path(folder)

@@ -47,7 +47,7 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
         raise ValueError(
             f"{spec.corpus} is a corpus of {corpus.source_kind} files, but the source encoder "
             f"{spec.source_encoder} reads {reads}: pair audio folders with an audio model "
-            "(an Audio Spectrogram Transformer) and text corpora with a text model."
+            "(AST, CLAP or Whisper) and text corpora with a text model."
         )
     target = load_target(spec.target, device=spec.device, clip_skip=spec.target_clip_skip)
     return build_cache(

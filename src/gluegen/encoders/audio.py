@@ -1,4 +1,4 @@
-"""Sounds -> token features of a Hugging Face audio model (an Audio Spectrogram Transformer).
+"""Sounds -> token features of a Hugging Face audio model (AST, CLAP's audio tower, Whisper).
 
 Inputs are sound files (any format soundfile reads) or arrays, with their sample rate when it
 is not the model's: `(array, rate)`. Stereo is averaged to mono, other rates are resampled
@@ -9,20 +9,22 @@ Notation: b - batch, s - samples, n - tokens, d - features.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, PreTrainedModel
+import transformers
+from transformers import AutoConfig, AutoFeatureExtractor, PreTrainedModel
 
 from gluegen.encoders.base import LazyModel, TokenFeatures, folder_fingerprint
 
 SILENCE = 1e-4  # peak amplitude below which a sound counts as silent
 SHORTEST_SECONDS = 0.025  # one 25 ms filterbank window: shorter sounds give no spectrogram
 EMPTY_SECONDS = 1.0  # the empty input of an audio encoder: this long a silence
-AUDIO_MODEL_TYPES = ("audio-spectrogram-transformer",)  # what HFAudioEncoder reads
+
 AudioInput = str | Path | np.ndarray | tuple[np.ndarray, int]
 
 
@@ -31,6 +33,42 @@ def ast_token_count(config: Any) -> int:
     frequency = (config.num_mel_bins - config.patch_size) // config.frequency_stride + 1
     time = (config.max_length - config.patch_size) // config.time_stride + 1
     return frequency * time + 2
+
+
+@dataclass(frozen=True)
+class AudioFamily:
+    """How one family of audio models turns sounds into source tokens."""
+
+    model_class: str  # the transformers class read from the folder
+    shape: Callable[[Any], tuple[int, int]]  # config -> (tokens, width)
+    features: Callable[[Any, dict], torch.Tensor]  # (model, extractor output) -> (b, n, d)
+    reads: str  # which hidden states become source tokens, and why
+
+
+AUDIO_FAMILIES = {
+    "audio-spectrogram-transformer": AudioFamily(
+        "ASTModel",
+        lambda config: (ast_token_count(config), int(config.hidden_size)),
+        lambda model, inputs: model(**inputs).last_hidden_state,
+        "every token of the last layer (two summary tokens, then one per spectrogram patch): "
+        "the parts of a sound stay apart for GlueNet to route",
+    ),
+    "clap": AudioFamily(
+        "ClapAudioModelWithProjection",
+        lambda config: (1, int(config.projection_dim)),
+        lambda model, inputs: model(**inputs).audio_embeds[:, None],  # (b, 1, p)
+        "the projected audio embedding, one token: the space CLAP aligned with text, read as "
+        "the paper read AudioCLIP's (fold it into tokens with mixer_tokens / mixer_dim)",
+    ),
+    "whisper": AudioFamily(
+        "WhisperModel",
+        lambda config: (int(config.max_source_positions), int(config.d_model)),
+        lambda model, inputs: model.get_encoder()(inputs["input_features"]).last_hidden_state,
+        "the encoder's last hidden state, one token per 20 ms of its 30 s window: what its "
+        "decoder reads",
+    ),
+}
+AUDIO_MODEL_TYPES = tuple(AUDIO_FAMILIES)  # what HFAudioEncoder reads
 
 
 def read_sound(item: AudioInput, rate: int) -> np.ndarray:
@@ -102,13 +140,13 @@ class HFAudioEncoder(LazyModel):
                 f"Cannot load an audio encoder from {self.name_or_path!r}: give a Hugging Face "
                 f"hub id or a folder holding config.json ({error})"
             ) from error
-        if config.model_type not in AUDIO_MODEL_TYPES:
+        if config.model_type not in AUDIO_FAMILIES:
             raise ValueError(
                 f"{self.name_or_path!r} is a {config.model_type!r} model; HFAudioEncoder reads "
-                "Audio Spectrogram Transformers (model_type 'audio-spectrogram-transformer')."
+                f"{sorted(AUDIO_FAMILIES)} models."
             )
-        self.num_tokens = ast_token_count(config)
-        self.dim = int(config.hidden_size)
+        self.family = AUDIO_FAMILIES[config.model_type]
+        self.num_tokens, self.dim = self.family.shape(config)
         self.pooled_dim = None
         self._model: PreTrainedModel | None = None
         self._extractor = None
@@ -124,7 +162,8 @@ class HFAudioEncoder(LazyModel):
         if self._model is None:
             kwargs = {"revision": self.revision}
             self._extractor = AutoFeatureExtractor.from_pretrained(self.name_or_path, **kwargs)
-            model = AutoModel.from_pretrained(self.name_or_path, **kwargs)
+            model_class = getattr(transformers, self.family.model_class)
+            model = model_class.from_pretrained(self.name_or_path, **kwargs)
             self._model = model.to(self.device, self.dtype).eval().requires_grad_(False)
         return self
 
@@ -154,7 +193,10 @@ class HFAudioEncoder(LazyModel):
     def _encode_waves(self, waves: list[np.ndarray]) -> TokenFeatures:
         rate = self.sampling_rate
         inputs = self._extractor(waves, sampling_rate=rate, return_tensors="pt")
-        inputs = {key: value.to(self.device, self.dtype) for key, value in inputs.items()}
-        hidden = self._model(**inputs).last_hidden_state.float()  # (b, n, d)
+        inputs = {  # features in the model's dtype; flags (CLAP's is_longer) as they are
+            key: value.to(self.device, self.dtype if value.is_floating_point() else value.dtype)
+            for key, value in inputs.items()
+        }
+        hidden = self.family.features(self._model, inputs).float()  # (b, n, d)
         mask = torch.ones(hidden.shape[:2], dtype=torch.long, device=hidden.device)
         return TokenFeatures(hidden=hidden, mask=mask)
