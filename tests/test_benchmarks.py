@@ -24,3 +24,9 @@ def test_startup_benchmark_runs(capsys):
     assert load("bench_startup").main(["--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "gluegen train --help" in out and "import torch" in out
+
+
+def test_cache_benchmark_runs(capsys):
+    assert load("bench_cache").main(["--pairs", "64", "--repeats", "1", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "build, bfloat16" in out and "held-out MSE" in out

@@ -58,7 +58,8 @@ class CacheSpec:
     cache_dtype: str = field(
         default="float32",
         metadata={
-            "help": "Precision of cached features.",
+            "help": "Precision of cached features (bfloat16: half the bytes; training reads "
+            "them as float32; see docs/experiments.md for what it changed).",
             "choices": ("float32", "float16", "bfloat16"),
         },
     )
