@@ -30,3 +30,9 @@ def test_cache_benchmark_runs(capsys):
     assert load("bench_cache").main(["--pairs", "64", "--repeats", "1", "--epochs", "1"]) == 0
     out = capsys.readouterr().out
     assert "build, bfloat16" in out and "held-out MSE" in out
+
+
+def test_step_benchmark_runs(capsys):
+    assert load("bench_step").main(["--steps", "2", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "matmul peak" in out and "world-language" in out and "paper-multilingual" not in out
