@@ -82,9 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         f"matmul peak, {torch.get_num_threads()} thread(s): fp32 {peak / 1e9:.1f} GFLOP/s, "
         f"bf16 {peak_bf16 / 1e9:.1f} GFLOP/s"
     )
-    print(
-        f"{'recipe':22}{'batch':>6}{'GFLOP/step':>12}{'ms/step':>10}{'GFLOP/s':>10}{'of fp32 peak':>14}"
-    )
+    header = f"{'recipe':22}{'batch':>6}{'GFLOP/step':>12}{'ms/step':>10}{'GFLOP/s':>10}"
+    print(header + f"{'of fp32 peak':>14}")
     for name, shapes, batch in CASES:
         if args.quick and shapes is None:
             continue
