@@ -45,8 +45,11 @@ def matmul_peak(dtype: torch.dtype, tries: int = 5) -> float:
     return 2 * PEAK_SIDE**3 / best
 
 
-def step_case(recipe_name: str, shapes: dict | None, batch: int, steps: int) -> dict:
-    """FLOPs and median seconds of one training step of `recipe_name`."""
+def step_case(
+    recipe_name: str, shapes: dict | None, batch: int, steps: int, bf16: bool = False
+) -> dict:
+    """FLOPs and median seconds of one training step of `recipe_name` (under bf16 autocast
+    when `bf16`, as `--mixed-precision bf16` trains)."""
     recipe = get_recipe(recipe_name)
     config = recipe.gluenet_config(shapes)
     torch.manual_seed(0)
@@ -56,7 +59,8 @@ def step_case(recipe_name: str, shapes: dict | None, batch: int, steps: int) -> 
     target = torch.randn(batch, config.target_tokens, config.target_dim)
 
     def step() -> None:
-        loss = sum(objective(source, target).values())
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = sum(objective(source, target).values())
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -76,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="World cases only (tests).")
+    parser.add_argument("--bf16", action="store_true", help="Also each case under bf16 autocast.")
     args = parser.parse_args(argv)
     peak, peak_bf16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
     print(
@@ -87,12 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, shapes, batch in CASES:
         if args.quick and shapes is None:
             continue
-        result = step_case(name, shapes, batch, args.steps)
-        achieved = result["flops"] / result["seconds"]
-        print(
-            f"{name:22}{batch:>6}{result['flops'] / 1e9:>12.3f}{1000 * result['seconds']:>10.1f}"
-            f"{achieved / 1e9:>10.1f}{achieved / peak:>14.0%}"
-        )
+        for bf16 in (False, True) if args.bf16 else (False,):
+            result = step_case(name, shapes, batch, args.steps, bf16)
+            achieved = result["flops"] / result["seconds"]
+            label = name + (" bf16" if bf16 else "")
+            print(
+                f"{label:22}{batch:>6}{result['flops'] / 1e9:>12.3f}"
+                f"{1000 * result['seconds']:>10.1f}{achieved / 1e9:>10.1f}{achieved / peak:>14.0%}"
+            )
     return 0
 
 
