@@ -5,22 +5,30 @@ from __future__ import annotations
 
 from gluegen_world.scenes import WorldObject
 
+# The three languages side by side: (French, Spanish, Italian).
+# Nouns with their gender; colours as (masculine, feminine). Invariable: Italian blu and viola,
+# French orange (a colour named after a fruit).
+ROMANCE_NOUNS = {
+    "circle": (("cercle", "m"), ("círculo", "m"), ("cerchio", "m")),
+    "square": (("carré", "m"), ("cuadrado", "m"), ("quadrato", "m")),
+    "triangle": (("triangle", "m"), ("triángulo", "m"), ("triangolo", "m")),
+    "star": (("étoile", "f"), ("estrella", "f"), ("stella", "f")),
+    "diamond": (("losange", "m"), ("rombo", "m"), ("rombo", "m")),
+}
+ROMANCE_COLOURS = {
+    "red": (("rouge", "rouge"), ("rojo", "roja"), ("rosso", "rossa")),
+    "green": (("vert", "verte"), ("verde", "verde"), ("verde", "verde")),
+    "blue": (("bleu", "bleue"), ("azul", "azul"), ("blu", "blu")),
+    "yellow": (("jaune", "jaune"), ("amarillo", "amarilla"), ("giallo", "gialla")),
+    "purple": (("violet", "violette"), ("morado", "morada"), ("viola", "viola")),
+    "orange": (("orange", "orange"), ("naranja", "naranja"), ("arancione", "arancione")),
+}
+FR_NOUNS, ES_NOUNS, IT_NOUNS = ({k: v[i] for k, v in ROMANCE_NOUNS.items()} for i in range(3))
+FR_COLOURS, ES_COLOURS, IT_COLOURS = (
+    {k: v[i] for k, v in ROMANCE_COLOURS.items()} for i in range(3)
+)
+
 # -- French ----------------------------------------------------------------------------------
-FR_NOUNS = {
-    "circle": ("cercle", "m"),
-    "square": ("carré", "m"),
-    "triangle": ("triangle", "m"),
-    "star": ("étoile", "f"),
-    "diamond": ("losange", "m"),
-}
-FR_COLOURS = {
-    "red": ("rouge", "rouge"),
-    "green": ("vert", "verte"),
-    "blue": ("bleu", "bleue"),
-    "yellow": ("jaune", "jaune"),
-    "purple": ("violet", "violette"),
-    "orange": ("orange", "orange"),  # invariable: a colour named after a fruit
-}
 FR_SIZES = {"small": ("petit", "petite"), "big": ("grand", "grande")}
 FR_POSITIONS = {"left": "à gauche", "right": "à droite", "top": "en haut", "bottom": "en bas"}
 FR_RELATIONS = {
@@ -59,21 +67,6 @@ def french_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
 
 
 # -- Spanish ---------------------------------------------------------------------------------
-ES_NOUNS = {
-    "circle": ("círculo", "m"),
-    "square": ("cuadrado", "m"),
-    "triangle": ("triángulo", "m"),
-    "star": ("estrella", "f"),
-    "diamond": ("rombo", "m"),
-}
-ES_COLOURS = {
-    "red": ("rojo", "roja"),
-    "green": ("verde", "verde"),
-    "blue": ("azul", "azul"),
-    "yellow": ("amarillo", "amarilla"),
-    "purple": ("morado", "morada"),
-    "orange": ("naranja", "naranja"),
-}
 ES_SIZES_AFTER = {"small": ("pequeño", "pequeña"), "big": ("grande", "grande")}
 ES_SIZES_BEFORE = {"small": ("pequeño", "pequeña"), "big": ("gran", "gran")}  # apocope
 ES_POSITIONS = {
@@ -120,21 +113,6 @@ def spanish_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
 
 
 # -- Italian ---------------------------------------------------------------------------------
-IT_NOUNS = {
-    "circle": ("cerchio", "m"),
-    "square": ("quadrato", "m"),
-    "triangle": ("triangolo", "m"),
-    "star": ("stella", "f"),
-    "diamond": ("rombo", "m"),
-}
-IT_COLOURS = {
-    "red": ("rosso", "rossa"),
-    "green": ("verde", "verde"),
-    "blue": ("blu", "blu"),  # invariable
-    "yellow": ("giallo", "gialla"),
-    "purple": ("viola", "viola"),  # invariable
-    "orange": ("arancione", "arancione"),
-}
 IT_SIZES = {"small": ("piccolo", "piccola"), "big": ("grande", "grande")}
 IT_POSITIONS = {"left": "a sinistra", "right": "a destra", "top": "in alto", "bottom": "in basso"}
 IT_RELATIONS = {
