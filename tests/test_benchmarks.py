@@ -36,3 +36,22 @@ def test_step_benchmark_runs(capsys):
     assert load("bench_step").main(["--steps", "2", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "matmul peak" in out and "world-language" in out and "paper-multilingual" not in out
+
+
+def test_seed_spread_reads_demo_results(tmp_path, capsys):
+    import json
+
+    def results(value):
+        scores = {"mean": value, "object": value, "object_and_position": value}
+        return {
+            "languages": {"ours": {"fr": scores}},
+            "sound": {"sound": scores},
+            "paraphrases": {"minilm": {"world": scores}},
+        }
+
+    for seed, value in enumerate((0.8, 0.9, 1.0)):
+        (tmp_path / f"s{seed}").mkdir()
+        (tmp_path / f"s{seed}" / "results.json").write_text(json.dumps(results(value)))
+    assert load("seed_spread").main([str(tmp_path / f"s{s}") for s in range(3)]) == 0
+    out = capsys.readouterr().out
+    assert "languages/ours/fr" in out and "0.900  0.800-1.000" in out

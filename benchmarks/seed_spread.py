@@ -1,0 +1,48 @@
+"""Mean and range of the demo's cells over runs with other training seeds.
+
+    gluegen demo --workdir runs/seed1 --recipe-overrides '{"all": {"seed": 1}}'   # and 2, ...
+    python benchmarks/seed_spread.py runs/demo runs/seed1 runs/seed2
+
+Reads each work folder's results.json and prints, per row and column of the demo's tables,
+the mean over the runs and its range.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+
+def cells(results: dict) -> dict[str, float]:
+    """{"table/row/column": score} of one run's results."""
+    flat = {}
+    for row, languages in results["languages"].items():
+        for code, scores in languages.items():
+            flat[f"languages/{row}/{code}"] = scores["mean"]
+    for row, scores in results["sound"].items():
+        for column in ("object", "object_and_position"):
+            flat[f"sound/{row}/{column}"] = scores[column]
+    for row, sets in results["paraphrases"].items():
+        for name, scores in sets.items():
+            flat[f"paraphrases/{row}/{name}"] = scores["mean"]
+    return flat
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print mean [min-max] of every cell over the given work folders."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workdirs", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    runs = [cells(json.loads((w / "results.json").read_text())) for w in args.workdirs]
+    print(f"{'cell':40}{'mean':>7}  range over {len(runs)} runs")
+    for name in runs[0]:
+        values = [run[name] for run in runs if name in run]
+        print(f"{name:40}{statistics.mean(values):>7.3f}  {min(values):.3f}-{max(values):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
