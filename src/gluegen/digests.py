@@ -31,20 +31,27 @@ def _stamp(path: Path) -> str:
     return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's content (remembered while its size and mtime stay)."""
-    path = Path(path)
-    stamp = _stamp(path)
-    if stamp not in _known:
+def files_sha256(paths: list[str | Path]) -> list[str]:
+    """Hex SHA-256 of each file's content; the remembered ones are read from the store, the
+    others hashed, and the store written once for all of them."""
+    stamps = [_stamp(Path(path)) for path in paths]
+    if any(stamp not in _known for stamp in stamps):
         _known.update(_read_store())
-    if stamp not in _known:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(CHUNK_BYTES):
-                digest.update(chunk)
-        _known[stamp] = digest.hexdigest()
-        _remember(stamp, _known[stamp])
-    return _known[stamp]
+    missing = {stamp: Path(path) for stamp, path in zip(stamps, paths, strict=True)}
+    missing = {stamp: path for stamp, path in missing.items() if stamp not in _known}
+    for stamp, path in missing.items():
+        _known[stamp] = _hash(path)
+    if missing:
+        _remember({stamp: _known[stamp] for stamp in missing})
+    return [_known[stamp] for stamp in stamps]
+
+
+def _hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _read_store() -> dict[str, str]:
@@ -54,9 +61,9 @@ def _read_store() -> dict[str, str]:
         return {}
 
 
-def _remember(stamp: str, value: str) -> None:
+def _remember(hashes: dict[str, str]) -> None:
     stored = _read_store()
-    stored[stamp] = value
+    stored.update(hashes)
     try:
         atomic_write_text(digest_store(), json.dumps(stored))
     except OSError:  # no writable home: hashes are remembered for this process only

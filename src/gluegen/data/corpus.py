@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gluegen.digests import file_sha256
+from gluegen.digests import files_sha256
 
 TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl")
 SPLIT_COLUMN = "split"  # a table column naming each row's split (train, heldout, ...)
@@ -50,10 +50,11 @@ class ParallelCorpus:
     def fingerprint(self) -> str:
         """Hash of every pair (and, for audio, each file's content), for cache matching."""
         digest = hashlib.sha256(self.source_kind.encode())
-        for source, target in zip(self.sources, self.targets, strict=True):
+        contents = files_sha256(self.sources) if self.source_kind == "audio" else None
+        for i, (source, target) in enumerate(zip(self.sources, self.targets, strict=True)):
             digest.update(source.encode() + b"\0" + target.encode() + b"\0")
-            if self.source_kind == "audio":
-                digest.update(file_sha256(source).encode())
+            if contents is not None:
+                digest.update(contents[i].encode())
         return digest.hexdigest()[:16]
 
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import torch
 
-from gluegen.digests import file_sha256
+from gluegen.digests import files_sha256
 
 
 @dataclass
@@ -88,8 +88,9 @@ def folder_fingerprint(path: str | Path) -> str | None:
     if not root.is_dir():
         return None
     digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(f"{file.relative_to(root).as_posix()}:{file_sha256(file)}".encode())
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    for file, content in zip(files, files_sha256(files), strict=True):
+        digest.update(f"{file.relative_to(root).as_posix()}:{content}".encode())
     return FINGERPRINT_PREFIX + digest.hexdigest()[:16]
 
 
