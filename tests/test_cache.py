@@ -194,3 +194,30 @@ def test_rows_are_read_across_shards_without_loading_everything(tmp_path, senten
     assert arrays["source_mask"][ids].dtype == torch.int8
     with pytest.raises(IndexError, match="50 rows"):
         arrays["source"][torch.tensor([50])]
+
+
+def test_shards_are_hashed_once_and_pooled_caches_reuse_their_members_records(
+    tmp_path, sentences, encoders, monkeypatch
+):
+    from gluegen.data import integrity
+
+    hashed = []
+    real = integrity.sha256_file
+    monkeypatch.setattr(integrity, "sha256_file", lambda path: hashed.append(path) or real(path))
+    source, target = encoders
+    members = [
+        build_cache(
+            corpus_of(sentences[i:], 20), source, target, tmp_path / f"m{i}", progress=False
+        )
+        for i in (0, 20)
+    ]
+    pooled = pool_caches(members, tmp_path / "pooled")
+    for cache in (*members, pooled, FeatureCache.open(tmp_path / "pooled")):
+        cache.arrays()  # each verifies on its first read
+    assert hashed == []  # the build hashed the bytes it wrote; nothing was read back to hash
+    with open(tmp_path / "m0" / shard_name(0), "r+b") as handle:  # a changed shard ...
+        handle.seek(-4, 2)
+        handle.write(b"\x7f\x7f\x7f\x7f")
+    with pytest.raises(ValueError, match="does not match its checksum"):
+        FeatureCache.open(tmp_path / "pooled").arrays()  # ... is hashed again, and caught
+    assert len(hashed) == 1

@@ -32,7 +32,14 @@ from safetensors.torch import save
 from tqdm.auto import tqdm
 
 from gluegen.data.corpus import ParallelCorpus
-from gluegen.data.integrity import read_header, shard_record, shard_rows, verify_cache
+from gluegen.data.integrity import (
+    VERIFIED_FILE,
+    mark_verified,
+    read_header,
+    shard_record,
+    shard_rows,
+    verify_cache,
+)
 from gluegen.encoders.base import Encoder, identity_key
 from gluegen.io import atomic_write_text
 
@@ -238,7 +245,7 @@ def _prepare_folder(folder: Path, key: dict[str, Any]) -> None:
         logger.warning(
             "Feature cache %s is stale (encoders or corpus changed); rebuilding.", folder
         )
-        for stale in [*folder.glob("shard-*"), folder / "manifest.json", folder / VERIFIED]:
+        for stale in [*folder.glob("shard-*"), folder / "manifest.json", folder / VERIFIED_FILE]:
             stale.unlink(missing_ok=True)
     (folder / "manifest.json").unlink(missing_ok=True)
     for leftover in folder.glob(".shard-*.tmp"):  # from a build killed mid-write
@@ -273,9 +280,6 @@ def _encode_shard(
             parts.setdefault(name, []).append(tensor.detach().cpu())
         progress.update(stop - start)
     return {name: torch.cat(values).contiguous() for name, values in parts.items()}
-
-
-VERIFIED = "verified.json"
 
 
 def _record_path(folder: Path, index: int) -> Path:
@@ -364,5 +368,6 @@ def build_cache(
             "origin": corpus.origin,
         }
         atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
+        mark_verified(folder, manifest)
     state.wait_for_everyone()
     return FeatureCache.open(folder)

@@ -3,8 +3,9 @@
 Each shard's SHA-256, byte count and rows are recorded in the manifest as the shard is written
 (hashed from the bytes in memory, before they reach the disk). The first read of a cache in a
 process verifies every shard: rows and counts against the manifest, the safetensors header
-for sanity, and the hash of any shard whose size or modification time differs from the last
-verification (recorded in `verified.json`), so an unchanged cache is not read twice.
+for sanity, and the hash of any shard not yet verified as it stands (records of size, mtime
+and checksum in `verified.json` beside the shards; a build records its own shards, and a
+pooled cache reads its members' records), so an unchanged shard is never read twice.
 A mismatch is a ValueError that names the shard and how to rebuild.
 """
 
@@ -75,40 +76,63 @@ def verify_cache(folder: Path, manifest: dict[str, Any]) -> None:
         raise _damaged(folder, "its manifest records no checksums (an older cache)")
     if sum(record["rows"] for record in records) != manifest["count"]:
         raise _damaged(folder, f"its manifest counts {manifest['count']} rows, its shards others")
-    seen = _read_verified(folder)
-    verified = {}
+    known: dict[Path, dict] = {}  # shard folder -> its verification records
+    fresh: dict[Path, dict] = {}  # shard folder -> records this verification adds
     for name, record in zip(manifest["shards"], records, strict=True):
         path = folder / name
         if not path.is_file():
             raise _damaged(folder, f"shard {name} is missing")
-        stat = path.stat()
-        stamp = [stat.st_size, stat.st_mtime_ns]
+        size = path.stat().st_size
         try:
             header, _ = read_header(path)
             rows = shard_rows(header)
         except (ValueError, KeyError, TypeError) as error:
             raise _damaged(folder, f"shard {name} is not a readable shard ({error})") from error
-        if rows != record["rows"] or stat.st_size != record["bytes"]:
+        if rows != record["rows"] or size != record["bytes"]:
             raise _damaged(
                 folder,
-                f"shard {name} has {rows} rows and {stat.st_size} bytes, "
+                f"shard {name} has {rows} rows and {size} bytes, "
                 f"the manifest {record['rows']} and {record['bytes']}",
             )
-        if seen.get(name) != stamp and sha256_file(path) != record["sha256"]:
-            raise _damaged(folder, f"shard {name} does not match its checksum")
-        verified[name] = stamp
-    if verified != seen:
-        try:
-            atomic_write_text(folder / VERIFIED_FILE, json.dumps(verified))
-        except OSError:  # a read-only cache is verified again next time
-            pass
+        records = known.setdefault(path.parent, _read_verified(path.parent))
+        entry = _entry(path, record["sha256"])
+        if records.get(path.name) != entry:
+            if sha256_file(path) != record["sha256"]:
+                raise _damaged(folder, f"shard {name} does not match its checksum")
+            fresh.setdefault(path.parent, {})[path.name] = entry
+    for shard_folder, entries in fresh.items():
+        _write_verified(shard_folder, {**known[shard_folder], **entries})
 
 
-def _read_verified(folder: Path) -> dict[str, list[int]]:
+def mark_verified(folder: Path, manifest: dict[str, Any]) -> None:
+    """Record a just-built cache's shards as verified as they stand: their checksums were
+    taken from the very bytes written, so reading them back to hash again is not needed."""
+    records = _read_verified(folder)
+    for name, record in zip(manifest["shards"], manifest["records"], strict=True):
+        records[name] = _entry(folder / name, record["sha256"])
+    _write_verified(folder, records)
+
+
+def _entry(path: Path, sha256: str) -> list:
+    """What a verification records of a shard: its size and mtime, and the checksum it met;
+    a shard that changed since, or a manifest expecting another checksum, is hashed again."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, sha256]
+
+
+def _read_verified(folder: Path) -> dict[str, list]:
+    """The verification records kept beside a folder's shards."""
     try:
         return json.loads((folder / VERIFIED_FILE).read_text())
     except (OSError, ValueError):
         return {}
+
+
+def _write_verified(folder: Path, records: dict[str, list]) -> None:
+    try:
+        atomic_write_text(folder / VERIFIED_FILE, json.dumps(records))
+    except OSError:  # a read-only cache is verified again next time
+        pass
 
 
 def _damaged(folder: Path, problem: str) -> ValueError:
