@@ -16,6 +16,7 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
+import functools  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
@@ -110,8 +111,7 @@ def page_errors(handler: Callable) -> Callable:
         except (ValueError, OSError, RuntimeError, TypeError) as error:
             raise gr.Error(" ".join(str(error).split())) from error
 
-    run.__name__ = handler.__name__
-    return run
+    return functools.wraps(handler)(run)
 
 
 def language_line(glue: GlueGenPipeline, prompt: str) -> str:
@@ -124,6 +124,7 @@ def language_line(glue: GlueGenPipeline, prompt: str) -> str:
     return f"Detected language: **{key}** · GlueNet: **{key}**"
 
 
+@page_errors
 def text_images(served: Served, prompt: str, seed, steps, guidance, count, progress=None):
     """(own encoder's images, GlueNet's images, which GlueNet) for one prompt, same seed."""
     progress = progress or (lambda *a, **k: None)
@@ -136,6 +137,7 @@ def text_images(served: Served, prompt: str, seed, steps, guidance, count, progr
     return shown(own.images), shown(glued), line
 
 
+@page_errors
 def sound_images(
     served: Served, upload, example, words, mix, weight, seed, steps, guidance, count, progress=None
 ):
@@ -196,10 +198,10 @@ def build_page(served: Served) -> gr.Blocks:
             sound_gallery = gr.Gallery(label="from the sound", format="png", elem_id="sound-images")
 
         def on_text(text, *values, progress=gr.Progress()):  # noqa: B008 - gradio's idiom
-            return page_errors(text_images)(served, text, *values, progress=progress)
+            return text_images(served, text, *values, progress=progress)
 
         def on_sound(*values, progress=gr.Progress()):  # noqa: B008
-            return page_errors(sound_images)(served, *values, progress=progress)
+            return sound_images(served, *values, progress=progress)
 
         draw_text.click(on_text, [prompt, *settings], [own, glued, language])
         draw_sound.click(

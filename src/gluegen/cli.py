@@ -24,7 +24,7 @@ import logging
 import sys
 from pathlib import Path
 
-from gluegen.data.spec import CacheSpec
+from gluegen.data.spec import CacheSpec, cache_folder
 from gluegen.recipes import RECIPES, get_recipe, recipe_settings
 from gluegen.settings import add_flags, add_setting, given, parse_with_config
 from gluegen.training.config import TrainConfig
@@ -107,7 +107,7 @@ def cache_spec(args: argparse.Namespace) -> CacheSpec:
         flags = ", ".join("--" + name.replace("_", "-") for name in missing)
         raise CommandError(f"give {flags} (or put them in --config).")
     spec = CacheSpec(**given(args, CacheSpec))
-    spec.cache_dir = spec.cache_dir or str(Path(args.output_dir) / "features")
+    spec.cache_dir = cache_folder(spec.cache_dir, args.output_dir)
     return spec
 
 
@@ -166,7 +166,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
     if args.corpus:
         cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
     else:
-        cache = FeatureCache.open(args.cache_dir or Path(args.output_dir) / "features")
+        cache = FeatureCache.open(cache_folder(args.cache_dir, args.output_dir))
     run_holdout, run_seed = training_split(args.output_dir)
     holdout = run_holdout if args.holdout is None else args.holdout
     seed = run_seed if args.seed is None else args.seed

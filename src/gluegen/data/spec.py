@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+RUN_CACHE_FOLDER = "features"  # a run folder's feature cache, unless cache_dir says otherwise
+
+
+def cache_folder(cache_dir: str | None, output_dir: str | Path) -> str:
+    """The cache folder: `cache_dir` if given, else OUTPUT_DIR/features."""
+    return cache_dir or str(Path(output_dir) / RUN_CACHE_FOLDER)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import dataclasses
 from pathlib import Path
 
 from gluegen.data.prepare import CacheSpec, cache_shapes, prepare_cache
+from gluegen.data.spec import cache_folder
 from gluegen.recipes import Recipe, get_recipe
 from gluegen.training.trainer import Trainer
 
@@ -27,8 +28,7 @@ def prepare_run(
     `output_dir` (the cache goes to OUTPUT_DIR/features unless `spec.cache_dir` says).
     `.run()` starts the run afresh; `.run(resume=True)` continues the one saved there."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    if spec.cache_dir is None:
-        spec = dataclasses.replace(spec, cache_dir=str(Path(output_dir) / "features"))
+    spec = dataclasses.replace(spec, cache_dir=cache_folder(spec.cache_dir, output_dir))
     cache = prepare_cache(spec, progress=progress)
     settings = recipe.train_config(str(output_dir), progress=progress)
     return Trainer(cache, recipe.gluenet_config(cache_shapes(cache)), settings)

@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import save_file
 
 from gluegen.checkpoints import check_state, read_json, read_tensors, read_torch
-from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
+from gluegen.io import atomic_write_folder, atomic_write_text
 
 OBJECTIVE_FILE = "objective.safetensors"
 OPTIMIZER_FILE = "optimizer.pt"
@@ -79,11 +79,11 @@ def trim_log(log: Path, step: int) -> None:
 
 
 def clear_outputs(output_dir: Path) -> None:
-    """Remove what a previous run left (state and outputs), before a new run starts."""
+    """Remove what a previous run left (state and outputs), before a new run starts (its
+    strays are already gone: `Trainer.run` recovers the folders first)."""
     for name in ("state", *RUN_OUTPUTS):
         target = output_dir / name
         if target.is_dir():
             shutil.rmtree(target)
         else:
             target.unlink(missing_ok=True)
-    recover_folder(output_dir / "state")  # and the strays of an interrupted swap
