@@ -149,14 +149,11 @@ def convert(state: dict[str, torch.Tensor], kind: str) -> GlueNet:
         )
     )
     weights = renamed(state, kind)
-    expected = {k: v for k, v in gluenet.state_dict().items() if k in _parameter_names(gluenet)}
+    parameters = dict(gluenet.named_parameters())  # the release saved no statistics
+    expected = {k: v for k, v in gluenet.state_dict().items() if k in parameters}
     check_state(weights, expected, f"the release's {kind} checkpoint")
     gluenet.load_state_dict(weights, strict=False)  # the statistics are set above
     return gluenet
-
-
-def _parameter_names(gluenet: GlueNet) -> set[str]:
-    return {name for name, _ in gluenet.named_parameters()}
 
 
 def convert_file(checkpoint: str | Path, kind: str, out: str | Path) -> Path:
