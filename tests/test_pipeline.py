@@ -23,7 +23,8 @@ def parts(tmp_path_factory):
 
 
 def gluenet_for(pipeline, encoder, **overrides):
-    tokens, width, pooled = pipeline_text_shape(pipeline)
+    shape = pipeline_text_shape(pipeline)
+    tokens, width, pooled = shape.tokens, shape.width, shape.pooled
     config = GlueNetConfig(
         source_tokens=encoder.num_tokens,
         source_dim=encoder.dim,
@@ -57,8 +58,8 @@ def test_the_denoiser_receives_exactly_the_glued_embeds(parts):
     finally:
         hook.remove()
     assert images.shape == (4, 16, 16, 3) and np.isfinite(images).all()
-    embeds, _ = glue.encode(prompts)
-    negative, _ = glue.unconditional_embeds(glue.route(prompts))
+    embeds = glue.encode(prompts).hidden
+    negative = glue.unconditional_embeds(glue.route(prompts)).hidden
     # classifier-free guidance: the negatives, then the prompts, each twice (2 images a prompt)
     expected = torch.cat([negative.repeat_interleave(2, 0), embeds.repeat_interleave(2, 0)])
     assert len(received) == 2 and all(torch.equal(states, expected) for states in received)
@@ -68,18 +69,19 @@ def test_embeds_are_the_gluenets_translation(parts):
     sd, encoder, _ = parts
     gluenet = gluenet_for(sd, encoder)
     glue = GlueGenPipeline(sd, encoder, gluenet)
-    embeds, pooled = glue.encode(["a big star"])
+    glued = glue.encode(["a big star"])
+    embeds, pooled = glued.hidden, glued.pooled
     expected = gluenet.translate(encoder.encode(["a big star"]).hidden)
     assert torch.equal(embeds, expected) and pooled is None
-    negative, _ = glue.unconditional_embeds(["*"] * 3)
+    negative = glue.unconditional_embeds(["*"] * 3).hidden
     assert negative.shape == (3, *embeds.shape[1:])
-    assert torch.equal(negative[2], glue.encode([""])[0][0])
+    assert torch.equal(negative[2], glue.encode([""]).hidden[0])
 
 
 def test_generator_unconditional_is_the_pipelines_empty_prompt(parts):
     sd, encoder, _ = parts
     glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder), unconditional="generator")
-    negative, _ = glue.unconditional_embeds(["*"] * 2)
+    negative = glue.unconditional_embeds(["*"] * 2).hidden
     own = sd.encode_prompt("", "cpu", 1, False)[0]
     assert torch.equal(negative[1], own[0])
 
@@ -101,7 +103,7 @@ def test_long_prompt_is_truncated_with_a_warning(parts):
     sd, encoder, _ = parts
     glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
     with pytest.warns(UserWarning, match="cut off"):
-        embeds, _ = glue.encode([" ".join(["red circle"] * 10)])
+        embeds = glue.encode([" ".join(["red circle"] * 10)]).hidden
     assert embeds.shape[0] == 1
 
 
@@ -116,12 +118,14 @@ def test_gluenet_for_another_generator_fails_before_drawing(parts):
 def test_sdxl_needs_a_pooled_head(parts):
     _, encoder, root = parts
     sdxl = StableDiffusionXLPipeline.from_pretrained(save_sdxl_pipeline(root / "sdxl"))
-    tokens, width, pooled = pipeline_text_shape(sdxl)
+    shape = pipeline_text_shape(sdxl)
+    tokens, width, pooled = shape.tokens, shape.width, shape.pooled
     assert pooled is not None
     with pytest.raises(ValueError, match="pooled"):
         GlueGenPipeline(sdxl, encoder, gluenet_for(sdxl, encoder, pooled_dim=None))
     glue = GlueGenPipeline(sdxl, encoder, gluenet_for(sdxl, encoder))
-    embeds, pooled_embeds = glue.encode(["a star"])
+    glued = glue.encode(["a star"])
+    embeds, pooled_embeds = glued.hidden, glued.pooled
     assert embeds.shape == (1, tokens, width) and pooled_embeds.shape == (1, pooled)
 
 
@@ -147,11 +151,11 @@ def test_each_prompt_goes_through_the_gluenet_of_its_language(parts):
     assert glue.route(prompts) == ["en", "fr"]
     assert glue.route(prompts, language="fr") == ["fr", "fr"]
     with pytest.warns(UserWarning, match="cut off"):  # toy vocabulary: French spelt by letter
-        embeds, _ = glue.encode(prompts)
+        embeds = glue.encode(prompts).hidden
     source = encoder.encode(prompts).hidden
     assert torch.allclose(embeds[0], english.translate(source[:1])[0], atol=1e-6)
     assert torch.allclose(embeds[1], french.translate(source[1:])[0], atol=1e-6)
-    negative, _ = glue.unconditional_embeds(["en", "fr"])
+    negative = glue.unconditional_embeds(["en", "fr"]).hidden
     assert not torch.allclose(negative[0], negative[1])
 
 
@@ -198,21 +202,22 @@ def test_sound_and_text_mixes():
 def test_inputs_mixed_with_text_draw(parts):
     sd, encoder, _ = parts
     glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
-    embeds, _ = glue.encode(["a red star"])
-    mixed = glue.mix_with_text(embeds, ["on the left"], mix="blend", weight=0.0)
+    glued = glue.encode(["a red star"])
+    embeds = glued.hidden
+    mixed = glue.mix_with_text(glued, ["on the left"], mix="blend", weight=0.0).hidden
     assert torch.allclose(mixed, sd.encode_prompt("on the left", "cpu", 1, False)[0])
     images = glue("a red star", text="on the left", num_inference_steps=2, output_type="np")
     assert images.images.shape == (1, 16, 16, 3)
     own_empty = sd.encode_prompt("", "cpu", 1, False)[0]
-    unchanged = glue.mix_with_text(embeds, [""], mix="offset")  # empty text: nothing to add
+    unchanged = glue.mix_with_text(glued, [""], mix="offset").hidden  # empty text: nothing to add
     torch.testing.assert_close(unchanged, embeds)
-    shifted = glue.mix_with_text(embeds, ["on the left"], mix="offset", weight=2.0)
+    shifted = glue.mix_with_text(glued, ["on the left"], mix="offset", weight=2.0).hidden
     own = sd.encode_prompt("on the left", "cpu", 1, False)[0]
     expected = embeds + 2.0 * (own - own_empty)
     expected = expected * embeds.norm(dim=-1, keepdim=True) / expected.norm(dim=-1, keepdim=True)
     torch.testing.assert_close(shifted, expected)
     with pytest.raises(ValueError, match="one text per input"):
-        glue.mix_with_text(embeds, ["a", "b"])
+        glue.mix_with_text(glued, ["a", "b"])
 
 
 def test_a_sound_pipelines_empty_input_is_silence(parts):
@@ -222,6 +227,6 @@ def test_a_sound_pipelines_empty_input_is_silence(parts):
     sd, _, _ = parts
     sound = HFAudioEncoder(str(shipped_model("sound")))
     glue = GlueGenPipeline(sd, sound, gluenet_for(sd, sound), unconditional="source")
-    negative, _ = glue.unconditional_embeds(["*"])
+    negative = glue.unconditional_embeds(["*"]).hidden
     gluenet = glue.gluenets["*"]
     torch.testing.assert_close(negative, gluenet.translate(sound.empty_features(1).hidden))

@@ -52,7 +52,8 @@ def test_a_gluenet_is_refused_with_another_encoder_of_the_same_shape(tmp_path):
     sd = StableDiffusionPipeline.from_pretrained(save_sd_pipeline(tmp_path / "sd"))
     trained_on = HFTextEncoder(str(save_xlmr(tmp_path / "a", seed=0)), max_length=8)
     other = HFTextEncoder(str(save_xlmr(tmp_path / "b", seed=1)), max_length=8)
-    tokens, width, _ = pipeline_text_shape(sd)
+    shape = pipeline_text_shape(sd)
+    tokens, width = shape.tokens, shape.width
     config = GlueNetConfig(
         source_tokens=8,
         source_dim=trained_on.dim,

@@ -21,7 +21,8 @@ def glue_pipeline(root) -> GlueGenPipeline:
     sd = StableDiffusionPipeline.from_pretrained(save_sd_pipeline(root / "sd"))
     sd.set_progress_bar_config(disable=True)
     encoder = HFTextEncoder(str(save_xlmr(root / "xlmr")), max_length=8)
-    tokens, width, _ = pipeline_text_shape(sd)
+    shape = pipeline_text_shape(sd)
+    tokens, width = shape.tokens, shape.width
     torch.manual_seed(0)
     gluenet = GlueNet(
         GlueNetConfig(

@@ -13,6 +13,7 @@ from gluegen.data.corpus import read_corpus
 from gluegen.data.spec import CacheSpec
 from gluegen.encoders import Encoder, HFAudioEncoder, HFTextEncoder, load_target
 from gluegen.encoders.audio import AUDIO_MODEL_TYPES
+from gluegen.encoders.families import family_of
 
 
 def source_kind(name_or_path: str) -> str:
@@ -49,7 +50,12 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
             f"{spec.source_encoder} reads {reads}: pair audio folders with an audio model "
             "(AST, CLAP or Whisper) and text corpora with a text model."
         )
-    target = load_target(spec.target, device=spec.device, clip_skip=spec.target_clip_skip)
+    target = load_target(
+        spec.target,
+        device=spec.device,
+        clip_skip=spec.target_clip_skip,
+        max_sequence_length=spec.target_max_sequence_length,
+    )
     return build_cache(
         corpus,
         source_encoder(spec),
@@ -65,10 +71,13 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
 def cache_shapes(cache: FeatureCache) -> dict:
     """The GlueNet shapes a cache's features ask for (GlueNetConfig's SHAPE_FIELDS)."""
     shapes = cache.manifest["shapes"]
+    pipeline_class = cache.key["target_encoder"].get("pipeline_class")
     return {
         "source_tokens": shapes["source"][0],
         "source_dim": shapes["source"][1],
         "target_tokens": shapes["target"][0],
         "target_dim": shapes["target"][1],
         "pooled_dim": shapes["target_pooled"][0] if "target_pooled" in shapes else None,
+        # the generator attends to a mask of the target's tokens (PixArt)
+        "target_mask": bool(pipeline_class) and family_of(pipeline_class).masked,
     }

@@ -58,6 +58,13 @@ class CacheSpec:
             "(what `clip_skip` does in a diffusers pipeline)."
         },
     )
+    target_max_sequence_length: int | None = field(
+        default=None,
+        metadata={
+            "help": "T5 tokens of an SD3, PixArt or Flux target (default: what the pipeline "
+            "uses, e.g. SD3 256, PixArt-alpha 120, Flux 512)."
+        },
+    )
     cache_dir: str | None = field(
         default=None, metadata={"help": "Feature cache folder (default: OUTPUT_DIR/features)."}
     )

@@ -4,7 +4,9 @@
 - mse_normalized: the same in GlueNet's normalised target space (comparable across models);
 - cosine: mean cosine similarity of translated and real tokens;
 - retrieval: in groups of `candidates` pairs, how often GlueNet(source_i) lies nearest
-  (least MSE) to target_i among the group's targets.
+  (least MSE) to target_i among the group's targets;
+- mask_accuracy (GlueNets with a mask head): share of target positions whose attention-mask
+  value GlueNet predicts right.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import torch.nn.functional as F
 from gluegen.data.cache import FeatureCache
 from gluegen.models import GlueNet
 from gluegen.training.config import DEFAULT_CANDIDATES
+
+
+MASK_BATCH = 256  # pairs per mask prediction
 
 
 @torch.no_grad()
@@ -53,8 +58,10 @@ def alignment_metrics(
     source: torch.Tensor,
     target: torch.Tensor,
     candidates: int = DEFAULT_CANDIDATES,
+    target_mask: torch.Tensor | None = None,
 ) -> dict[str, float]:
-    """Metrics of GlueNet on raw held-out pairs: source (N, n_s, d_s), target (N, n_t, d_t)."""
+    """Metrics of GlueNet on raw held-out pairs: source (N, n_s, d_s), target (N, n_t, d_t),
+    and the target's attention mask (N, n_t) for a GlueNet with a mask head."""
     if source.shape[0] != target.shape[0] or source.shape[0] == 0:
         raise ValueError(
             "alignment_metrics needs the same, non-zero number of sources and targets."
@@ -65,7 +72,7 @@ def alignment_metrics(
         torch.ones_like(target[0]).to(gluenet.target_token_norm)
     ).cpu()
     divisor = 1.0 / divisor  # (n_t, d_t): what normalisation divides by
-    return {
+    metrics = {
         "mse": F.mse_loss(predicted, target).item(),
         "mse_normalized": F.mse_loss(predicted / divisor, target / divisor).item(),
         "cosine": F.cosine_similarity(predicted, target, dim=-1).mean().item(),
@@ -73,6 +80,17 @@ def alignment_metrics(
         "retrieval_candidates": float(min(candidates, source.shape[0])),
         "count": float(source.shape[0]),
     }
+    if target_mask is not None and gluenet.mask_head is not None:
+        device = gluenet.source_token_norm.device
+        predicted_mask = torch.cat(
+            [
+                gluenet.translate_mask(source[i : i + MASK_BATCH].to(device)).cpu()
+                for i in range(0, source.shape[0], MASK_BATCH)
+            ]
+        )
+        right = predicted_mask == target_mask.to(predicted_mask.dtype)
+        metrics["mask_accuracy"] = right.float().mean().item()
+    return metrics
 
 
 TABLE_COLUMNS = ("mse", "mse_normalized", "cosine", "retrieval")
@@ -107,4 +125,5 @@ def evaluate_on_cache(
             f"The GlueNet reads {expected[0]}x{expected[1]} source features, the cache holds "
             f"{source.shape[1]}x{source.shape[2]}: it was built with another source encoder."
         )
-    return alignment_metrics(gluenet, source, target, candidates=candidates)
+    mask = arrays["target_mask"][ids]
+    return alignment_metrics(gluenet, source, target, candidates=candidates, target_mask=mask)

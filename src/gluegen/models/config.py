@@ -14,7 +14,14 @@ MIX_ORDERS = ("channels_first", "tokens_first")
 ACTIVATION_NAMES = ("gelu", "identity")
 EVERY_CHANNEL = 0  # bridge_token_groups: every routed channel its own group
 # Fields measured from the data, never chosen: a recipe's layout leaves them to the cache.
-SHAPE_FIELDS = ("source_tokens", "source_dim", "target_tokens", "target_dim", "pooled_dim")
+SHAPE_FIELDS = (
+    "source_tokens",
+    "source_dim",
+    "target_tokens",
+    "target_dim",
+    "pooled_dim",
+    "target_mask",
+)
 IDENTITY_FIELDS = ("source_encoder", "target_encoder")
 
 
@@ -82,6 +89,13 @@ class GlueNetConfig:
     )
     pooled_dim: int | None = field(
         default=None, metadata={"help": "Also emit a pooled vector of this width (SDXL: 1280)."}
+    )
+    target_mask: bool = field(
+        default=False,
+        metadata={
+            "help": "Also predict which target tokens the generator attends to (PixArt: T5's "
+            "attention mask), from the glued tokens."
+        },
     )
     target_offset: bool = field(
         default=False,

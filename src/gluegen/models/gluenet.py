@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from huggingface_hub import ModelCard, PyTorchModelHubMixin, snapshot_download
 from huggingface_hub.constants import CONFIG_NAME, SAFETENSORS_SINGLE_FILE
 from safetensors.torch import save_file
@@ -204,6 +205,8 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             if config.pooled_dim
             else None
         )
+        # one logit per glued token: does the generator attend to it (PixArt's T5 mask)
+        self.mask_head = nn.Linear(d_t, 1) if config.target_mask else None
         # (n_t, d_t), normalised; set to the measured mean target by set_statistics
         self.target_offset = nn.Parameter(torch.zeros(n_t, d_t)) if config.target_offset else None
         self.act = ACTIVATIONS[config.activation]()
@@ -286,6 +289,15 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             raise ValueError("This GlueNet has no pooled head; set pooled_dim in its config.")
         return self.pooled_head(glued.mean(dim=1))
 
+    def mask_logits(self, glued: torch.Tensor) -> torch.Tensor:
+        """Normalised target tokens (b, n_t, d_t) -> logits (b, n_t) that each is attended to.
+
+        The head reads the tokens without shaping them (its gradient stops there).
+        """
+        if self.mask_head is None:
+            raise ValueError("This GlueNet has no mask head; set target_mask in its config.")
+        return self.mask_head(glued.detach()).squeeze(-1)
+
     @torch.no_grad()
     def translate(self, source: torch.Tensor) -> torch.Tensor:
         """Raw source features (b, n_s, d_s) -> raw generator features (b, n_t, d_t)."""
@@ -295,6 +307,21 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
     def translate_pooled(self, source: torch.Tensor) -> torch.Tensor:
         """Raw source features (b, n_s, d_s) -> the generator's raw pooled embedding (b, p)."""
         return self.pool(self(self.normalize_source(source))) * self.target_pooled_norm
+
+    @torch.no_grad()
+    def translate_mask(self, source: torch.Tensor) -> torch.Tensor:
+        """Raw source features (b, n_s, d_s) -> the generator's attention mask (b, n_t), 1 for
+        attended tokens: a prefix of at least one token, as a tokenizer's padding makes, the
+        most likely one under the head's per-token probabilities."""
+        logits = self.mask_logits(self(self.normalize_source(source))).float()  # (b, n_t)
+        # the length L whose mask (L ones, then zeros) the per-token logits favour most:
+        # score(L) = sum_{i<L} log p_i + sum_{i>=L} log(1 - p_i), L = 1 .. n_t
+        attended = F.logsigmoid(logits).cumsum(dim=1)  # (b, n_t): sum_{i<=k} log p_i
+        ignored = F.logsigmoid(-logits).flip(1).cumsum(dim=1).flip(1)  # sum_{i>=k} log(1-p_i)
+        ignored = torch.cat([ignored[:, 1:], ignored.new_zeros(len(ignored), 1)], dim=1)
+        length = (attended + ignored).argmax(dim=1) + 1  # (b,)
+        positions = torch.arange(logits.shape[1], device=logits.device)
+        return (positions[None, :] < length[:, None]).long()
 
     @classmethod
     def from_pretrained(

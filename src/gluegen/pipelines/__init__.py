@@ -1,6 +1,6 @@
 """GlueGenPipeline: any input -> source encoder -> GlueNet(s) -> a diffusers pipeline."""
 
-from gluegen.pipelines.glue import ANY, UNCONDITIONAL, GlueGenPipeline, generator_embeds
+from gluegen.pipelines.glue import ANY, UNCONDITIONAL, GlueGenPipeline, generator_conditioning
 from gluegen.pipelines.mixes import MIXES, blend, offset, splice
 
 __all__ = [
@@ -9,7 +9,7 @@ __all__ = [
     "UNCONDITIONAL",
     "GlueGenPipeline",
     "blend",
-    "generator_embeds",
+    "generator_conditioning",
     "offset",
     "splice",
 ]

@@ -1,8 +1,11 @@
 """GlueGenPipeline: inputs -> source encoder -> GlueNet -> prompt_embeds -> a diffusers pipeline.
 
-The generator is untouched: GlueGen only computes the `prompt_embeds` (and, for SDXL, the
-pooled embeds) that the pipeline would otherwise get from its own text encoder, so any
-pipeline that accepts them works (Stable Diffusion 1.x/2.x, SDXL, their ControlNet variants).
+The generator is untouched: GlueGen only computes the `prompt_embeds` (and the pooled embeds
+and attention masks where the family takes them, encoders/families.py) that the pipeline would
+otherwise get from its own text encoders: Stable Diffusion 1.x/2.x, SDXL and its refiner, SD3,
+PixArt, Flux, with their img2img, inpaint and ControlNet variants. The text encoders need not
+be loaded (`text_encoder_3=None` saves SD3's T5), except for `unconditional="generator"` and
+mixes with text.
 
 The unconditional embedding for classifier-free guidance is, as in the paper, the empty input
 through the same source encoder and GlueNet (`unconditional="source"`), or the generator's own
@@ -28,7 +31,13 @@ from typing import Any
 import torch
 from diffusers import DiffusionPipeline
 
-from gluegen.encoders.base import FINGERPRINT_PREFIX, Encoder
+from gluegen.encoders.base import FINGERPRINT_PREFIX, Encoder, TokenFeatures
+from gluegen.encoders.families import (
+    CONDITIONING_ARGUMENTS,
+    TextShape,
+    pipeline_family,
+    refuse_text_encoder_lora,
+)
 from gluegen.models import GlueNet
 from gluegen.pipelines.mixes import (
     DEFAULT_BLEND,
@@ -56,20 +65,6 @@ def pipeline_lock(pipeline: DiffusionPipeline) -> threading.RLock:
         return _LOCKS[pipeline]
 
 
-def refuse_text_encoder_lora(pipeline: DiffusionPipeline) -> None:
-    """A LoRA loaded into the generator's text encoder moves the space GlueNet was trained
-    for; GlueGen does not read it, so it is an error with the way out."""
-    for name in ("text_encoder", "text_encoder_2"):
-        encoder = getattr(pipeline, name, None)
-        if encoder is not None and getattr(encoder, "peft_config", None):
-            raise ValueError(
-                f"The pipeline's {name} carries a LoRA, which GlueNet's target features do not "
-                "have: fuse it (pipeline.fuse_lora(); pipeline.unload_lora_weights(); "
-                "pipeline.save_pretrained(folder)) and train the GlueNet on that folder, or "
-                "load the LoRA into the UNet only."
-            )
-
-
 def language_detector(languages: Sequence[str]) -> Any:
     """A lingua detector choosing among `languages` (ISO 639-1 codes)."""
     try:
@@ -88,31 +83,20 @@ def language_detector(languages: Sequence[str]) -> Any:
     return LanguageDetectorBuilder.from_languages(*chosen).build()
 
 
-def pipeline_text_shape(pipeline: DiffusionPipeline) -> tuple[int, int, int | None]:
-    """(tokens, width, pooled width or None) of the prompt_embeds `pipeline` takes."""
-    encoders = [getattr(pipeline, name, None) for name in ("text_encoder", "text_encoder_2")]
-    encoders = [encoder for encoder in encoders if encoder is not None]
-    if not encoders:
-        raise ValueError(f"{type(pipeline).__name__} has no text encoder whose embeds to replace.")
-    tokenizers = [getattr(pipeline, name, None) for name in ("tokenizer", "tokenizer_2")]
-    tokens = int(next(t for t in tokenizers if t is not None).model_max_length)
-    width = sum(int(encoder.config.hidden_size) for encoder in encoders)
-    second = getattr(pipeline, "text_encoder_2", None)  # SDXL and its refiner: a pooled vector
-    pooled = getattr(second.config, "projection_dim", None) if second is not None else None
-    return tokens, width, None if pooled is None else int(pooled)
+def pipeline_text_shape(pipeline: DiffusionPipeline) -> TextShape:
+    """What `pipeline`'s denoiser reads: tokens (None: any count), width, pooled width, mask."""
+    return pipeline_family(pipeline).shape(pipeline)
 
 
 @torch.no_grad()
-def generator_embeds(pipeline: DiffusionPipeline, texts: Sequence[str]) -> tuple:
-    """The pipeline's own `encode_prompt` of `texts`, without guidance: (embeds (b, n, d),
-    pooled (b, p) or None)."""
-    encoded = pipeline.encode_prompt(
-        list(texts),
-        device=pipeline.device,
-        num_images_per_prompt=1,
-        do_classifier_free_guidance=False,
-    )
-    return encoded[0], (encoded[2] if len(encoded) == 4 else None)
+def generator_conditioning(
+    pipeline: DiffusionPipeline, texts: Sequence[str], tokens: int | None = None
+) -> TokenFeatures:
+    """The pipeline's own encoding of `texts`, without guidance: embeds (b, n, d), mask (b, n),
+    pooled (b, p) or None; `tokens`: as many tokens as that (T5-reading families)."""
+    family = pipeline_family(pipeline)
+    length = None if tokens is None else family.sequence_length(pipeline, tokens)
+    return family.encode(pipeline, texts, length)
 
 
 # What must agree between the encoder a GlueNet was trained on and the one it is given.
@@ -169,6 +153,7 @@ class GlueGenPipeline:
         self.pipeline, self.encoder = pipeline, encoder
         self.gluenets = {key: gluenet.eval() for key, gluenet in gluenets.items()}
         self.unconditional = unconditional
+        self.family = pipeline_family(pipeline)  # names what the pipeline's call takes
         refuse_text_encoder_lora(pipeline)
         self._detector = None
         self._lock = pipeline_lock(pipeline)  # one call at a time per diffusers pipeline
@@ -192,18 +177,24 @@ class GlueGenPipeline:
                 f"trained on {config.source_tokens} x {config.source_dim}: load the encoder "
                 "the GlueNet was trained with (its id is in the GlueNet's config.json)."
             )
-        tokens, width, pooled = pipeline_text_shape(self.pipeline)
-        if (tokens, width) != (config.target_tokens, config.target_dim):
+        shape = pipeline_text_shape(self.pipeline)
+        target = (config.target_tokens, config.target_dim)
+        if shape.width != config.target_dim or shape.tokens not in (None, config.target_tokens):
+            takes = f"{shape.tokens} tokens x " if shape.tokens else "tokens of width "
             raise ValueError(
-                f"The pipeline takes prompt_embeds of {tokens} tokens x {width}; {name} gives "
-                f"{config.target_tokens} x {config.target_dim}: it was trained for "
-                "another generator."
+                f"The pipeline takes prompt_embeds of {takes}{shape.width}; {name} gives "
+                f"{target[0]} x {target[1]}: it was trained for another generator."
             )
-        if pooled is not None and config.pooled_dim != pooled:
+        if shape.pooled is not None and config.pooled_dim != shape.pooled:
             raise ValueError(
-                f"The pipeline also takes a pooled embedding of {pooled} features; {name} "
+                f"The pipeline also takes a pooled embedding of {shape.pooled} features; {name} "
                 f"has {'no pooled head' if config.pooled_dim is None else config.pooled_dim}: "
-                "train it with the pipeline's pooled output (gluegen train on an SDXL cache)."
+                "train it on a cache of this pipeline (it holds the pooled output)."
+            )
+        if shape.masked and not config.target_mask:
+            raise ValueError(
+                f"The pipeline attends to a mask of its text tokens; {name} has no mask head: "
+                "train it on a cache of this pipeline (gluegen train sets target_mask)."
             )
 
     # -- which GlueNet reads which input ------------------------------------------------------
@@ -247,11 +238,9 @@ class GlueGenPipeline:
 
     # -- embeddings ----------------------------------------------------------------------------
     @torch.no_grad()
-    def encode(
-        self, inputs: Sequence[Any], keys: Sequence[str] | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Inputs -> prompt_embeds (b, n, d) and pooled embeds (b, p) or None, each input
-        through the GlueNet `keys[i]` (default: `route`)."""
+    def encode(self, inputs: Sequence[Any], keys: Sequence[str] | None = None) -> TokenFeatures:
+        """Inputs -> the glued conditioning: prompt_embeds (b, n, d), mask (b, n), pooled
+        (b, p) or None; each input through the GlueNet `keys[i]` (default: `route`)."""
         with self._lock:  # the encoder loads its weights on first use
             if hasattr(self.encoder, "load"):
                 self.encoder.load()
@@ -260,65 +249,84 @@ class GlueGenPipeline:
             return self.encode_features(self.encoder.encode(list(inputs)).hidden, keys)
 
     @torch.no_grad()
-    def encode_features(
-        self, source: torch.Tensor, keys: Sequence[str]
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Source features (b, n_s, d_s) -> prompt_embeds (b, n, d) and pooled (b, p) or None,
-        row i through the GlueNet `keys[i]`."""
-        embeds, pooled = None, None
+    def encode_features(self, source: torch.Tensor, keys: Sequence[str]) -> TokenFeatures:
+        """Source features (b, n_s, d_s) -> the glued conditioning, row i through the GlueNet
+        `keys[i]`: embeds (b, n, d), mask (b, n) (all ones without a mask head), pooled (b, p)
+        or None."""
+        embeds = mask = pooled = None
         for key in dict.fromkeys(keys):
             rows = torch.tensor([i for i, k in enumerate(keys) if k == key])
             gluenet = self.gluenets[key]
             glued = gluenet.translate(source[rows])  # (rows, n_t, d_t)
             if embeds is None:
                 embeds = glued.new_zeros(len(keys), *glued.shape[1:])
+                mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
             embeds[rows] = glued
+            if gluenet.mask_head is not None:
+                mask[rows] = gluenet.translate_mask(source[rows])  # (rows, n_t)
             if gluenet.config.pooled_dim:
                 part = gluenet.translate_pooled(source[rows])  # (rows, p)
                 pooled = part.new_zeros(len(keys), part.shape[1]) if pooled is None else pooled
                 pooled[rows] = part
-        return embeds, pooled
+        return TokenFeatures(embeds, mask, pooled)
+
+    def _own(self, texts: Sequence[str], like: torch.Tensor) -> TokenFeatures:
+        """The generator's own encoding of `texts`, as many tokens as `like` (b, n, d)."""
+        own = generator_conditioning(self.pipeline, texts, like.shape[1])
+        pooled = None if own.pooled is None else own.pooled.to(like)
+        return TokenFeatures(own.hidden.to(like), own.mask.to(like.device), pooled)
 
     @torch.no_grad()
-    def unconditional_embeds(self, keys: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The empty input's embeds for each key: through the source side and that GlueNet,
-        or the generator's own empty prompt."""
+    def unconditional_embeds(self, keys: Sequence[str]) -> TokenFeatures:
+        """The empty input's conditioning for each key: through the source side and that
+        GlueNet, or the generator's own empty prompt."""
         if self.unconditional == "source":
             empty = getattr(self.encoder, "empty_features", None)
             source = empty(len(keys)) if empty else self.encoder.encode([""] * len(keys))
             return self.encode_features(source.hidden, keys)
-        embeds, pooled = generator_embeds(self.pipeline, [""])
+        tokens = self.gluenets[keys[0]].config.target_tokens
+        own = generator_conditioning(self.pipeline, [""], tokens)
+        embeds, pooled = own.hidden, own.pooled
         if getattr(self.pipeline.config, "force_zeros_for_empty_prompt", False):
             # SDXL draws its own empty prompt as zeros (embeds and pooled), not as an encoding
             embeds, pooled = embeds.zero_(), None if pooled is None else pooled.zero_()
         count = len(keys)
-        return embeds.repeat(count, 1, 1), None if pooled is None else pooled.repeat(count, 1)
+        return TokenFeatures(
+            embeds.repeat(count, 1, 1),
+            own.mask.repeat(count, 1),
+            None if pooled is None else pooled.repeat(count, 1),
+        )
 
     @torch.no_grad()
     def mix_with_text(
         self,
-        embeds: torch.Tensor,
+        glued: TokenFeatures,
         texts: Sequence[str],
         mix: str = "splice",
         split: int = DEFAULT_SPLIT,
         weight: float | None = None,
-    ) -> torch.Tensor:
-        """Glued embeds (b, n, d) mixed with the generator's own embeds of `texts` (b of them).
+    ) -> TokenFeatures:
+        """Glued conditioning (b inputs) mixed with the generator's own encoding of `texts`
+        (b of them); the mask attends to the tokens either side attends to.
 
         `weight`: the sound's share in a blend (default DEFAULT_BLEND), the text offset's
         factor in an offset mix (default DEFAULT_OFFSET); a splice cuts at `split`.
         """
         if mix not in MIXES:
             raise ValueError(f"mix must be one of {MIXES}, got {mix!r}")
+        embeds = glued.hidden
         if len(texts) != len(embeds):
             raise ValueError(f"Give one text per input: {len(embeds)} inputs, {len(texts)} texts.")
-        own = generator_embeds(self.pipeline, texts)[0].to(embeds)  # (b, n, d)
+        own = self._own(texts, embeds)  # (b, n, d)
         if mix == "splice":
-            return splice(embeds, own, split)
-        if mix == "blend":
-            return blend(embeds, own, DEFAULT_BLEND if weight is None else weight)
-        empty = generator_embeds(self.pipeline, [""])[0].to(embeds)  # (1, n, d)
-        return offset(embeds, own, empty, DEFAULT_OFFSET if weight is None else weight)
+            mixed = splice(embeds, own.hidden, split)
+        elif mix == "blend":
+            mixed = blend(embeds, own.hidden, DEFAULT_BLEND if weight is None else weight)
+        else:
+            empty = self._own([""], embeds).hidden  # (1, n, d)
+            factor = DEFAULT_OFFSET if weight is None else weight
+            mixed = offset(embeds, own.hidden, empty, factor)
+        return TokenFeatures(mixed, torch.maximum(glued.mask, own.mask), glued.pooled)
 
     def draw_with_own_encoder(self, prompts: str | Sequence[str], **kwargs: Any) -> Any:
         """The wrapped pipeline drawing from `prompts` through its own text encoder (the
@@ -363,7 +371,7 @@ class GlueGenPipeline:
                     f"Input {i} is an empty prompt; GlueGen draws from what the source encoder "
                     "reads: give it a description."
                 )
-        for name in ("prompt", "prompt_embeds", "negative_prompt_embeds"):
+        for name in CONDITIONING_ARGUMENTS:
             if name in kwargs:
                 raise ValueError(f"{name} is computed by GlueGen; pass your inputs instead.")
         if "clip_skip" in kwargs:
@@ -374,22 +382,14 @@ class GlueGenPipeline:
         # 2. each input's GlueNet
         keys = self.route(batch, language)
         # 3. source encoder -> GlueNet
-        embeds, pooled = self.encode(batch, keys)
+        glued = self.encode(batch, keys)
         if text is not None:
-            embeds = self.mix_with_text(embeds, as_batch(text), mix, mix_split, mix_weight)
-        # 4. the unconditional embedding
-        negative, negative_pooled = self.unconditional_embeds(keys)
-        extra = {}
-        if pooled is not None:
-            extra = {
-                "pooled_prompt_embeds": pooled,
-                "negative_pooled_prompt_embeds": negative_pooled,
-            }
+            glued = self.mix_with_text(glued, as_batch(text), mix, mix_split, mix_weight)
+        # 4. the unconditional conditioning
+        negative = self.unconditional_embeds(keys)
         # 5. the untouched pipeline draws
         return self.pipeline(
-            prompt_embeds=embeds,
-            negative_prompt_embeds=negative,
             num_images_per_prompt=num_images_per_prompt,
-            **extra,
+            **self.family.call_arguments(glued, negative),
             **kwargs,
         )

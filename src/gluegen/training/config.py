@@ -30,7 +30,13 @@ class ObjectiveWeights:
     reconstruction: float = field(default=1e4, metadata={"help": "Decoder reconstruction MSE."})
     adversarial: float = field(default=0.1, metadata={"help": "Summed discriminator NLL."})
     reversal: float = field(default=0.1, metadata={"help": "Gradient-reversal factor (eta)."})
-    pooled: float = field(default=1e4, metadata={"help": "Pooled-vector MSE (SDXL targets)."})
+    pooled: float = field(
+        default=1e4, metadata={"help": "Pooled-vector MSE (SDXL, SD3, Flux targets)."}
+    )
+    mask: float = field(
+        default=1.0,
+        metadata={"help": "Attention-mask cross-entropy (PixArt targets; its head alone learns)."},
+    )
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

@@ -40,6 +40,7 @@ def decoder_config(config: GlueNetConfig) -> GlueNetConfig:
         mixer_tokens=None,
         mixer_dim=None,
         pooled_dim=None,
+        target_mask=False,
         bridge_token_groups=1,
         attention_heads=0,
         attention_slots=0,
@@ -104,7 +105,10 @@ class GlueObjective(nn.Module):
         super().__init__()
         self.weights = weights or ObjectiveWeights()
         self.gluenet = gluenet
-        self.decoder = GlueNet(decoder_config(gluenet.config))
+        # the mirror decoder exists only where its loss counts (at 4096-wide targets it would
+        # be several times GlueNet's size)
+        has_decoder = self.weights.reconstruction > 0
+        self.decoder = GlueNet(decoder_config(gluenet.config)) if has_decoder else None
         self.discriminator = TokenDiscriminator(gluenet.config.target_dim)
 
     def align_loss(
@@ -142,10 +146,12 @@ class GlueObjective(nn.Module):
         source: torch.Tensor,
         target: torch.Tensor,
         target_pooled: torch.Tensor | None = None,
+        target_mask: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Named, weighted loss terms for normalised source (b, n_s, d_s), target (b, n_t, d_t).
 
-        target_pooled (b, p) is the normalised pooled target, for GlueNets with a pooled head.
+        target_pooled (b, p) is the normalised pooled target, for GlueNets with a pooled head;
+        target_mask (b, n_t) the generator's attention mask, for GlueNets with a mask head.
         """
         gluenet = self.gluenet
         glued = gluenet(source)  # (b, n_t, d_t)
@@ -158,4 +164,22 @@ class GlueObjective(nn.Module):
         if target_pooled is not None and gluenet.pooled_head is not None:
             pooled = gluenet.pool(glued)
             terms["pooled_loss"] = self.weights.pooled * F.mse_loss(pooled, target_pooled)
+        if target_mask is not None and gluenet.mask_head is not None:
+            logits = gluenet.mask_logits(glued)  # (b, n_t)
+            mask_loss = F.binary_cross_entropy_with_logits(logits, target_mask.to(logits.dtype))
+            terms["mask_loss"] = self.weights.mask * mask_loss
         return terms
+
+
+def head_targets(
+    tensors: dict[str, torch.Tensor], ids: torch.Tensor, gluenet: GlueNet, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """What GlueNet's optional heads learn, for the cached pairs `ids`: the normalised pooled
+    target (b, p), the attention mask (b, n_t)."""
+    targets = {}
+    if gluenet.pooled_head is not None and "target_pooled" in tensors:
+        targets["target_pooled"] = tensors["target_pooled"][ids].to(device)
+        targets["target_pooled"] = targets["target_pooled"] / gluenet.target_pooled_norm
+    if gluenet.mask_head is not None:
+        targets["target_mask"] = tensors["target_mask"][ids].to(device)
+    return targets

@@ -33,7 +33,7 @@ from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
 from gluegen.models import GlueNet, GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
 from gluegen.training.config import TrainConfig
-from gluegen.training.objective import GlueObjective
+from gluegen.training.objective import GlueObjective, head_targets
 from gluegen.training.state import (
     clear_outputs,
     read_progress,
@@ -257,11 +257,9 @@ class Trainer:
         gluenet = self.gluenet
         source = gluenet.normalize_source(self.tensors["source"][ids].to(device))  # (b, n_s, d_s)
         target = gluenet.normalize_target(self.tensors["target"][ids].to(device))  # (b, n_t, d_t)
-        pooled = self.tensors.get("target_pooled")
-        if pooled is not None:
-            pooled = pooled[ids].to(device) / gluenet.target_pooled_norm  # (b, p)
+        heads = head_targets(self.tensors, ids, gluenet, device)  # pooled (b, p), mask (b, n_t)
         with self.accelerator.autocast():
-            terms = self.objective(source, target, pooled)
+            terms = self.objective(source, target, **heads)
             loss = sum(terms.values())  # the one place the terms are summed
         lr = self.optimizer.param_groups[0]["lr"]  # the rate this step uses
         if not torch.isfinite(loss):
@@ -289,6 +287,7 @@ class Trainer:
             self.tensors["source"][self.eval_ids],
             self.tensors["target"][self.eval_ids],
             candidates=self.config.eval_candidates,
+            target_mask=self.tensors["target_mask"][self.eval_ids],
         )
 
     def log(self, record: dict[str, Any]) -> None:

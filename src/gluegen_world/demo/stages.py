@@ -31,7 +31,7 @@ from gluegen.encoders import HFAudioEncoder, HFTextEncoder
 from gluegen.evaluation.baselines import LinearMap
 from gluegen.io import atomic_write_text
 from gluegen.models import GlueNet
-from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_embeds
+from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
 from gluegen_world.corpus import sample_scenes
 from gluegen_world.demo.cells import Cells
@@ -163,7 +163,7 @@ class WorldDemo:
 
     def empty(self, count: int) -> torch.Tensor:
         """The generator's own embedding of the empty prompt, `count` times."""
-        return generator_embeds(self.pipeline, [""] * count)[0]
+        return generator_conditioning(self.pipeline, [""] * count).hidden
 
     # -- 4. the rows ----------------------------------------------------------------------
     def language_rows(self, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
@@ -263,7 +263,7 @@ class WorldDemo:
     def own_inputs(self, prompts: list[str]) -> Callable[[], tuple]:
         """Prompts through the generator's own text encoder (unknown words and all)."""
         return lambda: (
-            generator_embeds(self.pipeline, prompts)[0],
+            generator_conditioning(self.pipeline, prompts).hidden,
             self.empty(len(prompts)),
             self.scenes,
         )
@@ -291,11 +291,10 @@ class WorldDemo:
 
         def inputs() -> tuple:
             chosen = keys or glue.route(items)
-            embeds, _ = glue.encode(items, chosen)
+            glued = glue.encode(items, chosen)
             if text is not None:
-                embeds = glue.mix_with_text(embeds, text, mix, weight=weight)
-            negative, _ = glue.unconditional_embeds(chosen)
-            return embeds, negative, self.scenes
+                glued = glue.mix_with_text(glued, text, mix, weight=weight)
+            return glued.hidden, glue.unconditional_embeds(chosen).hidden, self.scenes
 
         return inputs
 

@@ -1,11 +1,9 @@
-"""Tiny random models of the real classes, and a toy parallel corpus, built locally.
-
-Used by the tests and the benchmarks: no download, seconds on a CPU.
+"""Tiny random encoders of the real classes, and a toy parallel corpus, built locally.
 
 - `toy_sentences`: random sentences over a small word list;
 - `save_xlmr` / `save_t5` / `save_clip_text`: a random XLMRobertaModel / T5EncoderModel /
   CLIPTextModel with a real tokenizer of that family (one token per word), as a folder;
-- `save_sd_pipeline` / `save_sdxl_pipeline`: a complete tiny StableDiffusion(XL)Pipeline folder.
+- `save_whisper` / `save_clap`: random audio models with their real feature extractors.
 
 Every word is a single token for every tokenizer here, so a sentence has the same token
 positions on both sides of a pair: the target features are a fixed (unknown) function of the
@@ -129,11 +127,9 @@ def save_xlmr(folder: str | Path, size: EncoderSize | None = None, seed: int = 0
     return Path(folder)
 
 
-def save_t5(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
-    """A random T5EncoderModel + T5Tokenizer folder."""
+def _t5_parts(size: EncoderSize, seed: int):
     from transformers import T5Config, T5EncoderModel, T5Tokenizer
 
-    size = size or EncoderSize()
     vocab = _unigram_vocab(["<pad>", "</s>", "<unk>"])
     tokenizer = T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=size.max_tokens)
     config = T5Config(
@@ -150,97 +146,14 @@ def save_t5(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) 
     torch.manual_seed(seed)
     model = T5EncoderModel(config).eval()
     _spread_embeddings(model, size.embedding_std)
+    return tokenizer, model
+
+
+def save_t5(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
+    """A random T5EncoderModel + T5Tokenizer folder."""
+    tokenizer, model = _t5_parts(size or EncoderSize(), seed)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    return Path(folder)
-
-
-def _tiny_vae():
-    from diffusers import AutoencoderKL
-
-    return AutoencoderKL(
-        block_out_channels=(8,),
-        in_channels=3,
-        out_channels=3,
-        latent_channels=4,
-        down_block_types=("DownEncoderBlock2D",),
-        up_block_types=("UpDecoderBlock2D",),
-        norm_num_groups=4,
-        layers_per_block=1,
-        sample_size=16,
-    )
-
-
-def save_sd_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
-    """A complete random StableDiffusionPipeline folder with a one-token-per-word CLIP."""
-    from diffusers import DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-
-    size = size or EncoderSize()
-    tokenizer, text_encoder = _clip_parts(size, seed)
-    torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
-        sample_size=16,
-        in_channels=4,
-        out_channels=4,
-        block_out_channels=(8, 16),
-        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        layers_per_block=1,
-        cross_attention_dim=size.hidden,
-        attention_head_dim=2,
-        norm_num_groups=4,
-    )
-    pipeline = StableDiffusionPipeline(
-        vae=_tiny_vae(),
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        unet=unet,
-        scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    pipeline.save_pretrained(folder)
-    return Path(folder)
-
-
-def save_sdxl_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
-    """A complete random StableDiffusionXLPipeline folder (two CLIP text encoders)."""
-    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
-
-    size = size or EncoderSize()
-    tokenizer, text_encoder = _clip_parts(size, seed)
-    pooled_dim = size.hidden
-    tokenizer_2, text_encoder_2 = _clip_parts(size, seed + 1, projection=pooled_dim)
-    time_embed_dim = 8
-    torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
-        sample_size=16,
-        in_channels=4,
-        out_channels=4,
-        block_out_channels=(8, 16),
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        layers_per_block=1,
-        cross_attention_dim=2 * size.hidden,
-        attention_head_dim=2,
-        norm_num_groups=4,
-        use_linear_projection=True,
-        addition_embed_type="text_time",
-        addition_time_embed_dim=time_embed_dim,
-        projection_class_embeddings_input_dim=6 * time_embed_dim + pooled_dim,
-    )
-    pipeline = StableDiffusionXLPipeline(
-        vae=_tiny_vae(),
-        text_encoder=text_encoder,
-        text_encoder_2=text_encoder_2,
-        tokenizer=tokenizer,
-        tokenizer_2=tokenizer_2,
-        unet=unet,
-        scheduler=EulerDiscreteScheduler(),
-        force_zeros_for_empty_prompt=True,
-    )
-    pipeline.save_pretrained(folder)
     return Path(folder)
 
 

@@ -1,0 +1,254 @@
+"""The diffusers families GlueGen draws with: how each turns prompts into its text conditioning
+and which call arguments take that conditioning instead.
+
+- stable-diffusion (SD 1.x/2.x, SDXL and its refiner; img2img, inpaint, ControlNet): CLIP
+  tokens (b, 77, d); SDXL adds a pooled vector (b, p). A UNet reads them.
+- stable-diffusion-3 (SD3, 3.5; img2img, inpaint, ControlNet): CLIP-L and CLIP-G tokens
+  concatenated and zero-padded to T5's width, then T5's tokens: (b, 77 + T, d_t5); pooled
+  CLIP-L + CLIP-G (b, p).
+- pixart (PixArt-alpha, -sigma): T5 tokens (b, T, d_t5) and their attention mask (b, T).
+- flux (Flux; img2img, inpaint, Fill, Control): T5 tokens (b, T, d_t5) and CLIP-L's pooled
+  output (b, p); no mask reaches the transformer.
+
+T is the pipeline's `max_sequence_length` (its `__call__` default unless chosen). A GlueNet
+for a family learns every part: tokens, the pooled vector where there is one, the mask where the
+pipeline takes one (`GlueNetConfig.target_mask`).
+
+Notation: b - batch, n - tokens, d - features, p - pooled features.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from gluegen.encoders.base import TokenFeatures
+
+TEXT_ENCODERS = ("text_encoder", "text_encoder_2", "text_encoder_3")
+# Call arguments GlueGen fills in (every family's); given by a caller, they would compete.
+CONDITIONING_ARGUMENTS = (
+    "prompt",
+    "negative_prompt",
+    "prompt_embeds",
+    "negative_prompt_embeds",
+    "pooled_prompt_embeds",
+    "negative_pooled_prompt_embeds",
+    "prompt_attention_mask",
+    "negative_prompt_attention_mask",
+)
+
+
+@dataclass(frozen=True)
+class TextShape:
+    """What a pipeline's denoiser reads: tokens (None: any count), width, pooled width, mask."""
+
+    tokens: int | None
+    width: int
+    pooled: int | None
+    masked: bool = False
+
+
+class Family:
+    """One diffusers family's text conditioning (subclasses below)."""
+
+    name = ""
+    prefixes: tuple[str, ...] = ()  # pipeline class names of the family start with one of these
+    denoiser = "transformer"  # the component that reads the conditioning
+    pooled_name: str | None = "pooled_projection_dim"  # denoiser config: pooled width
+    width_name = "joint_attention_dim"  # denoiser config: token width
+    masked = False
+    has_clip_skip = True  # encode_prompt takes clip_skip
+
+    def matches(self, pipeline_class: str) -> bool:
+        """True when `pipeline_class` belongs to this family."""
+        return pipeline_class.startswith(self.prefixes)
+
+    def default_sequence_length(self, pipeline_class: type) -> int | None:
+        """The T5 length the pipeline's own `__call__` uses by default."""
+        parameter = inspect.signature(pipeline_class.__call__).parameters.get("max_sequence_length")
+        return None if parameter is None else int(parameter.default)
+
+    def denoiser_shape(self, config: Any) -> TextShape:
+        """The conditioning a denoiser with `config` (a dict or a config object) reads."""
+        get = config.get if isinstance(config, dict) else lambda name: getattr(config, name, None)
+        pooled = get(self.pooled_name) if self.pooled_name else None
+        return TextShape(None, int(get(self.width_name)), pooled and int(pooled), self.masked)
+
+    def shape(self, pipeline: Any) -> TextShape:
+        """What `pipeline`'s denoiser reads."""
+        return self.denoiser_shape(getattr(pipeline, self.denoiser).config)
+
+    def encode(
+        self,
+        pipeline: Any,
+        texts: Sequence[str],
+        max_sequence_length: int | None = None,
+        device: torch.device | None = None,
+        clip_skip: int | None = None,
+    ) -> TokenFeatures:
+        """The pipeline's own `encode_prompt` of `texts`, without guidance, on `device`
+        (default: the pipeline's); `max_sequence_length` None: the pipeline's default."""
+        if clip_skip is not None and not self.has_clip_skip:
+            raise ValueError(
+                f"clip_skip: {self.name} pipelines read T5's last layer and have no clip_skip; "
+                "leave it unset."
+            )
+        options: dict[str, Any] = {"device": device or pipeline.device}
+        if clip_skip is not None:
+            options["clip_skip"] = clip_skip
+        if max_sequence_length is not None:
+            options["max_sequence_length"] = max_sequence_length
+        return self._encode(pipeline, list(texts), options)
+
+    def _encode(self, pipeline: Any, texts: list[str], options: dict) -> TokenFeatures:
+        raise NotImplementedError
+
+    def call_arguments(self, positive: TokenFeatures, negative: TokenFeatures) -> dict[str, Any]:
+        """The pipeline's keyword arguments that take `positive` and the unconditional
+        `negative` conditioning instead of prompts."""
+        arguments = {"prompt_embeds": positive.hidden, "negative_prompt_embeds": negative.hidden}
+        if positive.pooled is not None:
+            arguments["pooled_prompt_embeds"] = positive.pooled
+            arguments["negative_pooled_prompt_embeds"] = negative.pooled
+        return arguments
+
+    def sequence_length(self, pipeline: Any, tokens: int) -> int | None:
+        """The `max_sequence_length` for which `pipeline` encodes `tokens` tokens (None: the
+        length is not a choice)."""
+        return tokens
+
+
+def _ones(embeds: torch.Tensor) -> torch.Tensor:
+    return torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)  # (b, n)
+
+
+class StableDiffusion(Family):
+    """SD 1.x/2.x and SDXL: one or two CLIP encoders (a UNet reads them)."""
+
+    name = "stable-diffusion"
+    prefixes = ("StableDiffusion",)
+    denoiser = "unet"
+
+    def matches(self, pipeline_class: str) -> bool:  # noqa: D102
+        return super().matches(pipeline_class) and not STABLE_DIFFUSION_3.matches(pipeline_class)
+
+    def shape(self, pipeline: Any) -> TextShape:  # noqa: D102
+        encoders = [getattr(pipeline, name, None) for name in TEXT_ENCODERS[:2]]
+        encoders = [encoder for encoder in encoders if encoder is not None]
+        if not encoders:
+            raise ValueError(
+                f"{type(pipeline).__name__} has no text encoder whose embeds to replace."
+            )
+        tokenizers = [getattr(pipeline, name, None) for name in ("tokenizer", "tokenizer_2")]
+        tokens = int(next(t for t in tokenizers if t is not None).model_max_length)
+        width = sum(int(encoder.config.hidden_size) for encoder in encoders)
+        second = getattr(pipeline, "text_encoder_2", None)  # SDXL and its refiner: pooled
+        pooled = getattr(second.config, "projection_dim", None) if second is not None else None
+        return TextShape(tokens, width, None if pooled is None else int(pooled))
+
+    def sequence_length(self, pipeline, tokens) -> None:  # noqa: D102
+        return None
+
+    def _encode(self, pipeline, texts, options) -> TokenFeatures:
+        encoded = pipeline.encode_prompt(
+            texts, num_images_per_prompt=1, do_classifier_free_guidance=False, **options
+        )
+        pooled = encoded[2] if len(encoded) == 4 else None
+        return TokenFeatures(encoded[0], _ones(encoded[0]), pooled)
+
+
+class StableDiffusion3(Family):
+    """SD3 and 3.5: CLIP-L and CLIP-G tokens, zero-padded to T5's width, then T5's tokens."""
+
+    name = "stable-diffusion-3"
+    prefixes = ("StableDiffusion3",)
+
+    def _encode(self, pipeline, texts, options) -> TokenFeatures:
+        embeds, _, pooled, _ = pipeline.encode_prompt(
+            texts, None, None, num_images_per_prompt=1, do_classifier_free_guidance=False, **options
+        )
+        return TokenFeatures(embeds, _ones(embeds), pooled)
+
+    def sequence_length(self, pipeline, tokens) -> int:  # noqa: D102
+        return tokens - int(pipeline.tokenizer_max_length)  # the CLIP positions come first
+
+
+class PixArt(Family):
+    """PixArt-alpha and -sigma: T5 tokens and their attention mask."""
+
+    name = "pixart"
+    prefixes = ("PixArt",)
+    pooled_name = None
+    width_name = "caption_channels"
+    masked = True
+    has_clip_skip = False
+
+    def _encode(self, pipeline, texts, options) -> TokenFeatures:
+        embeds, mask, _, _ = pipeline.encode_prompt(
+            texts,
+            do_classifier_free_guidance=False,
+            clean_caption=False,  # the caption as written (cleaning needs bs4 and ftfy)
+            **options,
+        )
+        return TokenFeatures(embeds, mask, None)
+
+    def call_arguments(self, positive, negative) -> dict[str, Any]:  # noqa: D102
+        return {
+            "prompt_embeds": positive.hidden,
+            "prompt_attention_mask": positive.mask,
+            "negative_prompt": None,  # the pipeline's default "" would be encoded instead
+            "negative_prompt_embeds": negative.hidden,
+            "negative_prompt_attention_mask": negative.mask,
+        }
+
+
+class Flux(Family):
+    """Flux: T5 tokens and CLIP-L's pooled output (no mask reaches the transformer)."""
+
+    name = "flux"
+    prefixes = ("Flux",)
+    has_clip_skip = False
+
+    def _encode(self, pipeline, texts, options) -> TokenFeatures:
+        embeds, pooled, _ = pipeline.encode_prompt(texts, None, num_images_per_prompt=1, **options)
+        return TokenFeatures(embeds, _ones(embeds), pooled)
+
+
+STABLE_DIFFUSION_3 = StableDiffusion3()
+FAMILIES = (StableDiffusion(), STABLE_DIFFUSION_3, PixArt(), Flux())
+
+
+def family_of(pipeline_class: str, name_or_path: str = "the pipeline") -> Family:
+    """The family of a pipeline class name; a named error for any other pipeline."""
+    for family in FAMILIES:
+        if family.matches(pipeline_class):
+            return family
+    raise ValueError(
+        f"{name_or_path} is a {pipeline_class or 'pipeline of unknown class'}: GlueGen does not "
+        "produce its text conditioning. Supported: Stable Diffusion 1.x/2.x, SDXL and its "
+        "refiner, SD3, PixArt and Flux pipelines (with their img2img, inpaint and ControlNet "
+        "variants)."
+    )
+
+
+def pipeline_family(pipeline: Any) -> Family:
+    """The family of a loaded diffusers pipeline."""
+    return family_of(type(pipeline).__name__)
+
+
+def refuse_text_encoder_lora(pipeline: Any) -> None:
+    """A LoRA loaded into a text encoder moves the space GlueNet was trained for; GlueGen does
+    not read it, so it is an error with the way out."""
+    for name in TEXT_ENCODERS:
+        encoder = getattr(pipeline, name, None)
+        if encoder is not None and getattr(encoder, "peft_config", None):
+            raise ValueError(
+                f"The pipeline's {name} carries a LoRA, which GlueNet's target features do not "
+                "have: fuse it (pipeline.fuse_lora(); pipeline.unload_lora_weights(); "
+                "pipeline.save_pretrained(folder)) and train the GlueNet on that folder, or "
+                "load the LoRA into the denoiser only."
+            )
