@@ -240,3 +240,20 @@ def test_gluegen_train_learns_every_part_the_family_needs(name, folders, models,
     else:  # the mask head learns where each held-out prompt's tokens end
         assert after["mask_accuracy"] > 0.9 > before["mask_accuracy"], (before, after)
     assert gluenet.config.target_encoder["max_sequence_length"] == T5_TOKENS
+
+
+@pytest.mark.parametrize(
+    "name, encoders",
+    [("sd3", ("text_encoder", "text_encoder_2", "text_encoder_3")), ("pixart", ("text_encoder",))]
+    + [("flux", ("text_encoder", "text_encoder_2"))],
+)
+def test_drawing_needs_no_text_encoder(name, encoders, folders, models):
+    """GlueNet gives the whole conditioning: the pipeline can leave T5 (and CLIP) unloaded."""
+    without = {encoder: None for encoder in encoders}
+    pipeline = DiffusionPipeline.from_pretrained(folders[name], **without)
+    pipeline.set_progress_bar_config(disable=True)
+    encoder = HFTextEncoder(models["xlmr"], max_length=8)
+    glue = GlueGenPipeline(pipeline, encoder, gluenet_for(name, folders[name], encoder))
+    extra = {"use_resolution_binning": False} if name == "pixart" else {}
+    latents = glue(PROMPTS, **DRAW, **extra).images
+    assert latents.shape[0] == len(PROMPTS) and torch.isfinite(latents).all()

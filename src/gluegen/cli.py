@@ -178,17 +178,22 @@ def run_evaluate(args: argparse.Namespace) -> None:
 
 def run_presets(args: argparse.Namespace) -> None:
     """`gluegen presets`: the named recipes, their layouts and parameter counts."""
+    import torch
+
     from gluegen.models import GlueNet
 
-    print(f"{'preset':20}{'parameters':>12}  {'made for':26} summary")
+    print(f"{'preset':24}{'parameters':>12}  {'made for':34} summary")
     for name, recipe in RECIPES.items():
         config = recipe.gluenet_config()
         shapes = (
             f"{config.source_tokens}x{config.source_dim} -> "
             f"{config.target_tokens}x{config.target_dim}"
         )
-        count = GlueNet(config).num_parameters()
-        print(f"{name:20}{count:>12,}  {shapes:26} {recipe.summary}")
+        shapes += f" +pooled {config.pooled_dim}" if config.pooled_dim else ""
+        shapes += " +mask" if config.target_mask else ""
+        with torch.device("meta"):  # counted, not allocated
+            count = GlueNet(config).num_parameters()
+        print(f"{name:24}{count:>12,}  {shapes:34} {recipe.summary}")
 
 
 def build_cache_parser() -> argparse.ArgumentParser:

@@ -123,6 +123,47 @@ WORLD_LAYOUT = {  # linear mixing, tokens first, every channel routed its own wa
 }
 WORLD_TRAINING = {"epochs": 18, "learning_rate": 2e-3, "lr_decay_epochs": 6}
 
+# -- XLM-R-large into each diffusers family: the paper's multilingual layout at the shapes of
+# each family's text conditioning (encoders/families.py; T5 lengths are the pipelines' defaults)
+XLMR_LARGE = {"source_tokens": 77, "source_dim": 1024}
+FAMILY_TARGETS = {
+    "sd2": ("Stable Diffusion 2.x (OpenCLIP-H text)", {"target_tokens": 77, "target_dim": 1024}),
+    "sdxl": (
+        "SDXL (CLIP-L + OpenCLIP-bigG, pooled)",
+        {"target_tokens": 77, "target_dim": 2048, "pooled_dim": 1280},
+    ),
+    "sd3": (
+        "SD3 / 3.5 (77 CLIP + 256 T5 tokens, pooled)",
+        {"target_tokens": 333, "target_dim": 4096, "pooled_dim": 2048},
+    ),
+    "pixart": (
+        "PixArt-alpha (120 T5 tokens and their mask)",
+        {"target_tokens": 120, "target_dim": 4096, "target_mask": True},
+    ),
+    "flux": (
+        "Flux (512 T5 tokens, CLIP-L pooled)",
+        {"target_tokens": 512, "target_dim": 4096, "pooled_dim": 768},
+    ),
+}
+# At T5's width (4096) the mirror decoder of the reconstruction term has 12-13x GlueNet's
+# parameters (786M beside SD3's 65M): those recipes train without it.
+T5_WIDTH = 4096
+NO_DECODER = {"reconstruction": 0.0}
+
+
+def family_recipe(family: str) -> Recipe:
+    """XLM-R-large into `family`'s text space, the paper's layout and objective."""
+    what, target = FAMILY_TARGETS[family]
+    wide = target["target_dim"] >= T5_WIDTH
+    return Recipe(
+        f"{family}-multilingual",
+        f"the paper's multilingual GlueNet: XLM-R-large -> {what}"
+        + ("; no reconstruction decoder" if wide else ""),
+        {**PAPER_MULTILINGUAL_LAYOUT, **XLMR_LARGE, **target},
+        NO_DECODER if wide else {},
+    )
+
+
 RECIPES = MappingProxyType(
     {
         recipe.name: recipe
@@ -138,6 +179,7 @@ RECIPES = MappingProxyType(
                 PAPER_AUDIO_LAYOUT,
                 training=PAPER_AUDIO_TRAINING,
             ),
+            *(family_recipe(family) for family in FAMILY_TARGETS),
             Recipe(
                 "world-language",
                 "one language: linear token mixing, each channel routed its own way, "

@@ -20,7 +20,6 @@ from gluegen.data.cache import FeatureCache
 from gluegen.models import GlueNet
 from gluegen.training.config import DEFAULT_CANDIDATES
 
-
 MASK_BATCH = 256  # pairs per mask prediction
 
 
@@ -94,13 +93,17 @@ def alignment_metrics(
 
 
 TABLE_COLUMNS = ("mse", "mse_normalized", "cosine", "retrieval")
+OPTIONAL_COLUMNS = ("mask_accuracy",)  # where a GlueNet has the head
 
 
 def metrics_table(title: str, rows: dict[str, dict[str, float]]) -> str:
     """A plain-text table: one row per model, alignment metrics as columns."""
-    lines = ["", title, f"{'':24}" + "".join(f"{c:>16}" for c in TABLE_COLUMNS)]
+    columns = TABLE_COLUMNS + tuple(
+        c for c in OPTIONAL_COLUMNS if any(c in metrics for metrics in rows.values())
+    )
+    lines = ["", title, f"{'':24}" + "".join(f"{c:>16}" for c in columns)]
     for name, metrics in rows.items():
-        values = "".join(f"{metrics.get(c, float('nan')):>16.4f}" for c in TABLE_COLUMNS)
+        values = "".join(f"{metrics.get(c, float('nan')):>16.4f}" for c in columns)
         lines.append(f"{name:24}{values}")
     return "\n".join(lines)
 

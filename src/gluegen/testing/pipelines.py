@@ -63,14 +63,21 @@ def save_sd_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: 
     return Path(folder)
 
 
-def save_sdxl_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
-    """A complete random StableDiffusionXLPipeline folder (two CLIP text encoders)."""
+def save_sdxl_pipeline(
+    folder: str | Path,
+    size: EncoderSize | None = None,
+    seed: int = 0,
+    size_2: EncoderSize | None = None,
+) -> Path:
+    """A complete random StableDiffusionXLPipeline folder (two CLIP text encoders, the second,
+    of `size_2` (default `size`), projected to its own width for the pooled vector)."""
     from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
 
     size = size or EncoderSize()
+    size_2 = size_2 or size
     tokenizer, text_encoder = _clip_parts(size, seed)
-    pooled_dim = size.hidden
-    tokenizer_2, text_encoder_2 = _clip_parts(size, seed + 1, projection=pooled_dim)
+    pooled_dim = size_2.hidden
+    tokenizer_2, text_encoder_2 = _clip_parts(size_2, seed + 1, projection=pooled_dim)
     time_embed_dim = 8
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
@@ -81,7 +88,7 @@ def save_sdxl_pipeline(folder: str | Path, size: EncoderSize | None = None, seed
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         layers_per_block=1,
-        cross_attention_dim=2 * size.hidden,
+        cross_attention_dim=size.hidden + size_2.hidden,
         attention_head_dim=2,
         norm_num_groups=4,
         use_linear_projection=True,
@@ -103,9 +110,16 @@ def save_sdxl_pipeline(folder: str | Path, size: EncoderSize | None = None, seed
     return Path(folder)
 
 
-def save_sd3_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
-    """A complete random StableDiffusion3Pipeline folder: CLIP-L, CLIP-G (both projected) and
-    a T5 twice as wide, so that the CLIP tokens are zero-padded to T5's width as in SD3."""
+def save_sd3_pipeline(
+    folder: str | Path,
+    size: EncoderSize | None = None,
+    seed: int = 0,
+    size_2: EncoderSize | None = None,
+    t5_size: EncoderSize | None = None,
+) -> Path:
+    """A complete random StableDiffusion3Pipeline folder: CLIP-L (`size`), CLIP-G (`size_2`,
+    default `size`), both projected, and a T5 (default twice their joint width, so that the
+    CLIP tokens are zero-padded to T5's width as in SD3)."""
     from diffusers import (
         FlowMatchEulerDiscreteScheduler,
         SD3Transformer2DModel,
@@ -113,9 +127,11 @@ def save_sd3_pipeline(folder: str | Path, size: EncoderSize | None = None, seed:
     )
 
     size = size or EncoderSize()
+    size_2 = size_2 or size
+    clip_width = size.hidden + size_2.hidden
+    t5_size = t5_size or EncoderSize(**{**vars(size), "hidden": 2 * clip_width})
     tokenizer, text_encoder = _clip_parts(size, seed, projection=size.hidden)
-    tokenizer_2, text_encoder_2 = _clip_parts(size, seed + 1, projection=size.hidden)
-    t5_size = EncoderSize(**{**vars(size), "hidden": 4 * size.hidden})
+    tokenizer_2, text_encoder_2 = _clip_parts(size_2, seed + 1, projection=size_2.hidden)
     tokenizer_3, text_encoder_3 = _t5_parts(t5_size, seed + 2)
     torch.manual_seed(seed)
     transformer = SD3Transformer2DModel(
@@ -127,7 +143,7 @@ def save_sd3_pipeline(folder: str | Path, size: EncoderSize | None = None, seed:
         num_attention_heads=2,
         caption_projection_dim=16,
         joint_attention_dim=t5_size.hidden,
-        pooled_projection_dim=2 * size.hidden,  # CLIP-L's and CLIP-G's pooled, concatenated
+        pooled_projection_dim=clip_width,  # CLIP-L's and CLIP-G's pooled, concatenated
         out_channels=4,
     )
     pipeline = StableDiffusion3Pipeline(
@@ -182,13 +198,19 @@ def save_pixart_pipeline(
     return Path(folder)
 
 
-def save_flux_pipeline(folder: str | Path, size: EncoderSize | None = None, seed: int = 0) -> Path:
-    """A complete random FluxPipeline folder: CLIP-L's pooled output and T5's tokens."""
+def save_flux_pipeline(
+    folder: str | Path,
+    size: EncoderSize | None = None,
+    seed: int = 0,
+    t5_size: EncoderSize | None = None,
+) -> Path:
+    """A complete random FluxPipeline folder: CLIP-L's pooled output (`size`) and T5's tokens
+    (`t5_size`, default twice as wide)."""
     from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
 
     size = size or EncoderSize()
     tokenizer, text_encoder = _clip_parts(size, seed)
-    t5_size = EncoderSize(**{**vars(size), "hidden": 2 * size.hidden})
+    t5_size = t5_size or EncoderSize(**{**vars(size), "hidden": 2 * size.hidden})
     tokenizer_2, text_encoder_2 = _t5_parts(t5_size, seed + 1)
     latent_channels = 4
     torch.manual_seed(seed)
