@@ -38,9 +38,10 @@ def gluenet_for(pipeline, encoder, **overrides):
     return GlueNet(GlueNetConfig(**{**config.__dict__, **overrides}))
 
 
-def test_the_denoiser_receives_exactly_the_glued_embeds(parts):
+@pytest.mark.parametrize("unconditional", ["source", "generator"])
+def test_the_denoiser_receives_exactly_the_glued_embeds(parts, unconditional):
     sd, encoder, _ = parts
-    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder), unconditional=unconditional)
     prompts = ["a red circle", "two big star"]
     received = []
     hook = sd.unet.register_forward_pre_hook(
