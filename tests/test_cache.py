@@ -221,3 +221,18 @@ def test_shards_are_hashed_once_and_pooled_caches_reuse_their_members_records(
     with pytest.raises(ValueError, match="does not match its checksum"):
         FeatureCache.open(tmp_path / "pooled").arrays()  # ... is hashed again, and caught
     assert len(hashed) == 1
+
+
+def test_encoding_in_bf16_is_another_cache_close_to_full_precision(tmp_path, sentences, encoders):
+    source, target = encoders
+    corpus = corpus_of(sentences, 20)
+    full = build_cache(corpus, source, target, tmp_path / "full", progress=False).load()
+    half = build_cache(
+        corpus, source, target, tmp_path / "bf16", progress=False, encode_precision="bf16"
+    )
+    assert half.key["encode_precision"] == "bf16"
+    assert half.load()["target"].dtype == torch.float32  # stored as the cache dtype says
+    difference = (half.load()["target"] - full["target"]).abs().max()
+    assert 0 < difference < 0.1 * full["target"].abs().max()
+    with pytest.raises(ValueError, match="encode precision"):
+        build_cache(corpus, source, target, tmp_path / "x", progress=False, encode_precision="fp8")

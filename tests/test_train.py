@@ -172,3 +172,12 @@ def test_t5_to_sdxl_trains_a_pooled_head(models, tmp_path):
     assert gluenet.pool(glued).shape == (2, 16)
     assert gluenet.translate_pooled(cache.load()["source"][:2]).shape == (2, 16)
     assert gluenet.target_pooled_norm > 0
+
+
+def test_runs_at_other_precisions_follow_one_another_in_one_process(small_cache, tmp_path):
+    """accelerate keeps one state per process; a run at another precision still starts."""
+    for precision in ("no", "bf16", "no"):
+        config = small_config(tmp_path / precision, epochs=1, mixed_precision=precision)
+        trainer = Trainer(small_cache, gluenet_config_for(small_cache, source_blocks=1), config)
+        assert trainer.accelerator.mixed_precision == precision
+        trainer.run()

@@ -49,13 +49,29 @@ CACHE_FORMAT = 2  # 2: shard checksums in the manifest
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
+FULL_PRECISION = "no"
+ENCODE_PRECISIONS = (FULL_PRECISION, "bf16")  # how the encoders run while building a cache
+
+
 def cache_key(
-    corpus: ParallelCorpus, source: Encoder, target: Encoder, dtype: str, shard_size: int
+    corpus: ParallelCorpus,
+    source: Encoder,
+    target: Encoder,
+    dtype: str,
+    shard_size: int,
+    encode_precision: str = FULL_PRECISION,
 ) -> dict[str, Any]:
     """Everything that decides the cached features' content."""
     if dtype not in DTYPES:
         raise ValueError(f"Unknown cache dtype {dtype!r}; choose one of {sorted(DTYPES)}.")
+    if encode_precision not in ENCODE_PRECISIONS:
+        raise ValueError(
+            f"Unknown encode precision {encode_precision!r}; choose one of {ENCODE_PRECISIONS}."
+        )
+    # full precision adds nothing, so caches built before the option keep their key
+    precision = {} if encode_precision == FULL_PRECISION else {"encode_precision": encode_precision}
     return {
+        **precision,
         "format": CACHE_FORMAT,
         "source_encoder": source.identity(),
         "target_encoder": target.identity(),
@@ -254,6 +270,13 @@ def _prepare_folder(folder: Path, key: dict[str, Any]) -> None:
     atomic_write_text(build_path, json.dumps(key, indent=2, sort_keys=True))
 
 
+def encoding_context(encode_precision: str, device: str | torch.device):
+    """Autocast for the encoders' forward passes (bf16), or nothing (full precision)."""
+    device_type = torch.device(device).type
+    enabled = encode_precision == "bf16"
+    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=enabled)
+
+
 def _encode_shard(
     corpus: ParallelCorpus,
     indices: range,
@@ -262,12 +285,14 @@ def _encode_shard(
     batch_size: int,
     dtype: torch.dtype,
     progress: tqdm,
+    encode_precision: str = FULL_PRECISION,
 ) -> dict[str, torch.Tensor]:
     parts: dict[str, list[torch.Tensor]] = {}
     for start in range(indices.start, indices.stop, batch_size):
         stop = min(start + batch_size, indices.stop)
-        source_features = source.encode(corpus.sources[start:stop])
-        target_features = target.encode(corpus.targets[start:stop])
+        with encoding_context(encode_precision, getattr(source, "device", "cpu")):
+            source_features = source.encode(corpus.sources[start:stop])
+            target_features = target.encode(corpus.targets[start:stop])
         batch = {
             "source": source_features.hidden.to(dtype),  # (b, n_s, d_s)
             "source_mask": source_features.mask.to(torch.int8),  # (b, n_s)
@@ -313,15 +338,17 @@ def build_cache(
     shard_size: int = 4096,
     dtype: str = "float32",
     progress: bool = True,
+    encode_precision: str = FULL_PRECISION,
 ) -> FeatureCache:
-    """Encode `corpus` with both encoders into `folder`, or reuse a matching cache.
+    """Encode `corpus` with both encoders into `folder`, or reuse a matching cache;
+    `encode_precision` "bf16" runs the encoders under bf16 autocast.
 
     Runs data-parallel when launched on several processes; every process returns the cache.
     """
     if batch_size < 1 or shard_size < 1:
         raise ValueError("batch_size and shard_size must be >= 1.")
     folder = Path(folder)
-    key = cache_key(corpus, source, target, dtype, shard_size)
+    key = cache_key(corpus, source, target, dtype, shard_size, encode_precision)
     found = _matching_manifest(folder, key)
     if found is not None:
         logger.info("Reusing feature cache %s (%d pairs).", folder, len(found))
@@ -350,7 +377,9 @@ def build_cache(
     ) as bar:
         for k in todo:
             indices = range(k * shard_size, min((k + 1) * shard_size, len(corpus)))
-            tensors = _encode_shard(corpus, indices, source, target, batch_size, DTYPES[dtype], bar)
+            tensors = _encode_shard(
+                corpus, indices, source, target, batch_size, DTYPES[dtype], bar, encode_precision
+            )
             metadata = {"first": str(indices.start), "process": str(state.process_index)}
             data = save(tensors, metadata=metadata)
             _write_shard(folder, k, data, shard_record(data, len(indices)))

@@ -65,6 +65,7 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
         shard_size=spec.shard_size,
         dtype=spec.cache_dtype,
         progress=progress,
+        encode_precision=spec.encode_precision,
     )
 
 

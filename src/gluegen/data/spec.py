@@ -79,3 +79,12 @@ class CacheSpec:
         },
     )
     device: str = field(default="cpu", metadata={"help": "Device the encoders run on."})
+    encode_precision: str = field(
+        default="no",
+        metadata={
+            "help": "bf16: run both encoders under bf16 autocast while caching (faster where "
+            "bf16 matmuls are, GPUs and CPUs with AMX; features differ slightly: see "
+            "docs/experiments.md); no: full precision.",
+            "choices": ("no", "bf16"),
+        },
+    )

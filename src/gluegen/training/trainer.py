@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate import Accelerator
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
@@ -34,6 +33,7 @@ from gluegen.models import GlueNet, GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
 from gluegen.training.config import TrainConfig
 from gluegen.training.objective import GlueObjective, head_targets
+from gluegen.training.precision import make_accelerator, resolve_mixed_precision
 from gluegen.training.state import (
     clear_outputs,
     read_progress,
@@ -96,15 +96,6 @@ def measure_statistics(
     return FeatureStatistics.measure(chunks())
 
 
-def resolve_mixed_precision(setting: str) -> str:
-    """'auto' -> bf16 on a GPU that has it, else full precision."""
-    if setting != "auto":
-        return setting
-    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
-        return "bf16"
-    return "no"
-
-
 class Trainer:
     """Owns the models, the optimiser and the loop; `run()` trains and saves the GlueNet."""
 
@@ -113,10 +104,7 @@ class Trainer:
     ) -> None:
         self.config = config
         self.output_dir = Path(config.output_dir)
-        self.accelerator = Accelerator(
-            mixed_precision=resolve_mixed_precision(config.mixed_precision),
-            cpu=not torch.cuda.is_available(),  # without it, CPU processes would not join up
-        )
+        self.accelerator = make_accelerator(resolve_mixed_precision(config.mixed_precision))
         world = self.accelerator.num_processes
         if config.batch_size % world:
             raise ValueError(
