@@ -21,6 +21,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -345,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `gluegen` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
     name = argv[0] if argv else None
+    # transformers' warnings at import (e.g. image processors without torchvision) are noise
+    # here; read when it first loads, and a user's own setting wins
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if name in WORLD_COMMANDS:
         return importlib.import_module("gluegen_world.cli").main(argv)
     if name not in COMMANDS:
