@@ -65,9 +65,7 @@ def cache_key(
     if dtype not in DTYPES:
         raise ValueError(f"Unknown cache dtype {dtype!r}; choose one of {sorted(DTYPES)}.")
     if encode_precision not in ENCODE_PRECISIONS:
-        raise ValueError(
-            f"Unknown encode precision {encode_precision!r}; choose one of {ENCODE_PRECISIONS}."
-        )
+        raise ValueError(f"Unknown encode precision {encode_precision!r}: {ENCODE_PRECISIONS}.")
     # full precision adds nothing, so caches built before the option keep their key
     precision = {} if encode_precision == FULL_PRECISION else {"encode_precision": encode_precision}
     return {
@@ -272,9 +270,8 @@ def _prepare_folder(folder: Path, key: dict[str, Any]) -> None:
 
 def encoding_context(encode_precision: str, device: str | torch.device):
     """Autocast for the encoders' forward passes (bf16), or nothing (full precision)."""
-    device_type = torch.device(device).type
     enabled = encode_precision == "bf16"
-    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=enabled)
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=enabled)
 
 
 def _encode_shard(

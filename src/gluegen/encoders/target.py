@@ -21,7 +21,12 @@ from huggingface_hub import hf_hub_download
 from transformers import AutoConfig, AutoTokenizer
 
 from gluegen.encoders.base import ModelSource, TokenFeatures, folder_fingerprint
-from gluegen.encoders.families import FAMILIES, TEXT_ENCODERS, Family, family_of
+from gluegen.encoders.families import (
+    TEXT_ENCODERS,
+    StableDiffusion,
+    StableDiffusion3,
+    family_of,
+)
 from gluegen.encoders.text import config_width, load_text_model
 
 TEXT_PARTS = (("tokenizer", "text_encoder"), ("tokenizer_2", "text_encoder_2"))
@@ -56,18 +61,13 @@ def read_model_index(name_or_path: str, revision: str | None = None) -> dict[str
     return read_pipeline_json(name_or_path, "model_index.json", revision)
 
 
-def refuse_unsupported(pipeline_class: str, name_or_path: str) -> Family:
-    """The pipeline's family; a named error, before any work, for any other pipeline."""
-    return family_of(pipeline_class, name_or_path)
-
-
 def pipeline_target(
     name_or_path: str, revision: str | None = None, **options: Any
 ) -> DiffusersTextTarget | EncodePromptTarget:
     """The target side of a diffusers pipeline: Stable Diffusion computed here, the
     T5-reading families by their own encode_prompt."""
     pipeline_class = read_model_index(name_or_path, revision).get("_class_name", "")
-    if refuse_unsupported(pipeline_class, name_or_path) is FAMILIES[0]:
+    if isinstance(family_of(pipeline_class, name_or_path), StableDiffusion):
         if options.get("max_sequence_length") is not None:
             raise ValueError(
                 f"max_sequence_length: {name_or_path} is a {pipeline_class}, whose CLIP reads a "
@@ -97,7 +97,7 @@ class DiffusersTextTarget(ModelSource):
         self.clip_skip = clip_skip
         index = read_model_index(self.name_or_path, revision)
         self.pipeline_class = index.get("_class_name", "")
-        if refuse_unsupported(self.pipeline_class, name_or_path) is not FAMILIES[0]:
+        if not isinstance(family_of(self.pipeline_class, name_or_path), StableDiffusion):
             raise ValueError(f"{name_or_path}: load it with pipeline_target().")
         self.parts = [(tok, enc) for tok, enc in TEXT_PARTS if index.get(enc) and index[enc][0]]
         if not self.parts:
@@ -213,7 +213,7 @@ class EncodePromptTarget(ModelSource):
         self._set_source(name_or_path, revision, device, dtype)
         self.index = read_model_index(self.name_or_path, revision)
         self.pipeline_class = self.index.get("_class_name", "")
-        self.family = refuse_unsupported(self.pipeline_class, name_or_path)
+        self.family = family_of(self.pipeline_class, name_or_path)  # or a named refusal
         if clip_skip is not None and not self.family.has_clip_skip:
             raise ValueError(
                 f"clip_skip: {self.pipeline_class} reads T5's last layer and has no clip_skip; "
@@ -231,7 +231,7 @@ class EncodePromptTarget(ModelSource):
         )
         shape = self.family.denoiser_shape(denoiser)
         clip_positions = 0
-        if self.family.name == "stable-diffusion-3":  # CLIP's tokens ahead of T5's
+        if isinstance(self.family, StableDiffusion3):  # CLIP's tokens ahead of T5's
             tokenizer = AutoTokenizer.from_pretrained(
                 self.name_or_path, subfolder="tokenizer", revision=revision
             )
@@ -257,7 +257,7 @@ class EncodePromptTarget(ModelSource):
                 for name, entry in components.items()
                 if name not in KEPT_COMPONENTS or not (isinstance(entry, list) and entry[0])
             }
-            if self.family.name == "stable-diffusion-3" and "text_encoder_3" in skipped:
+            if isinstance(self.family, StableDiffusion3) and "text_encoder_3" in skipped:
                 # without T5 encode_prompt fills its tokens with zeros of the transformer's
                 # width, read from a weightless stand-in
                 skipped["transformer"] = self._weightless_denoiser()
