@@ -257,3 +257,16 @@ def test_drawing_needs_no_text_encoder(name, encoders, folders, models):
     extra = {"use_resolution_binning": False} if name == "pixart" else {}
     latents = glue(PROMPTS, **DRAW, **extra).images
     assert latents.shape[0] == len(PROMPTS) and torch.isfinite(latents).all()
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_a_half_precision_pipeline_gets_its_own_dtype(name, folders, models):
+    """GlueNet runs in float32; the denoiser may not (bf16/fp16 on a GPU): the conditioning
+    is cast to the denoiser's dtype before the call."""
+    pipeline = DiffusionPipeline.from_pretrained(folders[name], dtype=torch.bfloat16)
+    pipeline.set_progress_bar_config(disable=True)
+    encoder = HFTextEncoder(models["xlmr"], max_length=8)
+    glue = GlueGenPipeline(pipeline, encoder, gluenet_for(name, folders[name], encoder))
+    extra = {"use_resolution_binning": False} if name == "pixart" else {}
+    latents = glue(PROMPTS, guidance_scale=2.0, **DRAW, **extra).images
+    assert latents.dtype == torch.bfloat16 and torch.isfinite(latents.float()).all()

@@ -27,6 +27,11 @@ class TokenFeatures:
     mask: torch.Tensor
     pooled: torch.Tensor | None = None
 
+    def to(self, dtype: torch.dtype) -> TokenFeatures:
+        """The features (hidden, pooled) in `dtype`; the mask stays as it is."""
+        pooled = None if self.pooled is None else self.pooled.to(dtype)
+        return TokenFeatures(self.hidden.to(dtype), self.mask, pooled)
+
 
 @runtime_checkable
 class Encoder(Protocol):

@@ -387,9 +387,10 @@ class GlueGenPipeline:
             glued = self.mix_with_text(glued, as_batch(text), mix, mix_split, mix_weight)
         # 4. the unconditional conditioning
         negative = self.unconditional_embeds(keys)
-        # 5. the untouched pipeline draws
+        # 5. the untouched pipeline draws, in its denoiser's precision (GlueNet's is float32)
+        dtype = getattr(self.pipeline, self.family.denoiser).dtype
         return self.pipeline(
             num_images_per_prompt=num_images_per_prompt,
-            **self.family.call_arguments(glued, negative),
+            **self.family.call_arguments(glued.to(dtype), negative.to(dtype)),
             **kwargs,
         )
