@@ -236,3 +236,24 @@ def test_encoding_in_bf16_is_another_cache_close_to_full_precision(tmp_path, sen
     assert 0 < difference < 0.1 * full["target"].abs().max()
     with pytest.raises(ValueError, match="encode precision"):
         build_cache(corpus, source, target, tmp_path / "x", progress=False, encode_precision="fp8")
+
+
+def test_masks_are_stored_eight_tokens_a_byte_and_read_back_exactly(tmp_path, sentences, models):
+    from safetensors import safe_open
+
+    from gluegen.data.shards import pack_mask, unpack_mask
+
+    mask = torch.tensor([[1] * 9 + [0] * 3, [1] * 3 + [0] * 9, [0, 1] * 6])  # 12 tokens
+    bits = pack_mask(mask)
+    assert bits.dtype == torch.uint8 and bits.shape == (3, 2)
+    assert torch.equal(unpack_mask(bits.numpy(), 12), mask.to(torch.int8))
+    source = HFTextEncoder(models["xlmr"], max_length=8)
+    cache = build_cache(
+        corpus_of(sentences, 20), source, load_target(models["sd"]), tmp_path, progress=False
+    )
+    with safe_open(tmp_path / cache.manifest["shards"][0], "pt") as shard:
+        assert shard.get_slice("target_mask").get_shape() == [20, 2]  # 12 tokens in 2 bytes
+    read = cache.load()
+    assert read["target_mask"].shape == (20, 12) and read["target_mask"].dtype == torch.int8
+    expected = source.encode(sentences[:20]).mask.to(torch.int8)
+    assert torch.equal(read["source_mask"], expected)

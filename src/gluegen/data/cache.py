@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from accelerate import PartialState
 from safetensors import safe_open
@@ -40,12 +39,13 @@ from gluegen.data.integrity import (
     shard_rows,
     verify_cache,
 )
+from gluegen.data.shards import ShardedArray, pack_mask
 from gluegen.encoders.base import Encoder, identity_key
 from gluegen.io import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 2  # 2: shard checksums in the manifest
+CACHE_FORMAT = 3  # 2: shard checksums in the manifest; 3: masks packed eight tokens a byte
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -126,73 +126,14 @@ class FeatureCache:
             verify_cache(self.folder, self.manifest)
             self.verified = True
         files = [self.folder / name for name in self.manifest["shards"]]
-        return {name: ShardedArray(files, name) for name in self.manifest["shapes"]}
+        shapes = self.manifest["shapes"]
+        tokens = {"source_mask": shapes["source"][0], "target_mask": shapes["target"][0]}
+        return {name: ShardedArray(files, name, tokens.get(name)) for name in shapes}
 
     def load(self) -> dict[str, torch.Tensor]:
         """Every row of every tensor, in memory (features as float32)."""
         everything = torch.arange(len(self))
         return {name: array[everything] for name, array in self.arrays().items()}
-
-
-# safetensors dtype names -> numpy dtypes numpy can map (bfloat16 is read as its bits).
-SAFETENSORS_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.int16, "I8": np.int8}
-
-
-def _memory_map(path: Path, name: str) -> tuple[np.memmap, str]:
-    """One tensor of a safetensors file as a read-only numpy memmap, and its dtype name.
-
-    The format is documented: an 8-byte little-endian header length, a JSON header giving each
-    tensor's dtype, shape and byte offsets, then the raw data.
-    """
-    header, start = read_header(path)
-    info = header[name]
-    begin, _ = info["data_offsets"]
-    array = np.memmap(
-        path,
-        dtype=SAFETENSORS_DTYPES[info["dtype"]],
-        mode="r",
-        offset=start + begin,
-        shape=tuple(info["shape"]),
-    )
-    return array, info["dtype"]
-
-
-class ShardedArray:
-    """The rows of one cached tensor across all shards; `array[ids]` reads just those rows."""
-
-    def __init__(self, files: list[Path], name: str) -> None:
-        mapped = [_memory_map(file, name) for file in files]
-        self.parts = [part for part, _ in mapped]
-        self.is_bfloat16 = mapped[0][1] == "BF16"
-        self.is_feature = name != "source_mask" and name != "target_mask"
-        lengths = torch.tensor([len(part) for part in self.parts])
-        self.starts = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
-        self.shape = (int(self.starts[-1]), *self.parts[0].shape[1:])
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def _rows(self, part: int, rows: np.ndarray) -> torch.Tensor:
-        values = torch.from_numpy(np.ascontiguousarray(self.parts[part][rows]))
-        if self.is_bfloat16:
-            values = values.view(torch.bfloat16)
-        return values.float() if self.is_feature else values
-
-    def __getitem__(self, ids: torch.Tensor) -> torch.Tensor:
-        """Rows `ids` (a 1-d index tensor) -> (len(ids), ...); features come as float32."""
-        ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1)
-        if len(ids) and (ids.min() < 0 or ids.max() >= len(self)):
-            raise IndexError(f"row index out of range for a cache of {len(self)} rows")
-        part_of = torch.searchsorted(self.starts[1:], ids, right=True)
-        pieces = {}
-        for part in part_of.unique().tolist():
-            chosen = (part_of == part).nonzero().squeeze(1)
-            pieces[part] = (chosen, self._rows(part, (ids[chosen] - self.starts[part]).numpy()))
-        first = next(iter(pieces.values()))[1] if pieces else self._rows(0, np.arange(0))
-        out = torch.empty((len(ids), *first.shape[1:]), dtype=first.dtype)
-        for chosen, values in pieces.values():
-            out[chosen] = values
-        return out
 
 
 def pool_caches(members: list[FeatureCache], folder: str | Path) -> FeatureCache:
@@ -292,9 +233,9 @@ def _encode_shard(
             target_features = target.encode(corpus.targets[start:stop])
         batch = {
             "source": source_features.hidden.to(dtype),  # (b, n_s, d_s)
-            "source_mask": source_features.mask.to(torch.int8),  # (b, n_s)
+            "source_mask": pack_mask(source_features.mask),  # (b, ceil(n_s / 8)) bits
             "target": target_features.hidden.to(dtype),  # (b, n_t, d_t)
-            "target_mask": target_features.mask.to(torch.int8),  # (b, n_t)
+            "target_mask": pack_mask(target_features.mask),  # (b, ceil(n_t / 8)) bits
         }
         if target_features.pooled is not None:
             batch["target_pooled"] = target_features.pooled.to(dtype)  # (b, p)
