@@ -160,3 +160,26 @@ def test_clip_skip_while_drawing_and_a_text_encoder_lora_are_refused(sdxl, model
             glue_for(pipeline, models, "generator")
     finally:
         del pipeline.text_encoder.peft_config
+
+
+def test_sd_and_sdxl_draw_without_their_text_encoders(sdxl, models):
+    """The shape check reads the UNet's config; the pipeline needs no text encoder."""
+    from diffusers import StableDiffusionPipeline
+
+    base, _ = sdxl
+    loaded = glue_for(base, models, "source")  # the GlueNet for the full pipeline
+    without = StableDiffusionXLPipeline(
+        **{**base.components, "text_encoder": None, "text_encoder_2": None}
+    )
+    without.set_progress_bar_config(disable=True)
+    assert pipeline_text_shape(without).pooled == pipeline_text_shape(base).pooled
+    glue = GlueGenPipeline(without, loaded.encoder, loaded.gluenets["*"])
+    assert glue(PROMPTS, num_inference_steps=1, output_type="latent").images.shape[0] == 2
+    with pytest.raises(ValueError, match="Mixing with text needs the pipeline's own text"):
+        glue(PROMPTS, text=["on the left"] * 2, num_inference_steps=1)
+    with pytest.raises(ValueError, match='unconditional="generator" needs'):
+        GlueGenPipeline(without, loaded.encoder, loaded.gluenets["*"], unconditional="generator")
+    sd = StableDiffusionPipeline.from_pretrained(models["sd"], text_encoder=None)
+    sd.set_progress_bar_config(disable=True)
+    shape = pipeline_text_shape(sd)
+    assert (shape.width, shape.pooled) == (sd.unet.config.cross_attention_dim, None)

@@ -139,16 +139,26 @@ class StableDiffusion(Family):
     def shape(self, pipeline: Any) -> TextShape:  # noqa: D102
         encoders = [getattr(pipeline, name, None) for name in TEXT_ENCODERS[:2]]
         encoders = [encoder for encoder in encoders if encoder is not None]
-        if not encoders:
-            raise ValueError(
-                f"{type(pipeline).__name__} has no text encoder whose embeds to replace."
-            )
+        if not encoders:  # loaded without them: what the UNet reads
+            return self.unet_shape(pipeline)
         tokenizers = [getattr(pipeline, name, None) for name in ("tokenizer", "tokenizer_2")]
         tokens = int(next(t for t in tokenizers if t is not None).model_max_length)
         width = sum(int(encoder.config.hidden_size) for encoder in encoders)
         second = getattr(pipeline, "text_encoder_2", None)  # SDXL and its refiner: pooled
         pooled = getattr(second.config, "projection_dim", None) if second is not None else None
         return TextShape(tokens, width, None if pooled is None else int(pooled))
+
+    def unet_shape(self, pipeline: Any) -> TextShape:
+        """What the UNet reads, from its config: any token count, the cross-attention width,
+        and (SDXL) the pooled width left beside the time ids in its added embedding."""
+        config = pipeline.unet.config
+        pooled = None
+        if config.addition_embed_type == "text_time":
+            # SDXL adds 6 time ids (sizes, crop); the refiner 5 (an aesthetic score)
+            time_ids = 5 if getattr(pipeline.config, "requires_aesthetics_score", False) else 6
+            added = config.projection_class_embeddings_input_dim
+            pooled = int(added - time_ids * config.addition_time_embed_dim)
+        return TextShape(None, int(config.cross_attention_dim), pooled)
 
     def sequence_length(self, pipeline, tokens) -> None:  # noqa: D102
         return None
@@ -238,6 +248,15 @@ def family_of(pipeline_class: str, name_or_path: str = "the pipeline") -> Family
 def pipeline_family(pipeline: Any) -> Family:
     """The family of a loaded diffusers pipeline."""
     return family_of(type(pipeline).__name__)
+
+
+def require_text_encoders(pipeline: Any, why: str) -> None:
+    """A named error when `pipeline` was loaded without any text encoder but `why` needs one."""
+    if not any(getattr(pipeline, name, None) is not None for name in TEXT_ENCODERS):
+        raise ValueError(
+            f"{why} needs the pipeline's own text encoders, and it was loaded without them: "
+            "load them, or use unconditional='source' and no `text` mix."
+        )
 
 
 def refuse_text_encoder_lora(pipeline: Any) -> None:

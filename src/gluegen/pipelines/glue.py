@@ -37,6 +37,7 @@ from gluegen.encoders.families import (
     TextShape,
     pipeline_family,
     refuse_text_encoder_lora,
+    require_text_encoders,
 )
 from gluegen.models import GlueNet
 from gluegen.pipelines.mixes import (
@@ -155,6 +156,8 @@ class GlueGenPipeline:
         self.unconditional = unconditional
         self.family = pipeline_family(pipeline)  # names what the pipeline's call takes
         refuse_text_encoder_lora(pipeline)
+        if unconditional == "generator":
+            require_text_encoders(pipeline, 'unconditional="generator"')
         self._detector = None
         self._lock = pipeline_lock(pipeline)  # one call at a time per diffusers pipeline
         for key, gluenet in self.gluenets.items():
@@ -314,6 +317,7 @@ class GlueGenPipeline:
         """
         if mix not in MIXES:
             raise ValueError(f"mix must be one of {MIXES}, got {mix!r}")
+        require_text_encoders(self.pipeline, "Mixing with text")
         embeds = glued.hidden
         if len(texts) != len(embeds):
             raise ValueError(f"Give one text per input: {len(embeds)} inputs, {len(texts)} texts.")
