@@ -61,6 +61,19 @@ def read_model_index(name_or_path: str, revision: str | None = None) -> dict[str
     return read_pipeline_json(name_or_path, "model_index.json", revision)
 
 
+def pipeline_identity(target: Any, **options: Any) -> dict[str, Any]:
+    """The id of a pipeline's text side: what decides its features (a cache key part)."""
+    return {
+        "kind": "diffusers-text",
+        "name_or_path": target.name_or_path,
+        "revision": target.revision,
+        "pipeline_class": target.pipeline_class,
+        "clip_skip": target.clip_skip,
+        **options,
+        "fingerprint": folder_fingerprint(target.name_or_path),
+    }
+
+
 def pipeline_target(
     name_or_path: str, revision: str | None = None, **options: Any
 ) -> DiffusersTextTarget | EncodePromptTarget:
@@ -144,14 +157,7 @@ class DiffusersTextTarget(ModelSource):
 
     def identity(self) -> dict[str, Any]:
         """Id of the pipeline whose text space this is."""
-        return {
-            "kind": "diffusers-text",
-            "name_or_path": self.name_or_path,
-            "revision": self.revision,
-            "pipeline_class": self.pipeline_class,
-            "clip_skip": self.clip_skip,
-            "fingerprint": folder_fingerprint(self.name_or_path),
-        }
+        return pipeline_identity(self)
 
     @torch.no_grad()
     def encode(self, batch: Sequence[str]) -> TokenFeatures:
@@ -289,16 +295,8 @@ class EncodePromptTarget(ModelSource):
         return self
 
     def identity(self) -> dict[str, Any]:
-        """Id of the pipeline whose text space this is."""
-        return {
-            "kind": "diffusers-text",
-            "name_or_path": self.name_or_path,
-            "revision": self.revision,
-            "pipeline_class": self.pipeline_class,
-            "clip_skip": self.clip_skip,
-            "max_sequence_length": self.max_sequence_length,
-            "fingerprint": folder_fingerprint(self.name_or_path),
-        }
+        """Id of the pipeline whose text space this is (its T5 length too)."""
+        return pipeline_identity(self, max_sequence_length=self.max_sequence_length)
 
     @torch.no_grad()
     def encode(self, batch: Sequence[str]) -> TokenFeatures:

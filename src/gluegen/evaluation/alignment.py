@@ -20,17 +20,19 @@ from gluegen.data.cache import FeatureCache
 from gluegen.models import GlueNet
 from gluegen.training.config import DEFAULT_CANDIDATES
 
-MASK_BATCH = 256  # pairs per mask prediction
-
 
 @torch.no_grad()
-def translate_all(gluenet: GlueNet, source: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Raw source (N, n_s, d_s) -> raw translated target (N, n_t, d_t), in batches."""
+def translate_all(
+    gluenet: GlueNet, source: torch.Tensor, batch_size: int = 256, translate=None
+) -> torch.Tensor:
+    """Raw source (N, n_s, d_s) -> raw translated target (N, n_t, d_t), in batches, as float;
+    `translate` another of GlueNet's outputs instead (e.g. `gluenet.translate_mask`)."""
+    translate = translate or gluenet.translate
     device = gluenet.source_token_norm.device
     was_training = gluenet.training
     gluenet.eval()
     parts = [
-        gluenet.translate(source[i : i + batch_size].to(device)).float().cpu()
+        translate(source[i : i + batch_size].to(device)).float().cpu()
         for i in range(0, source.shape[0], batch_size)
     ]
     gluenet.train(was_training)
@@ -80,13 +82,7 @@ def alignment_metrics(
         "count": float(source.shape[0]),
     }
     if target_mask is not None and gluenet.mask_head is not None:
-        device = gluenet.source_token_norm.device
-        predicted_mask = torch.cat(
-            [
-                gluenet.translate_mask(source[i : i + MASK_BATCH].to(device)).cpu()
-                for i in range(0, source.shape[0], MASK_BATCH)
-            ]
-        )
+        predicted_mask = translate_all(gluenet, source, translate=gluenet.translate_mask)
         right = predicted_mask == target_mask.to(predicted_mask.dtype)
         metrics["mask_accuracy"] = right.float().mean().item()
     return metrics

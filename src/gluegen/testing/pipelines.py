@@ -6,6 +6,7 @@ and the tiny text encoders of models.py (CLIP and T5 with one token per toy word
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -129,7 +130,7 @@ def save_sd3_pipeline(
     size = size or EncoderSize()
     size_2 = size_2 or size
     clip_width = size.hidden + size_2.hidden
-    t5_size = t5_size or EncoderSize(**{**vars(size), "hidden": 2 * clip_width})
+    t5_size = t5_size or dataclasses.replace(size, hidden=2 * clip_width)
     tokenizer, text_encoder = _clip_parts(size, seed, projection=size.hidden)
     tokenizer_2, text_encoder_2 = _clip_parts(size_2, seed + 1, projection=size_2.hidden)
     tokenizer_3, text_encoder_3 = _t5_parts(t5_size, seed + 2)
@@ -210,7 +211,7 @@ def save_flux_pipeline(
 
     size = size or EncoderSize()
     tokenizer, text_encoder = _clip_parts(size, seed)
-    t5_size = t5_size or EncoderSize(**{**vars(size), "hidden": 2 * size.hidden})
+    t5_size = t5_size or dataclasses.replace(size, hidden=2 * size.hidden)
     tokenizer_2, text_encoder_2 = _t5_parts(t5_size, seed + 1)
     latent_channels = 4
     torch.manual_seed(seed)
