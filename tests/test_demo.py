@@ -33,6 +33,10 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path):
     languages = results["languages"]
     assert set(languages["ours"]) == set(FOREIGN) == set(languages["shared"])
     assert set(languages["paper"]) == {"fr"} and "en" in languages["own"]
+    # the same scenes in phrasings no corpus holds, through both kinds of GlueNet
+    assert set(languages["ours_heldout_phrasings"]) == set(FOREIGN)
+    assert set(languages["shared_heldout_phrasings"]) == set(FOREIGN)
+    assert results["heldout_phrasings"]["fr"][0] not in results["prompts"]["fr"]
     for scores in (languages["ours"]["fr"], results["sound"]["sound_text_splice"]):
         assert 0 <= scores["mean"] <= 1 and "object_and_position" in scores
     assert set(results["paraphrases"]["minilm"]) == {"world", "corpus", "unseen"}

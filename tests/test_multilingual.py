@@ -27,6 +27,8 @@ def test_monolingual_text_reads_every_combination_unless_a_split_is_named():
     # parallel corpora, not the source encoder's own text
     assert any("amarilla" in t for t in monolingual_text(200, seed=0)["es"])
     assert not any("amarilla" in t for t in monolingual_text(200, seed=0, split="train")["es"])
+    # and every phrasing, the held-out ones no parallel corpus holds too
+    assert any("se trouve" in t for t in monolingual_text(200, seed=0)["fr"])
 
 
 def test_tokenizer_splits_chinese_and_japanese_within_words():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gluegen.data.corpus import read_table
-from gluegen_world.captions import LANGUAGES, caption, captions
+from gluegen_world.captions import HELDOUT_GRAMMARS, LANGUAGES, caption, captions, heldout_captions
 from gluegen_world.corpus import (
     HELDOUT_COMBINATIONS,
     is_heldout,
@@ -152,12 +152,51 @@ def shape_and_colour_words(language: str, o) -> tuple[str, tuple[str, ...]]:
     return noun, (colour,) if isinstance(colour, str) else colour
 
 
+HELD_OUT_HAND_CHECKED = {
+    # the same sentence with another verb or word order than any corpus phrasing
+    ("fr", STAR): "une petite étoile violette se trouve à gauche",
+    ("es", CIRCLE): "en la parte de arriba se ve un gran círculo naranja",
+    ("it", STAR): "sul lato sinistro si trova una piccola stella viola",
+    ("de", STAR): "links sieht man einen kleinen violetten Stern",
+    ("zh", STAR): "一颗紫色的小星星出现在左边",
+    ("ja", CIRCLE): "上にあるのは大きいオレンジ色の円",
+}
+
+
+@pytest.mark.parametrize(
+    "language, scene", list(HELD_OUT_HAND_CHECKED), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_heldout_phrasings_follow_each_languages_grammar(language, scene):
+    assert HELD_OUT_HAND_CHECKED[(language, scene)] in heldout_captions(scene, language)
+
+
+def test_heldout_phrasings_are_no_corpus_phrasing_and_no_corpus_holds_them(tmp_path):
+    rng = random.Random(3)
+    for language in HELDOUT_GRAMMARS:
+        scene = random_scene(rng, two_objects=0.0)
+        heldout = heldout_captions(scene, language)
+        assert len(heldout) >= 4 and not set(heldout) & set(captions(scene, language))
+        assert caption(scene, language, rng, "heldout") in heldout
+        assert caption(scene, language, rng, "all") in heldout + captions(scene, language)
+    rows = [
+        line.split("\t")
+        for line in write_text_corpus(tmp_path, "de", 300, 0)["train"].read_text().splitlines()[1:]
+    ]
+    assert not any(row[2] in heldout_captions(parse_scene_code(row[0]), "de") for row in rows)
+    # English is the generator's language, two-object scenes keep their corpus phrasings
+    assert heldout_captions(STAR, "en") == [] and heldout_captions(PAIR, "fr") == []
+    with pytest.raises(ValueError, match="No held-out phrasings"):
+        caption(STAR, "en", rng, "heldout")
+    with pytest.raises(ValueError, match="phrasings must be one of"):
+        caption(STAR, "fr", rng, "templates")
+
+
 def test_every_caption_names_each_objects_shape_and_colour():
     rng = random.Random(1)
     for _ in range(200):
         scene = random_scene(rng, two_objects=0.5)
         for language in LANGUAGES:
-            for text in captions(scene, language):
+            for text in captions(scene, language) + heldout_captions(scene, language):
                 for o in scene.objects:
                     noun, colours = shape_and_colour_words(language, o)
                     assert noun in text, (language, text, o)

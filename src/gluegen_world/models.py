@@ -15,6 +15,7 @@ from gluegen.io import atomic_write_folder
 
 WORLD_MODELS = ("judge", "xlmr", "sound", "generator")
 EVAL_SEED = 12345  # renders, sentences and clips no world model was trained on
+VALIDATION_SEED = 54321  # the demo's validation scenes and prompts: no model, no test draw
 
 
 def shipped_model(name: str) -> Path:

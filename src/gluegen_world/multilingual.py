@@ -6,7 +6,8 @@ model that "une petite étoile rouge" and "a small red star" mean the same. Alig
 generator is GlueNet's job. Its SentencePiece vocabulary is learnt from the same text, with
 short pieces, and every Chinese and Japanese dictionary word one piece (`DICTIONARY_WORDS`).
 
-It reads scenes of every (shape, colour) combination, as a real XLM-R has read "una estrella
+It reads scenes of every (shape, colour) combination in every phrasing (corpus and held-out
+ones, `gluegen_world.captions`), as a real XLM-R has read "una estrella
 amarilla" long before anyone aligns it: held-out combinations concern the parallel corpora
 GlueNet learns from, as for the world's sound encoder and judge (docs/experiments.md: what
 reading only the training split cost Spanish).
@@ -37,6 +38,7 @@ from gluegen_world.captions.cjk import (
     ZH_COLOURS,
     ZH_NOUNS,
     ZH_POSITIONS,
+    ZH_POSITIONS_ALT,
     ZH_SIZES,
 )
 from gluegen_world.corpus import TWO_OBJECT_SHARE, sample_scenes
@@ -56,6 +58,7 @@ DICTIONARY_WORDS = tuple(
             *ZH_COLOURS.values(),
             *ZH_SIZES.values(),
             *ZH_POSITIONS.values(),
+            *ZH_POSITIONS_ALT.values(),
             *JA_NOUNS.values(),
             *JA_COLOURS.values(),
             *(form for forms in JA_SIZES.values() for form in forms),
@@ -88,14 +91,15 @@ class MultilingualTraining:
 def monolingual_text(
     per_language: int, seed: int, split: str | None = None
 ) -> dict[str, list[str]]:
-    """Captions of independently drawn scenes, per language (never parallel).
+    """Captions of independently drawn scenes, per language (never parallel), in every
+    phrasing: corpus and held-out ones alike, as a real XLM-R has read every phrasing.
 
     Scenes of `split` ('train' or 'heldout'), or of any combination when `split` is None.
     """
     rng = random.Random(f"{seed}-monolingual")
     return {
         language: [
-            caption(scene, language, rng)
+            caption(scene, language, rng, phrasings="all")
             for scene in _scenes(per_language, split, seed * 101 + i, TWO_OBJECT_SHARE)
         ]
         for i, language in enumerate(LANGUAGES)

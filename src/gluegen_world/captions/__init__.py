@@ -6,7 +6,14 @@ gender and articles (French, Spanish, Italian, German), adjective endings by gen
 (German nominative, accusative, dative), apocope (Spanish "gran"), elision (French "d'un"),
 measure words (Chinese 个 / 颗), attributive forms (Japanese 赤い / 緑の), "a" / "an" (English).
 
-`captions(scene, language)` lists every phrasing; `caption(scene, language, rng)` picks one.
+Phrasings come in two sets. The corpus phrasings (`captions`) are what parallel corpora and
+test prompts are written in. The held-out phrasings (`heldout_captions`: the same sentence with
+other verbs and word orders, "se trouve", "befindet sich", 出现在) are never in a parallel
+corpus: they test whether a GlueNet learnt the language or the corpus's templates. The world's
+XLM-R reads both, as a real one has read every phrasing. English has corpus phrasings only:
+it is the generator's language, and its phrasings are the ones the generator was trained on.
+
+`caption(scene, language, rng, phrasings)` picks one of a set ("corpus", "heldout", "all").
 """
 
 from __future__ import annotations
@@ -14,7 +21,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from gluegen_world.captions.cjk import chinese_pair, chinese_single, japanese_pair, japanese_single
+from gluegen_world.captions.cjk import (
+    chinese_pair,
+    chinese_single,
+    chinese_single_heldout,
+    japanese_pair,
+    japanese_single,
+    japanese_single_heldout,
+)
 from gluegen_world.captions.english import (
     EN_POSITIONS,
     EN_RELATIONS,
@@ -22,14 +36,17 @@ from gluegen_world.captions.english import (
     english_pair,
     english_single,
 )
-from gluegen_world.captions.german import german_pair, german_single
+from gluegen_world.captions.german import german_pair, german_single, german_single_heldout
 from gluegen_world.captions.romance import (
     french_pair,
     french_single,
+    french_single_heldout,
     italian_pair,
     italian_single,
+    italian_single_heldout,
     spanish_pair,
     spanish_single,
+    spanish_single_heldout,
 )
 from gluegen_world.scenes import Scene
 
@@ -53,10 +70,20 @@ GRAMMARS: dict[str, tuple[Callable, Callable]] = {
     "ja": (japanese_single, japanese_pair),
     "de": (german_single, german_pair),
 }
+# Held-out phrasings of one object, by language (none for English, none for two objects).
+HELDOUT_GRAMMARS: dict[str, Callable] = {
+    "zh": chinese_single_heldout,
+    "fr": french_single_heldout,
+    "es": spanish_single_heldout,
+    "it": italian_single_heldout,
+    "ja": japanese_single_heldout,
+    "de": german_single_heldout,
+}
+PHRASINGS = ("corpus", "heldout", "all")
 
 
 def captions(scene: Scene, language: str) -> list[str]:
-    """Every phrasing of `scene` in `language`."""
+    """Every corpus phrasing of `scene` in `language`."""
     if language not in GRAMMARS:
         raise ValueError(f"Unknown language {language!r}; one of {list(LANGUAGES)}.")
     single, pair = GRAMMARS[language]
@@ -65,18 +92,39 @@ def captions(scene: Scene, language: str) -> list[str]:
     return pair(scene.objects[0], scene.relation, scene.objects[1])
 
 
-def caption(scene: Scene, language: str, rng: random.Random) -> str:
-    """One phrasing of `scene` in `language`, chosen by `rng`."""
-    return rng.choice(captions(scene, language))
+def heldout_captions(scene: Scene, language: str) -> list[str]:
+    """Every held-out phrasing of `scene` in `language` ([] for English and two objects)."""
+    if language not in GRAMMARS:
+        raise ValueError(f"Unknown language {language!r}; one of {list(LANGUAGES)}.")
+    if language not in HELDOUT_GRAMMARS or scene.relation is not None:
+        return []
+    return HELDOUT_GRAMMARS[language](scene.objects[0])
+
+
+def caption(scene: Scene, language: str, rng: random.Random, phrasings: str = "corpus") -> str:
+    """One phrasing of `scene` in `language` from the set `phrasings`, chosen by `rng`."""
+    if phrasings not in PHRASINGS:
+        raise ValueError(f"phrasings must be one of {PHRASINGS}, got {phrasings!r}")
+    corpus = captions(scene, language) if phrasings != "heldout" else []
+    heldout = heldout_captions(scene, language) if phrasings != "corpus" else []
+    if phrasings == "heldout" and not heldout:
+        raise ValueError(
+            f"No held-out phrasings for this scene in {language!r}: only one-object scenes in "
+            f"{sorted(HELDOUT_GRAMMARS)} have them."
+        )
+    return rng.choice(corpus + heldout)
 
 
 __all__ = [
     "EN_POSITIONS",
     "EN_RELATIONS",
     "GRAMMARS",
+    "HELDOUT_GRAMMARS",
     "LANGUAGES",
     "LANGUAGE_NAMES",
+    "PHRASINGS",
     "caption",
     "captions",
     "en_article",
+    "heldout_captions",
 ]

@@ -1,8 +1,12 @@
 """Chinese and Japanese captions: measure words (Chinese 个 / 颗), attributive forms
-(Japanese 赤い / 緑の), the object after its place."""
+(Japanese 赤い / 緑の), the object after its place.
+
+Corpus phrasings (`*_single`) and held-out ones (`*_single_heldout`: other verbs and word
+orders, never in a parallel corpus)."""
 
 from __future__ import annotations
 
+from gluegen_world.captions.frames import fill
 from gluegen_world.scenes import WorldObject
 
 # -- Chinese ---------------------------------------------------------------------------------
@@ -23,6 +27,7 @@ ZH_COLOURS = {
 }
 ZH_SIZES = {"small": "小", "big": "大"}
 ZH_POSITIONS = {"left": "左边", "right": "右边", "top": "上面", "bottom": "下面"}
+ZH_POSITIONS_ALT = {"left": "左侧", "right": "右侧", "top": "上方", "bottom": "下方"}
 ZH_RELATIONS = {"left of": "左边", "right of": "右边", "above": "上面", "below": "下面"}
 
 
@@ -34,14 +39,27 @@ def zh_phrase(o: WorldObject, colour_first: bool = True) -> str:
     return f"一{measure}{first}的{second}{noun}"
 
 
-def chinese_single(o: WorldObject) -> list[str]:
-    """Phrasings of one Chinese object (no spaces)."""
-    pos, phrase = ZH_POSITIONS[o.position], zh_phrase(o)
-    return [
-        f"{pos}有{phrase}",
-        f"{zh_phrase(o, colour_first=False)}在{pos}",
-        f"画面{pos}是{phrase}",
-    ]
+ZH_FRAMES = (
+    "{pos}有{np}",
+    "{np}在{pos}",
+    "画面{pos}是{np}",
+    "{np}位于{pos}",
+    "{pos}可以看到{np}",
+    "在{pos}的是{np}",
+)
+ZH_HELDOUT_FRAMES = ("在{pos}有{np}", "{np}出现在{pos}", "画面的{pos}有{np}", "{pos}是{np}")
+
+
+def chinese_single(o: WorldObject, frames: tuple[str, ...] = ZH_FRAMES) -> list[str]:
+    """Phrasings of one Chinese object, no spaces, colour or size first (corpus frames unless
+    said)."""
+    places = [ZH_POSITIONS[o.position], ZH_POSITIONS_ALT[o.position]]
+    return fill(frames, places, [{"np": zh_phrase(o)}, {"np": zh_phrase(o, colour_first=False)}])
+
+
+def chinese_single_heldout(o: WorldObject) -> list[str]:
+    """Held-out phrasings of one Chinese object."""
+    return chinese_single(o, ZH_HELDOUT_FRAMES)
 
 
 def chinese_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
@@ -77,14 +95,32 @@ def ja_phrase(o: WorldObject, na_form: bool = False) -> str:
     return f"{JA_SIZES[o.size][int(na_form)]}{JA_COLOURS[o.colour]}{JA_NOUNS[o.shape]}"
 
 
-def japanese_single(o: WorldObject) -> list[str]:
-    """Phrasings of one Japanese object (the verb last)."""
-    pos, phrase = JA_POSITIONS[o.position], ja_phrase(o)
-    return [
-        f"{pos}に{phrase}があります",
-        f"{phrase}が{pos}にある",
-        f"{pos}側の{ja_phrase(o, True)}",
-    ]
+JA_FRAMES = (
+    "{pos}に{np}があります",
+    "{np}が{pos}にある",
+    "{pos}側の{np}",
+    "{pos}側に{np}がある",
+    "{np}は{pos}にあります",
+    "{pos}に{np}が見える",
+)
+JA_HELDOUT_FRAMES = (
+    "{np}が{pos}に見えます",
+    "{pos}にあるのは{np}",
+    "{np}は{pos}側にある",
+    "{pos}には{np}があります",
+)
+
+
+def japanese_single(o: WorldObject, frames: tuple[str, ...] = JA_FRAMES) -> list[str]:
+    """Phrasings of one Japanese object, the verb last, 小さい or 小さな (corpus frames unless
+    said)."""
+    phrases = [{"np": ja_phrase(o)}, {"np": ja_phrase(o, na_form=True)}]
+    return fill(frames, [JA_POSITIONS[o.position]], phrases)
+
+
+def japanese_single_heldout(o: WorldObject) -> list[str]:
+    """Held-out phrasings of one Japanese object."""
+    return japanese_single(o, JA_HELDOUT_FRAMES)
 
 
 def japanese_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:

@@ -1,7 +1,11 @@
-"""German captions: gender, and adjective endings by case (nominative, accusative, dative)."""
+"""German captions: gender, and adjective endings by case (nominative, accusative, dative).
+
+Corpus phrasings (`german_single`) and held-out ones (`german_single_heldout`: other verbs and
+word orders, never in a parallel corpus)."""
 
 from __future__ import annotations
 
+from gluegen_world.captions.frames import fill
 from gluegen_world.scenes import WorldObject
 
 # -- German ----------------------------------------------------------------------------------
@@ -34,6 +38,12 @@ DE_DECLENSION = {
     ("dat", "f"): ("einer", "en"),
 }
 DE_POSITIONS = {"left": "links", "right": "rechts", "top": "oben", "bottom": "unten"}
+DE_POSITIONS_ALT = {
+    "left": "auf der linken Seite",
+    "right": "auf der rechten Seite",
+    "top": "ganz oben",
+    "bottom": "ganz unten",
+}
 DE_RELATIONS = {"left of": "links von", "right of": "rechts von", "above": "über", "below": "unter"}
 
 
@@ -44,14 +54,32 @@ def de_phrase(o: WorldObject, case: str = "nom") -> str:
     return f"{article} {DE_SIZES[o.size]}{ending} {DE_COLOURS[o.colour]}{ending} {noun}"
 
 
-def german_single(o: WorldObject) -> list[str]:
-    """Phrasings of one German object (verb second: 'links ist ein ...')."""
-    pos = DE_POSITIONS[o.position]
-    return [
-        f"{de_phrase(o)} {pos}",
-        f"{pos} ist {de_phrase(o)}",
-        f"es gibt {de_phrase(o, 'acc')} {pos}",
-    ]
+DE_FRAMES = (
+    "{np} {pos}",
+    "{pos} ist {np}",
+    "es gibt {acc} {pos}",
+    "{np} ist {pos}",
+    "man sieht {acc} {pos}",
+    "{pos} gibt es {acc}",
+)
+DE_HELDOUT_FRAMES = (
+    "{np} befindet sich {pos}",
+    "{pos} sieht man {acc}",
+    "{pos} befindet sich {np}",
+    "{np} ist {pos} zu sehen",
+)
+
+
+def german_single(o: WorldObject, frames: tuple[str, ...] = DE_FRAMES) -> list[str]:
+    """Phrasings of one German object, verb second ('links ist ein ...'; corpus frames unless
+    said)."""
+    places = [DE_POSITIONS[o.position], DE_POSITIONS_ALT[o.position]]
+    return fill(frames, places, [{"np": de_phrase(o), "acc": de_phrase(o, "acc")}])
+
+
+def german_single_heldout(o: WorldObject) -> list[str]:
+    """Held-out phrasings of one German object."""
+    return german_single(o, DE_HELDOUT_FRAMES)
 
 
 def german_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:

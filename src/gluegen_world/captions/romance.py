@@ -1,8 +1,12 @@
 """French, Spanish and Italian captions: grammatical gender and articles, adjectives after
-the noun, apocope (Spanish "gran"), elision (French "d'un")."""
+the noun, apocope (Spanish "gran"), elision (French "d'un").
+
+Each language has corpus phrasings (`*_single`) and held-out ones (`*_single_heldout`: other
+verbs and word orders of the same sentence, never in a parallel corpus)."""
 
 from __future__ import annotations
 
+from gluegen_world.captions.frames import fill
 from gluegen_world.scenes import WorldObject
 
 # The three languages side by side: (French, Spanish, Italian).
@@ -31,6 +35,12 @@ FR_COLOURS, ES_COLOURS, IT_COLOURS = (
 # -- French ----------------------------------------------------------------------------------
 FR_SIZES = {"small": ("petit", "petite"), "big": ("grand", "grande")}
 FR_POSITIONS = {"left": "à gauche", "right": "à droite", "top": "en haut", "bottom": "en bas"}
+FR_POSITIONS_ALT = {
+    "left": "sur la gauche",
+    "right": "sur la droite",
+    "top": "tout en haut",
+    "bottom": "tout en bas",
+}
 FR_RELATIONS = {
     "left of": "à gauche de",
     "right of": "à droite de",
@@ -54,10 +64,32 @@ def fr_after_de(preposition: str, phrase: str) -> str:
     return f"{preposition} {phrase}"
 
 
-def french_single(o: WorldObject) -> list[str]:
-    """Phrasings of one French object."""
-    pos = FR_POSITIONS[o.position]
-    return [f"{fr_phrase(o)} {pos}", f"{pos}, {fr_phrase(o)}", f"il y a {fr_phrase(o)} {pos}"]
+FR_FRAMES = (
+    "{np} {pos}",
+    "{pos}, {np}",
+    "il y a {np} {pos}",
+    "{pos}, il y a {np}",
+    "on voit {np} {pos}",
+    "{np} est {pos}",
+)
+# other verbs ("se trouve") and orders ("on voit" after the place): in no corpus
+FR_HELDOUT_FRAMES = (
+    "{np} se trouve {pos}",
+    "{pos}, on voit {np}",
+    "{pos} se trouve {np}",
+    "il y a {pos} {np}",
+)
+
+
+def french_single(o: WorldObject, frames: tuple[str, ...] = FR_FRAMES) -> list[str]:
+    """Phrasings of one French object (corpus frames unless said)."""
+    places = [FR_POSITIONS[o.position], FR_POSITIONS_ALT[o.position]]
+    return fill(frames, places, [{"np": fr_phrase(o)}])
+
+
+def french_single_heldout(o: WorldObject) -> list[str]:
+    """Held-out phrasings of one French object."""
+    return french_single(o, FR_HELDOUT_FRAMES)
 
 
 def french_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
@@ -74,6 +106,12 @@ ES_POSITIONS = {
     "right": "a la derecha",
     "top": "arriba",
     "bottom": "abajo",
+}
+ES_POSITIONS_ALT = {
+    "left": "en el lado izquierdo",
+    "right": "en el lado derecho",
+    "top": "en la parte de arriba",
+    "bottom": "en la parte de abajo",
 }
 ES_RELATIONS = {
     "left of": "a la izquierda de",
@@ -93,14 +131,32 @@ def es_phrase(o: WorldObject, size_first: bool = True) -> str:
     return f"{article} {noun} {colour} {ES_SIZES_AFTER[o.size][g]}"
 
 
-def spanish_single(o: WorldObject) -> list[str]:
-    """Phrasings of one Spanish object."""
-    pos = ES_POSITIONS[o.position]
-    return [
-        f"{es_phrase(o)} {pos}",
-        f"{pos} hay {es_phrase(o)}",
-        f"hay {es_phrase(o, size_first=False)} {pos}",
-    ]
+ES_FRAMES = (
+    "{np} {pos}",
+    "{pos} hay {np}",
+    "hay {np} {pos}",
+    "{np} está {pos}",
+    "se ve {np} {pos}",
+    "{pos}, {np}",
+)
+ES_HELDOUT_FRAMES = (
+    "{np} se encuentra {pos}",
+    "{pos} se ve {np}",
+    "hay {pos} {np}",
+    "{pos} está {np}",
+)
+
+
+def spanish_single(o: WorldObject, frames: tuple[str, ...] = ES_FRAMES) -> list[str]:
+    """Phrasings of one Spanish object, the size before or after the noun (corpus frames
+    unless said)."""
+    places = [ES_POSITIONS[o.position], ES_POSITIONS_ALT[o.position]]
+    return fill(frames, places, [{"np": es_phrase(o)}, {"np": es_phrase(o, size_first=False)}])
+
+
+def spanish_single_heldout(o: WorldObject) -> list[str]:
+    """Held-out phrasings of one Spanish object."""
+    return spanish_single(o, ES_HELDOUT_FRAMES)
 
 
 def spanish_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
@@ -115,6 +171,12 @@ def spanish_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
 # -- Italian ---------------------------------------------------------------------------------
 IT_SIZES = {"small": ("piccolo", "piccola"), "big": ("grande", "grande")}
 IT_POSITIONS = {"left": "a sinistra", "right": "a destra", "top": "in alto", "bottom": "in basso"}
+IT_POSITIONS_ALT = {
+    "left": "sul lato sinistro",
+    "right": "sul lato destro",
+    "top": "in cima",
+    "bottom": "in fondo",
+}
 IT_RELATIONS = {
     "left of": "a sinistra di",
     "right of": "a destra di",
@@ -133,14 +195,32 @@ def it_phrase(o: WorldObject, size_first: bool = True) -> str:
     )
 
 
-def italian_single(o: WorldObject) -> list[str]:
-    """Phrasings of one Italian object."""
-    pos = IT_POSITIONS[o.position]
-    return [
-        f"{it_phrase(o)} {pos}",
-        f"{pos} c'è {it_phrase(o)}",
-        f"c'è {it_phrase(o, size_first=False)} {pos}",
-    ]
+IT_FRAMES = (
+    "{np} {pos}",
+    "{pos} c'è {np}",
+    "c'è {np} {pos}",
+    "{np} è {pos}",
+    "si vede {np} {pos}",
+    "{pos}, {np}",
+)
+IT_HELDOUT_FRAMES = (
+    "{np} si trova {pos}",
+    "{pos} si vede {np}",
+    "c'è {pos} {np}",
+    "{pos} si trova {np}",
+)
+
+
+def italian_single(o: WorldObject, frames: tuple[str, ...] = IT_FRAMES) -> list[str]:
+    """Phrasings of one Italian object, the size before or after the noun (corpus frames
+    unless said)."""
+    places = [IT_POSITIONS[o.position], IT_POSITIONS_ALT[o.position]]
+    return fill(frames, places, [{"np": it_phrase(o)}, {"np": it_phrase(o, size_first=False)}])
+
+
+def italian_single_heldout(o: WorldObject) -> list[str]:
+    """Held-out phrasings of one Italian object."""
+    return italian_single(o, IT_HELDOUT_FRAMES)
 
 
 def italian_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:

@@ -2,14 +2,15 @@
 changes.
 
 A cell is a set of prompt embeds drawn by the world's generator and scored by its judge. Its
-scores and first images are saved under WORKDIR/cells with a stamp (draw settings, test
-scenes, fingerprints of the model files, anything else that shapes its inputs); a re-run with
-the same stamp reads them back instead of drawing.
+scores and first images are saved under WORKDIR/cells with a stamp (draw settings, the scenes,
+the prompts, fingerprints of the model files, anything else that shapes its inputs); a re-run
+with the same stamp reads them back instead of drawing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -27,6 +28,11 @@ from gluegen_world.demo.settings import DrawSettings
 from gluegen_world.demo.workers import draw_and_score, draw_job, start_drawer, worker_pool
 
 
+def text_digest(texts: list[str]) -> str:
+    """A short digest of a list of texts (scene codes, prompts)."""
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class PendingCell:
     """A cell being drawn in a worker process (`Cells.finish` fills it in)."""
@@ -41,7 +47,7 @@ class Cells:
         self,
         workdir: Path,
         draw_settings: DrawSettings,
-        test_scenes: int,
+        scene_codes: list[str],
         models: Callable[[], tuple],
         workers: int,
         progress: bool,
@@ -49,7 +55,7 @@ class Cells:
     ) -> None:
         self.workdir = workdir
         self.draw_settings = draw_settings
-        self.test_scenes = test_scenes
+        self.scenes_digest = text_digest(scene_codes)
         self.models = models  # () -> (generator, judge), loaded on first use in this process
         self.workers = workers
         self.progress = progress
@@ -59,17 +65,23 @@ class Cells:
         self._drawing_started = 0.0
 
     def cell(
-        self, name: str, inputs: Callable[[], tuple], models: list[Path], detail: str = ""
+        self,
+        name: str,
+        inputs: Callable[[], tuple],
+        models: list[Path],
+        detail: str = "",
+        prompts: list[str] | None = None,
     ) -> dict | PendingCell:
         """Scores of one table cell: draw from `inputs()` -> (embeds, negative, scenes), judge.
 
         Reused when the cell was drawn the same way (`detail`: anything else that shapes its
-        inputs) from the same scenes and model files. With several workers the drawing goes
-        to a worker process and a `PendingCell` stands in until `finish`.
+        inputs) from the same scenes, `prompts` and model files. With several workers the
+        drawing goes to a worker process and a `PendingCell` stands in until `finish`.
         """
         stamp = {
             "draw": dataclasses.asdict(self.draw_settings),
-            "test_scenes": self.test_scenes,
+            "scenes": self.scenes_digest,
+            "prompts": None if prompts is None else text_digest(prompts),
             "models": [folder_fingerprint(path) for path in models],
             "detail": detail,
         }

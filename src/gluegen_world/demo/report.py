@@ -128,6 +128,13 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
     parts += [
         f"<li>{LANGUAGE_NAMES[c]}: {html.escape(results['prompts'][c][0])}</li>" for c in LANGUAGES
     ]
+    parts.append(
+        "</ul><p>The same first scene in a held-out phrasing (in no parallel corpus):</p><ul>"
+    )
+    parts += [
+        f"<li>{LANGUAGE_NAMES[c]}: {html.escape(results['heldout_phrasings'][c][0])}</li>"
+        for c in FOREIGN
+    ]
     parts.append("</ul>")
     languages = results["languages"]
     ceiling = languages["own"]["en"]["mean"]

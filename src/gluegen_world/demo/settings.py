@@ -19,6 +19,7 @@ DEFAULT_WORKERS = os.cpu_count() or 1
 GRID_IMAGES = 8  # images of each cell kept for the report
 CLIP_SEED_OFFSET = 7_919  # test clips use seeds no corpus clip has
 ROLES = ("language", "shared", "sound", "paper", "sentence")  # the demo's kinds of GlueNet
+SCENE_SETS = ("test", "validation")
 EVERY_ROLE = "all"  # recipe_overrides key that applies to every role
 
 
@@ -43,7 +44,14 @@ class DemoSettings:
         default=4000, metadata={"help": "English paraphrase pairs for the sentence model."}
     )
     test_scenes: int = field(
-        default=64, metadata={"help": "Held-out one-object scenes every cell is drawn from."}
+        default=64, metadata={"help": "One-object scenes every cell is drawn from."}
+    )
+    scenes: str = field(
+        default="test",
+        metadata={
+            "help": "Scenes drawn: 'test' (held-out pairs: the table) or 'validation' "
+            "(training-split scenes, disjoint from the test ones: to choose settings on)."
+        },
     )
     paper_languages: tuple[str, ...] = field(
         default=("fr",), metadata={"help": "Languages the paper's GlueNet is trained for too."}
@@ -83,6 +91,8 @@ class DemoSettings:
     def __post_init__(self) -> None:
         if self.test_scenes < 1:
             raise ValueError("--test-scenes must be at least 1.")
+        if self.scenes not in SCENE_SETS:
+            raise ValueError(f"--scenes must be one of {SCENE_SETS}, got {self.scenes!r}.")
         unknown = set(self.recipe_overrides) - {*ROLES, EVERY_ROLE}
         if unknown:
             raise ValueError(

@@ -33,7 +33,7 @@ from gluegen.io import atomic_write_text
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
-from gluegen_world.corpus import sample_scenes
+from gluegen_world.corpus import sample_scenes, scene_code
 from gluegen_world.demo.cells import Cells
 from gluegen_world.demo.corpora import write_corpora
 from gluegen_world.demo.settings import (
@@ -57,9 +57,20 @@ from gluegen_world.gluenets import (
     world_cache,
 )
 from gluegen_world.judge import load_judge
-from gluegen_world.models import EVAL_SEED, shipped_model
+from gluegen_world.models import EVAL_SEED, VALIDATION_SEED, shipped_model
 from gluegen_world.paraphrase import SPLITS, paraphrase
+from gluegen_world.scenes import Scene
 from gluegen_world.sounds import SAMPLE_RATE, synthesize
+
+
+def scene_set(settings: DemoSettings) -> list[Scene]:
+    """The one-object scenes every cell is drawn from. "test": held-out scenes (shape-colour
+    pairs in no training pair), what the table reports. "validation": training-split scenes
+    (their pairs are in the corpora; the held-out phrasings are still in none), disjoint from
+    the test scenes, to choose settings on."""
+    if settings.scenes == "test":
+        return sample_scenes(settings.test_scenes, "heldout", EVAL_SEED, two_objects=0.0)
+    return sample_scenes(settings.test_scenes, "train", VALIDATION_SEED, two_objects=0.0)
 
 
 class WorldDemo:
@@ -81,11 +92,11 @@ class WorldDemo:
         self.paraphrase_examples: dict[str, list[str]] = {}
         self._pipeline: StableDiffusionPipeline | None = None
         self._judge = None
-        self.scenes = sample_scenes(settings.test_scenes, "heldout", EVAL_SEED, two_objects=0.0)
+        self.scenes = scene_set(settings)
         self.cells = Cells(
             self.workdir,
             settings.draw,
-            settings.test_scenes,
+            [scene_code(scene) for scene in self.scenes],
             lambda: (self.pipeline, self.judge),
             workers,
             progress,
@@ -156,10 +167,17 @@ class WorldDemo:
         return world_cache(source, self.workdir / "features" / label, self.progress)
 
     # -- 3. drawing and scoring -----------------------------------------------------------
-    def prompts(self, language: str) -> list[str]:
-        """One caption in `language` of every test scene."""
-        rng = random.Random(f"{EVAL_SEED}-{language}")
-        return [caption(scene, language, rng) for scene in self.scenes]
+    @property
+    def prompt_seed(self) -> int:
+        """Seed of the prompts' phrasings: the test scenes' or the validation scenes'."""
+        return EVAL_SEED if self.settings.scenes == "test" else VALIDATION_SEED
+
+    def prompts(self, language: str, phrasings: str = "corpus") -> list[str]:
+        """One caption in `language` of every test scene, in a corpus phrasing or a held-out
+        one (`gluegen_world.captions`)."""
+        suffix = "-heldout" * (phrasings == "heldout")
+        rng = random.Random(f"{self.prompt_seed}-{language}{suffix}")
+        return [caption(scene, language, rng, phrasings) for scene in self.scenes]
 
     def empty(self, count: int) -> torch.Tensor:
         """The generator's own embedding of the empty prompt, `count` times."""
@@ -175,22 +193,28 @@ class WorldDemo:
         shared_net = GlueNet.from_pretrained(trained["shared"] / "gluenet")
         shared = GlueGenPipeline(self.pipeline, xlmr, {ANY: shared_net}, unconditional="generator")
         rows: dict[str, dict[str, dict]] = {name: {} for name in LANGUAGE_ROWS}
-        rows["own"]["en"] = self.cells.cell("own-en", self.own_inputs(self.prompts("en")), [])
+        english = self.prompts("en")
+        rows["own"]["en"] = self.cells.cell("own-en", self.own_inputs(english), [], prompts=english)
         for code in FOREIGN:
             prompts = self.prompts(code)
             keys = ours.route(prompts)  # lingua picks each prompt's GlueNet among the six
             self.routing[code] = sum(key == code for key in keys) / len(keys)
-            rows["own"][code] = self.cells.cell(f"own-{code}", self.own_inputs(prompts), [])
+            rows["own"][code] = self.cells.cell(
+                f"own-{code}", self.own_inputs(prompts), [], prompts=prompts
+            )
             linear = trained[f"linear-{code}"]
             rows["linear"][code] = self.cells.cell(
-                f"linear-{code}", self.linear_inputs(xlmr, linear, prompts), [linear]
+                f"linear-{code}",
+                self.linear_inputs(xlmr, linear, prompts),
+                [linear],
+                prompts=prompts,
             )
             if f"paper-{code}" in trained:
                 run = trained[f"paper-{code}"]
                 paper_net = GlueNet.from_pretrained(run / "gluenet")
                 paper = GlueGenPipeline(self.pipeline, xlmr, paper_net, unconditional="source")
                 rows["paper"][code] = self.cells.cell(
-                    f"paper-{code}", self.glued_inputs(paper, prompts), [run]
+                    f"paper-{code}", self.glued_inputs(paper, prompts), [run], prompts=prompts
                 )
             run = trained[code]
             if code in self.settings.guidance_languages:
@@ -198,12 +222,29 @@ class WorldDemo:
                     f"ours-paper-guidance-{code}",
                     self.glued_inputs(ours_paper_guidance, prompts, keys),
                     [run],
+                    prompts=prompts,
                 )
             rows["ours"][code] = self.cells.cell(
-                f"ours-{code}", self.glued_inputs(ours, prompts, keys), [run]
+                f"ours-{code}", self.glued_inputs(ours, prompts, keys), [run], prompts=prompts
             )
             rows["shared"][code] = self.cells.cell(
-                f"shared-{code}", self.glued_inputs(shared, prompts), [trained["shared"]]
+                f"shared-{code}",
+                self.glued_inputs(shared, prompts),
+                [trained["shared"]],
+                prompts=prompts,
+            )
+            phrased = self.prompts(code, "heldout")
+            rows["ours_heldout_phrasings"][code] = self.cells.cell(
+                f"ours-heldout-phrasings-{code}",
+                self.glued_inputs(ours, phrased),
+                [run],
+                prompts=phrased,
+            )
+            rows["shared_heldout_phrasings"][code] = self.cells.cell(
+                f"shared-heldout-phrasings-{code}",
+                self.glued_inputs(shared, phrased),
+                [trained["shared"]],
+                prompts=phrased,
             )
         return rows
 
@@ -246,16 +287,19 @@ class WorldDemo:
         glue = GlueGenPipeline(self.pipeline, minilm, net, unconditional="generator")
         sets = {"world": self.prompts("en")}
         for split in SPLITS:
-            rng = random.Random(f"{EVAL_SEED}-paraphrase-{split}")
+            rng = random.Random(f"{self.prompt_seed}-paraphrase-{split}")
             sets[split] = [paraphrase(scene, rng, split) for scene in self.scenes]
         self.paraphrase_examples = {name: prompts[:GRID_IMAGES] for name, prompts in sets.items()}
         rows: dict[str, dict[str, dict]] = {"own": {}, "minilm": {}}
         for name, prompts in sets.items():
             rows["own"][name] = self.cells.cell(
-                f"paraphrase-own-{name}", self.own_inputs(prompts), []
+                f"paraphrase-own-{name}", self.own_inputs(prompts), [], prompts=prompts
             )
             rows["minilm"][name] = self.cells.cell(
-                f"paraphrase-minilm-{name}", self.glued_inputs(glue, prompts), [trained["minilm"]]
+                f"paraphrase-minilm-{name}",
+                self.glued_inputs(glue, prompts),
+                [trained["minilm"]],
+                prompts=prompts,
             )
         return rows
 
@@ -317,6 +361,9 @@ class WorldDemo:
             "paraphrases": rows["paraphrases"],
             "paraphrase_examples": self.paraphrase_examples,
             "prompts": {code: self.prompts(code)[:GRID_IMAGES] for code in LANGUAGES},
+            "heldout_phrasings": {
+                code: self.prompts(code, "heldout")[:GRID_IMAGES] for code in FOREIGN
+            },
             "curves": {
                 name: training_curve(folder)
                 for name, folder in trained.items()

@@ -14,6 +14,9 @@ LANGUAGE_ROWS = {
     "ours": "XLM-R + our GlueNet per language (lingua routes), the generator's empty prompt "
     "for guidance",
     "shared": "XLM-R + one shared GlueNet for all six languages (routes tokens by content)",
+    "ours_heldout_phrasings": "our GlueNet per language, the same scenes in held-out phrasings "
+    "(other verbs and word orders, in no parallel corpus)",
+    "shared_heldout_phrasings": "the shared GlueNet, the same held-out phrasings",
 }
 
 SOUND_ROWS = {
@@ -45,6 +48,13 @@ def min_ratio(cells: dict[str, dict], ceiling: float) -> float | None:
     return min(cells[code]["mean"] for code in FOREIGN) / ceiling
 
 
+def scene_words(results: dict) -> str:
+    """What the drawn scenes are, for table headings."""
+    if results["settings"].get("scenes", "test") == "validation":
+        return "validation scenes (training-split pairs, disjoint from the test scenes)"
+    return "held-out scenes"
+
+
 def _figure(value: float | None) -> str:
     return "    —" if value is None else f"{value:5.3f}"
 
@@ -56,7 +66,7 @@ def format_tables(results: dict) -> str:
     ceiling = languages["own"]["en"]["mean"]
     lines.append(
         f"Attribute accuracy (judge, mean of shape/colour/size/position) of {count} images from "
-        "held-out scenes, by prompt language"
+        f"{scene_words(results)}, by prompt language"
     )
     header = "".join(f"{code:>7}" for code in LANGUAGES) + "  min/en"
     lines.append(f"{'':28}{header}")
@@ -72,14 +82,14 @@ def format_tables(results: dict) -> str:
     )
     lines += [f"  {row}: {label}" for row, label in LANGUAGE_ROWS.items()]
     lines.append("")
-    lines.append(f"Sound -> image ({count} clips of held-out objects); shares of images right")
+    lines.append(f"Sound -> image ({count} clips, {scene_words(results)}); shares of images right")
     lines.append(f"{'':24}" + "".join(f"{name:>21}" for name in SOUND_COLUMNS))
     for row in SOUND_ROWS:
         scores = results["sound"][row]
         lines.append(f"{row:24}" + "".join(f"{scores[c]:21.3f}" for c in SOUND_COLUMNS))
     lines += [f"  {row}: {label}" for row, label in SOUND_ROWS.items()]
     lines.append("")
-    lines.append(f"A stronger encoder: attribute accuracy on {count} held-out scenes")
+    lines.append(f"A stronger encoder: attribute accuracy on {count} {scene_words(results)}")
     lines.append(f"{'':10}" + "".join(f"{label:>28}" for label in PARAPHRASE_SETS.values()))
     for row in PARAPHRASE_ROWS:
         scores = results["paraphrases"][row]
