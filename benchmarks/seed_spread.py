@@ -28,6 +28,9 @@ def cells(results: dict) -> dict[str, float]:
     for row, sets in results["paraphrases"].items():
         for name, scores in sets.items():
             flat[f"paraphrases/{row}/{name}"] = scores["mean"]
+    for row, languages in results.get("pairs", {}).items():
+        for code, scores in languages.items():
+            flat[f"pairs/{row}/{code}"] = scores["mean"]
     return flat
 
 

@@ -37,6 +37,10 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path):
     assert set(languages["ours_heldout_phrasings"]) == set(FOREIGN)
     assert set(languages["shared_heldout_phrasings"]) == set(FOREIGN)
     assert results["heldout_phrasings"]["fr"][0] not in results["prompts"]["fr"]
+    # two-object scenes, read by the pair judge, for English, MiniLM and every language
+    pairs = results["pairs"]
+    assert set(pairs["ours"]) == set(FOREIGN) == set(pairs["shared"])
+    assert set(pairs["own"]) == {"en"} == set(pairs["minilm"]) and "axis" in pairs["own"]["en"]
     for scores in (languages["ours"]["fr"], results["sound"]["sound_text_splice"]):
         assert 0 <= scores["mean"] <= 1 and "object_and_position" in scores
     assert set(results["paraphrases"]["minilm"]) == {"world", "corpus", "unseen"}
@@ -48,6 +52,7 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path):
     assert len(shared_corpus) == 1 + 6 * TINY.pairs
     table = format_tables(results)
     assert "lingua routed right" in table and "sound_text_offset" in table
+    assert "Two objects in a relation" in table
     page = write_report(results, tmp_path, tmp_path / "report")
     text = page.read_text()
     assert "Training curves" in text and "images/languages.png" in text
@@ -92,3 +97,19 @@ def test_unknown_recipe_overrides_are_named():
         DemoSettings(recipe_overrides={"all": {"epochz": 1}})
     with pytest.raises(ValueError, match="unknown roles"):
         DemoSettings(recipe_overrides={"sounds": {"epochs": 1}})
+
+
+def test_validation_scenes_are_heldout_scenes_the_test_draws_never_hit():
+    from gluegen_world.corpus import HELDOUT_COMBINATIONS, is_heldout
+    from gluegen_world.demo.scene_sets import scene_set
+
+    test = scene_set(DemoSettings())
+    validation = scene_set(DemoSettings(scenes="validation"))
+    assert len(validation) == len(test) == 64 and not set(validation) & set(test)
+    assert all(is_heldout(scene) for scene in validation)
+    pairs = {(scene.objects[0].shape, scene.objects[0].colour) for scene in validation}
+    assert pairs == set(HELDOUT_COMBINATIONS)
+    with pytest.raises(ValueError, match="none is left to validate on"):
+        scene_set(DemoSettings(scenes="validation", test_scenes=1000))
+    with pytest.raises(ValueError, match="--scenes must be one of"):
+        DemoSettings(scenes="train")

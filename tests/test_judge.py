@@ -3,16 +3,20 @@ from transformers import ResNetForImageClassification
 
 from gluegen.cli import main
 from gluegen_world.judge import (
+    PAIRS,
     JudgeTraining,
+    PairJudgeTraining,
     attribute_accuracy,
     draw,
     frechet_distance,
     judge_features,
+    pair_reading,
     spoil,
     to_pixels,
     train_judge,
 )
 from gluegen_world.models import shipped_model
+from gluegen_world.scenes import Scene
 
 
 def test_shipped_judge_loads_the_normal_way_and_names_every_attribute():
@@ -23,6 +27,36 @@ def test_shipped_judge_loads_the_normal_way_and_names_every_attribute():
     spoiled = spoil(pixels.clone(), torch.Generator().manual_seed(0))
     assert attribute_accuracy(judge, spoiled, scenes)["mean"] >= 0.95
     assert judge.config.id2label[0] == "shape=circle"
+
+
+def test_shipped_pair_judge_reads_both_objects_and_their_axis():
+    judge = ResNetForImageClassification.from_pretrained(shipped_model("pair_judge")).eval()
+    images, scenes = draw(300, seed=777, two_objects=True)
+    pixels = to_pixels(images)
+    assert attribute_accuracy(judge, pixels, scenes)["mean"] >= 0.98
+    spoiled = spoil(pixels.clone(), torch.Generator().manual_seed(0))
+    assert attribute_accuracy(judge, spoiled, scenes)["mean"] >= 0.95
+    assert judge.config.id2label[0] == "axis=horizontal"
+
+
+def test_a_pair_reads_as_its_picture_shows():
+    # "a blue square right of a yellow diamond" is the picture of "a yellow diamond left of a
+    # blue square": one reading, the left object first
+    square, diamond = ("square", "blue", "big"), ("diamond", "yellow", "small")
+    right_of = pair_reading(Scene.pair(square, "right of", diamond))
+    assert right_of == pair_reading(Scene.pair(diamond, "left of", square))
+    assert right_of["axis"] == "horizontal" and right_of["first_shape"] == "diamond"
+    below = pair_reading(Scene.pair(square, "below", diamond))
+    assert below["axis"] == "vertical" and below["first_colour"] == "yellow"
+    targets = PAIRS.targets([Scene.pair(square, "above", diamond)])
+    assert targets["axis"].item() == 1 and targets["second_size"].item() == 0
+
+
+def test_pair_judge_training_learns_beyond_chance():
+    settings = PairJudgeTraining(images=512, epochs=2, batch_size=64)
+    judge = train_judge(settings, progress=False)
+    images, scenes = draw(128, seed=5, two_objects=True)
+    assert attribute_accuracy(judge, to_pixels(images), scenes)["axis"] > 0.6
 
 
 def test_frechet_distance():

@@ -28,8 +28,8 @@ def test_train_resumes_with_the_models_not_yet_there(tmp_path, monkeypatch):
     (tmp_path / "judge").mkdir()
     (tmp_path / "judge" / "config.json").write_text("{}")
     written = models.train_world_models(tmp_path, progress=False)
-    assert calls == ["xlmr", "sound", "generator"]
-    assert set(written) == {"xlmr", "sound", "generator"}
+    assert calls == ["pair_judge", "xlmr", "sound", "generator"]
+    assert set(written) == {"pair_judge", "xlmr", "sound", "generator"}
     calls.clear()
     assert models.train_world_models(tmp_path, progress=False) == {}
     assert calls == []

@@ -1,10 +1,16 @@
-"""The judge: names every attribute of a one-object shapes-world picture.
+"""The judges: one names every attribute of a one-object shapes-world picture, the other
+both objects of a two-object picture and how they lie.
 
 It is the world's analogue of CLIP score (attribute accuracy of generated images) and, through
 its pooled features, of FID (a Fréchet distance between sets of images). It is a real
 `ResNetForImageClassification`; its labels are the attribute values ("shape=circle", ...),
 read one group at a time. It is trained on clean renders *and* on renders spoiled the way
 generated images are (noise, blur, tint, background drift), so drift cannot fool it.
+
+A two-object picture is read the way it shows: the axis the objects lie on (horizontal: left
+and right; vertical: top and bottom), then the first object (left or top) and the second
+(right or bottom), each by shape, colour and size; "A left of B" and "B right of A" are one
+picture and one reading. A drawing with the objects swapped gets both objects wrong.
 
 Notation: b - batch, c - channels, h, w - image side.
 """
@@ -34,6 +40,43 @@ from gluegen_world.scenes import (
 SEEN = AttributeGroups(
     {"shape": SHAPES, "colour": tuple(COLOURS), "size": SIZES, "position": POSITIONS}
 )
+AXES = {"left": "horizontal", "right": "horizontal", "top": "vertical", "bottom": "vertical"}
+FIRST_POSITIONS = ("left", "top")  # the first object of a reading: the left or top one
+OBJECT_ATTRIBUTES = {"shape": SHAPES, "colour": tuple(COLOURS), "size": SIZES}  # of each of two
+
+
+def pair_reading(scene: Scene) -> dict[str, str]:
+    """How a two-object picture reads: the axis, then the first and second object."""
+    first, second = sorted(scene.objects, key=lambda o: o.position not in FIRST_POSITIONS)
+    reading = {"axis": AXES[first.position]}
+    for name, item in (("first", first), ("second", second)):
+        for attribute in OBJECT_ATTRIBUTES:
+            reading[f"{name}_{attribute}"] = getattr(item, attribute)
+    return reading
+
+
+class PairGroups(AttributeGroups):
+    """The attributes of a two-object picture's reading (`pair_reading`)."""
+
+    def targets(self, scenes: list[Scene]) -> dict[str, torch.Tensor]:
+        """Value indices (b,) per attribute of two-object scenes."""
+        readings = [pair_reading(scene) for scene in scenes]
+        return {
+            name: torch.tensor([values.index(reading[name]) for reading in readings])
+            for name, values in self.values.items()
+        }
+
+
+PAIRS = PairGroups(
+    {
+        "axis": ("horizontal", "vertical"),
+        **{
+            f"{name}_{attribute}": values
+            for name in ("first", "second")
+            for attribute, values in OBJECT_ATTRIBUTES.items()
+        },
+    }
+)
 
 
 @dataclass
@@ -46,6 +89,16 @@ class JudgeTraining:
     learning_rate: float = 3e-3
     spoil_share: float = 0.7  # share of training images spoiled like generated ones
     seed: int = 0
+    two_objects: bool = False  # the pair judge
+
+
+@dataclass
+class PairJudgeTraining(JudgeTraining):
+    """How the pair judge is trained."""
+
+    images: int = 30_000
+    epochs: int = 8
+    two_objects: bool = True
 
 
 def to_pixels(images: np.ndarray) -> torch.Tensor:
@@ -68,8 +121,8 @@ def spoil(pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return out.clamp(-1.0, 1.0)
 
 
-def new_judge(seed: int = 0) -> ResNetForImageClassification:
-    """An untrained judge: a small ResNet with one label per attribute value."""
+def new_judge(seed: int = 0, groups: AttributeGroups = SEEN) -> ResNetForImageClassification:
+    """An untrained judge: a small ResNet with one label per attribute value of `groups`."""
     torch.manual_seed(seed)
     config = ResNetConfig(
         num_channels=3,
@@ -78,16 +131,16 @@ def new_judge(seed: int = 0) -> ResNetForImageClassification:
         depths=[1, 1, 1],
         layer_type="basic",
         downsample_in_first_stage=False,
-        num_labels=len(SEEN.labels),
-        **SEEN.label_maps(),
+        num_labels=len(groups.labels),
+        **groups.label_maps(),
     )
     return ResNetForImageClassification(config)
 
 
-def draw(count: int, seed: int) -> tuple[np.ndarray, list[Scene]]:
-    """`count` random one-object scenes and their renders (count, 32, 32, 3)."""
+def draw(count: int, seed: int, two_objects: bool = False) -> tuple[np.ndarray, list[Scene]]:
+    """`count` random one-object (or two-object) scenes and their renders (count, 32, 32, 3)."""
     rng = random.Random(seed)
-    scenes = [random_scene(rng) for _ in range(count)]
+    scenes = [random_scene(rng, float(two_objects)) for _ in range(count)]
     images = np.stack([render(scene, seed=seed * 1_000_003 + i) for i, scene in enumerate(scenes)])
     return images, scenes
 
@@ -95,9 +148,11 @@ def draw(count: int, seed: int) -> tuple[np.ndarray, list[Scene]]:
 def train_judge(
     settings: JudgeTraining | None = None, progress: bool = True
 ) -> ResNetForImageClassification:
-    """Train a judge from scratch on freshly drawn renders, most of them spoiled."""
+    """Train a judge (a pair judge with `PairJudgeTraining`) from scratch on freshly drawn
+    renders, most of them spoiled."""
     settings = settings or JudgeTraining()
-    images, scenes = draw(settings.images, settings.seed)
+    groups = PAIRS if settings.two_objects else SEEN
+    images, scenes = draw(settings.images, settings.seed, settings.two_objects)
 
     def spoil_some(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         chosen = torch.rand(len(batch), generator=generator) < settings.spoil_share
@@ -105,14 +160,14 @@ def train_judge(
         return batch
 
     return fit_classifier(
-        new_judge(settings.seed),
+        new_judge(settings.seed, groups),
         to_pixels(images),
-        SEEN.targets(scenes),
-        SEEN,
+        groups.targets(scenes),
+        groups,
         lambda model, pixels: model(pixel_values=pixels).logits,
         FitSettings(settings.epochs, settings.batch_size, settings.learning_rate, settings.seed),
         augment=spoil_some,
-        description="training judge",
+        description="training pair judge" if settings.two_objects else "training judge",
         progress=progress,
     )
 
@@ -121,8 +176,14 @@ def train_judge(
 def attribute_accuracy(
     model: ResNetForImageClassification, pixels: torch.Tensor, scenes: list[Scene]
 ) -> dict[str, float]:
-    """Accuracy per attribute, their mean, and the share of images with every attribute right."""
-    return SEEN.accuracy(model(pixel_values=pixels).logits, scenes)
+    """Accuracy per attribute, their mean, and the share of images with every attribute right
+    (the pair judge's attributes for a pair judge)."""
+    return groups_of(model).accuracy(model(pixel_values=pixels).logits, scenes)
+
+
+def groups_of(model: ResNetForImageClassification) -> AttributeGroups:
+    """The attributes a judge names: a pair judge's or a one-object judge's."""
+    return PAIRS if "axis=horizontal" in model.config.label2id else SEEN
 
 
 @torch.no_grad()
@@ -156,13 +217,34 @@ def load_judge(folder: str | Path) -> ResNetForImageClassification:
     return ResNetForImageClassification.from_pretrained(folder).eval()
 
 
+@dataclass(frozen=True)
+class Judges:
+    """The world's two judges: of one-object pictures, and of two-object pictures."""
+
+    single: ResNetForImageClassification
+    pair: ResNetForImageClassification
+
+    def of(self, scenes: list[Scene]) -> ResNetForImageClassification:
+        """The judge of `scenes` (all one-object or all two-object)."""
+        return self.pair if scenes[0].relation is not None else self.single
+
+
+def load_judges() -> Judges:
+    """The shipped judges."""
+    from gluegen_world.models import shipped_model
+
+    return Judges(load_judge(shipped_model("judge")), load_judge(shipped_model("pair_judge")))
+
+
 def evaluate_judge(model: ResNetForImageClassification, count: int, seed: int) -> dict:
     """Judge accuracy on fresh renders, and the Fréchet distance between two real sets.
 
-    The renders use seeds the judge never saw and include the held-out combinations.
+    The renders use seeds the judge never saw and include the held-out combinations (of two
+    objects for a pair judge).
     """
-    images, scenes = draw(count, seed)
-    other, _ = draw(count, seed + 1)
+    two_objects = groups_of(model) is PAIRS
+    images, scenes = draw(count, seed, two_objects)
+    other, _ = draw(count, seed + 1, two_objects)
     pixels = to_pixels(images)
     scores = attribute_accuracy(model, pixels, scenes)
     distance = frechet_distance(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gluegen.io import atomic_write_folder
 
-WORLD_MODELS = ("judge", "xlmr", "sound", "generator")
+WORLD_MODELS = ("judge", "pair_judge", "xlmr", "sound", "generator")
 EVAL_SEED = 12345  # renders, sentences and clips no world model was trained on
 VALIDATION_SEED = 54321  # the demo's validation scenes and prompts: no model, no test draw
 
@@ -47,6 +47,12 @@ def _train_judge(folder: Path, progress: bool) -> None:
     _save(folder, train_judge(JudgeTraining(), progress=progress))
 
 
+def _train_pair_judge(folder: Path, progress: bool) -> None:
+    from gluegen_world.judge import PairJudgeTraining, train_judge
+
+    _save(folder, train_judge(PairJudgeTraining(), progress=progress))
+
+
 def _train_xlmr(folder: Path, progress: bool) -> None:
     from gluegen_world.multilingual import MultilingualTraining, train_multilingual_encoder
 
@@ -71,6 +77,7 @@ def _train_generator(folder: Path, progress: bool) -> None:
 
 TRAINERS = {
     "judge": _train_judge,
+    "pair_judge": _train_pair_judge,
     "xlmr": _train_xlmr,
     "sound": _train_sound,
     "generator": _train_generator,
@@ -107,9 +114,10 @@ def evaluate_world_models(
     """Measure the world models in `folder` (default: the shipped ones) on fresh data.
 
     Returns titled groups of figures: the judge's attribute accuracy on fresh renders and the
-    real-vs-real Fréchet distance; XLM-R's masked-piece accuracy per language and the sound
-    encoder's accuracy, both on held-out combinations; the generator's judged accuracy from
-    held-out English prompts, its Fréchet distance to renders, and its speed.
+    real-vs-real Fréchet distance; the pair judge's on fresh two-object renders; XLM-R's
+    masked-piece accuracy per language and the sound encoder's accuracy, both on held-out
+    combinations; the generator's judged accuracy from held-out English prompts, its Fréchet
+    distance to renders, and its speed.
     """
 
     from diffusers import StableDiffusionPipeline
@@ -134,6 +142,9 @@ def evaluate_world_models(
         f"judge, {count} fresh renders (held-out combinations included)": judged["accuracy"],
         "Fréchet distance of judge features": {"real vs real": judged["frechet_real_vs_real"]},
     }
+    pair_judge = load_judge(model_folder("pair_judge"))
+    pair_judged = evaluate_judge(pair_judge, count=count, seed=EVAL_SEED)
+    results[f"pair judge, {count} fresh two-object renders"] = pair_judged["accuracy"]
     xlmr = model_folder("xlmr")
     model = XLMRobertaForMaskedLM.from_pretrained(xlmr).eval()
     tokenizer = AutoTokenizer.from_pretrained(xlmr)

@@ -11,7 +11,7 @@ from diffusers import StableDiffusionPipeline
 
 from gluegen_world.demo.settings import DrawSettings
 from gluegen_world.generator import draw_batches
-from gluegen_world.judge import SEEN
+from gluegen_world.judge import PAIRS, SEEN, Judges
 from gluegen_world.scenes import Scene
 
 
@@ -27,17 +27,18 @@ def draw(
 
 
 @torch.no_grad()
-def score(judge, images: torch.Tensor, scenes: list[Scene]) -> dict[str, float]:
-    """The judge's accuracy per attribute, their mean, the share with every attribute right,
-    the share with shape and colour both right ("object": what a sound says), and with the
-    object and the position right (a sound plus a position in words)."""
+def score(judges: Judges, images: torch.Tensor, scenes: list[Scene]) -> dict[str, float]:
+    """The judge's accuracy per attribute, their mean, the share with every attribute right;
+    for one-object scenes also the share with shape and colour both right ("object": what a
+    sound says), and with the object and the position right (a sound plus a position in
+    words). Two-object scenes are read by the pair judge (`gluegen_world.judge`)."""
+    judge = judges.of(scenes)
     logits = judge(pixel_values=images).logits
+    if judge is judges.pair:
+        return PAIRS.accuracy(logits, scenes)
     right = SEEN.correct(logits, scenes)
     both = right["shape"] & right["colour"]
     return SEEN.accuracy(logits, scenes) | {
         "object": both.float().mean().item(),
         "object_and_position": (both & right["position"]).float().mean().item(),
     }
-
-
-__all__ = ["DrawSettings", "draw", "score"]

@@ -20,6 +20,7 @@ from gluegen_world.captions import LANGUAGE_NAMES, LANGUAGES
 from gluegen_world.demo.settings import FOREIGN
 from gluegen_world.demo.tables import (
     LANGUAGE_ROWS,
+    PAIR_ROWS,
     PARAPHRASE_ROWS,
     PARAPHRASE_SETS,
     SOUND_COLUMNS,
@@ -189,6 +190,26 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
         for row, label in PARAPHRASE_ROWS.items()
     ]
     parts.append(_table(["", *PARAPHRASE_SETS.values()], rows))
+
+    if "pairs" in results:
+        parts.append("<h2>Two objects in a relation</h2>")
+        pair_grid = labelled_grid(
+            [("English, own", cell_images(cells, "pairs-own-en"))]
+            + [(LANGUAGE_NAMES[c], cell_images(cells, f"pairs-ours-{c}")) for c in FOREIGN]
+        )
+        parts.append(f'<img src="{save("pairs", pair_grid)}" alt="pairs">')
+        parts.append(
+            "<p>Read by the pair judge: the axis the objects lie on, then the left (or top) "
+            "object and the right (or bottom) one, each by shape, colour and size.</p>"
+        )
+        pairs, ceiling = results["pairs"], results["pairs"]["own"]["en"]["mean"]
+        rows = [
+            [label]
+            + [_num(pairs[row].get(c, {}).get("mean")) for c in LANGUAGES]
+            + [_num(min_ratio(pairs[row], ceiling))]
+            for row, label in PAIR_ROWS.items()
+        ]
+        parts.append(_table(["", *LANGUAGES, "min / en"], rows))
 
     parts.append("<h2>Training curves (alignment loss, log scale)</h2><div>")
     parts += [curve_svg(name, points) for name, points in results["curves"].items()]

@@ -50,7 +50,7 @@ class DemoSettings:
         default="test",
         metadata={
             "help": "Scenes drawn: 'test' (held-out pairs: the table) or 'validation' "
-            "(training-split scenes, disjoint from the test ones: to choose settings on)."
+            "(the held-out scenes the test draws never hit: to choose settings on)."
         },
     )
     paper_languages: tuple[str, ...] = field(

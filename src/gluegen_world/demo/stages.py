@@ -33,9 +33,11 @@ from gluegen.io import atomic_write_text
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
-from gluegen_world.corpus import sample_scenes, scene_code
+from gluegen_world.corpus import scene_code
 from gluegen_world.demo.cells import Cells
 from gluegen_world.demo.corpora import write_corpora
+from gluegen_world.demo.pairs import pair_rows
+from gluegen_world.demo.scene_sets import pair_scene_set, scene_set
 from gluegen_world.demo.settings import (
     CLIP_SEED_OFFSET,
     DEFAULT_WORKERS,
@@ -56,21 +58,11 @@ from gluegen_world.gluenets import (
     training_curve,
     world_cache,
 )
-from gluegen_world.judge import load_judge
+from gluegen_world.judge import Judges, load_judges
 from gluegen_world.models import EVAL_SEED, VALIDATION_SEED, shipped_model
 from gluegen_world.paraphrase import SPLITS, paraphrase
 from gluegen_world.scenes import Scene
 from gluegen_world.sounds import SAMPLE_RATE, synthesize
-
-
-def scene_set(settings: DemoSettings) -> list[Scene]:
-    """The one-object scenes every cell is drawn from. "test": held-out scenes (shape-colour
-    pairs in no training pair), what the table reports. "validation": training-split scenes
-    (their pairs are in the corpora; the held-out phrasings are still in none), disjoint from
-    the test scenes, to choose settings on."""
-    if settings.scenes == "test":
-        return sample_scenes(settings.test_scenes, "heldout", EVAL_SEED, two_objects=0.0)
-    return sample_scenes(settings.test_scenes, "train", VALIDATION_SEED, two_objects=0.0)
 
 
 class WorldDemo:
@@ -91,13 +83,14 @@ class WorldDemo:
         self.routing: dict[str, float] = {}  # share of prompts lingua routed right, by language
         self.paraphrase_examples: dict[str, list[str]] = {}
         self._pipeline: StableDiffusionPipeline | None = None
-        self._judge = None
+        self._judges: Judges | None = None
         self.scenes = scene_set(settings)
+        self.pair_scenes = pair_scene_set(settings)
         self.cells = Cells(
             self.workdir,
             settings.draw,
             [scene_code(scene) for scene in self.scenes],
-            lambda: (self.pipeline, self.judge),
+            lambda: (self.pipeline, self.judges),
             workers,
             progress,
             self.timings,
@@ -112,11 +105,11 @@ class WorldDemo:
         return self._pipeline
 
     @property
-    def judge(self):
-        """The world's judge, loaded on first use."""
-        if self._judge is None:
-            self._judge = load_judge(shipped_model("judge"))
-        return self._judge
+    def judges(self) -> Judges:
+        """The world's judges (one object, two objects), loaded on first use."""
+        if self._judges is None:
+            self._judges = load_judges()
+        return self._judges
 
     def _timed(self, name: str, work: Callable[[], object]) -> object:
         started = time.time()
@@ -184,14 +177,29 @@ class WorldDemo:
         return generator_conditioning(self.pipeline, [""] * count).hidden
 
     # -- 4. the rows ----------------------------------------------------------------------
-    def language_rows(self, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
-        """{row: {language: scores}} of the multilingual table, and self.routing."""
+    def language_pipelines(self, trained: dict[str, Path]) -> tuple:
+        """(XLM-R, the per-language GlueNets' pipeline, the shared GlueNet's pipeline)."""
         xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS)
         nets = {code: GlueNet.from_pretrained(trained[code] / "gluenet") for code in FOREIGN}
         ours = GlueGenPipeline(self.pipeline, xlmr, nets, unconditional="generator")
-        ours_paper_guidance = GlueGenPipeline(self.pipeline, xlmr, nets, unconditional="source")
         shared_net = GlueNet.from_pretrained(trained["shared"] / "gluenet")
         shared = GlueGenPipeline(self.pipeline, xlmr, {ANY: shared_net}, unconditional="generator")
+        return xlmr, ours, shared
+
+    def minilm_pipeline(self, trained: dict[str, Path]) -> GlueGenPipeline:
+        """MiniLM (mean-pooled) and its GlueNet."""
+        minilm = HFTextEncoder(
+            sentence_model(), max_length=PARAPHRASE_SOURCE_TOKENS, pooling="mean"
+        )
+        net = GlueNet.from_pretrained(trained["minilm"] / "gluenet")
+        return GlueGenPipeline(self.pipeline, minilm, net, unconditional="generator")
+
+    def language_rows(self, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
+        """{row: {language: scores}} of the multilingual table, and self.routing."""
+        xlmr, ours, shared = self.language_pipelines(trained)
+        ours_paper_guidance = GlueGenPipeline(
+            self.pipeline, xlmr, ours.gluenets, unconditional="source"
+        )
         rows: dict[str, dict[str, dict]] = {name: {} for name in LANGUAGE_ROWS}
         english = self.prompts("en")
         rows["own"]["en"] = self.cells.cell("own-en", self.own_inputs(english), [], prompts=english)
@@ -280,11 +288,7 @@ class WorldDemo:
     def paraphrase_rows(self, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
         """{encoder: {prompt set: scores}}: the generator's own encoder and MiniLM + GlueNet
         on English in the world's words, paraphrases in corpus words, in unseen words."""
-        minilm = HFTextEncoder(
-            sentence_model(), max_length=PARAPHRASE_SOURCE_TOKENS, pooling="mean"
-        )
-        net = GlueNet.from_pretrained(trained["minilm"] / "gluenet")
-        glue = GlueGenPipeline(self.pipeline, minilm, net, unconditional="generator")
+        glue = self.minilm_pipeline(trained)
         sets = {"world": self.prompts("en")}
         for split in SPLITS:
             rng = random.Random(f"{self.prompt_seed}-paraphrase-{split}")
@@ -304,12 +308,15 @@ class WorldDemo:
         return rows
 
     # -- inputs of a cell: () -> (prompt embeds, negative embeds, scenes) -------------------
-    def own_inputs(self, prompts: list[str]) -> Callable[[], tuple]:
-        """Prompts through the generator's own text encoder (unknown words and all)."""
+    def own_inputs(
+        self, prompts: list[str], scenes: list[Scene] | None = None
+    ) -> Callable[[], tuple]:
+        """Prompts (of `scenes`, default the one-object ones) through the generator's own text
+        encoder (unknown words and all)."""
         return lambda: (
             generator_conditioning(self.pipeline, prompts).hidden,
             self.empty(len(prompts)),
-            self.scenes,
+            scenes or self.scenes,
         )
 
     def linear_inputs(self, encoder: HFTextEncoder, folder: Path, prompts: list[str]):
@@ -330,15 +337,17 @@ class WorldDemo:
         text: list[str] | None = None,
         mix: str = "splice",
         weight: float | None = None,
+        scenes: list[Scene] | None = None,
     ) -> Callable[[], tuple]:
-        """Inputs through a GlueGenPipeline's encoder and GlueNet(s), mixed with `text`."""
+        """Inputs (of `scenes`, default the one-object ones) through a GlueGenPipeline's
+        encoder and GlueNet(s), mixed with `text`."""
 
         def inputs() -> tuple:
             chosen = keys or glue.route(items)
             glued = glue.encode(items, chosen)
             if text is not None:
                 glued = glue.mix_with_text(glued, text, mix, weight=weight)
-            return glued.hidden, glue.unconditional_embeds(chosen).hidden, self.scenes
+            return glued.hidden, glue.unconditional_embeds(chosen).hidden, scenes or self.scenes
 
         return inputs
 
@@ -351,6 +360,7 @@ class WorldDemo:
             "languages": self.language_rows(trained),
             "sound": self.sound_rows(trained),
             "paraphrases": self.paraphrase_rows(trained),
+            "pairs": pair_rows(self, trained),
         }
         rows = self.cells.finish(rows)
         results = {
@@ -359,6 +369,7 @@ class WorldDemo:
             "routing": self.routing,
             "sound": rows["sound"],
             "paraphrases": rows["paraphrases"],
+            "pairs": rows["pairs"],
             "paraphrase_examples": self.paraphrase_examples,
             "prompts": {code: self.prompts(code)[:GRID_IMAGES] for code in LANGUAGES},
             "heldout_phrasings": {

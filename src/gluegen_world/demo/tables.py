@@ -33,6 +33,12 @@ PARAPHRASE_ROWS = {
     "own": "generator's own text encoder",
     "minilm": "all-MiniLM-L6-v2 (mean-pooled) + GlueNet",
 }
+PAIR_ROWS = {
+    "own": "generator's own text encoder (English: the ceiling)",
+    "minilm": "all-MiniLM-L6-v2 (mean-pooled) + GlueNet, the English caption",
+    "ours": "XLM-R + our GlueNet per language (lingua routes)",
+    "shared": "XLM-R + the shared GlueNet",
+}
 PARAPHRASE_SETS = {
     "world": "English, world's words",
     "corpus": "paraphrases, corpus words",
@@ -51,7 +57,7 @@ def min_ratio(cells: dict[str, dict], ceiling: float) -> float | None:
 def scene_words(results: dict) -> str:
     """What the drawn scenes are, for table headings."""
     if results["settings"].get("scenes", "test") == "validation":
-        return "validation scenes (training-split pairs, disjoint from the test scenes)"
+        return "validation scenes (held-out scenes the test draws never hit)"
     return "held-out scenes"
 
 
@@ -60,7 +66,7 @@ def _figure(value: float | None) -> str:
 
 
 def format_tables(results: dict) -> str:
-    """The demo's three tables as text."""
+    """The demo's tables as text."""
     lines = []
     languages, count = results["languages"], results["settings"]["test_scenes"]
     ceiling = languages["own"]["en"]["mean"]
@@ -95,4 +101,25 @@ def format_tables(results: dict) -> str:
         scores = results["paraphrases"][row]
         lines.append(f"{row:10}" + "".join(f"{scores[s]['mean']:28.3f}" for s in PARAPHRASE_SETS))
     lines += [f"  {row}: {label}" for row, label in PARAPHRASE_ROWS.items()]
+    if "pairs" in results:
+        lines += ["", *pair_table(results)]
     return "\n".join(lines)
+
+
+def pair_table(results: dict) -> list[str]:
+    """The two-object table: the pair judge's mean over its reading (the axis, then both
+    objects' shape, colour and size), per row and prompt language."""
+    pairs, count = results["pairs"], results["settings"]["test_scenes"]
+    where = "held-out" if results["settings"].get("scenes", "test") == "test" else "validation"
+    lines = [
+        f"Two objects in a relation ({count} {where} two-object scenes): pair judge, mean of "
+        "axis and both objects' shape/colour/size",
+        f"{'':10}" + "".join(f"{code:>7}" for code in LANGUAGES) + "  min/en",
+    ]
+    ceiling = pairs["own"]["en"]["mean"]
+    for row in PAIR_ROWS:
+        values = [pairs[row].get(code, {}).get("mean") for code in LANGUAGES]
+        text = "".join(f"  {_figure(v)}" for v in values)
+        lines.append(f"{row:10}{text}  {_figure(min_ratio(pairs[row], ceiling))}")
+    lines += [f"  {row}: {label}" for row, label in PAIR_ROWS.items()]
+    return lines

@@ -21,14 +21,14 @@ from gluegen.recipes import Recipe
 from gluegen_world.cpu import keep_freed_memory
 from gluegen_world.demo.settings import GRID_IMAGES, DrawSettings
 from gluegen_world.gluenets import ParallelSource, train_gluenet
-from gluegen_world.judge import load_judge
+from gluegen_world.judge import Judges, load_judges
 from gluegen_world.models import shipped_model
 from gluegen_world.scoring import draw, score
 
 
 def draw_and_score(
     pipeline: StableDiffusionPipeline,
-    judge,
+    judges: Judges,
     embeds: torch.Tensor,
     negative: torch.Tensor,
     scenes: list,
@@ -36,7 +36,7 @@ def draw_and_score(
 ) -> tuple[torch.Tensor, dict]:
     """A cell's images, judged: (its first GRID_IMAGES images, the judge's scores)."""
     images = draw(pipeline, embeds, negative, settings)
-    return images[:GRID_IMAGES].contiguous(), score(judge, images, scenes)
+    return images[:GRID_IMAGES].contiguous(), score(judges, images, scenes)
 
 
 def load_generator() -> StableDiffusionPipeline:
@@ -70,18 +70,20 @@ def _start_worker() -> None:
     quiet_model_loading()
 
 
-_DRAWER: dict = {}  # a drawing worker's generator and judge
+_DRAWER: dict = {}  # a drawing worker's generator and judges
 
 
 def start_drawer() -> None:
-    """Drawing worker initializer: one thread, the generator and judge loaded once."""
+    """Drawing worker initializer: one thread, the generator and judges loaded once."""
     _start_worker()
-    _DRAWER.update(pipeline=load_generator(), judge=load_judge(shipped_model("judge")))
+    _DRAWER.update(pipeline=load_generator(), judges=load_judges())
 
 
 def draw_job(embeds, negative, scenes, settings) -> tuple[torch.Tensor, dict]:
     """One cell, in a drawing worker."""
-    return draw_and_score(_DRAWER["pipeline"], _DRAWER["judge"], embeds, negative, scenes, settings)
+    return draw_and_score(
+        _DRAWER["pipeline"], _DRAWER["judges"], embeds, negative, scenes, settings
+    )
 
 
 def _train_job(cache_folder: str, source: ParallelSource, folder: Path, recipe: Recipe) -> str:

@@ -1,0 +1,42 @@
+"""The scenes the demo's cells are drawn from: the test draws the tables report, and validation
+draws disjoint from them to choose settings on (`--scenes validation`)."""
+
+from __future__ import annotations
+
+import random
+
+from gluegen_world.corpus import is_heldout, sample_scenes
+from gluegen_world.demo.settings import DemoSettings
+from gluegen_world.models import EVAL_SEED, VALIDATION_SEED
+from gluegen_world.scenes import Scene, all_single_scenes
+
+
+def scene_set(settings: DemoSettings) -> list[Scene]:
+    """The one-object scenes every cell is drawn from. "test": draws of held-out scenes
+    (shape-colour pairs in no training pair), what the table reports. "validation": as many
+    draws of the held-out scenes that the test draws never hit (10 of the 40 at 64 test
+    scenes, every held-out pair among them), to choose settings on."""
+    test = sample_scenes(settings.test_scenes, "heldout", EVAL_SEED, two_objects=0.0)
+    if settings.scenes == "test":
+        return test
+    spare = [s for s in all_single_scenes() if is_heldout(s) and s not in set(test)]
+    if not spare:
+        raise ValueError(
+            f"--scenes validation: the {settings.test_scenes} test scenes draw every held-out "
+            "scene, none is left to validate on; use fewer --test-scenes."
+        )
+    by_pair: dict[tuple[str, str], list[Scene]] = {}
+    for scene in spare:
+        by_pair.setdefault((scene.objects[0].shape, scene.objects[0].colour), []).append(scene)
+    rng = random.Random(f"{VALIDATION_SEED}-scenes")  # each pair as often, whatever is left
+    return [rng.choice(rng.choice(list(by_pair.values()))) for _ in range(settings.test_scenes)]
+
+
+def pair_scene_set(settings: DemoSettings) -> list[Scene]:
+    """Held-out two-object scenes: the test draws, or (validation) as many others."""
+    test = sample_scenes(settings.test_scenes, "heldout", EVAL_SEED, two_objects=1.0)
+    if settings.scenes == "test":
+        return test
+    # the held-out pairs number thousands: other draws, the test ones skipped
+    others = sample_scenes(4 * settings.test_scenes, "heldout", VALIDATION_SEED, two_objects=1.0)
+    return [scene for scene in others if scene not in set(test)][: settings.test_scenes]
