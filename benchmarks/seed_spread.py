@@ -4,7 +4,8 @@
     python benchmarks/seed_spread.py runs/demo runs/seed1 runs/seed2
 
 Reads each work folder's results.json and prints, per row and column of the demo's tables,
-the mean over the runs and its range.
+the mean over the runs and its range; then the README's figures: per multilingual row, the
+mean of the six languages and the lowest language over English, each as mean [range] of runs.
 """
 
 from __future__ import annotations
@@ -34,16 +35,36 @@ def cells(results: dict) -> dict[str, float]:
     return flat
 
 
+def summaries(results: dict) -> dict[str, float]:
+    """{"table/row mean of six" or "table/row lowest / en": figure} of one run."""
+    flat = {}
+    for table in ("languages", "pairs"):
+        rows = results.get(table, {})
+        if "own" not in rows:
+            continue
+        ceiling = rows["own"]["en"]["mean"]
+        for row, languages in rows.items():
+            foreign = [scores["mean"] for code, scores in languages.items() if code != "en"]
+            if len(foreign) > 1:
+                flat[f"{table}/{row} mean of six"] = statistics.mean(foreign)
+                flat[f"{table}/{row} lowest / en"] = min(foreign) / ceiling
+    return flat
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print mean [min-max] of every cell over the given work folders."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("workdirs", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    runs = [cells(json.loads((w / "results.json").read_text())) for w in args.workdirs]
-    print(f"{'cell':40}{'mean':>7}  range over {len(runs)} runs")
-    for name in runs[0]:
-        values = [run[name] for run in runs if name in run]
-        print(f"{name:40}{statistics.mean(values):>7.3f}  {min(values):.3f}-{max(values):.3f}")
+    results = [json.loads((w / "results.json").read_text()) for w in args.workdirs]
+    for flatten in (cells, summaries):
+        runs = [flatten(result) for result in results]
+        print(f"{'cell':48}{'mean':>7}  range over {len(runs)} runs")
+        for name in runs[0]:
+            values = [run[name] for run in runs if name in run]
+            spread = f"{min(values):.3f}-{max(values):.3f}"
+            print(f"{name:48}{statistics.mean(values):>7.3f}  {spread}")
+        print()
     return 0
 
 

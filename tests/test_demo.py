@@ -20,6 +20,7 @@ TINY = DemoSettings(
     recipe_overrides={
         "all": TINY_NET,
         "shared": {"attention_heads": 2, "attention_slots": 4, "holdout": 0.05},
+        "attention": {"attention_heads": 2, "attention_slots": 4},
         "paper": {"source_blocks": 2},
     },
     draw=DrawSettings(steps=1),
@@ -113,3 +114,5 @@ def test_validation_scenes_are_heldout_scenes_the_test_draws_never_hit():
         scene_set(DemoSettings(scenes="validation", test_scenes=1000))
     with pytest.raises(ValueError, match="--scenes must be one of"):
         DemoSettings(scenes="train")
+    with pytest.raises(ValueError, match="--attention-languages"):
+        DemoSettings(attention_languages=("en",))

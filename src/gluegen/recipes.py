@@ -151,6 +151,17 @@ T5_WIDTH = 4096
 NO_DECODER = {"reconstruction": 0.0}
 
 
+# The world's GlueNets that gather tokens by content: 16-head cross-attention into 24 slots.
+WORLD_ATTENTION_LAYOUT = {
+    **WORLD_LAYOUT,
+    "bridge_token_groups": 1,
+    "attention_heads": 16,
+    "attention_head_dim": 8,
+    "attention_slots": 24,
+}
+WORLD_ATTENTION_TRAINING = {"epochs": 6, "learning_rate": 4e-3, "lr_decay_epochs": 2}
+
+
 def family_recipe(family: str) -> Recipe:
     """XLM-R-large into `family`'s text space, the paper's layout and objective."""
     what, target = FAMILY_TARGETS[family]
@@ -191,15 +202,16 @@ RECIPES = MappingProxyType(
             Recipe(
                 "world-shared",
                 "one GlueNet for several languages: tokens routed by content (attention)",
-                {
-                    **WORLD_LAYOUT,
-                    "bridge_token_groups": 1,
-                    "attention_heads": 16,
-                    "attention_head_dim": 8,
-                    "attention_slots": 24,
-                },
+                WORLD_ATTENTION_LAYOUT,
                 ALIGNMENT_ONLY,
-                {"epochs": 6, "learning_rate": 4e-3, "lr_decay_epochs": 2},
+                WORLD_ATTENTION_TRAINING,
+            ),
+            Recipe(
+                "world-language-attention",
+                "one language, tokens routed by content (attention) as in world-shared",
+                WORLD_ATTENTION_LAYOUT,
+                ALIGNMENT_ONLY,
+                WORLD_ATTENTION_TRAINING,
             ),
             Recipe(
                 "world-sound",

@@ -52,7 +52,8 @@ def build_demo_parser() -> argparse.ArgumentParser:
         type=json.loads,
         default={},
         help='Settings over the recipes, as JSON by role: {"all": {"epochs": 1}, '
-        '"shared": {"attention_heads": 2}} (roles: language, shared, sound, paper, sentence).',
+        '"shared": {"attention_heads": 2}} (roles: language, attention, shared, sound, paper, '
+        "sentence).",
     )
     add_flags(parser.add_argument_group("drawing"), DrawSettings, prefix=DRAW_PREFIX)
     return parser

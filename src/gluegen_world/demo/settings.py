@@ -18,7 +18,8 @@ FOREIGN = tuple(code for code in LANGUAGES if code != "en")
 DEFAULT_WORKERS = os.cpu_count() or 1
 GRID_IMAGES = 8  # images of each cell kept for the report
 CLIP_SEED_OFFSET = 7_919  # test clips use seeds no corpus clip has
-ROLES = ("language", "shared", "sound", "paper", "sentence")  # the demo's kinds of GlueNet
+# the demo's kinds of GlueNet ("attention": the per-language ones that route by content)
+ROLES = ("language", "attention", "shared", "sound", "paper", "sentence")
 SCENE_SETS = ("test", "validation")
 EVERY_ROLE = "all"  # recipe_overrides key that applies to every role
 
@@ -68,6 +69,17 @@ class DemoSettings:
     language_recipe: str = field(
         default="world-language", metadata={"help": "Recipe of the per-language GlueNets."}
     )
+    attention_recipe: str = field(
+        default="world-language-attention",
+        metadata={"help": "Recipe of the per-language GlueNets of --attention-languages."},
+    )
+    attention_languages: tuple[str, ...] = field(
+        default=("fr", "es", "it", "de"),
+        metadata={
+            "help": "Languages whose GlueNet routes tokens by content (--attention-recipe); "
+            "the others route by position (--language-recipe). Chosen on validation scenes."
+        },
+    )
     shared_recipe: str = field(
         default="world-shared", metadata={"help": "Recipe of the GlueNet shared by six languages."}
     )
@@ -81,8 +93,8 @@ class DemoSettings:
     recipe_overrides: dict = field(
         default_factory=dict,
         metadata={
-            "help": "Settings over the recipes, by role (language, shared, sound, paper, "
-            "sentence, or all)."
+            "help": "Settings over the recipes, by role (language, attention, shared, sound, "
+            "paper, sentence, or all)."
         },
     )
     draw: DrawSettings = field(default_factory=DrawSettings)
@@ -91,6 +103,8 @@ class DemoSettings:
     def __post_init__(self) -> None:
         if self.test_scenes < 1:
             raise ValueError("--test-scenes must be at least 1.")
+        if not set(self.attention_languages) <= set(FOREIGN):
+            raise ValueError(f"--attention-languages: each one of {list(FOREIGN)}.")
         if self.scenes not in SCENE_SETS:
             raise ValueError(f"--scenes must be one of {SCENE_SETS}, got {self.scenes!r}.")
         unknown = set(self.recipe_overrides) - {*ROLES, EVERY_ROLE}
@@ -100,6 +114,10 @@ class DemoSettings:
             )
         for role in ROLES:
             self.recipe(role)  # names a missing recipe or setting before any work
+
+    def language_role(self, code: str) -> str:
+        """The role of `code`'s own GlueNet: "attention" or "language"."""
+        return "attention" if code in self.attention_languages else "language"
 
     def recipe(self, role: str) -> Recipe:
         """The recipe of a kind of GlueNet, with the overrides for every role and for it."""

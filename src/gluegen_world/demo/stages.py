@@ -126,7 +126,7 @@ class WorldDemo:
         plan = [("shared", ANY, s.recipe("shared"))]
         plan += [(f"paper-{code}", code, s.recipe("paper")) for code in s.paper_languages]
         plan += [("sound", "sound", s.recipe("sound"))]
-        plan += [(code, code, s.recipe("language")) for code in FOREIGN]
+        plan += [(code, code, s.recipe(s.language_role(code))) for code in FOREIGN]
         plan += [("minilm", "minilm", s.recipe("sentence"))]
         trained: dict[str, Path] = {}
         jobs, caches = [], {}

@@ -11,8 +11,9 @@ LANGUAGE_ROWS = {
     "linear": "XLM-R + least-squares linear map, one per language",
     "paper": "XLM-R + the paper's GlueNet (5 blocks, x2 MLPs) + its guidance (empty input glued)",
     "ours_paper_guidance": "XLM-R + our GlueNet per language, the paper's guidance",
-    "ours": "XLM-R + our GlueNet per language (lingua routes), the generator's empty prompt "
-    "for guidance",
+    "ours": "XLM-R + our GlueNet per language (lingua routes; tokens routed by content for "
+    "--attention-languages, by position for the others), the generator's empty prompt for "
+    "guidance",
     "shared": "XLM-R + one shared GlueNet for all six languages (routes tokens by content)",
     "ours_heldout_phrasings": "our GlueNet per language, the same scenes in held-out phrasings "
     "(other verbs and word orders, in no parallel corpus)",
