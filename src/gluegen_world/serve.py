@@ -42,7 +42,7 @@ def ensure_gluenets(
         return
     sources = write_corpora(workdir, settings)
     for name in missing:
-        recipe = settings.recipe("sound" if name == "sound" else "language")
+        recipe = settings.recipe("sound" if name == "sound" else settings.language_role(name))
         cache = world_cache(sources[name], workdir / "features" / name, progress)
         train_gluenet(cache, sources[name], workdir / "runs" / name, recipe, progress)
 

@@ -4,9 +4,10 @@ The world's generator (a tiny Stable Diffusion) only knows English. The demo tra
 library, GlueNets that let it draw from six other languages (one per language, and one for
 all six), from sounds, from sounds mixed with text, and from a pretrained English sentence
 model (all-MiniLM-L6-v2) that reads words the world's tokenizer never saw; then it draws from
-held-out scenes (shape-colour pairs in no training pair) and the world's judge scores every
-image. Baselines are drawn the same way: the generator's own encoder, a least-squares linear
-map, and the paper's GlueNet.
+held-out scenes (shape-colour pairs in no training pair; one object, and two in a relation,
+pairs.py) in corpus and held-out phrasings, and the world's judges score every image.
+Baselines are drawn the same way: the generator's own encoder, a least-squares linear map,
+and the paper's GlueNet.
 
     1. corpora (corpora.py) -> 2. feature caches and GlueNets (workers.py) -> 3. rows of
     cells, drawn and judged (cells.py) -> 4. results.json; tables.py and report.py show them
@@ -166,8 +167,8 @@ class WorldDemo:
         return EVAL_SEED if self.settings.scenes == "test" else VALIDATION_SEED
 
     def prompts(self, language: str, phrasings: str = "corpus") -> list[str]:
-        """One caption in `language` of every test scene, in a corpus phrasing or a held-out
-        one (`gluegen_world.captions`)."""
+        """One caption in `language` of every one-object scene drawn, in a corpus phrasing or a
+        held-out one (`gluegen_world.captions`)."""
         suffix = "-heldout" * (phrasings == "heldout")
         rng = random.Random(f"{self.prompt_seed}-{language}{suffix}")
         return [caption(scene, language, rng, phrasings) for scene in self.scenes]
