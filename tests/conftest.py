@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,3 +45,17 @@ def sentences():
 def _file_hashes_kept_apart(tmp_path_factory):
     """Remembered file hashes (gluegen.digests) go to a folder of the test session."""
     os.environ["GLUEGEN_HOME"] = str(tmp_path_factory.mktemp("gluegen-home"))
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """A script of benchmarks/ as a module: load_benchmark("seed_spread").main([...])."""
+
+    def load(name: str):
+        path = Path(__file__).parent.parent / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -1,20 +1,8 @@
 """The benchmarks stay runnable: each runs once at the smallest settings."""
 
-import importlib.util
-from pathlib import Path
 
-BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_training_benchmark_runs(capsys):
-    bench = load("bench_training")
+def test_training_benchmark_runs(load_benchmark, capsys):
+    bench = load_benchmark("bench_training")
     assert (
         bench.main(["--setting", "world", "--pairs", "64", "--epochs", "1", "--repeats", "1"]) == 0
     )
@@ -22,31 +10,34 @@ def test_training_benchmark_runs(capsys):
     assert "speed-up" in out and "gluegen bf16" in out and "time to quality" in out
 
 
-def test_training_benchmark_reproduces_the_real_flop_ratio():
-    bench = load("bench_training")
+def test_training_benchmark_reproduces_the_real_flop_ratio(load_benchmark):
+    bench = load_benchmark("bench_training")
     real = bench.flops_per_pair(bench.REAL_SOURCE, bench.REAL_TARGET)
     assert 1.4 < (real[0] + real[1]) / real[2] < 1.7  # XLM-R-large + CLIP-L vs the paper's step
 
 
-def test_startup_benchmark_runs(capsys):
-    assert load("bench_startup").main(["--repeats", "1"]) == 0
+def test_startup_benchmark_runs(load_benchmark, capsys):
+    assert load_benchmark("bench_startup").main(["--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "gluegen train --help" in out and "import torch" in out
 
 
-def test_cache_benchmark_runs(capsys):
-    assert load("bench_cache").main(["--pairs", "64", "--repeats", "1", "--epochs", "1"]) == 0
+def test_cache_benchmark_runs(load_benchmark, capsys):
+    assert (
+        load_benchmark("bench_cache").main(["--pairs", "64", "--repeats", "1", "--epochs", "1"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "build, bfloat16" in out and "held-out MSE" in out
 
 
-def test_step_benchmark_runs(capsys):
-    assert load("bench_step").main(["--steps", "2", "--quick"]) == 0
+def test_step_benchmark_runs(load_benchmark, capsys):
+    assert load_benchmark("bench_step").main(["--steps", "2", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "matmul peak" in out and "world-language" in out and "paper-multilingual" not in out
 
 
-def test_seed_spread_reads_demo_results(tmp_path, capsys):
+def test_seed_spread_reads_demo_results(load_benchmark, tmp_path, capsys):
     import json
 
     def results(value):
@@ -60,17 +51,20 @@ def test_seed_spread_reads_demo_results(tmp_path, capsys):
     for seed, value in enumerate((0.8, 0.9, 1.0)):
         (tmp_path / f"s{seed}").mkdir()
         (tmp_path / f"s{seed}" / "results.json").write_text(json.dumps(results(value)))
-    assert load("seed_spread").main([str(tmp_path / f"s{s}") for s in range(3)]) == 0
+    assert load_benchmark("seed_spread").main([str(tmp_path / f"s{s}") for s in range(3)]) == 0
     out = capsys.readouterr().out
     assert "languages/ours/fr" in out and "0.900  0.800-1.000" in out
 
 
-def test_generation_benchmark_runs(capsys):
-    assert load("bench_generation").main(["--batch", "1", "--repeats", "1", "--steps", "1"]) == 0
+def test_generation_benchmark_runs(load_benchmark, capsys):
+    assert (
+        load_benchmark("bench_generation").main(["--batch", "1", "--repeats", "1", "--steps", "1"])
+        == 0
+    )
     assert "source encoder + GlueNet share" in capsys.readouterr().out
 
 
-def test_scaling_benchmark_runs(capsys):
-    assert load("bench_scaling").main(["--sizes", "100"]) == 0
+def test_scaling_benchmark_runs(load_benchmark, capsys):
+    assert load_benchmark("bench_scaling").main(["--sizes", "100"]) == 0
     out = capsys.readouterr().out
     assert "peak MB train" in out and out.strip().splitlines()[-1].split()[0] == "100"

@@ -28,7 +28,7 @@ TINY = DemoSettings(
 
 
 @pytest.mark.slow
-def test_demo_trains_draws_reports_and_reuses(tmp_path):
+def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     demo = WorldDemo(tmp_path, TINY, progress=False)
     results = demo.run()
     languages = results["languages"]
@@ -58,6 +58,9 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path):
     text = page.read_text()
     assert "Training curves" in text and "images/languages.png" in text
     assert (tmp_path / "report" / "images" / "sound.png").is_file()
+
+    frames = load_benchmark("phrasing_frames").main([str(tmp_path), "--languages", "fr"])
+    assert frames == 0 and "se trouve" in capsys.readouterr().out
 
     again = WorldDemo(tmp_path, TINY, progress=False).run()  # everything reused
     assert again["languages"] == languages

@@ -22,6 +22,10 @@ import random
 from collections.abc import Callable
 
 from gluegen_world.captions.cjk import (
+    JA_FRAMES,
+    JA_HELDOUT_FRAMES,
+    ZH_FRAMES,
+    ZH_HELDOUT_FRAMES,
     chinese_pair,
     chinese_single,
     chinese_single_heldout,
@@ -36,8 +40,20 @@ from gluegen_world.captions.english import (
     english_pair,
     english_single,
 )
-from gluegen_world.captions.german import german_pair, german_single, german_single_heldout
+from gluegen_world.captions.german import (
+    DE_FRAMES,
+    DE_HELDOUT_FRAMES,
+    german_pair,
+    german_single,
+    german_single_heldout,
+)
 from gluegen_world.captions.romance import (
+    ES_FRAMES,
+    ES_HELDOUT_FRAMES,
+    FR_FRAMES,
+    FR_HELDOUT_FRAMES,
+    IT_FRAMES,
+    IT_HELDOUT_FRAMES,
     french_pair,
     french_single,
     french_single_heldout,
@@ -79,6 +95,16 @@ HELDOUT_GRAMMARS: dict[str, Callable] = {
     "ja": japanese_single_heldout,
     "de": german_single_heldout,
 }
+# Each foreign language's one-object frames: (corpus frames, held-out frames); its single-object
+# grammar (GRAMMARS[language][0]) fills any of them: `single(obj, frames)`.
+FRAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "zh": (ZH_FRAMES, ZH_HELDOUT_FRAMES),
+    "fr": (FR_FRAMES, FR_HELDOUT_FRAMES),
+    "es": (ES_FRAMES, ES_HELDOUT_FRAMES),
+    "it": (IT_FRAMES, IT_HELDOUT_FRAMES),
+    "ja": (JA_FRAMES, JA_HELDOUT_FRAMES),
+    "de": (DE_FRAMES, DE_HELDOUT_FRAMES),
+}
 PHRASINGS = ("corpus", "heldout", "all")
 
 
@@ -118,6 +144,7 @@ def caption(scene: Scene, language: str, rng: random.Random, phrasings: str = "c
 __all__ = [
     "EN_POSITIONS",
     "EN_RELATIONS",
+    "FRAMES",
     "GRAMMARS",
     "HELDOUT_GRAMMARS",
     "LANGUAGES",

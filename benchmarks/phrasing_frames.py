@@ -1,0 +1,67 @@
+"""Which phrasings a demo's GlueNets read: one cell per caption frame, corpus and held-out.
+
+    python benchmarks/phrasing_frames.py runs/demo --languages zh ja
+
+For each language, every one-object frame of its captions (`gluegen_world.captions.FRAMES`)
+fills the demo's test scenes; the language's own GlueNet and the shared GlueNet of the work
+folder draw them as the demo did (its results.json: scene count, draw settings) and the judge
+scores each image (mean and per attribute). Nothing is saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+import torch
+
+from gluegen_world.captions import FRAMES, GRAMMARS
+from gluegen_world.demo.settings import FOREIGN, DemoSettings, DrawSettings
+from gluegen_world.demo.stages import WorldDemo
+from gluegen_world.demo.workers import draw_and_score
+
+ATTRIBUTES = ("shape", "colour", "size", "position")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print one line per (language, frame, GlueNet)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workdir", type=Path, help="A demo work folder (its runs/ are read).")
+    parser.add_argument("--languages", nargs="+", default=list(FOREIGN), choices=FOREIGN)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)
+    ran = json.loads((args.workdir / "results.json").read_text())["settings"]
+    settings = DemoSettings(test_scenes=ran["test_scenes"], draw=DrawSettings(**ran["draw"]))
+    demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
+    runs = {name: args.workdir / "runs" / name for name in (*FOREIGN, "shared")}
+    _, ours, shared = demo.language_pipelines(runs)
+    print(
+        f"{'':4}{'net':8}{'frame':28}{'set':9}{'mean':>6}" + "".join(f"{a:>9}" for a in ATTRIBUTES)
+    )
+    for code in args.languages:
+        single = GRAMMARS[code][0]
+        corpus, heldout = FRAMES[code]
+        for frame in corpus + heldout:
+            rng = random.Random(f"frames-{code}")
+            prompts = [rng.choice(single(scene.objects[0], (frame,))) for scene in demo.scenes]
+            for name, glue, keys in (
+                ("own", ours, [code] * len(prompts)),
+                ("shared", shared, None),
+            ):
+                embeds, negative, scenes = demo.glued_inputs(glue, prompts, keys)()
+                _, scores = draw_and_score(
+                    demo.pipeline, demo.judges, embeds, negative, scenes, demo.settings.draw
+                )
+                kind = "corpus" if frame in corpus else "heldout"
+                values = "".join(f"{scores[a]:9.2f}" for a in ATTRIBUTES)
+                print(
+                    f"{code:4}{name:8}{frame:28}{kind:9}{scores['mean']:6.3f}{values}", flush=True
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
