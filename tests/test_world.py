@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gluegen.data.corpus import read_table
-from gluegen_world.captions import HELDOUT_GRAMMARS, LANGUAGES, caption, captions, heldout_captions
+from gluegen_world.captions import FRAMES, LANGUAGES, caption, captions, heldout_captions
 from gluegen_world.corpus import (
     HELDOUT_COMBINATIONS,
     is_heldout,
@@ -172,7 +172,7 @@ def test_heldout_phrasings_follow_each_languages_grammar(language, scene):
 
 def test_heldout_phrasings_are_no_corpus_phrasing_and_no_corpus_holds_them(tmp_path):
     rng = random.Random(3)
-    for language in HELDOUT_GRAMMARS:
+    for language in FRAMES:
         scene = random_scene(rng, two_objects=0.0)
         heldout = heldout_captions(scene, language)
         assert len(heldout) >= 4 and not set(heldout) & set(captions(scene, language))

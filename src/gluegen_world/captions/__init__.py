@@ -28,10 +28,8 @@ from gluegen_world.captions.cjk import (
     ZH_HELDOUT_FRAMES,
     chinese_pair,
     chinese_single,
-    chinese_single_heldout,
     japanese_pair,
     japanese_single,
-    japanese_single_heldout,
 )
 from gluegen_world.captions.english import (
     EN_POSITIONS,
@@ -45,7 +43,6 @@ from gluegen_world.captions.german import (
     DE_HELDOUT_FRAMES,
     german_pair,
     german_single,
-    german_single_heldout,
 )
 from gluegen_world.captions.romance import (
     ES_FRAMES,
@@ -56,13 +53,10 @@ from gluegen_world.captions.romance import (
     IT_HELDOUT_FRAMES,
     french_pair,
     french_single,
-    french_single_heldout,
     italian_pair,
     italian_single,
-    italian_single_heldout,
     spanish_pair,
     spanish_single,
-    spanish_single_heldout,
 )
 from gluegen_world.scenes import Scene
 
@@ -85,15 +79,6 @@ GRAMMARS: dict[str, tuple[Callable, Callable]] = {
     "it": (italian_single, italian_pair),
     "ja": (japanese_single, japanese_pair),
     "de": (german_single, german_pair),
-}
-# Held-out phrasings of one object, by language (none for English, none for two objects).
-HELDOUT_GRAMMARS: dict[str, Callable] = {
-    "zh": chinese_single_heldout,
-    "fr": french_single_heldout,
-    "es": spanish_single_heldout,
-    "it": italian_single_heldout,
-    "ja": japanese_single_heldout,
-    "de": german_single_heldout,
 }
 # Each foreign language's one-object frames: (corpus frames, held-out frames); its single-object
 # grammar (GRAMMARS[language][0]) fills any of them: `single(obj, frames)`.
@@ -122,9 +107,9 @@ def heldout_captions(scene: Scene, language: str) -> list[str]:
     """Every held-out phrasing of `scene` in `language` ([] for English and two objects)."""
     if language not in GRAMMARS:
         raise ValueError(f"Unknown language {language!r}; one of {list(LANGUAGES)}.")
-    if language not in HELDOUT_GRAMMARS or scene.relation is not None:
+    if language not in FRAMES or scene.relation is not None:
         return []
-    return HELDOUT_GRAMMARS[language](scene.objects[0])
+    return GRAMMARS[language][0](scene.objects[0], FRAMES[language][1])
 
 
 def caption(scene: Scene, language: str, rng: random.Random, phrasings: str = "corpus") -> str:
@@ -136,7 +121,7 @@ def caption(scene: Scene, language: str, rng: random.Random, phrasings: str = "c
     if phrasings == "heldout" and not heldout:
         raise ValueError(
             f"No held-out phrasings for this scene in {language!r}: only one-object scenes in "
-            f"{sorted(HELDOUT_GRAMMARS)} have them."
+            f"{sorted(FRAMES)} have them."
         )
     return rng.choice(corpus + heldout)
 
@@ -146,7 +131,6 @@ __all__ = [
     "EN_RELATIONS",
     "FRAMES",
     "GRAMMARS",
-    "HELDOUT_GRAMMARS",
     "LANGUAGES",
     "LANGUAGE_NAMES",
     "PHRASINGS",

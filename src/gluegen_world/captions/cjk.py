@@ -1,8 +1,8 @@
 """Chinese and Japanese captions: measure words (Chinese 个 / 颗), attributive forms
 (Japanese 赤い / 緑の), the object after its place.
 
-Corpus phrasings (`*_single`) and held-out ones (`*_single_heldout`: other verbs and word
-orders, never in a parallel corpus)."""
+Each language's corpus frames (`*_FRAMES`) and held-out frames (`*_HELDOUT_FRAMES`: other
+verbs and word orders, never in a parallel corpus); `*_single(obj, frames)` fills them."""
 
 from __future__ import annotations
 
@@ -55,11 +55,6 @@ def chinese_single(o: WorldObject, frames: tuple[str, ...] = ZH_FRAMES) -> list[
     said)."""
     places = [ZH_POSITIONS[o.position], ZH_POSITIONS_ALT[o.position]]
     return fill(frames, places, [{"np": zh_phrase(o)}, {"np": zh_phrase(o, colour_first=False)}])
-
-
-def chinese_single_heldout(o: WorldObject) -> list[str]:
-    """Held-out phrasings of one Chinese object."""
-    return chinese_single(o, ZH_HELDOUT_FRAMES)
 
 
 def chinese_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
@@ -116,11 +111,6 @@ def japanese_single(o: WorldObject, frames: tuple[str, ...] = JA_FRAMES) -> list
     said)."""
     phrases = [{"np": ja_phrase(o)}, {"np": ja_phrase(o, na_form=True)}]
     return fill(frames, [JA_POSITIONS[o.position]], phrases)
-
-
-def japanese_single_heldout(o: WorldObject) -> list[str]:
-    """Held-out phrasings of one Japanese object."""
-    return japanese_single(o, JA_HELDOUT_FRAMES)
 
 
 def japanese_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:

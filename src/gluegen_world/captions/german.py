@@ -1,7 +1,7 @@
 """German captions: gender, and adjective endings by case (nominative, accusative, dative).
 
-Corpus phrasings (`german_single`) and held-out ones (`german_single_heldout`: other verbs and
-word orders, never in a parallel corpus)."""
+Corpus frames (`DE_FRAMES`) and held-out frames (`DE_HELDOUT_FRAMES`: other verbs and word
+orders, never in a parallel corpus); `german_single(obj, frames)` fills them."""
 
 from __future__ import annotations
 
@@ -75,11 +75,6 @@ def german_single(o: WorldObject, frames: tuple[str, ...] = DE_FRAMES) -> list[s
     said)."""
     places = [DE_POSITIONS[o.position], DE_POSITIONS_ALT[o.position]]
     return fill(frames, places, [{"np": de_phrase(o), "acc": de_phrase(o, "acc")}])
-
-
-def german_single_heldout(o: WorldObject) -> list[str]:
-    """Held-out phrasings of one German object."""
-    return german_single(o, DE_HELDOUT_FRAMES)
 
 
 def german_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:

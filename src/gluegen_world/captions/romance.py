@@ -1,8 +1,9 @@
 """French, Spanish and Italian captions: grammatical gender and articles, adjectives after
 the noun, apocope (Spanish "gran"), elision (French "d'un").
 
-Each language has corpus phrasings (`*_single`) and held-out ones (`*_single_heldout`: other
-verbs and word orders of the same sentence, never in a parallel corpus)."""
+Each language's corpus frames (`*_FRAMES`) and held-out frames (`*_HELDOUT_FRAMES`: other verbs
+and word orders of the same sentence, never in a parallel corpus); `*_single(obj, frames)`
+fills them."""
 
 from __future__ import annotations
 
@@ -87,11 +88,6 @@ def french_single(o: WorldObject, frames: tuple[str, ...] = FR_FRAMES) -> list[s
     return fill(frames, places, [{"np": fr_phrase(o)}])
 
 
-def french_single_heldout(o: WorldObject) -> list[str]:
-    """Held-out phrasings of one French object."""
-    return french_single(o, FR_HELDOUT_FRAMES)
-
-
 def french_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
     """Phrasings of two French objects in a relation."""
     tail = fr_after_de(FR_RELATIONS[relation], fr_phrase(b))
@@ -154,11 +150,6 @@ def spanish_single(o: WorldObject, frames: tuple[str, ...] = ES_FRAMES) -> list[
     return fill(frames, places, [{"np": es_phrase(o)}, {"np": es_phrase(o, size_first=False)}])
 
 
-def spanish_single_heldout(o: WorldObject) -> list[str]:
-    """Held-out phrasings of one Spanish object."""
-    return spanish_single(o, ES_HELDOUT_FRAMES)
-
-
 def spanish_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
     """Phrasings of two Spanish objects in a relation."""
     rel = ES_RELATIONS[relation]
@@ -216,11 +207,6 @@ def italian_single(o: WorldObject, frames: tuple[str, ...] = IT_FRAMES) -> list[
     unless said)."""
     places = [IT_POSITIONS[o.position], IT_POSITIONS_ALT[o.position]]
     return fill(frames, places, [{"np": it_phrase(o)}, {"np": it_phrase(o, size_first=False)}])
-
-
-def italian_single_heldout(o: WorldObject) -> list[str]:
-    """Held-out phrasings of one Italian object."""
-    return italian_single(o, IT_HELDOUT_FRAMES)
 
 
 def italian_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:

@@ -56,7 +56,7 @@ class Cells:
         self.workdir = workdir
         self.draw_settings = draw_settings
         self.scenes_digest = text_digest(scene_codes)
-        self.models = models  # () -> (generator, judge), loaded on first use in this process
+        self.models = models  # () -> (generator, judges), loaded on first use in this process
         self.workers = workers
         self.progress = progress
         self.timings = timings

@@ -45,7 +45,8 @@ class DemoSettings:
         default=4000, metadata={"help": "English paraphrase pairs for the sentence model."}
     )
     test_scenes: int = field(
-        default=64, metadata={"help": "One-object scenes every cell is drawn from."}
+        default=64,
+        metadata={"help": "Scenes every cell is drawn from (one-object; as many two-object)."},
     )
     scenes: str = field(
         default="test",
