@@ -1,3 +1,4 @@
+import pytest
 import torch
 from transformers import ResNetForImageClassification
 
@@ -19,24 +20,20 @@ from gluegen_world.models import shipped_model
 from gluegen_world.scenes import Scene
 
 
-def test_shipped_judge_loads_the_normal_way_and_names_every_attribute():
-    judge = ResNetForImageClassification.from_pretrained(shipped_model("judge")).eval()
-    images, scenes = draw(300, seed=777)  # seeds the judge never saw
+@pytest.mark.parametrize(
+    "name, two_objects, first_label",
+    [("judge", False, "shape=circle"), ("pair_judge", True, "axis=horizontal")],
+)
+def test_shipped_judges_load_the_normal_way_and_name_every_attribute(
+    name, two_objects, first_label
+):
+    judge = ResNetForImageClassification.from_pretrained(shipped_model(name)).eval()
+    images, scenes = draw(300, seed=777, two_objects=two_objects)  # seeds the judge never saw
     pixels = to_pixels(images)
     assert attribute_accuracy(judge, pixels, scenes)["mean"] >= 0.98
     spoiled = spoil(pixels.clone(), torch.Generator().manual_seed(0))
     assert attribute_accuracy(judge, spoiled, scenes)["mean"] >= 0.95
-    assert judge.config.id2label[0] == "shape=circle"
-
-
-def test_shipped_pair_judge_reads_both_objects_and_their_axis():
-    judge = ResNetForImageClassification.from_pretrained(shipped_model("pair_judge")).eval()
-    images, scenes = draw(300, seed=777, two_objects=True)
-    pixels = to_pixels(images)
-    assert attribute_accuracy(judge, pixels, scenes)["mean"] >= 0.98
-    spoiled = spoil(pixels.clone(), torch.Generator().manual_seed(0))
-    assert attribute_accuracy(judge, spoiled, scenes)["mean"] >= 0.95
-    assert judge.config.id2label[0] == "axis=horizontal"
+    assert judge.config.id2label[0] == first_label
 
 
 def test_a_pair_reads_as_its_picture_shows():

@@ -55,19 +55,7 @@ def pair_reading(scene: Scene) -> dict[str, str]:
     return reading
 
 
-class PairGroups(AttributeGroups):
-    """The attributes of a two-object picture's reading (`pair_reading`)."""
-
-    def targets(self, scenes: list[Scene]) -> dict[str, torch.Tensor]:
-        """Value indices (b,) per attribute of two-object scenes."""
-        readings = [pair_reading(scene) for scene in scenes]
-        return {
-            name: torch.tensor([values.index(reading[name]) for reading in readings])
-            for name, values in self.values.items()
-        }
-
-
-PAIRS = PairGroups(
+PAIRS = AttributeGroups(
     {
         "axis": ("horizontal", "vertical"),
         **{
@@ -75,7 +63,8 @@ PAIRS = PairGroups(
             for name in ("first", "second")
             for attribute, values in OBJECT_ATTRIBUTES.items()
         },
-    }
+    },
+    read=pair_reading,
 )
 
 

@@ -7,6 +7,7 @@ cross-entropy per block. This module holds that shared part and the training loo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,11 +18,18 @@ from tqdm.auto import tqdm
 from gluegen_world.scenes import Scene
 
 
+def object_attributes(scene: Scene) -> dict[str, str]:
+    """The attributes of a one-object scene's object: {"shape": "circle", ...}."""
+    return dataclasses.asdict(scene.objects[0])
+
+
 @dataclass(frozen=True)
 class AttributeGroups:
-    """Attributes and their values, e.g. {"shape": SHAPES, "colour": (...)}."""
+    """Attributes and their values, e.g. {"shape": SHAPES, "colour": (...)}, and how a scene
+    reads as them (`read`: scene -> {attribute: value}; default its one object's)."""
 
     values: dict[str, tuple[str, ...]]
+    read: Callable[[Scene], dict[str, str]] = object_attributes
 
     @property
     def labels(self) -> list[str]:
@@ -44,9 +52,10 @@ class AttributeGroups:
         return blocks
 
     def targets(self, scenes: list[Scene]) -> dict[str, torch.Tensor]:
-        """Value indices (b,) per attribute of one-object scenes."""
+        """Value indices (b,) per attribute of `scenes`, as `read` reads them."""
+        readings = [self.read(scene) for scene in scenes]
         return {
-            name: torch.tensor([values.index(getattr(s.objects[0], name)) for s in scenes])
+            name: torch.tensor([values.index(reading[name]) for reading in readings])
             for name, values in self.values.items()
         }
 

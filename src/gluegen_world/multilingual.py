@@ -7,10 +7,10 @@ generator is GlueNet's job. Its SentencePiece vocabulary is learnt from the same
 short pieces, and every Chinese and Japanese dictionary word one piece (`DICTIONARY_WORDS`).
 
 It reads scenes of every (shape, colour) combination in every phrasing (corpus and held-out
-ones, `gluegen_world.captions`), as a real XLM-R has read "una estrella
-amarilla" long before anyone aligns it: held-out combinations concern the parallel corpora
-GlueNet learns from, as for the world's sound encoder and judge (docs/experiments.md: what
-reading only the training split cost Spanish).
+ones, `gluegen_world.captions`), as a real XLM-R has read "una estrella amarilla" long before
+anyone aligns it: held-out combinations and phrasings concern the parallel corpora GlueNet
+learns from, as for the world's sound encoder and judge (docs/experiments.md: what reading
+only the training split cost Spanish).
 """
 
 from __future__ import annotations

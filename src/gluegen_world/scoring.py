@@ -42,3 +42,6 @@ def score(judges: Judges, images: torch.Tensor, scenes: list[Scene]) -> dict[str
         "object": both.float().mean().item(),
         "object_and_position": (both & right["position"]).float().mean().item(),
     }
+
+
+__all__ = ["DrawSettings", "draw", "score"]

@@ -24,13 +24,20 @@ from tqdm.auto import tqdm
 
 from gluegen.encoders.base import folder_fingerprint
 from gluegen.io import atomic_write_text
+from gluegen_world.corpus import scene_code
 from gluegen_world.demo.settings import DrawSettings
 from gluegen_world.demo.workers import draw_and_score, draw_job, start_drawer, worker_pool
+from gluegen_world.scenes import Scene
 
 
 def text_digest(texts: list[str]) -> str:
     """A short digest of a list of texts (scene codes, prompts)."""
     return hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+
+
+def scenes_digest(scenes: list[Scene]) -> str:
+    """A short digest of a list of scenes."""
+    return text_digest([scene_code(scene) for scene in scenes])
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class Cells:
         self,
         workdir: Path,
         draw_settings: DrawSettings,
-        scene_codes: list[str],
+        scenes: list[Scene],
         models: Callable[[], tuple],
         workers: int,
         progress: bool,
@@ -55,7 +62,7 @@ class Cells:
     ) -> None:
         self.workdir = workdir
         self.draw_settings = draw_settings
-        self.scenes_digest = text_digest(scene_codes)
+        self.scenes_digest = scenes_digest(scenes)  # of the default scenes
         self.models = models  # () -> (generator, judges), loaded on first use in this process
         self.workers = workers
         self.progress = progress
@@ -71,16 +78,18 @@ class Cells:
         models: list[Path],
         detail: str = "",
         prompts: list[str] | None = None,
+        scenes: list[Scene] | None = None,
     ) -> dict | PendingCell:
         """Scores of one table cell: draw from `inputs()` -> (embeds, negative, scenes), judge.
 
         Reused when the cell was drawn the same way (`detail`: anything else that shapes its
-        inputs) from the same scenes, `prompts` and model files. With several workers the
+        inputs) from the same scenes (`scenes`, default the constructor's), `prompts` and
+        model files. With several workers the
         drawing goes to a worker process and a `PendingCell` stands in until `finish`.
         """
         stamp = {
             "draw": dataclasses.asdict(self.draw_settings),
-            "scenes": self.scenes_digest,
+            "scenes": self.scenes_digest if scenes is None else scenes_digest(scenes),
             "prompts": None if prompts is None else text_digest(prompts),
             "models": [folder_fingerprint(path) for path in models],
             "detail": detail,

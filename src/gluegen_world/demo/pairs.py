@@ -8,36 +8,27 @@ one object's shape-colour pair is in no training pair); their captions are corpu
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
-from gluegen_world.captions import caption
-from gluegen_world.corpus import scene_code
-from gluegen_world.demo.cells import text_digest
 from gluegen_world.demo.settings import FOREIGN
 
 
 def pair_rows(demo, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
     """{row: {language: scores}} of the two-object table (`tables.PAIR_ROWS`)."""
     scenes = demo.pair_scenes
-    detail = f"pairs {text_digest([scene_code(scene) for scene in scenes])}"
-
-    def prompts(language: str) -> list[str]:
-        rng = random.Random(f"{demo.prompt_seed}-{language}-pairs")
-        return [caption(scene, language, rng) for scene in scenes]
 
     def cell(name: str, inputs, runs: list[str], texts: list[str]) -> dict:
         folders = [trained[run] for run in runs]
-        return demo.cells.cell(f"pairs-{name}", inputs, folders, detail, prompts=texts)
+        return demo.cells.cell(f"pairs-{name}", inputs, folders, prompts=texts, scenes=scenes)
 
     _, ours, shared = demo.language_pipelines(trained)
-    english = prompts("en")
+    english = demo.prompts("en", two_objects=True)
     rows: dict[str, dict[str, dict]] = {"own": {}, "ours": {}, "shared": {}, "minilm": {}}
     rows["own"]["en"] = cell("own-en", demo.own_inputs(english, scenes), [], english)
     minilm = demo.glued_inputs(demo.minilm_pipeline(trained), english, scenes=scenes)
     rows["minilm"]["en"] = cell("minilm-en", minilm, ["minilm"], english)
     for code in FOREIGN:
-        texts = prompts(code)
+        texts = demo.prompts(code, two_objects=True)
         glued = demo.glued_inputs(ours, texts, scenes=scenes)  # lingua routes
         rows["ours"][code] = cell(f"ours-{code}", glued, [code], texts)
         glued = demo.glued_inputs(shared, texts, scenes=scenes)

@@ -99,6 +99,18 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def language_table_rows(
+    table: dict[str, dict], labels: dict[str, str], ceiling: float
+) -> list[list[str]]:
+    """Rows of a by-language table: label, mean per language, lowest over English."""
+    return [
+        [label]
+        + [_num(table[row].get(code, {}).get("mean")) for code in LANGUAGES]
+        + [_num(min_ratio(table[row], ceiling))]
+        for row, label in labels.items()
+    ]
+
+
 def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
@@ -139,12 +151,7 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
     parts.append("</ul>")
     languages = results["languages"]
     ceiling = languages["own"]["en"]["mean"]
-    rows = []
-    for row, label in LANGUAGE_ROWS.items():
-        values = [languages[row].get(code, {}).get("mean") for code in LANGUAGES]
-        rows.append(
-            [label] + [_num(v) for v in values] + [_num(min_ratio(languages[row], ceiling))]
-        )
+    rows = language_table_rows(languages, LANGUAGE_ROWS, ceiling)
     rows.append(
         ["lingua chose the right GlueNet", "—"] + [_num(results["routing"][c]) for c in FOREIGN]
     )
@@ -202,13 +209,8 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
             "<p>Read by the pair judge: the axis the objects lie on, then the left (or top) "
             "object and the right (or bottom) one, each by shape, colour and size.</p>"
         )
-        pairs, ceiling = results["pairs"], results["pairs"]["own"]["en"]["mean"]
-        rows = [
-            [label]
-            + [_num(pairs[row].get(c, {}).get("mean")) for c in LANGUAGES]
-            + [_num(min_ratio(pairs[row], ceiling))]
-            for row, label in PAIR_ROWS.items()
-        ]
+        pairs = results["pairs"]
+        rows = language_table_rows(pairs, PAIR_ROWS, pairs["own"]["en"]["mean"])
         parts.append(_table(["", *LANGUAGES, "min / en"], rows))
 
     parts.append("<h2>Training curves (alignment loss, log scale)</h2><div>")

@@ -19,7 +19,8 @@ def scene_set(settings: DemoSettings) -> list[Scene]:
     test = sample_scenes(settings.test_scenes, "heldout", EVAL_SEED, two_objects=0.0)
     if settings.scenes == "test":
         return test
-    spare = [s for s in all_single_scenes() if is_heldout(s) and s not in set(test)]
+    drawn = set(test)
+    spare = [s for s in all_single_scenes() if is_heldout(s) and s not in drawn]
     if not spare:
         raise ValueError(
             f"--scenes validation: the {settings.test_scenes} test scenes draw every held-out "
@@ -39,4 +40,5 @@ def pair_scene_set(settings: DemoSettings) -> list[Scene]:
         return test
     # the held-out pairs number thousands: other draws, the test ones skipped
     others = sample_scenes(4 * settings.test_scenes, "heldout", VALIDATION_SEED, two_objects=1.0)
-    return [scene for scene in others if scene not in set(test)][: settings.test_scenes]
+    drawn = set(test)
+    return [scene for scene in others if scene not in drawn][: settings.test_scenes]

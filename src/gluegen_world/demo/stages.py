@@ -34,7 +34,6 @@ from gluegen.io import atomic_write_text
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
-from gluegen_world.corpus import scene_code
 from gluegen_world.demo.cells import Cells
 from gluegen_world.demo.corpora import write_corpora
 from gluegen_world.demo.pairs import pair_rows
@@ -90,7 +89,7 @@ class WorldDemo:
         self.cells = Cells(
             self.workdir,
             settings.draw,
-            [scene_code(scene) for scene in self.scenes],
+            self.scenes,
             lambda: (self.pipeline, self.judges),
             workers,
             progress,
@@ -166,12 +165,15 @@ class WorldDemo:
         """Seed of the prompts' phrasings: the test scenes' or the validation scenes'."""
         return EVAL_SEED if self.settings.scenes == "test" else VALIDATION_SEED
 
-    def prompts(self, language: str, phrasings: str = "corpus") -> list[str]:
-        """One caption in `language` of every one-object scene drawn, in a corpus phrasing or a
-        held-out one (`gluegen_world.captions`)."""
-        suffix = "-heldout" * (phrasings == "heldout")
+    def prompts(
+        self, language: str, phrasings: str = "corpus", two_objects: bool = False
+    ) -> list[str]:
+        """One caption in `language` of every one-object (or two-object) scene drawn, in a
+        corpus phrasing or a held-out one (`gluegen_world.captions`)."""
+        suffix = "-heldout" * (phrasings == "heldout") + "-pairs" * two_objects
         rng = random.Random(f"{self.prompt_seed}-{language}{suffix}")
-        return [caption(scene, language, rng, phrasings) for scene in self.scenes]
+        scenes = self.pair_scenes if two_objects else self.scenes
+        return [caption(scene, language, rng, phrasings) for scene in scenes]
 
     def empty(self, count: int) -> torch.Tensor:
         """The generator's own embedding of the empty prompt, `count` times."""

@@ -66,6 +66,12 @@ def _figure(value: float | None) -> str:
     return "    —" if value is None else f"{value:5.3f}"
 
 
+def _row_line(row: str, cells: dict[str, dict], ceiling: float, width: int) -> str:
+    """A row of a by-language table: its mean per language, then lowest over English."""
+    values = "".join(f"  {_figure(cells.get(code, {}).get('mean'))}" for code in LANGUAGES)
+    return f"{row:{width}}{values}  {_figure(min_ratio(cells, ceiling))}"
+
+
 def format_tables(results: dict) -> str:
     """The demo's tables as text."""
     lines = []
@@ -77,11 +83,7 @@ def format_tables(results: dict) -> str:
     )
     header = "".join(f"{code:>7}" for code in LANGUAGES) + "  min/en"
     lines.append(f"{'':28}{header}")
-    for row in LANGUAGE_ROWS:
-        cells = languages[row]
-        values = [cells.get(code, {}).get("mean") for code in LANGUAGES]
-        text = "".join(f"  {_figure(v)}" for v in values)
-        lines.append(f"{row:28}{text}  {_figure(min_ratio(cells, ceiling))}")
+    lines += [_row_line(row, languages[row], ceiling, 28) for row in LANGUAGE_ROWS]
     routing = results["routing"]
     lines.append(
         f"{'lingua routed right':28}{'':7}"
@@ -118,9 +120,6 @@ def pair_table(results: dict) -> list[str]:
         f"{'':10}" + "".join(f"{code:>7}" for code in LANGUAGES) + "  min/en",
     ]
     ceiling = pairs["own"]["en"]["mean"]
-    for row in PAIR_ROWS:
-        values = [pairs[row].get(code, {}).get("mean") for code in LANGUAGES]
-        text = "".join(f"  {_figure(v)}" for v in values)
-        lines.append(f"{row:10}{text}  {_figure(min_ratio(pairs[row], ceiling))}")
+    lines += [_row_line(row, pairs[row], ceiling, 10) for row in PAIR_ROWS]
     lines += [f"  {row}: {label}" for row, label in PAIR_ROWS.items()]
     return lines

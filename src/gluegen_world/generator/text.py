@@ -34,9 +34,22 @@ _OBJECT_VALUES = {"shape": SHAPES, "colour": tuple(COLOURS), "size": SIZES, "pos
 # What the world's text encoder learns to name: both objects' attributes.
 
 
+def caption_reading(scene: Scene) -> dict[str, str]:
+    """Both objects' attributes, {"first shape": ..., "second shape": ...} ('none' for a
+    missing second object)."""
+    reading = {}
+    for index, which in enumerate(("first", "second")):
+        for attribute in _OBJECT_VALUES:
+            present = index < len(scene.objects)
+            value = getattr(scene.objects[index], attribute) if present else NONE
+            reading[f"{which} {attribute}"] = value
+    return reading
+
+
 CAPTION_GROUPS = AttributeGroups(
     {f"first {name}": values for name, values in _OBJECT_VALUES.items()}
-    | {f"second {name}": (*values, NONE) for name, values in _OBJECT_VALUES.items()}
+    | {f"second {name}": (*values, NONE) for name, values in _OBJECT_VALUES.items()},
+    read=caption_reading,
 )
 
 
@@ -86,19 +99,7 @@ def new_text_encoder(tokenizer: CLIPTokenizer, settings: GeneratorTraining) -> C
 
 def caption_targets(scenes: list[Scene]) -> dict[str, torch.Tensor]:
     """Value indices (b,) of every CAPTION_GROUPS attribute ('none' for a missing object)."""
-    targets = {}
-    for name, values in CAPTION_GROUPS.values.items():
-        which, attribute = name.split(" ")
-        index = 0 if which == "first" else 1
-        targets[name] = torch.tensor(
-            [
-                values.index(getattr(s.objects[index], attribute))
-                if index < len(s.objects)
-                else values.index(NONE)
-                for s in scenes
-            ]
-        )
-    return targets
+    return CAPTION_GROUPS.targets(scenes)
 
 
 def train_text_encoder(
