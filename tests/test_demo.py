@@ -105,7 +105,7 @@ def test_unknown_recipe_overrides_are_named():
 
 def test_validation_scenes_are_heldout_scenes_the_test_draws_never_hit():
     from gluegen_world.corpus import HELDOUT_COMBINATIONS, is_heldout
-    from gluegen_world.demo.scene_sets import scene_set
+    from gluegen_world.demo.scene_sets import pair_scene_set, scene_set
 
     test = scene_set(DemoSettings())
     validation = scene_set(DemoSettings(scenes="validation"))
@@ -113,6 +113,10 @@ def test_validation_scenes_are_heldout_scenes_the_test_draws_never_hit():
     assert all(is_heldout(scene) for scene in validation)
     pairs = {(scene.objects[0].shape, scene.objects[0].colour) for scene in validation}
     assert pairs == set(HELDOUT_COMBINATIONS)
+    pair_test = pair_scene_set(DemoSettings())
+    pair_validation = pair_scene_set(DemoSettings(scenes="validation"))
+    assert len(pair_validation) == len(pair_test) == 64
+    assert not set(pair_validation) & set(pair_test) and all(map(is_heldout, pair_validation))
     with pytest.raises(ValueError, match="none is left to validate on"):
         scene_set(DemoSettings(scenes="validation", test_scenes=1000))
     with pytest.raises(ValueError, match="--scenes must be one of"):

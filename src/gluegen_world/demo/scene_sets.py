@@ -38,7 +38,11 @@ def pair_scene_set(settings: DemoSettings) -> list[Scene]:
     test = sample_scenes(settings.test_scenes, "heldout", EVAL_SEED, two_objects=1.0)
     if settings.scenes == "test":
         return test
-    # the held-out pairs number thousands: other draws, the test ones skipped
-    others = sample_scenes(4 * settings.test_scenes, "heldout", VALIDATION_SEED, two_objects=1.0)
-    drawn = set(test)
-    return [scene for scene in others if scene not in drawn][: settings.test_scenes]
+    # held-out two-object scenes number thousands: other draws, test scenes skipped; the
+    # draws of a seed extend one sequence, so drawing more keeps the first ones
+    drawn, others, count = set(test), [], settings.test_scenes
+    while len(others) < settings.test_scenes:
+        count *= 2
+        draws = sample_scenes(count, "heldout", VALIDATION_SEED, two_objects=1.0)
+        others = [scene for scene in draws if scene not in drawn][: settings.test_scenes]
+    return others
