@@ -1,9 +1,14 @@
 """GlueNet training-step efficiency: FLOPs a step does against what this CPU's matmul can do.
 
-- peak: FLOP/s of a large square matmul (fp32, and bf16), the best of a few tries;
+- peak: FLOP/s of a large square matmul (fp32, and bf16), the best of 10 tries before the
+  cases and 10 after (the machine is shared);
 - per recipe and batch size: FLOPs of one training step (GlueNet, decoder and discriminator
   where the objective uses them; forward and backward, counted by torch's FlopCounterMode),
-  the median step time over `--steps` steps after a warm-up, and the share of the fp32 peak.
+  the median step time over `--steps` steps after a warm-up, and the share of the peak of
+  the step's precision (fp32; bf16 under `--bf16`);
+- "matmuls alone": the same FLOP-counted calls (the same shapes, strides and dtypes) replayed
+  one after another on random inputs, nothing else between them: the share of the peak a step
+  could reach if everything but its matmuls cost nothing (its ceiling at these shapes).
 
 Run:  OMP_NUM_THREADS=1 python benchmarks/bench_step.py [--steps 20]
 """
@@ -14,9 +19,12 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_map
+from torch.utils.flop_counter import FlopCounterMode, flop_registry
 
 from gluegen.models import GlueNet
 from gluegen.recipes import get_recipe
@@ -31,7 +39,7 @@ CASES = (  # (recipe, batch), each at the shapes it was made for (the world's; t
 )
 
 
-def matmul_peak(dtype: torch.dtype, tries: int = 5) -> float:
+def matmul_peak(dtype: torch.dtype, tries: int = 10) -> float:
     """FLOP/s of the best of `tries` PEAK_SIDE-square matmuls."""
     a = torch.randn(PEAK_SIDE, PEAK_SIDE, dtype=dtype)
     b = torch.randn(PEAK_SIDE, PEAK_SIDE, dtype=dtype)
@@ -42,6 +50,58 @@ def matmul_peak(dtype: torch.dtype, tries: int = 5) -> float:
         a @ b
         best = min(best, time.perf_counter() - started)
     return 2 * PEAK_SIDE**3 / best
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """What a replayed call needs of an argument: its layout, not its values."""
+
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    dtype: torch.dtype
+
+    def random(self) -> torch.Tensor:
+        tensor = torch.empty_strided(self.size, self.stride, dtype=self.dtype)
+        return tensor.normal_() if tensor.is_floating_point() else tensor.zero_()
+
+
+def _spec(value):
+    if isinstance(value, torch.Tensor):
+        return TensorSpec(tuple(value.shape), tuple(value.stride()), value.dtype)
+    return value
+
+
+def _random(value):
+    return value.random() if isinstance(value, TensorSpec) else value
+
+
+class CountedCalls(TorchDispatchMode):
+    """Records every call FlopCounterMode counts (matmuls, attention) with its arguments'
+    layouts, to replay them alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func._overloadpacket in flop_registry:
+            self.calls.append((func, tree_map(_spec, args), tree_map(_spec, kwargs)))
+        return func(*args, **kwargs)
+
+
+def replay_seconds(calls: list[tuple], repeats: int) -> float:
+    """Median over `repeats` of the summed time of each call alone, on fresh random inputs."""
+    totals = []
+    for _ in range(repeats + 1):  # the first pass warms up
+        total = 0.0
+        for func, args, kwargs in calls:
+            args, kwargs = tree_map(_random, args), tree_map(_random, kwargs)
+            started = time.perf_counter()
+            func(*args, **kwargs)
+            total += time.perf_counter() - started
+        totals.append(total)
+    return statistics.median(totals[1:])
 
 
 def step_case(recipe_name: str, batch: int, steps: int, bf16: bool = False) -> dict:
@@ -62,14 +122,19 @@ def step_case(recipe_name: str, batch: int, steps: int, bf16: bool = False) -> d
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    with FlopCounterMode(display=False) as counter:
+    recorder = CountedCalls()
+    with FlopCounterMode(display=False) as counter, recorder:
         step()
     times = []
     for _ in range(steps):
         started = time.perf_counter()
         step()
         times.append(time.perf_counter() - started)
-    return {"flops": counter.get_total_flops(), "seconds": statistics.median(times[1:] or times)}
+    return {
+        "flops": counter.get_total_flops(),
+        "seconds": statistics.median(times[1:] or times),
+        "matmul_seconds": replay_seconds(recorder.calls, max(1, steps // 4)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,24 +144,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="World cases only (tests).")
     parser.add_argument("--bf16", action="store_true", help="Also each case under bf16 autocast.")
     args = parser.parse_args(argv)
-    peak, peak_bf16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
-    print(
-        f"matmul peak, {torch.get_num_threads()} thread(s): fp32 {peak / 1e9:.1f} GFLOP/s, "
-        f"bf16 {peak_bf16 / 1e9:.1f} GFLOP/s"
-    )
-    header = f"{'recipe':22}{'batch':>6}{'GFLOP/step':>12}{'ms/step':>10}{'GFLOP/s':>10}"
-    print(header + f"{'of fp32 peak':>14}")
+    rows = []
+
+    def peaks_now() -> tuple[float, float]:  # bf16's only where asked: emulated, it takes long
+        return matmul_peak(torch.float32), (matmul_peak(torch.bfloat16) if args.bf16 else 0.0)
+
+    peaks = [peaks_now()]
     for name, batch in CASES:
         if args.quick and name.startswith("paper"):
             continue
         for bf16 in (False, True) if args.bf16 else (False,):
-            result = step_case(name, batch, args.steps, bf16)
-            achieved = result["flops"] / result["seconds"]
-            label = name + (" bf16" if bf16 else "")
-            print(
-                f"{label:22}{batch:>6}{result['flops'] / 1e9:>12.3f}"
-                f"{1000 * result['seconds']:>10.1f}{achieved / 1e9:>10.1f}{achieved / peak:>14.0%}"
-            )
+            rows.append((name + (" bf16" if bf16 else ""), batch, bf16))
+            rows[-1] += (step_case(name, batch, args.steps, bf16),)
+    # the machine is shared: the peak is the best seen before and after the cases
+    peaks.append(peaks_now())
+    peak, peak_bf16 = (max(column) for column in zip(*peaks, strict=True))
+    print(
+        f"matmul peak, {torch.get_num_threads()} thread(s): fp32 {peak / 1e9:.1f} GFLOP/s"
+        + (f", bf16 {peak_bf16 / 1e9:.1f} GFLOP/s" if args.bf16 else "")
+        + " (best before and after the cases)"
+    )
+    header = f"{'recipe':22}{'batch':>6}{'GFLOP/step':>12}{'ms/step':>10}{'GFLOP/s':>10}"
+    print(header + f"{'of peak':>9}{'matmuls alone':>15}  (peak of the step's precision)")
+    for label, batch, bf16, result in rows:
+        achieved = result["flops"] / result["seconds"]
+        ceiling = result["flops"] / result["matmul_seconds"]
+        its_peak = peak_bf16 if bf16 else peak
+        print(
+            f"{label:22}{batch:>6}{result['flops'] / 1e9:>12.3f}"
+            f"{1000 * result['seconds']:>10.1f}{achieved / 1e9:>10.1f}{achieved / its_peak:>9.0%}"
+            f"{ceiling / its_peak:>15.0%}"
+        )
     return 0
 
 

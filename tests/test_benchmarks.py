@@ -1,5 +1,7 @@
 """The benchmarks stay runnable: each runs once at the smallest settings."""
 
+from gluegen.training.precision import cpu_has_bf16_matmul
+
 
 def test_training_benchmark_runs(load_benchmark, capsys):
     bench = load_benchmark("bench_training")
@@ -7,7 +9,10 @@ def test_training_benchmark_runs(load_benchmark, capsys):
         bench.main(["--setting", "world", "--pairs", "64", "--epochs", "1", "--repeats", "1"]) == 0
     )
     out = capsys.readouterr().out
-    assert "speed-up" in out and "gluegen bf16" in out and "time to quality" in out
+    assert "speed-up" in out and "gluegen fp32" in out and "time to quality" in out
+    # bf16 runs only where the CPU multiplies bf16 in hardware; an fp32 offset run otherwise
+    assert ("gluegen bf16 offset" in out) == cpu_has_bf16_matmul()
+    assert ("gluegen fp32 offset" in out) != cpu_has_bf16_matmul()
 
 
 def test_training_benchmark_reproduces_the_real_flop_ratio(load_benchmark):
@@ -35,6 +40,7 @@ def test_step_benchmark_runs(load_benchmark, capsys):
     assert load_benchmark("bench_step").main(["--steps", "2", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "matmul peak" in out and "world-language" in out and "paper-multilingual" not in out
+    assert "matmuls alone" in out
 
 
 def test_seed_spread_reads_demo_results(load_benchmark, tmp_path, capsys):

@@ -10,6 +10,7 @@ from gluegen.data.prepare import cache_shapes
 from gluegen.encoders import HFTextEncoder, load_target
 from gluegen.models.gluenet import GlueNet
 from gluegen.recipes import get_recipe
+from gluegen.training import precision
 from gluegen.training.config import TrainConfig
 from gluegen.training.trainer import Trainer, split_indices, train
 
@@ -174,10 +175,22 @@ def test_t5_to_sdxl_trains_a_pooled_head(models, tmp_path):
     assert gluenet.target_pooled_norm > 0
 
 
+@pytest.mark.parametrize("hardware_bf16", [False, True])
+def test_bf16_on_a_cpu_that_emulates_it_is_warned_about(monkeypatch, caplog, hardware_bf16):
+    monkeypatch.setattr(precision, "cpu_has_bf16_matmul", lambda: hardware_bf16)
+    with caplog.at_level("WARNING", logger=precision.__name__):
+        precision.warn_if_bf16_is_slow_here("no")
+        precision.warn_if_bf16_is_slow_here("bf16", "cpu")
+    warned = [r.message for r in caplog.records if "no bf16 matrix units" in r.message]
+    assert len(warned) == (0 if hardware_bf16 else 1)
+    if warned:
+        assert "--mixed-precision no" in warned[0]
+
+
 def test_runs_at_other_precisions_follow_one_another_in_one_process(small_cache, tmp_path):
     """accelerate keeps one state per process; a run at another precision still starts."""
-    for precision in ("no", "bf16", "no"):
-        config = small_config(tmp_path / precision, epochs=1, mixed_precision=precision)
+    for setting in ("no", "bf16", "no"):
+        config = small_config(tmp_path / setting, epochs=1, mixed_precision=setting)
         trainer = Trainer(small_cache, gluenet_config_for(small_cache, source_blocks=1), config)
-        assert trainer.accelerator.mixed_precision == precision
+        assert trainer.accelerator.mixed_precision == setting
         trainer.run()

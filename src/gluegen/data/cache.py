@@ -42,6 +42,7 @@ from gluegen.data.integrity import (
 from gluegen.data.shards import ShardedArray, pack_mask
 from gluegen.encoders.base import Encoder, identity_key
 from gluegen.io import atomic_write_text
+from gluegen.training.precision import warn_if_bf16_is_slow_here
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +295,7 @@ def build_cache(
             leftover.unlink(missing_ok=True)
         return found
 
+    warn_if_bf16_is_slow_here(encode_precision, getattr(source, "device", "cpu"))
     state = PartialState(cpu=not torch.cuda.is_available())  # cpu: gloo across CPU processes
     if state.is_main_process:
         _prepare_folder(folder, key)
