@@ -160,6 +160,9 @@ WORLD_ATTENTION_LAYOUT = {
     "attention_slots": 24,
 }
 WORLD_ATTENTION_TRAINING = {"epochs": 6, "learning_rate": 4e-3, "lr_decay_epochs": 2}
+# one net for six languages' pairs: longer, the same learning rate halved every 3 epochs
+# (chosen on validation scenes; docs/experiments.md)
+WORLD_SHARED_TRAINING = {**WORLD_ATTENTION_TRAINING, "epochs": 10, "lr_decay_epochs": 3}
 
 
 def family_recipe(family: str) -> Recipe:
@@ -204,7 +207,7 @@ RECIPES = MappingProxyType(
                 "one GlueNet for several languages: tokens routed by content (attention)",
                 WORLD_ATTENTION_LAYOUT,
                 ALIGNMENT_ONLY,
-                WORLD_ATTENTION_TRAINING,
+                WORLD_SHARED_TRAINING,
             ),
             Recipe(
                 "world-language-attention",
