@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick and name.startswith("paper"):
             continue
         for bf16 in (False, True) if args.bf16 else (False,):
-            rows.append((name + (" bf16" if bf16 else ""), batch, bf16))
-            rows[-1] += (step_case(name, batch, args.steps, bf16),)
+            label = name + (" bf16" if bf16 else "")
+            rows.append((label, batch, bf16, step_case(name, batch, args.steps, bf16)))
     # the machine is shared: the peak is the best seen before and after the cases
     peaks.append(peaks_now())
     peak, peak_bf16 = (max(column) for column in zip(*peaks, strict=True))

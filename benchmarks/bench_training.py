@@ -66,7 +66,7 @@ from gluegen.training.objective import (
     decoder_config,
     reverse_gradient,
 )
-from gluegen.training.precision import cpu_has_bf16_matmul
+from gluegen.training.precision import bf16_is_emulated
 from gluegen.training.trainer import Trainer, measure_statistics, split_indices
 
 PAPER = {
@@ -346,7 +346,7 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> None:
         return alignment_metrics(gluenet, *held)
 
     methods = METHODS
-    if not (torch.cuda.is_available() or cpu_has_bf16_matmul()):
+    if bf16_is_emulated("cuda" if torch.cuda.is_available() else "cpu"):
         methods = METHODS_WITHOUT_BF16
         print("this CPU has no bf16 matrix units (emulated, far slower): fp32 runs only")
     times = {method: [] for method in methods}

@@ -64,13 +64,17 @@ def nearest_word_accuracy(encoder: HFTextEncoder, table: dict, frame: str) -> tu
     return right, answers
 
 
-def readings(encoder: HFTextEncoder, texts: list[str]) -> dict[str, torch.Tensor]:
-    """{reading: (n, d)} of every text: mean over its tokens, its first token, max per channel."""
+def readings(
+    encoder: HFTextEncoder, pooled: HFTextEncoder, texts: list[str]
+) -> dict[str, torch.Tensor]:
+    """{reading: (n, d)} of every text: the mean over its tokens (`pooled`, as the demo's
+    GlueNet reads it), its first token and the maximum per channel (`encoder`'s tokens)."""
     parts: dict[str, list] = {name: [] for name in READINGS}
     for start in range(0, len(texts), 256):
-        features = encoder.encode(texts[start : start + 256])
-        hidden, mask = features.hidden, features.mask.float()[..., None]  # (b, n, d), (b, n, 1)
-        parts["mean"].append((hidden * mask).sum(1) / mask.sum(1))
+        batch = texts[start : start + 256]
+        parts["mean"].append(pooled.encode(batch).hidden[:, 0])
+        features = encoder.encode(batch)
+        hidden, mask = features.hidden, features.mask[..., None]  # (b, n, d), (b, n, 1)
         parts["first token"].append(hidden[:, 0])
         parts["max"].append(hidden.masked_fill(mask == 0, float("-inf")).amax(1))
     return {name: torch.cat(chunks) for name, chunks in parts.items()}
@@ -116,12 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         path = write_paraphrase_corpus(Path(folder), args.pairs, 0, seed=0)["train"]
         with open(path, newline="", encoding="utf-8") as table:
             rows = list(csv.DictReader(table, delimiter="\t"))
-    train = readings(encoder, [row["paraphrase"] for row in rows])
+    train = readings(encoder, pooled, [row["paraphrase"] for row in rows])
     train_objects = [parse_scene_code(row["scene"]).objects[0] for row in rows]
     scenes = sample_scenes(args.scenes, "heldout", 1, two_objects=0.0)
     rng = random.Random("sentence-knowledge")
     tests = {
-        split: readings(encoder, [paraphrase(scene, rng, split) for scene in scenes])
+        split: readings(encoder, pooled, [paraphrase(scene, rng, split) for scene in scenes])
         for split in ("corpus", "unseen")
     }
     objects = [scene.objects[0] for scene in scenes]

@@ -27,9 +27,14 @@ def cpu_has_bf16_matmul() -> bool:
     return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
 
 
+def bf16_is_emulated(device: str | torch.device = "cpu") -> bool:
+    """Whether bf16 matmuls on `device` would be emulated (a CPU without bf16 units)."""
+    return torch.device(device).type == "cpu" and not cpu_has_bf16_matmul()
+
+
 def warn_if_bf16_is_slow_here(precision: str, device: str | torch.device = "cpu") -> None:
     """Say so when bf16 is asked for on a CPU that has to emulate it."""
-    if precision == "bf16" and torch.device(device).type == "cpu" and not cpu_has_bf16_matmul():
+    if precision == "bf16" and bf16_is_emulated(device):
         logger.warning(
             "bf16 was asked for, but this CPU has no bf16 matrix units (AMX or AVX512-BF16): "
             "PyTorch emulates them, many times slower than float32 here. Use full precision "
@@ -43,6 +48,7 @@ def make_accelerator(precision: str) -> Accelerator:
     state = AcceleratorState._shared_state
     if state and state.get("_mixed_precision") != precision:
         AcceleratorState._reset_state()
-    warn_if_bf16_is_slow_here(precision, "cuda" if torch.cuda.is_available() else "cpu")
+    on_cpu = not torch.cuda.is_available()
+    warn_if_bf16_is_slow_here(precision, "cpu" if on_cpu else "cuda")
     # cpu=True where there is no GPU: without it, CPU processes would not join up
-    return Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available())
+    return Accelerator(mixed_precision=precision, cpu=on_cpu)
