@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -194,3 +195,23 @@ def test_runs_at_other_precisions_follow_one_another_in_one_process(small_cache,
         trainer = Trainer(small_cache, gluenet_config_for(small_cache, source_blocks=1), config)
         assert trainer.accelerator.mixed_precision == setting
         trainer.run()
+
+
+def test_weight_decay_shrinks_the_weights(small_cache, tmp_path):
+    config = gluenet_config_for(small_cache, source_blocks=1)
+    plain = train(small_cache, config, small_config(tmp_path / "plain"))
+    decayed = train(small_cache, config, small_config(tmp_path / "decayed", weight_decay=20.0))
+
+    def squared_norm(gluenet):
+        return sum(p.detach().pow(2).sum() for p in gluenet.parameters())
+
+    assert squared_norm(decayed) < 0.8 * squared_norm(plain)
+
+
+def test_a_run_saved_before_a_setting_existed_resumes_with_its_default(tmp_path):
+    saved = dataclasses.asdict(small_config(tmp_path))
+    del saved["weight_decay"]  # written by a version without it
+    assert small_config(tmp_path).changes_from(saved) == []
+    assert small_config(tmp_path, weight_decay=0.1).changes_from(saved) == [
+        "weight_decay 0.0 -> 0.1"
+    ]

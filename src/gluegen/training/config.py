@@ -6,7 +6,7 @@ The defaults are the paper's multilingual recipe; recipes.py names other sets of
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
 DEFAULT_CANDIDATES = 64  # pairs per retrieval group in held-out evaluation
@@ -54,6 +54,9 @@ class TrainConfig:
     learning_rate: float = field(default=1e-4, metadata={"help": "Adam learning rate."})
     lr_decay: float = field(default=0.5, metadata={"help": "LR factor every lr_decay_epochs."})
     lr_decay_epochs: int = field(default=1, metadata={"help": "Epochs between LR decays."})
+    weight_decay: float = field(
+        default=0.0, metadata={"help": "Decoupled weight decay (AdamW); 0: plain Adam."}
+    )
     grad_clip: float = field(default=1.0, metadata={"help": "Max grad norm; 0 turns it off."})
     seed: int = field(default=0, metadata={"help": "Seeds init, split and batch order."})
     holdout: float = field(default=0.05, metadata={"help": "Share of pairs held out."})
@@ -92,6 +95,7 @@ class TrainConfig:
                 yield f"{name} must be {allowed}, got {getattr(self, name)}"
         at_least = {"epochs": 1, "batch_size": 1, "lr_decay_epochs": 1, "checkpoint_every": 1}
         at_least |= {"log_every": 1, "eval_every": 0, "max_steps": 0, "eval_candidates": 2}
+        at_least |= {"weight_decay": 0.0}
         for name, low in at_least.items():
             if getattr(self, name) < low:
                 yield f"{name} must be >= {low}, got {getattr(self, name)}"
@@ -103,6 +107,9 @@ class TrainConfig:
         now.update({f"weights.{k}": v for k, v in now.pop("weights").items()})
         saved = dict(saved)
         saved.update({f"weights.{k}": v for k, v in (saved.pop("weights", None) or {}).items()})
+        # a setting newer than the saved run had its default there
+        defaults = {f.name: f.default for f in fields(self) if f.default is not MISSING}
+        saved = {**defaults, **saved}
         return [
             f"{name} {saved.get(name)!r} -> {value!r}"
             for name, value in now.items()
