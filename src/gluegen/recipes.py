@@ -123,7 +123,7 @@ WORLD_LAYOUT = {  # linear mixing, tokens first, every channel routed its own wa
 }
 WORLD_TRAINING = {"epochs": 18, "learning_rate": 2e-3, "lr_decay_epochs": 6}
 # sounds: twice as long, the learning rate halved every 12 epochs (chosen on validation scenes;
-# docs/experiments.md): at 18 the map to unseen shape-colour pairs had not settled
+# docs/experiments.md): drawn from unseen shape-colour pairs it composes better
 WORLD_SOUND_TRAINING = {**WORLD_TRAINING, "epochs": 36, "lr_decay_epochs": 12}
 
 # -- XLM-R-large into each diffusers family: the paper's multilingual layout at the shapes of
