@@ -142,6 +142,8 @@ def test_outputs_log_and_checkpoint(small_cache, tmp_path):
 def test_bad_settings_are_clear_errors(small_cache, tmp_path):
     with pytest.raises(ValueError, match="mixed_precision"):
         TrainConfig(output_dir=str(tmp_path), mixed_precision="fp8")
+    with pytest.raises(ValueError, match="weight_decay must be >= 0.0, got -0.1"):
+        TrainConfig(output_dir=str(tmp_path), weight_decay=-0.1)
     with pytest.raises(ValueError, match="no full batch"):
         Trainer(
             small_cache, gluenet_config_for(small_cache), small_config(tmp_path, batch_size=4096)
