@@ -139,12 +139,13 @@ class Trainer:
         objective = GlueObjective(gluenet, config.weights)
 
         # 3. optimiser; the LR schedule counts optimiser steps (so resuming mid-epoch is exact)
-        if config.weight_decay:
-            optimizer = torch.optim.AdamW(
-                objective.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-            )
-        else:
-            optimizer = torch.optim.Adam(objective.parameters(), lr=config.learning_rate)
+        # decoupled weight decay is AdamW's; at 0 the step is plain Adam's, bit for bit
+        optimizer = torch.optim.Adam(
+            objective.parameters(),
+            lr=config.learning_rate,
+            weight_decay=config.weight_decay,
+            decoupled_weight_decay=True,
+        )
         self.scheduler = torch.optim.lr_scheduler.StepLR(
             optimizer,
             step_size=self.steps_per_epoch * config.lr_decay_epochs,
