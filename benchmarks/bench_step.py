@@ -1,4 +1,4 @@
-"""GlueNet training-step efficiency: FLOPs a step does against what this CPU's matmul can do.
+"""GlueNet training-step efficiency: FLOPs a step does against what the device's matmul can do.
 
 - peak: FLOP/s of a large square matmul (fp32, and bf16), the best of 10 tries before the
   cases and 10 after (the machine is shared);
@@ -10,7 +10,11 @@
   one after another on random inputs, nothing else between them: the share of the peak a step
   could reach if everything but its matmuls cost nothing (its ceiling at these shapes).
 
-Run:  OMP_NUM_THREADS=1 python benchmarks/bench_step.py [--steps 20]
+On a GPU (`--device cuda`) every time is read after the device has finished its queued work;
+"matmuls alone" then times each call on its own, launch included.
+
+Run:  OMP_NUM_THREADS=1 python benchmarks/bench_step.py [--steps 20] [--bf16]
+      python benchmarks/bench_step.py --device cuda --bf16 --batches 32 256
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from gluegen.models import GlueNet
 from gluegen.recipes import get_recipe
 from gluegen.training.objective import GlueObjective
 
-PEAK_SIDE = 1024  # matmul size for the peak
+PEAK_SIDE = {"cpu": 1024, "cuda": 8192}  # matmul size for the peak: a few seconds of work
 CASES = (  # (recipe, batch), each at the shapes it was made for (the world's; the paper's real)
     ("world-language", 32),
     ("world-language", 256),
@@ -39,17 +43,25 @@ CASES = (  # (recipe, batch), each at the shapes it was made for (the world's; t
 )
 
 
-def matmul_peak(dtype: torch.dtype, tries: int = 10) -> float:
-    """FLOP/s of the best of `tries` PEAK_SIDE-square matmuls."""
-    a = torch.randn(PEAK_SIDE, PEAK_SIDE, dtype=dtype)
-    b = torch.randn(PEAK_SIDE, PEAK_SIDE, dtype=dtype)
+def finished(device: torch.device) -> float:
+    """perf_counter() once the device's queued work is done (a GPU runs asynchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+def matmul_peak(dtype: torch.dtype, device: torch.device, tries: int = 10) -> float:
+    """FLOP/s of the best of `tries` square matmuls of the device's PEAK_SIDE."""
+    side = PEAK_SIDE[device.type]
+    a = torch.randn(side, side, dtype=dtype, device=device)
+    b = torch.randn(side, side, dtype=dtype, device=device)
     a @ b  # warm-up
     best = float("inf")
     for _ in range(tries):
-        started = time.perf_counter()
+        started = finished(device)
         a @ b
-        best = min(best, time.perf_counter() - started)
-    return 2 * PEAK_SIDE**3 / best
+        best = min(best, finished(device) - started)
+    return 2 * side**3 / best
 
 
 @dataclass(frozen=True)
@@ -59,15 +71,16 @@ class TensorSpec:
     size: tuple[int, ...]
     stride: tuple[int, ...]
     dtype: torch.dtype
+    device: torch.device
 
     def random(self) -> torch.Tensor:
-        tensor = torch.empty_strided(self.size, self.stride, dtype=self.dtype)
+        tensor = torch.empty_strided(self.size, self.stride, dtype=self.dtype, device=self.device)
         return tensor.normal_() if tensor.is_floating_point() else tensor.zero_()
 
 
 def _spec(value):
     if isinstance(value, torch.Tensor):
-        return TensorSpec(tuple(value.shape), tuple(value.stride()), value.dtype)
+        return TensorSpec(tuple(value.shape), tuple(value.stride()), value.dtype, value.device)
     return value
 
 
@@ -90,33 +103,34 @@ class CountedCalls(TorchDispatchMode):
         return func(*args, **kwargs)
 
 
-def replay_seconds(calls: list[tuple], repeats: int) -> float:
+def replay_seconds(calls: list[tuple], repeats: int, device: torch.device) -> float:
     """Median over `repeats` of the summed time of each call alone, on fresh random inputs."""
     totals = []
     for _ in range(repeats + 1):  # the first pass warms up
         total = 0.0
         for func, args, kwargs in calls:
             args, kwargs = tree_map(_random, args), tree_map(_random, kwargs)
-            started = time.perf_counter()
+            started = finished(device)
             func(*args, **kwargs)
-            total += time.perf_counter() - started
+            total += finished(device) - started
         totals.append(total)
     return statistics.median(totals[1:])
 
 
-def step_case(recipe_name: str, batch: int, steps: int, bf16: bool = False) -> dict:
-    """FLOPs and median seconds of one training step of `recipe_name` (under bf16 autocast
-    when `bf16`, as `--mixed-precision bf16` trains)."""
+def step_case(recipe_name: str, batch: int, steps: int, bf16: bool, device: torch.device) -> dict:
+    """FLOPs and median seconds of one training step of `recipe_name` on `device` (under bf16
+    autocast when `bf16`, as `--mixed-precision bf16` trains)."""
     recipe = get_recipe(recipe_name)
     config = recipe.gluenet_config()
     torch.manual_seed(0)
-    objective = GlueObjective(GlueNet(config), recipe.train_config("unused").weights)
+    weights = recipe.train_config("unused").weights
+    objective = GlueObjective(GlueNet(config), weights).to(device)
     optimizer = torch.optim.Adam(objective.parameters(), lr=1e-4)
-    source = torch.randn(batch, config.source_tokens, config.source_dim)
-    target = torch.randn(batch, config.target_tokens, config.target_dim)
+    source = torch.randn(batch, config.source_tokens, config.source_dim, device=device)
+    target = torch.randn(batch, config.target_tokens, config.target_dim, device=device)
 
     def step() -> None:
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             loss = sum(objective(source, target).values())
         loss.backward()
         optimizer.step()
@@ -127,13 +141,13 @@ def step_case(recipe_name: str, batch: int, steps: int, bf16: bool = False) -> d
         step()
     times = []
     for _ in range(steps):
-        started = time.perf_counter()
+        started = finished(device)
         step()
-        times.append(time.perf_counter() - started)
+        times.append(finished(device) - started)
     return {
         "flops": counter.get_total_flops(),
         "seconds": statistics.median(times[1:] or times),
-        "matmul_seconds": replay_seconds(recorder.calls, max(1, steps // 4)),
+        "matmul_seconds": replay_seconds(recorder.calls, max(1, steps // 4), device),
     }
 
 
@@ -143,24 +157,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="World cases only (tests).")
     parser.add_argument("--bf16", action="store_true", help="Also each case under bf16 autocast.")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda.")
+    parser.add_argument(
+        "--batches", type=int, nargs="+", help="Each recipe at these batch sizes instead."
+    )
     args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    cases = CASES
+    if args.batches:
+        names = dict.fromkeys(name for name, _ in CASES)
+        cases = tuple((name, batch) for name in names for batch in args.batches)
     rows = []
 
     def peaks_now() -> tuple[float, float]:  # bf16's only where asked: emulated, it takes long
-        return matmul_peak(torch.float32), (matmul_peak(torch.bfloat16) if args.bf16 else 0.0)
+        fp32 = matmul_peak(torch.float32, device)
+        return fp32, (matmul_peak(torch.bfloat16, device) if args.bf16 else 0.0)
 
     peaks = [peaks_now()]
-    for name, batch in CASES:
+    for name, batch in cases:
         if args.quick and name.startswith("paper"):
             continue
         for bf16 in (False, True) if args.bf16 else (False,):
             label = name + (" bf16" if bf16 else "")
-            rows.append((label, batch, bf16, step_case(name, batch, args.steps, bf16)))
+            rows.append((label, batch, bf16, step_case(name, batch, args.steps, bf16, device)))
     # the machine is shared: the peak is the best seen before and after the cases
     peaks.append(peaks_now())
     peak, peak_bf16 = (max(column) for column in zip(*peaks, strict=True))
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    threads = f", {torch.get_num_threads()} thread(s)" if device.type == "cpu" else ""
     print(
-        f"matmul peak, {torch.get_num_threads()} thread(s): fp32 {peak / 1e9:.1f} GFLOP/s"
+        f"matmul peak, {where}{threads}: fp32 {peak / 1e9:.1f} GFLOP/s"
         + (f", bf16 {peak_bf16 / 1e9:.1f} GFLOP/s" if args.bf16 else "")
         + " (best before and after the cases)"
     )
@@ -172,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         its_peak = peak_bf16 if bf16 else peak
         print(
             f"{label:22}{batch:>6}{result['flops'] / 1e9:>12.3f}"
-            f"{1000 * result['seconds']:>10.1f}{achieved / 1e9:>10.1f}{achieved / its_peak:>9.0%}"
+            f"{1000 * result['seconds']:>10.2f}{achieved / 1e9:>10.1f}{achieved / its_peak:>9.0%}"
             f"{ceiling / its_peak:>15.0%}"
         )
     return 0

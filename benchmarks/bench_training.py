@@ -2,10 +2,13 @@
 
 Settings (`--setting`):
 - proportions: random XLM-R-style source and CLIP-text-style target encoders at 1/4 of the
-  real widths, their depths chosen so that encoding a pair costs the same multiple of one
-  GlueNet training step (paper-multilingual, its objective) as XLM-R-large + CLIP-L text do
-  beside the full-size GlueNet. FLOPs are counted by torch's FlopCounterMode (the real-size
-  models on the meta device); the table prints the real ratio and the reproduced one.
+  real widths (`--width-divisor`; 1: the real widths), their depths chosen so that encoding
+  a pair costs the same multiple of one GlueNet training step (paper-multilingual, its
+  objective) as XLM-R-large + CLIP-L text do beside the full-size GlueNet. FLOPs are counted
+  by torch's FlopCounterMode (the real-size models on the meta device); the table prints the
+  real ratio and the reproduced one.
+- On a GPU (`--device cuda`, the default where there is one) every method runs there, and
+  clocks are read once the GPU's queued work is done.
 - world: the shapes world's trained XLM-R and generator, French -> English captions.
 
 Methods, each with the paper's recipe (paper-multilingual layout and objective, batch 32,
@@ -80,7 +83,7 @@ HOLDOUT, SEED, TOKENS = 0.05, 0, 77
 # The real models: XLM-R-large (24 x 1024, 16 heads, 4096 MLP) and CLIP ViT-L/14's text model
 # (12 x 768, 12 heads, 3072 MLP), both reading 77 tokens. The benchmark's are 1/WIDTH_DIVISOR.
 REAL_SOURCE, REAL_TARGET = (24, 1024, 16), (12, 768, 12)
-WIDTH_DIVISOR = 4
+WIDTH_DIVISOR = 4  # the default; a GPU runs the real widths (1)
 REAL_QUALITY_MARGIN = 1.1  # "real" quality: within 10% of the best held-out MSE reached
 # gluegen's runs: (precision, recipe settings over the paper's)
 OFFSET = {  # a learned output offset, alignment only (another objective than the original's)
@@ -147,12 +150,12 @@ def flops_per_pair(source_shape, target_shape) -> tuple[float, float, float]:
     return source, target, step
 
 
-def proportions_setting(work: Path, pairs: int) -> tuple:
-    """Encoders of realistic proportions at 1/WIDTH_DIVISOR width: (source, target, corpus)."""
+def proportions_setting(work: Path, pairs: int, divisor: int) -> tuple:
+    """Encoders of realistic proportions at 1/`divisor` width: (source, target, corpus)."""
     real = flops_per_pair(REAL_SOURCE, REAL_TARGET)
     real_ratio = (real[0] + real[1]) / real[2]
     narrow = [
-        (layers, width // WIDTH_DIVISOR, max(1, heads // WIDTH_DIVISOR))
+        (layers, width // divisor, max(1, heads // divisor))
         for layers, width, heads in (REAL_SOURCE, REAL_TARGET)
     ]
     unit = flops_per_pair(*narrow)
@@ -163,7 +166,7 @@ def proportions_setting(work: Path, pairs: int) -> tuple:
     print(f"{'GFLOP per pair':28}" + "".join(f"{c:>14}" for c in columns))
     for label, f in (
         ("real (XLM-R-large, CLIP-L)", real),
-        (f"benchmark (1/{WIDTH_DIVISOR} width)", made),
+        (f"benchmark (1/{divisor} width)", made),
     ):
         values = (f[0] / 1e9, f[1] / 1e9, f[2] / 1e9, (f[0] + f[1]) / f[2])
         print(f"{label:28}" + "".join(f"{v:>14.2f}" for v in values))
@@ -183,7 +186,7 @@ def proportions_setting(work: Path, pairs: int) -> tuple:
     return source, load_target(str(work / "target")), ParallelCorpus(sentences, sentences)
 
 
-def world_setting(work: Path, pairs: int) -> tuple:
+def world_setting(work: Path, pairs: int, divisor: int) -> tuple:
     """The shapes world's encoders and `pairs` French -> English captions of random scenes."""
     from gluegen_world.captions import caption
     from gluegen_world.models import shipped_model
@@ -201,24 +204,32 @@ class Clock:
     """Wall time of the work, without the benchmark's own evaluations; a held-out MSE curve;
     the time and metrics of a marked moment (the end of the equal-epoch work)."""
 
-    def __init__(self, gluenet_held_out) -> None:
-        self.started, self.paused, self.curve = time.perf_counter(), 0.0, []
+    def __init__(self, gluenet_held_out, device: torch.device) -> None:
+        self.device = device
+        self.started, self.paused, self.curve = self.now(), 0.0, []
         self.held_out = gluenet_held_out  # gluenet -> held-out metrics
         self.marked: tuple[float, dict] | None = None
+        self.cache_seconds = 0.0  # of the marked time, building the cache (gluegen's runs)
 
     def mark(self, gluenet: GlueNet) -> None:
         """The equal-epoch point: its time and held-out metrics."""
         self.marked = (self.elapsed(), self.evaluate(gluenet))
 
+    def now(self) -> float:
+        """perf_counter() once the device's queued work is done (a GPU runs asynchronously)."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
+
     def elapsed(self) -> float:
-        return time.perf_counter() - self.started - self.paused
+        return self.now() - self.started - self.paused
 
     def evaluate(self, gluenet: GlueNet) -> dict:
         now = self.elapsed()
-        begun = time.perf_counter()
+        begun = self.now()
         metrics = self.held_out(gluenet)
         self.curve.append((now, metrics["mse"]))
-        self.paused += time.perf_counter() - begun
+        self.paused += self.now() - begun
         return metrics
 
 
@@ -226,13 +237,15 @@ def original_run(
     corpus, source, target, config, stats, train_ids, recipe, clock, eval_every, epochs
 ) -> GlueNet:
     """The original procedure: both encoders recomputed for every batch of every epoch;
-    `epochs` in all, the clock marked after `recipe["epochs"]`."""
+    `epochs` in all, the clock marked after `recipe["epochs"]`. On the encoders' device."""
     torch.manual_seed(SEED)
+    device = source.device
     weights = ObjectiveWeights()
     adapter = GlueNet(config)
     adapter.set_statistics(stats)
-    decoder = GlueNet(decoder_config(config))
-    discriminator = TokenDiscriminator(config.target_dim)
+    adapter.to(device)
+    decoder = GlueNet(decoder_config(config)).to(device)
+    discriminator = TokenDiscriminator(config.target_dim).to(device)
     parameters = [*adapter.parameters(), *decoder.parameters(), *discriminator.parameters()]
     optimizer = torch.optim.Adam(parameters, lr=recipe["learning_rate"])
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=recipe["lr_decay"])
@@ -254,9 +267,11 @@ def original_run(
             rec = weights.reconstruction * F.mse_loss(rebuilt, source_norm)
             real_logits = discriminator(target_raw.flatten(0, 1))  # the original: raw CLIP tokens
             glued_logits = discriminator(reverse_gradient(glued, weights.reversal).flatten(0, 1))
+            real_labels = torch.zeros(len(real_logits), dtype=torch.long, device=device)
+            glued_labels = torch.ones(len(glued_logits), dtype=torch.long, device=device)
             adv = weights.adversarial * (
-                F.cross_entropy(real_logits, torch.zeros(len(real_logits), dtype=torch.long))
-                + F.cross_entropy(glued_logits, torch.ones(len(glued_logits), dtype=torch.long))
+                F.cross_entropy(real_logits, real_labels)
+                + F.cross_entropy(glued_logits, glued_labels)
             )
             optimizer.zero_grad()
             (align + rec + adv).backward()
@@ -279,6 +294,7 @@ def gluegen_run(
     cache = build_cache(
         corpus, source, target, folder / "cache", progress=False, encode_precision=precision
     )
+    clock.cache_seconds = clock.elapsed()
     chosen = get_recipe("paper-multilingual").with_overrides(
         **{**recipe, **settings},
         holdout=HOLDOUT,
@@ -318,6 +334,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--original-epochs", type=int, default=None, help="The original's quality curve (2x)."
     )
+    parser.add_argument(
+        "--width-divisor",
+        type=int,
+        default=WIDTH_DIVISOR,
+        help=f"proportions: the encoders at 1/N of the real widths (default {WIDTH_DIVISOR}).",
+    )
+    parser.add_argument(
+        "--device",
+        default="cuda" if torch.cuda.is_available() else "cpu",
+        help="Where every method runs (gluegen's Trainer takes the GPU whenever there is one).",
+    )
     args = parser.parse_args(argv)
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
@@ -333,8 +360,9 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> None:
     """Build the setting in `work`, run every method `--repeats` times, print the tables."""
     recipe = {**PAPER, "epochs": args.epochs}
     setting = proportions_setting if args.setting == "proportions" else world_setting
-    source, target, corpus = setting(work, args.pairs)
-    source.load(), target.load()
+    source, target, corpus = setting(work, args.pairs, args.width_divisor)
+    device = torch.device(args.device)
+    source.to(device).load(), target.to(device).load()
     train_ids, eval_ids = split_indices(len(corpus), HOLDOUT, SEED)
     reference = build_cache(corpus, source, target, work / "reference", progress=False).load()
     held = (reference["source"][eval_ids], reference["target"][eval_ids])
@@ -346,15 +374,16 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> None:
         return alignment_metrics(gluenet, *held)
 
     methods = METHODS
-    if bf16_is_emulated("cuda" if torch.cuda.is_available() else "cpu"):
+    if bf16_is_emulated(device):
         methods = METHODS_WITHOUT_BF16
         print("this CPU has no bf16 matrix units (emulated, far slower): fp32 runs only")
     times = {method: [] for method in methods}
+    caches = {method: [] for method in methods}
     curves = {method: [] for method in methods}
     finals = {method: [] for method in methods}
     for repeat in range(args.repeats):
         for method in methods:
-            clock = Clock(held_out)
+            clock = Clock(held_out, device)
             if method == "original":
                 config = get_recipe("paper-multilingual").gluenet_config(
                     {
@@ -383,29 +412,37 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> None:
                 )
             when, metrics = clock.marked
             times[method].append(when)
+            caches[method].append(clock.cache_seconds)
             curves[method].append(clock.curve)
             finals[method].append(metrics)
         print(
             f"repeat {repeat + 1}: " + ", ".join(f"{m} {times[m][-1]:.1f} s" for m in methods),
             flush=True,
         )
-    report(args, times, curves, finals, len(eval_ids), mean_mse)
+    report(args, times, caches, curves, finals, len(eval_ids), mean_mse)
 
 
-def report(args, times, curves, finals, held_count, mean_mse) -> None:
+def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
     """The tables: wall time at equal epochs, held-out alignment, time to quality."""
     base = times["original"]
     runs = f"{args.epochs} epochs, batch 32, {args.repeats} paired runs"
-    print(f"\n{args.setting}: {args.pairs} pairs, {runs}; median [range]")
-    print(f"{'method':22}{'wall s':>22}{'speed-up':>20}{'held-out MSE':>14}{'retrieval':>11}")
+    device = torch.device(args.device)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(f"\n{args.setting}: {args.pairs} pairs, {runs}, on {where}; median [range]")
+    print(
+        f"{'method':22}{'wall s':>22}{'of it, cache s':>16}{'speed-up':>20}"
+        f"{'held-out MSE':>14}{'retrieval':>11}"
+    )
     for method in times:
         ratios = [b / t for b, t in zip(base, times[method], strict=True)]
         mse = statistics.median(f["mse"] for f in finals[method])
         retrieval = statistics.median(f["retrieval"] for f in finals[method])
-        cells = f"{spread(times[method]):>22}{spread(ratios, 2):>20}{mse:>14.4f}{retrieval:>11.3f}"
+        cache = statistics.median(caches[method])
+        cells = f"{spread(times[method]):>22}{cache:>16.1f}{spread(ratios, 2):>20}"
+        cells += f"{mse:>14.4f}{retrieval:>11.3f}"
         other = "offset" in method
         print(f"{method:22}{cells}" + ("  (another objective)" if other else ""))
-    print(f"{'predicting the mean target':22}{'':42}{mean_mse:>14.4f}")
+    print(f"{'predicting the mean target':22}{'':58}{mean_mse:>14.4f}")
     original_level = statistics.median(f["mse"] for f in finals["original"])
     best = min(mse for runs in curves.values() for curve in runs for _, mse in curve)
     levels = {

@@ -139,11 +139,33 @@ def test_outputs_log_and_checkpoint(small_cache, tmp_path):
     assert '"retrieval"' in card and small_cache.key["source_encoder"]["name_or_path"] in card
 
 
+@pytest.mark.parametrize(
+    ("every", "minutes", "saved_at"),
+    [(0, 0.0, "end"), (5, 0.0, "every 5 and the end"), (0, 1e-9, "every step")],
+)
+def test_the_state_is_saved_by_steps_by_time_and_at_the_end(
+    small_cache, tmp_path, monkeypatch, every, minutes, saved_at
+):
+    saves = []
+    monkeypatch.setattr(Trainer, "save_state", lambda trainer: saves.append(trainer.step))
+    config = small_config(tmp_path, checkpoint_every=every, checkpoint_minutes=minutes)
+    train(small_cache, gluenet_config_for(small_cache, source_blocks=1), config)
+    last = straight_steps(small_cache)  # 3 epochs of 11 steps: epoch ends save nothing
+    expected = {
+        "end": [last],
+        "every 5 and the end": [*range(5, last, 5), last],
+        "every step": list(range(1, last + 1)),
+    }[saved_at]
+    assert saves == expected
+
+
 def test_bad_settings_are_clear_errors(small_cache, tmp_path):
     with pytest.raises(ValueError, match="mixed_precision"):
         TrainConfig(output_dir=str(tmp_path), mixed_precision="fp8")
     with pytest.raises(ValueError, match="weight_decay must be >= 0.0, got -0.1"):
         TrainConfig(output_dir=str(tmp_path), weight_decay=-0.1)
+    with pytest.raises(ValueError, match="checkpoint_minutes must be finite and >= 0"):
+        TrainConfig(output_dir=str(tmp_path), checkpoint_minutes=-1)
     with pytest.raises(ValueError, match="no full batch"):
         Trainer(
             small_cache, gluenet_config_for(small_cache), small_config(tmp_path, batch_size=4096)

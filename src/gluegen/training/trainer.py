@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import signal
 import threading
 import time
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate.utils import set_seed
+from accelerate.utils import broadcast, set_seed
 from tqdm.auto import tqdm
 
 from gluegen.data.cache import FeatureCache
@@ -34,13 +35,7 @@ from gluegen.models.stats import FeatureStatistics
 from gluegen.training.config import TrainConfig
 from gluegen.training.objective import GlueObjective, head_targets
 from gluegen.training.precision import make_accelerator, resolve_mixed_precision
-from gluegen.training.state import (
-    clear_outputs,
-    read_progress,
-    read_weights,
-    trim_log,
-    write_state,
-)
+from gluegen.training.state import clear_outputs, read_progress, read_weights, trim_log, write_state
 
 logger = logging.getLogger(__name__)
 
@@ -256,9 +251,12 @@ class Trainer:
             terms = self.objective(source, target, **heads)
             loss = sum(terms.values())  # the one place the terms are summed
         lr = self.optimizer.param_groups[0]["lr"]  # the rate this step uses
-        if not torch.isfinite(loss):
+        # one read of the loss terms: a GPU waits for the step once, not once per term
+        read = torch.stack([value.detach().float() for value in (*terms.values(), loss)])
+        values = dict(zip([*terms, "loss"], read.tolist(), strict=True))
+        if not math.isfinite(values["loss"]):
             raise ValueError(
-                f"The loss is {loss.item()} at step {self.step}: training diverged; lower "
+                f"The loss is {values['loss']} at step {self.step}: training diverged; lower "
                 "--learning-rate (the state saved before this step is intact)."
             )
         self.accelerator.backward(loss)
@@ -267,10 +265,7 @@ class Trainer:
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
-        return {name: value.item() for name, value in terms.items()} | {
-            "loss": loss.item(),
-            "lr": lr,
-        }
+        return values | {"lr": lr}
 
     def evaluate(self) -> dict[str, float]:
         """Alignment on the held-out split (empty dict when nothing is held out)."""
@@ -327,6 +322,7 @@ class Trainer:
         running: dict[str, float] = {}
         since_log = 0
         started = time.time()
+        saved_at = time.monotonic()
         while self.step < stop_at:
             epoch, index = divmod(self.step, self.steps_per_epoch)
             terms = self.train_step(self.batch_ids(epoch, index))
@@ -354,15 +350,25 @@ class Trainer:
                 eval_due or (not config.eval_every and end_of_epoch)
             ):
                 self.log({"step": self.step, "eval": self.evaluate()})
-            if (
-                self.step % config.checkpoint_every == 0
-                or end_of_epoch
-                or self.step == stop_at
-                or stop.requested
-            ):
+            if self._checkpoint_due(saved_at) or self.step == stop_at or stop.requested:
                 self.save_state()
+                saved_at = time.monotonic()
             if stop.requested:  # Ctrl-C: the state is saved whole, `--resume` continues
                 raise KeyboardInterrupt
+
+    def _checkpoint_due(self, saved_at: float) -> bool:
+        """Whether to save the state after this step: every `checkpoint_every` steps, or once
+        `checkpoint_minutes` have passed since `saved_at`. Process 0's clock decides, so that
+        every process saves at the same step."""
+        config = self.config
+        if config.checkpoint_every and self.step % config.checkpoint_every == 0:
+            return True
+        if not config.checkpoint_minutes:
+            return False
+        due = time.monotonic() - saved_at >= 60 * config.checkpoint_minutes
+        if self.accelerator.num_processes > 1:
+            due = bool(broadcast(torch.tensor([float(due)], device=self.accelerator.device)))
+        return due
 
     def save_gluenet(self) -> Path:
         """Write output_dir/gluenet and output_dir/metrics.json (main process)."""
