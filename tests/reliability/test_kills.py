@@ -19,8 +19,10 @@ KILLER = """
 import json, os, pathlib, signal, sys
 from gluegen.cli import main
 
+import gluegen.data.cache as cache
+
 when, args = sys.argv[1], json.loads(sys.argv[2])
-real_replace, real_write = os.replace, pathlib.Path.write_bytes
+real_replace, real_save_file = os.replace, cache.save_file
 saves = []
 
 def replace(src, dst):
@@ -30,13 +32,14 @@ def replace(src, dst):
         if len(saves) == 2:
             os.kill(os.getpid(), signal.SIGKILL)
 
-def write_bytes(self, data):
-    if when == "mid-shard" and self.name.startswith(".shard-00001"):
-        real_write(self, data[: len(data) // 2])
+def save_file(tensors, path, metadata=None):
+    real_save_file(tensors, path, metadata=metadata)
+    path = pathlib.Path(path)
+    if when == "mid-shard" and path.name.startswith(".shard-00001"):
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
         os.kill(os.getpid(), signal.SIGKILL)
-    return real_write(self, data)
 
-os.replace, pathlib.Path.write_bytes = replace, write_bytes
+os.replace, cache.save_file = replace, save_file
 sys.exit(main(args))
 """
 

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from accelerate import PartialState
 from safetensors import safe_open
-from safetensors.torch import save
+from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
 from gluegen.data.corpus import ParallelCorpus
@@ -226,7 +226,7 @@ def _encode_shard(
     progress: tqdm,
     encode_precision: str = FULL_PRECISION,
 ) -> dict[str, torch.Tensor]:
-    parts: dict[str, list[torch.Tensor]] = {}
+    shard: dict[str, torch.Tensor] = {}  # each (rows, ...), filled batch by batch
     for start in range(indices.start, indices.stop, batch_size):
         stop = min(start + batch_size, indices.stop)
         with encoding_context(encode_precision, getattr(source, "device", "cpu")):
@@ -241,19 +241,24 @@ def _encode_shard(
         if target_features.pooled is not None:
             batch["target_pooled"] = target_features.pooled.to(dtype)  # (b, p)
         for name, tensor in batch.items():
-            parts.setdefault(name, []).append(tensor.detach().cpu())
+            if name not in shard:
+                shard[name] = torch.empty((len(indices), *tensor.shape[1:]), dtype=tensor.dtype)
+            shard[name][start - indices.start : stop - indices.start] = tensor.detach()
         progress.update(stop - start)
-    return {name: torch.cat(values).contiguous() for name, values in parts.items()}
+    return shard
 
 
 def _record_path(folder: Path, index: int) -> Path:
     return folder / f"{shard_name(index)}.record.json"
 
 
-def _write_shard(folder: Path, index: int, data: bytes, record: dict[str, Any]) -> None:
-    """The shard's bytes to a temporary file renamed into place, then its record beside it."""
+def _write_shard(
+    folder: Path, index: int, tensors: dict[str, torch.Tensor], metadata: dict[str, str]
+) -> None:
+    """The shard to a temporary file, hashed, renamed into place, then its record beside it."""
     temporary = folder / f".{shard_name(index)}.{os.getpid()}.tmp"
-    temporary.write_bytes(data)
+    save_file(tensors, temporary, metadata=metadata)
+    record = shard_record(temporary, rows=len(next(iter(tensors.values()))))
     os.replace(temporary, folder / shard_name(index))
     atomic_write_text(_record_path(folder, index), json.dumps(record))
 
@@ -264,8 +269,8 @@ def _shard_record(folder: Path, index: int) -> dict[str, Any]:
     try:
         return json.loads(_record_path(folder, index).read_text())
     except (OSError, ValueError):
-        data = (folder / shard_name(index)).read_bytes()
-        return shard_record(data, shard_rows(read_header(folder / shard_name(index))[0]))
+        path = folder / shard_name(index)
+        return shard_record(path, shard_rows(read_header(path)[0]))
 
 
 def build_cache(
@@ -321,8 +326,7 @@ def build_cache(
                 corpus, indices, source, target, batch_size, DTYPES[dtype], bar, encode_precision
             )
             metadata = {"first": str(indices.start), "process": str(state.process_index)}
-            data = save(tensors, metadata=metadata)
-            _write_shard(folder, k, data, shard_record(data, len(indices)))
+            _write_shard(folder, k, tensors, metadata)
     state.wait_for_everyone()
 
     if state.is_main_process:

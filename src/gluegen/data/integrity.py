@@ -1,12 +1,12 @@
 """Checks that a feature cache on disk is the one its manifest describes.
 
 Each shard's SHA-256, byte count and rows are recorded in the manifest as the shard is written
-(hashed from the bytes in memory, before they reach the disk). The first read of a cache in a
-process verifies every shard: rows and counts against the manifest, the safetensors header
-for sanity, and the hash of any shard not yet verified as it stands (records of size, mtime
-and checksum in `verified.json` beside the shards; a build records its own shards, and a
-pooled cache reads its members' records), so an unchanged shard is never read twice.
-A mismatch is a ValueError that names the shard and how to rebuild.
+(hashed from the temporary file just written, before it is renamed into place). The first read
+of a cache in a process verifies every shard: rows and counts against the manifest, the
+safetensors header for sanity, and the hash of any shard not yet verified as it stands (records
+of size, mtime and checksum in `verified.json` beside the shards; a build records its own
+shards, and a pooled cache reads its members' records), so an unchanged shard is never read
+twice. A mismatch is a ValueError that names the shard and how to rebuild.
 """
 
 from __future__ import annotations
@@ -22,11 +22,6 @@ HEADER_LENGTH_BYTES = 8  # a safetensors file starts with its JSON header's leng
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit on a header
 HASH_CHUNK_BYTES = 1 << 24
 VERIFIED_FILE = "verified.json"
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of bytes in memory."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def sha256_file(path: Path) -> str:
@@ -64,9 +59,9 @@ def shard_rows(header: dict[str, Any]) -> int:
     return rows.pop()
 
 
-def shard_record(data: bytes, rows: int) -> dict[str, Any]:
-    """What the manifest records of a shard, from its bytes."""
-    return {"bytes": len(data), "sha256": sha256_bytes(data), "rows": rows}
+def shard_record(path: Path, rows: int) -> dict[str, Any]:
+    """What the manifest records of the shard file at `path`."""
+    return {"bytes": path.stat().st_size, "sha256": sha256_file(path), "rows": rows}
 
 
 def verify_cache(folder: Path, manifest: dict[str, Any]) -> None:
