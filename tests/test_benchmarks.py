@@ -34,6 +34,9 @@ def test_cache_benchmark_runs(load_benchmark, capsys):
     )
     out = capsys.readouterr().out
     assert "build, bfloat16" in out and "held-out MSE" in out
+    assert load_benchmark("bench_cache").main(["--encoders", "random", "--pairs", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "random 77x1024 -> random 77x768" in out and "MB/s" in out
 
 
 def test_step_benchmark_runs(load_benchmark, capsys):
