@@ -259,3 +259,14 @@ def test_masks_are_stored_eight_tokens_a_byte_and_read_back_exactly(tmp_path, se
     assert read["target_mask"].shape == (20, 12) and read["target_mask"].dtype == torch.int8
     expected = source.encode(sentences[:20]).mask.to(torch.int8)
     assert torch.equal(read["source_mask"], expected)
+
+
+def test_the_encoders_device_auto_is_this_machines_and_other_names_are_checked():
+    from gluegen.data.prepare import encoding_device, encoding_precision
+
+    assert encoding_device("auto") == torch.device("cpu")  # no GPU here
+    assert encoding_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(ValueError, match="--device 'gpu' is not a device"):
+        encoding_device("gpu")
+    assert encoding_precision("auto", torch.device("cpu")) == "no"  # bf16 only on a GPU
+    assert encoding_precision("bf16", torch.device("cpu")) == "bf16"  # asked for: as asked

@@ -51,6 +51,8 @@ def world_cache(source: ParallelSource, folder: Path, progress: bool) -> Feature
         source_max_length=source.max_length,
         source_pooling=source.pooling,
         cache_dir=str(folder),
+        device="cpu",  # the world's tiny encoders: the same features on every machine
+        encode_precision="no",
     )
     return prepare_cache(spec, progress=progress)
 

@@ -6,6 +6,8 @@ recipe the shapes its GlueNet must have.
 
 from __future__ import annotations
 
+import torch
+from accelerate import PartialState
 from transformers import AutoConfig
 
 from gluegen.data.cache import FeatureCache, build_cache
@@ -25,16 +27,38 @@ def source_kind(name_or_path: str) -> str:
     return "audio" if model_type in AUDIO_MODEL_TYPES else "text"
 
 
+def encoding_device(setting: str) -> torch.device:
+    """The device `--device` names; 'auto': this process's GPU when there is one (each
+    process its own under torchrun), else the CPU."""
+    if setting == "auto":
+        return PartialState(cpu=not torch.cuda.is_available()).device
+    try:
+        return torch.device(setting)
+    except RuntimeError as error:
+        raise ValueError(
+            f"--device {setting!r} is not a device ({error}); use auto, cpu, cuda or cuda:N."
+        ) from error
+
+
+def encoding_precision(setting: str, device: torch.device) -> str:
+    """The precision `--encode-precision` names; 'auto': bf16 on a GPU that has it (as
+    training's 'auto'), else full precision."""
+    if setting != "auto":
+        return setting
+    return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "no"
+
+
 def source_encoder(spec: CacheSpec) -> Encoder:
     """The source encoder named by `spec`: an audio model or a text model."""
+    device = encoding_device(spec.device)
     if source_kind(spec.source_encoder) == "audio":
-        return HFAudioEncoder(spec.source_encoder, device=spec.device)
+        return HFAudioEncoder(spec.source_encoder, device=device)
     return HFTextEncoder(
         spec.source_encoder,
         max_length=spec.source_max_length,
         layer=spec.source_layer,
         pooling=spec.source_pooling,
-        device=spec.device,
+        device=device,
     )
 
 
@@ -50,9 +74,10 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
             f"{spec.source_encoder} reads {reads}: pair audio folders with an audio model "
             "(AST, CLAP or Whisper) and text corpora with a text model."
         )
+    device = encoding_device(spec.device)
     target = load_target(
         spec.target,
-        device=spec.device,
+        device=device,
         clip_skip=spec.target_clip_skip,
         max_sequence_length=spec.target_max_sequence_length,
     )
@@ -65,7 +90,7 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
         shard_size=spec.shard_size,
         dtype=spec.cache_dtype,
         progress=progress,
-        encode_precision=spec.encode_precision,
+        encode_precision=encoding_precision(spec.encode_precision, device),
     )
 
 

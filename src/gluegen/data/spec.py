@@ -78,13 +78,20 @@ class CacheSpec:
             "choices": ("float32", "float16", "bfloat16"),
         },
     )
-    device: str = field(default="cpu", metadata={"help": "Device the encoders run on."})
+    device: str = field(
+        default="auto",
+        metadata={
+            "help": "Device the encoders run on (cpu, cuda, cuda:N); auto: this process's GPU "
+            "when there is one (each its own under torchrun), else the CPU."
+        },
+    )
     encode_precision: str = field(
-        default="no",
+        default="auto",
         metadata={
             "help": "bf16: run both encoders under bf16 autocast while caching (faster where "
             "bf16 matmuls are, GPUs and CPUs with AMX; features differ slightly: see "
-            "docs/experiments.md); no: full precision.",
-            "choices": ("no", "bf16"),
+            "docs/experiments.md); no: full precision; auto: bf16 when the encoders run on a "
+            "GPU that has it, else no.",
+            "choices": ("auto", "no", "bf16"),
         },
     )
