@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The GPU figures of the README's Performance section, in one run on a CUDA machine:
-# the GlueNet step against the GPU's matmul peak, and training at the real encoders' widths
-# (XLM-R-large + CLIP-L text, random weights) against the original procedure.
+# On a CUDA machine, in one run: the device tests (each part where it was placed), then the GPU
+# figures of the README's Performance section: the GlueNet step against the GPU's matmul peak,
+# and training at the real encoders' widths (XLM-R-large + CLIP-L text, random weights)
+# against the original procedure.
 # Each table also goes to $1/<name>.txt when a folder is given.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-}"
 python="${PYTHON:-python}"
 log() { if [ -n "$out" ]; then tee "$out/$1.txt"; else cat; fi; }
+"$python" -m pytest -q -p no:cacheprovider tests/test_devices.py 2>&1 | log devices
 "$python" benchmarks/bench_step.py --device cuda --bf16 --batches 32 256 --steps 30 2>&1 | log step
 "$python" benchmarks/bench_training.py --device cuda --width-divisor 1 --pairs 1024 --repeats 3 \
     --eval-every 4 2>&1 | log training

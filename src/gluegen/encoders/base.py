@@ -27,10 +27,12 @@ class TokenFeatures:
     mask: torch.Tensor
     pooled: torch.Tensor | None = None
 
-    def to(self, dtype: torch.dtype) -> TokenFeatures:
-        """The features (hidden, pooled) in `dtype`; the mask stays as it is."""
-        pooled = None if self.pooled is None else self.pooled.to(dtype)
-        return TokenFeatures(self.hidden.to(dtype), self.mask, pooled)
+    def to(self, dtype: torch.dtype, device: torch.device | None = None) -> TokenFeatures:
+        """The features (hidden, pooled) in `dtype`, the mask in its own; all on `device`
+        (default: where they are)."""
+        device = device or self.hidden.device
+        pooled = None if self.pooled is None else self.pooled.to(device, dtype)
+        return TokenFeatures(self.hidden.to(device, dtype), self.mask.to(device), pooled)
 
 
 @runtime_checkable

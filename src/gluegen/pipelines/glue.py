@@ -53,7 +53,6 @@ from gluegen.pipelines.mixes import (
 UNCONDITIONAL = ("source", "generator")
 ANY = "*"  # the key of a GlueNet that reads every language (or the only one loaded)
 
-
 _LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # diffusers pipeline -> lock
 _LOCKS_GUARD = threading.Lock()
 
@@ -260,24 +259,24 @@ class GlueGenPipeline:
         for key in dict.fromkeys(keys):
             rows = torch.tensor([i for i, k in enumerate(keys) if k == key])
             gluenet = self.gluenets[key]
-            glued = gluenet.translate(source[rows])  # (rows, n_t, d_t)
+            read = source[rows].to(gluenet.source_token_norm.device)  # where the GlueNet is
+            glued = gluenet.translate(read)  # (rows, n_t, d_t), on the GlueNet's device
             if embeds is None:
                 embeds = glued.new_zeros(len(keys), *glued.shape[1:])
                 mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
-            embeds[rows] = glued
+            embeds[rows] = glued.to(embeds.device)
             if gluenet.mask_head is not None:
-                mask[rows] = gluenet.translate_mask(source[rows])  # (rows, n_t)
+                mask[rows] = gluenet.translate_mask(read).to(mask.device)  # (rows, n_t)
             if gluenet.config.pooled_dim:
-                part = gluenet.translate_pooled(source[rows])  # (rows, p)
+                part = gluenet.translate_pooled(read)  # (rows, p)
                 pooled = part.new_zeros(len(keys), part.shape[1]) if pooled is None else pooled
-                pooled[rows] = part
+                pooled[rows] = part.to(pooled.device)
         return TokenFeatures(embeds, mask, pooled)
 
     def _own(self, texts: Sequence[str], like: torch.Tensor) -> TokenFeatures:
         """The generator's own encoding of `texts`, as many tokens as `like` (b, n, d)."""
         own = generator_conditioning(self.pipeline, texts, like.shape[1])
-        pooled = None if own.pooled is None else own.pooled.to(like)
-        return TokenFeatures(own.hidden.to(like), own.mask.to(like.device), pooled)
+        return own.to(like.dtype, like.device)
 
     @torch.no_grad()
     def unconditional_embeds(self, keys: Sequence[str]) -> TokenFeatures:
@@ -391,10 +390,11 @@ class GlueGenPipeline:
             glued = self.mix_with_text(glued, as_batch(text), mix, mix_split, mix_weight)
         # 4. the unconditional conditioning
         negative = self.unconditional_embeds(keys)
-        # 5. the untouched pipeline draws, in its denoiser's precision (GlueNet's is float32)
+        # 5. the untouched pipeline draws, on its device, in its denoiser's precision
         dtype = getattr(self.pipeline, self.family.denoiser).dtype
+        device = self.pipeline._execution_device
         return self.pipeline(
             num_images_per_prompt=num_images_per_prompt,
-            **self.family.call_arguments(glued.to(dtype), negative.to(dtype)),
+            **self.family.call_arguments(glued.to(dtype, device), negative.to(dtype, device)),
             **kwargs,
         )
