@@ -80,3 +80,19 @@ def test_the_cache_encodes_on_the_device_and_matches_the_cpu(models, sentences, 
     assert on_device["source"].device.type == "cpu"  # the cache is on disk, read to the CPU
     for name in ("source", "target"):
         torch.testing.assert_close(on_device[name], on_cpu[name], rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_sound_encodes_on_the_device_as_on_the_cpu(device):
+    from gluegen.encoders import HFAudioEncoder
+    from gluegen_world.models import shipped_model
+    from gluegen_world.scenes import WorldObject
+    from gluegen_world.sounds import synthesize
+
+    clip = synthesize(WorldObject("star", "red", "big", "left"), seed=3)
+    features = {
+        where: HFAudioEncoder(str(shipped_model("sound")), device=where).encode([clip]).hidden
+        for where in (device, "cpu")
+    }
+    assert features[device].device.type == torch.device(device).type
+    torch.testing.assert_close(features[device].cpu(), features["cpu"], rtol=1e-3, atol=1e-3)
