@@ -34,7 +34,7 @@ from gluegen.models import GlueNet
 from gluegen.recipes import get_recipe
 from gluegen.training.objective import GlueObjective
 
-PEAK_SIDE = {"cpu": 1024, "cuda": 8192}  # matmul size for the peak: a few seconds of work
+PEAK_SIDE = {"cpu": 1024, "cuda": 8192}  # matmul side for the peak: large enough for full rate
 CASES = (  # (recipe, batch), each at the shapes it was made for (the world's; the paper's real)
     ("world-language", 32),
     ("world-language", 256),
