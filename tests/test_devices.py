@@ -95,4 +95,5 @@ def test_a_sound_encodes_on_the_device_as_on_the_cpu(device):
         for where in (device, "cpu")
     }
     assert features[device].device.type == torch.device(device).type
-    torch.testing.assert_close(features[device].cpu(), features["cpu"], rtol=1e-3, atol=1e-3)
+    # cuDNN may run the patch convolution in TF32 (10-bit mantissa) on a GPU
+    torch.testing.assert_close(features[device].cpu(), features["cpu"], rtol=2e-2, atol=2e-2)
