@@ -1,5 +1,6 @@
 """`gluegen demo` at toy sizes: every stage runs, the report is written, a re-run reuses all."""
 
+import dataclasses
 import json
 
 import pytest
@@ -67,6 +68,11 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     assert "training" not in again["timings"] and "drawing" not in again["timings"]
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["settings"]["test_scenes"] == 2
+    # validation scenes keep their own cells: a test run after them draws nothing
+    validation = dataclasses.replace(TINY, scenes="validation")
+    WorldDemo(tmp_path, validation, progress=False).run()
+    assert (tmp_path / "cells-validation" / "sound.json").is_file()
+    assert "drawing" not in WorldDemo(tmp_path, TINY, progress=False).run()["timings"]
 
 
 def test_demo_refuses_no_test_scenes(tmp_path, capsys):
@@ -123,3 +129,10 @@ def test_validation_scenes_are_heldout_scenes_the_test_draws_never_hit():
         DemoSettings(scenes="train")
     with pytest.raises(ValueError, match="--attention-languages"):
         DemoSettings(attention_languages=("en",))
+
+
+def test_each_scene_set_keeps_its_own_cells(tmp_path):
+    from gluegen_world.demo.cells import cells_folder
+
+    assert cells_folder(tmp_path, "test") == tmp_path / "cells"  # where work folders had them
+    assert cells_folder(tmp_path, "validation") == tmp_path / "cells-validation"

@@ -2,9 +2,10 @@
 changes.
 
 A cell is a set of prompt embeds drawn by the world's generator and scored by its judge. Its
-scores and first images are saved under WORKDIR/cells with a stamp (draw settings, the scenes,
-the prompts, fingerprints of the model files, anything else that shapes its inputs); a re-run
-with the same stamp reads them back instead of drawing.
+scores and first images are saved under WORKDIR/cells (WORKDIR/cells-validation for the
+validation scenes, so that neither set's cells replace the other's) with a stamp (draw
+settings, the scenes, the prompts, fingerprints of the model files, anything else that shapes
+its inputs); a re-run with the same stamp reads them back instead of drawing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from gluegen_world.demo.workers import draw_and_score, draw_job, start_drawer, w
 from gluegen_world.scenes import Scene
 
 
+def cells_folder(workdir: Path, scenes: str) -> Path:
+    """Where the cells of a scene set ("test" or "validation") are kept."""
+    return workdir / ("cells" if scenes == "test" else f"cells-{scenes}")
+
+
 def text_digest(texts: list[str]) -> str:
     """A short digest of a list of texts (scene codes, prompts)."""
     return hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
@@ -52,7 +58,7 @@ class Cells:
 
     def __init__(
         self,
-        workdir: Path,
+        folder: Path,
         draw_settings: DrawSettings,
         scenes: list[Scene],
         models: Callable[[], tuple],
@@ -60,7 +66,7 @@ class Cells:
         progress: bool,
         timings: dict[str, float],
     ) -> None:
-        self.workdir = workdir
+        self.folder = folder  # cells_folder(...)
         self.draw_settings = draw_settings
         self.scenes_digest = scenes_digest(scenes)  # of the default scenes
         self.models = models  # () -> (generator, judges), loaded on first use in this process
@@ -94,7 +100,7 @@ class Cells:
             "models": [folder_fingerprint(path) for path in models],
             "detail": detail,
         }
-        result_file = self.workdir / "cells" / f"{name}.json"
+        result_file = self.folder / f"{name}.json"
         if result_file.is_file():
             saved = json.loads(result_file.read_text())
             if saved["stamp"] == stamp:
@@ -113,7 +119,7 @@ class Cells:
         return self._save_cell(name, stamp, grid, scores)
 
     def _save_cell(self, name: str, stamp: dict, grid: torch.Tensor, scores: dict) -> dict:
-        folder = self.workdir / "cells"
+        folder = self.folder
         folder.mkdir(parents=True, exist_ok=True)
         save_file({"images": grid}, str(folder / f"{name}.safetensors"))
         text = json.dumps({"stamp": stamp, "scores": scores}, indent=2)

@@ -17,6 +17,7 @@ from safetensors.torch import load_file
 from gluegen.io import atomic_write_text
 from gluegen.pipelines import MIXES
 from gluegen_world.captions import LANGUAGE_NAMES, LANGUAGES
+from gluegen_world.demo.cells import cells_folder
 from gluegen_world.demo.settings import FOREIGN
 from gluegen_world.demo.tables import (
     LANGUAGE_ROWS,
@@ -117,7 +118,7 @@ def _num(value: float | None) -> str:
 
 def write_report(results: dict, workdir: Path, folder: Path) -> Path:
     """Write folder/index.html and its images; returns the page's path."""
-    cells = workdir / "cells"
+    cells = cells_folder(workdir, results["settings"]["scenes"])
     images = folder / "images"
     images.mkdir(parents=True, exist_ok=True)
     count = results["settings"]["test_scenes"]

@@ -34,7 +34,7 @@ from gluegen.io import atomic_write_text
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
-from gluegen_world.demo.cells import Cells
+from gluegen_world.demo.cells import Cells, cells_folder
 from gluegen_world.demo.corpora import write_corpora
 from gluegen_world.demo.pairs import pair_rows
 from gluegen_world.demo.scene_sets import pair_scene_set, scene_set
@@ -87,7 +87,7 @@ class WorldDemo:
         self.scenes = scene_set(settings)
         self.pair_scenes = pair_scene_set(settings)
         self.cells = Cells(
-            self.workdir,
+            cells_folder(self.workdir, settings.scenes),
             settings.draw,
             self.scenes,
             lambda: (self.pipeline, self.judges),
