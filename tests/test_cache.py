@@ -262,11 +262,12 @@ def test_masks_are_stored_eight_tokens_a_byte_and_read_back_exactly(tmp_path, se
 
 
 def test_the_encoders_device_auto_is_this_machines_and_other_names_are_checked():
-    from gluegen.data.prepare import encoding_device, encoding_precision
+    from gluegen.data.prepare import encoding_device
+    from gluegen.training.precision import resolve_mixed_precision
 
     assert encoding_device("auto") == torch.device("cpu")  # no GPU here
     assert encoding_device("cuda:1") == torch.device("cuda", 1)
     with pytest.raises(ValueError, match="--device 'gpu' is not a device"):
         encoding_device("gpu")
-    assert encoding_precision("auto", torch.device("cpu")) == "no"  # bf16 only on a GPU
-    assert encoding_precision("bf16", torch.device("cpu")) == "bf16"  # asked for: as asked
+    assert resolve_mixed_precision("auto", torch.device("cpu")) == "no"  # bf16 only on a GPU
+    assert resolve_mixed_precision("bf16", torch.device("cpu")) == "bf16"  # asked for: as asked

@@ -16,6 +16,7 @@ from gluegen.data.spec import CacheSpec
 from gluegen.encoders import Encoder, HFAudioEncoder, HFTextEncoder, load_target
 from gluegen.encoders.audio import AUDIO_MODEL_TYPES
 from gluegen.encoders.families import family_of
+from gluegen.training.precision import resolve_mixed_precision
 
 
 def source_kind(name_or_path: str) -> str:
@@ -40,17 +41,8 @@ def encoding_device(setting: str) -> torch.device:
         ) from error
 
 
-def encoding_precision(setting: str, device: torch.device) -> str:
-    """The precision `--encode-precision` names; 'auto': bf16 on a GPU that has it (as
-    training's 'auto'), else full precision."""
-    if setting != "auto":
-        return setting
-    return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "no"
-
-
-def source_encoder(spec: CacheSpec) -> Encoder:
-    """The source encoder named by `spec`: an audio model or a text model."""
-    device = encoding_device(spec.device)
+def source_encoder(spec: CacheSpec, device: torch.device) -> Encoder:
+    """The source encoder named by `spec`, on `device`: an audio model or a text model."""
     if source_kind(spec.source_encoder) == "audio":
         return HFAudioEncoder(spec.source_encoder, device=device)
     return HFTextEncoder(
@@ -83,14 +75,14 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
     )
     return build_cache(
         corpus,
-        source_encoder(spec),
+        source_encoder(spec, device),
         target,
         spec.cache_dir,
         batch_size=spec.encode_batch_size,
         shard_size=spec.shard_size,
         dtype=spec.cache_dtype,
         progress=progress,
-        encode_precision=encoding_precision(spec.encode_precision, device),
+        encode_precision=resolve_mixed_precision(spec.encode_precision, device),
     )
 
 

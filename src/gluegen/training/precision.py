@@ -11,13 +11,13 @@ from accelerate.state import AcceleratorState
 logger = logging.getLogger(__name__)
 
 
-def resolve_mixed_precision(setting: str) -> str:
-    """'auto' -> bf16 on a GPU that has it, else full precision."""
+def resolve_mixed_precision(setting: str, device: str | torch.device | None = None) -> str:
+    """'auto' -> bf16 on a GPU that has it (the work runs on `device`; default: on the GPU
+    when there is one), else full precision."""
     if setting != "auto":
         return setting
-    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
-        return "bf16"
-    return "no"
+    on_gpu = torch.cuda.is_available() if device is None else torch.device(device).type == "cuda"
+    return "bf16" if on_gpu and torch.cuda.is_bf16_supported() else "no"
 
 
 def cpu_has_bf16_matmul() -> bool:

@@ -119,11 +119,10 @@ class Cells:
         return self._save_cell(name, stamp, grid, scores)
 
     def _save_cell(self, name: str, stamp: dict, grid: torch.Tensor, scores: dict) -> dict:
-        folder = self.folder
-        folder.mkdir(parents=True, exist_ok=True)
-        save_file({"images": grid}, str(folder / f"{name}.safetensors"))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        save_file({"images": grid}, str(self.folder / f"{name}.safetensors"))
         text = json.dumps({"stamp": stamp, "scores": scores}, indent=2)
-        atomic_write_text(folder / f"{name}.json", text)
+        atomic_write_text(self.folder / f"{name}.json", text)
         return scores
 
     def finish(self, results: dict) -> dict:
