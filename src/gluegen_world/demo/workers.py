@@ -40,8 +40,10 @@ def draw_and_score(
 
 
 def load_generator() -> StableDiffusionPipeline:
-    """The world's generator, without progress bars."""
+    """The world's generator, without progress bars, its UNet's activations channels-last
+    (oneDNN's faster convolution layout on a CPU)."""
     pipeline = StableDiffusionPipeline.from_pretrained(shipped_model("generator"))
+    pipeline.unet.to(memory_format=torch.channels_last)
     pipeline.set_progress_bar_config(disable=True)
     return pipeline
 
