@@ -6,7 +6,7 @@ the generator's own embeddings of their English captions. The two layouts draw t
 in turn, `--repeats` times; the table gives the seconds of each (median [range]), the paired
 ratios, and the largest difference between their images (the same images up to rounding).
 
-Run:  OMP_NUM_THREADS=1 python benchmarks/bench_drawing.py [--repeats 5]
+Run:  OMP_NUM_THREADS=1 python benchmarks/bench_drawing.py [--repeats 5] [--images 64]
 """
 
 from __future__ import annotations
@@ -37,8 +37,11 @@ def spread(values: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--images", type=int, default=DemoSettings().test_scenes, help="Images of the cell."
+    )
     args = parser.parse_args(argv)
-    settings = DemoSettings()
+    settings = DemoSettings(test_scenes=args.images)
     pipelines = {}
     for name, layout in LAYOUTS.items():
         pipeline = StableDiffusionPipeline.from_pretrained(shipped_model("generator"))
@@ -58,9 +61,11 @@ def main(argv: list[str] | None = None) -> int:
             images[name] = draw(pipeline, embeds, negative, settings.draw)
             seconds[name].append(time.perf_counter() - started)
     base = seconds["contiguous"]
-    print(f"one cell: {len(prompts)} images, {settings.draw.steps} DDIM steps, "
-          f"guidance {settings.draw.guidance}; {args.repeats} paired repeats, "
-          f"{torch.get_num_threads()} thread(s)")
+    print(
+        f"one cell: {len(prompts)} images, {settings.draw.steps} DDIM steps, "
+        f"guidance {settings.draw.guidance}; {args.repeats} paired repeats, "
+        f"{torch.get_num_threads()} thread(s)"
+    )
     print(f"{'UNet layout':16}{'s per cell':>22}{'speed-up':>22}")
     for name, times in seconds.items():
         ratios = [b / t for b, t in zip(base, times, strict=True)]

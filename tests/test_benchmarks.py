@@ -77,3 +77,9 @@ def test_scaling_benchmark_runs(load_benchmark, capsys):
     assert load_benchmark("bench_scaling").main(["--sizes", "100"]) == 0
     out = capsys.readouterr().out
     assert "peak MB train" in out and out.strip().splitlines()[-1].split()[0] == "100"
+
+
+def test_drawing_benchmark_runs(load_benchmark, capsys):
+    assert load_benchmark("bench_drawing").main(["--repeats", "1", "--images", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "one cell: 2 images" in out and "channels-last" in out and "pixel difference" in out
