@@ -2,8 +2,16 @@ import json
 
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
-from gluegen.models.gluenet import GlueNet, GlueNetConfig, GroupedLinear, MixerBlock
+from gluegen.models.gluenet import (
+    CONFIG_HASH_KEY,
+    GlueNet,
+    GlueNetConfig,
+    GroupedLinear,
+    MixerBlock,
+    settings_hash,
+)
 from gluegen.models.stats import FeatureStatistics
 from gluegen.recipes import get_recipe
 from gluegen.training.objective import decoder_config
@@ -134,6 +142,39 @@ def test_attention_bridge_routes_tokens_by_content(tmp_path):
     gluenet.save_pretrained(tmp_path)
     torch.testing.assert_close(GlueNet.from_pretrained(tmp_path)(source), gluenet(source))
     assert decoder_config(config).attention_heads == 0
+
+
+def test_source_blocks_without_token_mixing_keep_content_routing_order_free():
+    attention = dict(attention_heads=2, attention_head_dim=4, attention_slots=3)
+    source = torch.randn(2, 6, 8)
+    shuffled = source[:, torch.randperm(6)]
+    torch.manual_seed(0)
+    channels_only = GlueNet(tiny_config(**attention, source_token_mixing=False)).eval()
+    assert all(block.token_mlp is None for block in channels_only.source_blocks)
+    # the source blocks read each token alone, so word order still does not matter
+    torch.testing.assert_close(channels_only(shuffled), channels_only(source))
+    # source blocks that mix tokens mix them by position
+    mixing = GlueNet(tiny_config(**attention)).eval()
+    assert not torch.allclose(mixing(shuffled), mixing(source))
+    with pytest.raises(ValueError, match="cannot change their number"):
+        MixerBlock(6, 8, 5, 8, mult=1.0, residual=False, mix_tokens=False)
+
+
+def test_a_gluenet_saved_before_a_config_field_existed_loads_with_its_default(tmp_path):
+    gluenet = GlueNet(tiny_config())
+    gluenet.set_statistics(stats_for(tiny_config()))
+    gluenet.save_pretrained(tmp_path)
+    # what an older version wrote: no source_token_mixing in the config, nor in its hash
+    settings = json.loads((tmp_path / "config.json").read_text())
+    del settings["source_token_mixing"]
+    (tmp_path / "config.json").write_text(json.dumps(settings))
+    weights = str(tmp_path / "model.safetensors")
+    metadata = {"format": "pt", CONFIG_HASH_KEY: settings_hash(settings)}
+    save_file(load_file(weights), weights, metadata=metadata)
+    loaded = GlueNet.from_pretrained(tmp_path)
+    assert loaded.config.source_token_mixing is True
+    source = torch.randn(2, 6, 8)
+    torch.testing.assert_close(loaded(source), gluenet(source))
 
 
 def test_zero_bridge_groups_route_every_channel_its_own_way():

@@ -115,6 +115,14 @@ def test_resume_refuses_changed_settings_and_names_them(small_cache, tmp_path):
     same = Trainer(small_cache, config, small_config(tmp_path, log_every=2, max_steps=5))
     same.run(resume=True)
     assert same.step == 5
+    # a state saved before a layout setting existed resumes at that setting's default
+    progress_file = tmp_path / "state" / "progress.json"
+    progress = json.loads(progress_file.read_text())
+    del progress["gluenet"]["source_token_mixing"]
+    progress_file.write_text(json.dumps(progress))
+    older = Trainer(small_cache, config, small_config(tmp_path, max_steps=6))
+    older.run(resume=True)
+    assert older.step == 6
 
 
 def straight_steps(cache):

@@ -8,7 +8,7 @@ recipe (recipes.py) chooses.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 
 MIX_ORDERS = ("channels_first", "tokens_first")
 ACTIVATION_NAMES = ("gelu", "identity")
@@ -41,6 +41,14 @@ class GlueNetConfig:
         default=None, metadata={"help": "Width of the folded source (audio: 64)."}
     )
     source_blocks: int = field(default=5, metadata={"help": "Residual blocks at source size."})
+    source_token_mixing: bool = field(
+        default=True,
+        metadata={
+            "help": "Source blocks mix across token positions as well as channels (the paper); "
+            "False: channels only, so that a content-routing bridge reads each token's own "
+            "features rather than a mix fixed by word positions."
+        },
+    )
     target_blocks: int = field(default=0, metadata={"help": "Residual blocks after the bridge."})
     tail_blocks: int = field(
         default=0, metadata={"help": "Un-normalised blocks at the end (audio preset: 2)."}
@@ -176,6 +184,11 @@ class GlueNetConfig:
         """Channels whose tokens the bridge routes: it mixes tokens before or after it
         changes the width."""
         return self.mixer_shape[1] if self.mix_order == "tokens_first" else self.target_dim
+
+    @classmethod
+    def defaults(cls) -> dict:
+        """{field: default} of every field that has one."""
+        return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
 
     def layout(self) -> dict:
         """The settings a recipe chooses: every field but the shapes and encoder ids."""

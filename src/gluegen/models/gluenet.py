@@ -43,10 +43,15 @@ ACTIVATIONS = {"gelu": nn.GELU, "identity": nn.Identity}  # by GlueNetConfig.act
 CONFIG_HASH_KEY = "gluegen_config_sha256"  # in model.safetensors' metadata
 
 
-def config_hash(config: GlueNetConfig) -> str:
-    """SHA-256 of a config's canonical JSON."""
-    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+def settings_hash(settings: dict) -> str:
+    """SHA-256 of a config's settings as canonical JSON."""
+    text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def config_hash(config: GlueNetConfig) -> str:
+    """SHA-256 of a config's canonical JSON (every field)."""
+    return settings_hash(dataclasses.asdict(config))
 
 
 class GroupedLinear(nn.Module):
@@ -103,7 +108,8 @@ class MLP(nn.Sequential):
 
 
 class MixerBlock(nn.Module):
-    """A channel MLP on every token and a token MLP across tokens.
+    """A channel MLP on every token and, unless `mix_tokens` is False, a token MLP across
+    tokens.
 
     (b, n_in, d_in) -> (b, n_out, d_out). With `residual`, each MLP adds its input back
     (only possible when that MLP keeps its size).
@@ -122,15 +128,20 @@ class MixerBlock(nn.Module):
         end_activation: bool = False,
         activation: str = "gelu",
         token_groups: int = 1,
+        mix_tokens: bool = True,
     ) -> None:
         super().__init__()
         if residual and (tokens_in, dim_in) != (tokens_out, dim_out):
             raise ValueError("A residual mixer block must keep its shape.")
+        if not mix_tokens and tokens_in != tokens_out:
+            raise ValueError("A block that does not mix tokens cannot change their number.")
         self.residual = residual
         self.tokens_first = mix_order == "tokens_first"
         self.channel_mlp = MLP(dim_in, dim_out, mult, norm, end_activation, activation)
-        self.token_mlp = MLP(
-            tokens_in, tokens_out, mult, norm, activation=activation, groups=token_groups
+        self.token_mlp = (
+            MLP(tokens_in, tokens_out, mult, norm, activation=activation, groups=token_groups)
+            if mix_tokens
+            else None
         )
 
     def _mix_channels(self, x: torch.Tensor) -> torch.Tensor:
@@ -145,6 +156,8 @@ class MixerBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(b, n_in, d_in) -> (b, n_out, d_out)."""
+        if self.token_mlp is None:
+            return self._mix_channels(x)
         if self.tokens_first:
             return self._mix_channels(self._mix_tokens(x))
         return self._mix_tokens(self._mix_channels(x))
@@ -170,10 +183,12 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             MixerBlock, mult=config.mult, mix_order=config.mix_order, activation=config.activation
         )
 
-        def residual_blocks(count: int, tokens: int, dim: int) -> nn.ModuleList:
-            return nn.ModuleList(block(tokens, dim, tokens, dim) for _ in range(count))
+        def residual_blocks(count: int, tokens: int, dim: int, **kwargs) -> nn.ModuleList:
+            return nn.ModuleList(block(tokens, dim, tokens, dim, **kwargs) for _ in range(count))
 
-        self.source_blocks = residual_blocks(config.source_blocks, n_m, d_m)
+        self.source_blocks = residual_blocks(
+            config.source_blocks, n_m, d_m, mix_tokens=config.source_token_mixing
+        )
         if config.attention_heads:
             self.bridge: nn.Module = ContentBridge(
                 n_m,
@@ -363,7 +378,8 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         state = read_tensors(weights, what)
         check_state(state, model.state_dict(), what)
         saved_with = read_metadata(weights).get(CONFIG_HASH_KEY)
-        if saved_with is not None and saved_with != config_hash(config):
+        # the file as saved: a GlueNet saved before a config field existed has none there
+        if saved_with is not None and saved_with != settings_hash(settings):
             raise ValueError(
                 f"{folder / CONFIG_NAME} was changed after the weights were saved with it; "
                 "restore it (or save the GlueNet again)."

@@ -212,7 +212,8 @@ class Trainer:
         """Refuse to continue a run whose settings would change its result."""
         changes = self.config.changes_from(progress["config"])
         layout = self.gluenet.config.layout()
-        saved_layout = progress.get("gluenet", layout)
+        # a layout setting newer than the saved run had its default there
+        saved_layout = {**GlueNetConfig.defaults(), **progress.get("gluenet", layout)}
         changes += [
             f"{name} {saved_layout.get(name)!r} -> {value!r}"
             for name, value in layout.items()

@@ -75,7 +75,7 @@ class DemoSettings:
         metadata={"help": "Recipe of the per-language GlueNets of --attention-languages."},
     )
     attention_languages: tuple[str, ...] = field(
-        default=("fr", "es", "it", "de"),
+        default=FOREIGN,
         metadata={
             "help": "Languages whose GlueNet routes tokens by content (--attention-recipe); "
             "the others route by position (--language-recipe). Chosen on validation scenes."
