@@ -45,7 +45,7 @@ class GlueNetConfig:
         default=True,
         metadata={
             "help": "Source blocks mix across token positions as well as channels (the paper); "
-            "False: channels only, so that a content-routing bridge reads each token's own "
+            "off: channels only, so that a content-routing bridge reads each token's own "
             "features rather than a mix fixed by word positions."
         },
     )
