@@ -4,14 +4,8 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from gluegen.models.gluenet import (
-    CONFIG_HASH_KEY,
-    GlueNet,
-    GlueNetConfig,
-    GroupedLinear,
-    MixerBlock,
-    settings_hash,
-)
+from gluegen.models.blocks import GroupedLinear, MixerBlock
+from gluegen.models.gluenet import CONFIG_HASH_KEY, GlueNet, GlueNetConfig, settings_hash
 from gluegen.models.stats import FeatureStatistics
 from gluegen.recipes import get_recipe
 from gluegen.training.objective import decoder_config

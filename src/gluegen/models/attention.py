@@ -1,6 +1,6 @@
 """A bridge that gathers source tokens by what they say, not by where they stand.
 
-The paper's bridge (`gluenet.MixerBlock`) routes source position i to target position j with a
+The paper's bridge (`blocks.MixerBlock`) routes source position i to target position j with a
 fixed weight. That suits one language, whose words come in one order; one GlueNet for several
 languages finds the colour word third in one caption and seventh in another. Here learned
 queries, one per output slot, attend over the source tokens (multi-head cross-attention), so
