@@ -45,6 +45,13 @@ def add_setting(
     )
 
 
+def field_defaults(cls: type) -> dict:
+    """{field: default} of every field of the dataclass `cls` that has a plain default."""
+    return {
+        f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+    }
+
+
 def add_flags(
     group: argparse._ActionsContainer, cls: type, skip: Iterable[str] = (), prefix: str = ""
 ) -> None:

@@ -8,7 +8,7 @@ recipe (recipes.py) chooses.
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 
 MIX_ORDERS = ("channels_first", "tokens_first")
 ACTIVATION_NAMES = ("gelu", "identity")
@@ -184,11 +184,6 @@ class GlueNetConfig:
         """Channels whose tokens the bridge routes: it mixes tokens before or after it
         changes the width."""
         return self.mixer_shape[1] if self.mix_order == "tokens_first" else self.target_dim
-
-    @classmethod
-    def defaults(cls) -> dict:
-        """{field: default} of every field that has one."""
-        return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
 
     def layout(self) -> dict:
         """The settings a recipe chooses: every field but the shapes and encoder ids."""

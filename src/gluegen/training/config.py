@@ -6,7 +6,9 @@ The defaults are the paper's multilingual recipe; recipes.py names other sets of
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
+
+from gluegen.settings import field_defaults
 
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
 DEFAULT_CANDIDATES = 64  # pairs per retrieval group in held-out evaluation
@@ -119,8 +121,7 @@ class TrainConfig:
         saved = dict(saved)
         saved.update({f"weights.{k}": v for k, v in (saved.pop("weights", None) or {}).items()})
         # a setting newer than the saved run had its default there
-        defaults = {f.name: f.default for f in fields(self) if f.default is not MISSING}
-        saved = {**defaults, **saved}
+        saved = {**field_defaults(type(self)), **saved}
         return [
             f"{name} {saved.get(name)!r} -> {value!r}"
             for name, value in now.items()

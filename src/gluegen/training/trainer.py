@@ -32,6 +32,7 @@ from gluegen.evaluation.alignment import alignment_metrics
 from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
 from gluegen.models import GlueNet, GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
+from gluegen.settings import field_defaults
 from gluegen.training.config import TrainConfig
 from gluegen.training.objective import GlueObjective, head_targets
 from gluegen.training.precision import make_accelerator, resolve_mixed_precision
@@ -213,7 +214,7 @@ class Trainer:
         changes = self.config.changes_from(progress["config"])
         layout = self.gluenet.config.layout()
         # a layout setting newer than the saved run had its default there
-        saved_layout = {**GlueNetConfig.defaults(), **progress.get("gluenet", layout)}
+        saved_layout = {**field_defaults(GlueNetConfig), **progress.get("gluenet", layout)}
         changes += [
             f"{name} {saved_layout.get(name)!r} -> {value!r}"
             for name, value in layout.items()
