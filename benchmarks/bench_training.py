@@ -20,12 +20,19 @@ Adam 1e-4 halved every epoch, `--epochs`):
 - gluegen bf16: the cache encoded under bf16 autocast and `Trainer` under bf16 autocast
   (what `--mixed-precision auto` picks on a GPU; here `--encode-precision bf16
   --mixed-precision bf16`);
+- gluegen fp32 / bf16 align-only: as above with the objective's optional terms off
+  (`--reconstruction-weight 0 --adversarial-weight 0`): the same network, learning rate and
+  alignment term, no reconstruction decoder and no discriminator to train (what the family
+  presets, `sd1-multilingual` and the others, train);
 - gluegen bf16 offset: as gluegen bf16, with what the project adds for real use: a learned
   output offset starting at the measured mean target (`--target-offset`), alignment only
   (`--reconstruction-weight 0 --adversarial-weight 0`), Adam 1e-3. Another objective: it is
   in the time-to-quality table, not in the equal-work comparison.
 On a CPU without bf16 matrix units (no AMX or AVX512-BF16: PyTorch emulates bf16 there, far
-slower than fp32) the bf16 runs give way to "gluegen fp32 offset".
+slower than fp32) the bf16 runs give way to "gluegen fp32 offset". `--methods` chooses the
+runs beside the original, among them two that only `--methods` runs: "gluegen fp32 offset
+1e-4" (the offset at the paper's learning rate) and "gluegen fp32 offset all-terms" (the
+offset with the paper's optional terms kept).
 
 Paired repeats (same corpus and split, methods interleaved): median wall time and range, its
 ratio to the original's, held-out alignment, beside the held-out MSE of predicting the mean
@@ -35,6 +42,8 @@ training target. Held-out MSE is evaluated every `--eval-every` steps, outside t
 runs on to `--original-epochs` (its time and MSE at `--epochs` are the equal-epoch figures).
 
 Run:  OMP_NUM_THREADS=1 python benchmarks/bench_training.py [--setting world] [--pairs 512]
+      OMP_NUM_THREADS=1 python benchmarks/bench_training.py --methods "gluegen fp32 offset" \
+          "gluegen fp32 offset all-terms" --original-epochs 4
 """
 
 from __future__ import annotations
@@ -86,20 +95,38 @@ REAL_SOURCE, REAL_TARGET = (24, 1024, 16), (12, 768, 12)
 WIDTH_DIVISOR = 4  # the default; a GPU runs the real widths (1)
 REAL_QUALITY_MARGIN = 1.1  # "real" quality: within 10% of the best held-out MSE reached
 # gluegen's runs: (precision, recipe settings over the paper's)
-OFFSET = {  # a learned output offset, alignment only (another objective than the original's)
-    "target_offset": True,
-    "reconstruction_weight": 0.0,
-    "adversarial_weight": 0.0,
-    "learning_rate": 1e-3,
-}
+# the paper's network, learning rate and epochs with the objective's optional terms off: no
+# reconstruction decoder, no discriminator (the same alignment term, a smaller step)
+ALIGN_ONLY = {"reconstruction_weight": 0.0, "adversarial_weight": 0.0}
+# a learned output offset starting at the mean target and a larger learning rate
+OFFSET_SETTINGS = {"target_offset": True, "learning_rate": 1e-3}
+OFFSET = {**OFFSET_SETTINGS, **ALIGN_ONLY}  # alignment only (another objective than the original's)
 GLUEGEN_RUNS = {
     "gluegen fp32": ("no", {}),
+    "gluegen fp32 align-only": ("no", ALIGN_ONLY),
     "gluegen bf16": ("bf16", {}),
+    "gluegen bf16 align-only": ("bf16", ALIGN_ONLY),
     "gluegen bf16 offset": ("bf16", OFFSET),
     "gluegen fp32 offset": ("no", OFFSET),  # in place of bf16 where the CPU emulates bf16
+    # the offset at the paper's learning rate
+    "gluegen fp32 offset 1e-4": ("no", {"target_offset": True, **ALIGN_ONLY}),
+    # the offset with the paper's optional terms kept: do they pay where a run learns?
+    "gluegen fp32 offset all-terms": ("no", OFFSET_SETTINGS),
 }
-METHODS = ("original", "gluegen fp32", "gluegen bf16", "gluegen bf16 offset")
-METHODS_WITHOUT_BF16 = ("original", "gluegen fp32", "gluegen fp32 offset")
+METHODS = (
+    "original",
+    "gluegen fp32",
+    "gluegen fp32 align-only",
+    "gluegen bf16",
+    "gluegen bf16 align-only",
+    "gluegen bf16 offset",
+)
+METHODS_WITHOUT_BF16 = (
+    "original",
+    "gluegen fp32",
+    "gluegen fp32 align-only",
+    "gluegen fp32 offset",
+)
 
 
 def xlmr(layers: int, width: int, heads: int, vocab: int = 100):
@@ -345,6 +372,14 @@ def main(argv: list[str] | None = None) -> int:
         default="cuda" if torch.cuda.is_available() else "cpu",
         help="Where every method runs (gluegen's Trainer takes the GPU whenever there is one).",
     )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=list(GLUEGEN_RUNS),
+        metavar="RUN",
+        help="gluegen's runs beside the original, quoted (default: every run the device has "
+        f"units for); any of: {', '.join(GLUEGEN_RUNS)}.",
+    )
     args = parser.parse_args(argv)
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
@@ -374,7 +409,9 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> None:
         return alignment_metrics(gluenet, *held)
 
     methods = METHODS
-    if bf16_is_emulated(device):
+    if args.methods:
+        methods = ("original", *args.methods)
+    elif bf16_is_emulated(device):
         methods = METHODS_WITHOUT_BF16
         print("this CPU has no bf16 matrix units (emulated, far slower): fp32 runs only")
     times = {method: [] for method in methods}
@@ -430,7 +467,7 @@ def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"\n{args.setting}: {args.pairs} pairs, {runs}, on {where}; median [range]")
     print(
-        f"{'method':22}{'wall s':>22}{'of it, cache s':>16}{'speed-up':>20}"
+        f"{'method':30}{'wall s':>22}{'of it, cache s':>16}{'speed-up':>20}"
         f"{'held-out MSE':>14}{'retrieval':>11}"
     )
     for method in times:
@@ -440,9 +477,10 @@ def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
         cache = statistics.median(caches[method])
         cells = f"{spread(times[method]):>22}{cache:>16.1f}{spread(ratios, 2):>20}"
         cells += f"{mse:>14.4f}{retrieval:>11.3f}"
-        other = "offset" in method
-        print(f"{method:22}{cells}" + ("  (another objective)" if other else ""))
-    print(f"{'predicting the mean target':22}{'':58}{mean_mse:>14.4f}")
+        note = "  (another objective)" if "offset" in method else ""
+        note = "  (optional terms off)" if "align-only" in method else note
+        print(f"{method:30}{cells}{note}")
+    print(f"{'predicting the mean target':30}{'':58}{mean_mse:>14.4f}")
     original_level = statistics.median(f["mse"] for f in finals["original"])
     best = min(mse for runs in curves.values() for curve in runs for _, mse in curve)
     levels = {
@@ -468,7 +506,7 @@ def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
                 original = (when or whole, when is not None)
             elif when is not None:
                 text += f", {'' if original[1] else '> '}{original[0] / when:.2f}x the original"
-            print(f"    {method:22}{text}")
+            print(f"    {method:30}{text}")
 
 
 if __name__ == "__main__":

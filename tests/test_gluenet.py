@@ -5,9 +5,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from gluegen.models.blocks import GroupedLinear, MixerBlock
+from gluegen.models.config import SHAPE_FIELDS
 from gluegen.models.gluenet import CONFIG_HASH_KEY, GlueNet, GlueNetConfig, settings_hash
 from gluegen.models.stats import FeatureStatistics
-from gluegen.recipes import get_recipe
+from gluegen.recipes import FAMILY_TARGETS, get_recipe
 from gluegen.training.objective import decoder_config
 
 
@@ -83,6 +84,22 @@ def test_paper_presets_match_the_papers_parameter_counts():
     assert multilingual == paper_multilingual_count()
     assert abs(multilingual - 50e6) / 50e6 < 0.01
     assert abs(audio - 58e6) / 58e6 < 0.01
+
+
+def beyond_shapes(layout: dict) -> dict:
+    return {name: value for name, value in layout.items() if name not in SHAPE_FIELDS}
+
+
+def test_family_presets_are_the_paper_network_trained_on_the_alignment_term_alone():
+    paper = get_recipe("paper-multilingual")
+    weights = paper.train_config("unused").weights
+    assert weights.reconstruction > 0 and weights.adversarial > 0  # the paper's objective
+    assert get_recipe("sd1-multilingual").gluenet_config() == paper.gluenet_config()
+    for family in FAMILY_TARGETS:
+        recipe = get_recipe(f"{family}-multilingual")
+        weights = recipe.train_config("unused").weights
+        assert weights.align > 0 and weights.reconstruction == weights.adversarial == 0
+        assert beyond_shapes(recipe.layout) == beyond_shapes(paper.layout)
 
 
 def test_decoder_config_maps_back_to_the_mixer_shape():

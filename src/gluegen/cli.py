@@ -39,7 +39,7 @@ EXAMPLES = """examples:
   gluegen evaluate --gluenet runs/zh/gluenet --cache-dir runs/zh/features
 """
 DEFAULT_OUTPUT_DIR = "gluegen-run"
-DEFAULT_RECIPE = "paper-multilingual"
+DEFAULT_RECIPE = "sd1-multilingual"
 # Commands of the shapes world, served by gluegen_world.cli (imported only for them).
 WORLD_COMMANDS = {
     "demo": "GlueGen end to end on the shapes world: train GlueNets for six languages, sounds "

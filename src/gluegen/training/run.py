@@ -1,7 +1,7 @@
 """One call from a corpus to a Trainer: the feature cache (built or reused) and a recipe.
 
     trainer = prepare_run(CacheSpec(source_encoder=..., target=..., corpus=...),
-                          "paper-multilingual", "runs/zh")
+                          "sd1-multilingual", "runs/zh")
     gluenet = trainer.run()          # runs/zh/gluenet, metrics.json, log.jsonl
 
 What `gluegen train` does, for Python.
