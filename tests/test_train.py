@@ -3,6 +3,7 @@ import json
 
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from gluegen import testing as toy
 from gluegen.data.cache import build_cache
@@ -12,8 +13,12 @@ from gluegen.encoders import HFTextEncoder, load_target
 from gluegen.models.gluenet import GlueNet
 from gluegen.recipes import get_recipe
 from gluegen.training import precision
-from gluegen.training.config import TrainConfig
+from gluegen.training.config import ObjectiveWeights, TrainConfig
+from gluegen.training.objective import TokenDiscriminator
+from gluegen.training.state import OBJECTIVE_FILE, OPTIMIZER_FILE
 from gluegen.training.trainer import Trainer, split_indices, train
+
+STATE_FILES = (OBJECTIVE_FILE, OPTIMIZER_FILE)
 
 
 def gluenet_config_for(cache, **layout):
@@ -96,6 +101,38 @@ def test_resumed_run_ends_with_the_same_weights(small_cache, tmp_path):
     )
     resumed.run(resume=True)
     assert resumed.step == straight_steps(small_cache)
+    for name, tensor in straight.state_dict().items():
+        assert torch.equal(tensor, resumed.gluenet.state_dict()[name]), name
+
+
+def test_a_state_with_the_untrained_discriminator_of_earlier_versions_resumes(
+    small_cache, tmp_path
+):
+    """Earlier versions built the discriminator at adversarial weight 0 and saved it (never
+    stepped) with the state; such a state resumes, and the run ends as one never stopped."""
+    alignment_only = ObjectiveWeights(reconstruction=0.0, adversarial=0.0)
+    config = gluenet_config_for(small_cache, source_blocks=1)
+    straight = train(
+        small_cache, config, small_config(tmp_path / "straight", weights=alignment_only)
+    )
+    folder = tmp_path / "resumed"
+    Trainer(small_cache, config, small_config(folder, max_steps=13, weights=alignment_only)).run()
+    # the state as an earlier version wrote it: the discriminator's tensors and its optimizer
+    # slots (last, without moments) beside the GlueNet's
+    discriminator = TokenDiscriminator(config.target_dim)
+    objective_file, optimizer_file = (folder / "state" / name for name in STATE_FILES)
+    tensors = load_file(objective_file)
+    tensors |= {f"discriminator.{k}": v for k, v in discriminator.state_dict().items()}
+    save_file(tensors, objective_file)
+    optimizer = torch.load(optimizer_file)
+    (group,) = optimizer["param_groups"]
+    first = len(group["params"])
+    group["params"] += list(range(first, first + len(list(discriminator.parameters()))))
+    torch.save(optimizer, optimizer_file)
+
+    resumed = Trainer(small_cache, config, small_config(folder, weights=alignment_only))
+    resumed.run(resume=True)
+    assert resumed.objective.discriminator is None
     for name, tensor in straight.state_dict().items():
         assert torch.equal(tensor, resumed.gluenet.state_dict()[name]), name
 

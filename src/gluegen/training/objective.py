@@ -105,11 +105,15 @@ class GlueObjective(nn.Module):
         super().__init__()
         self.weights = weights or ObjectiveWeights()
         self.gluenet = gluenet
-        # the mirror decoder exists only where its loss counts (at 4096-wide targets it would
-        # be several times GlueNet's size)
+        # the decoder and the discriminator exist only where their losses count: at 4096-wide
+        # targets the decoder would be several times GlueNet's size, and data-parallel training
+        # refuses parameters that no loss reaches
         has_decoder = self.weights.reconstruction > 0
         self.decoder = GlueNet(decoder_config(gluenet.config)) if has_decoder else None
-        self.discriminator = TokenDiscriminator(gluenet.config.target_dim)
+        has_discriminator = self.weights.adversarial > 0
+        self.discriminator = (
+            TokenDiscriminator(gluenet.config.target_dim) if has_discriminator else None
+        )
 
     def align_loss(
         self, glued: torch.Tensor, target: torch.Tensor, token_weights: torch.Tensor

@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from safetensors.torch import save_file
+from torch import nn
 
 from gluegen.checkpoints import check_state, read_json, read_tensors, read_torch
 from gluegen.io import atomic_write_folder, atomic_write_text
@@ -26,6 +27,8 @@ from gluegen.io import atomic_write_folder, atomic_write_text
 OBJECTIVE_FILE = "objective.safetensors"
 OPTIMIZER_FILE = "optimizer.pt"
 PROGRESS_FILE = "progress.json"
+# Registered last in the objective; earlier versions built it even when no loss used it.
+UNUSED_PART = "discriminator."
 # What a finished run leaves besides its state: a new run must not mix with them.
 RUN_OUTPUTS = ("gluenet", "metrics.json", "log.jsonl")
 
@@ -55,14 +58,34 @@ def read_progress(folder: Path) -> dict[str, Any] | None:
 
 
 def read_weights(
-    folder: Path, expected: dict[str, torch.Tensor]
+    folder: Path, objective: nn.Module
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """(model state, optimizer state) of the checkpoint in `folder`; the model state must fit
-    `expected` (the objective's state_dict)."""
+    """(model state, optimizer state) of the checkpoint in `folder`, the model state checked
+    against `objective`'s."""
     what = f"the training checkpoint in {folder}"
     model_state = read_tensors(folder / OBJECTIVE_FILE, what)
+    optimizer_state = read_torch(folder / OPTIMIZER_FILE, what)
+    expected = objective.state_dict()
+    if not any(name.startswith(UNUSED_PART) for name in expected):
+        parameters = len(list(objective.parameters()))
+        model_state, optimizer_state = without_unused_part(model_state, optimizer_state, parameters)
     check_state(model_state, expected, what)
-    return model_state, read_torch(folder / OPTIMIZER_FILE, what)
+    return model_state, optimizer_state
+
+
+def without_unused_part(
+    model_state: dict[str, torch.Tensor], optimizer_state: dict[str, Any], parameters: int
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """A state saved by a version that built the discriminator at adversarial weight 0: its
+    tensors dropped, and its optimizer slots (the last ones, never stepped) cut off."""
+    unused = [name for name in model_state if name.startswith(UNUSED_PART)]
+    (group,) = optimizer_state["param_groups"]  # one group: the Trainer's single Adam
+    dropped = group["params"][parameters:]
+    if not unused or not dropped or any(index in optimizer_state["state"] for index in dropped):
+        return model_state, optimizer_state  # not such a state: check_state says what differs
+    kept = {name: tensor for name, tensor in model_state.items() if name not in unused}
+    group = {**group, "params": group["params"][:parameters]}
+    return kept, {**optimizer_state, "param_groups": [group]}
 
 
 def trim_log(log: Path, step: int) -> None:

@@ -200,7 +200,7 @@ class Trainer:
             return False
         self._check_resumable(progress)
         objective = self.accelerator.unwrap_model(self.objective)
-        model_state, optimizer_state = read_weights(self.state_dir, objective.state_dict())
+        model_state, optimizer_state = read_weights(self.state_dir, objective)
         objective.load_state_dict(model_state)
         self.optimizer.load_state_dict(optimizer_state)
         self.scheduler.load_state_dict(progress["scheduler"])
