@@ -1,6 +1,6 @@
 """The resumable state of a training run, written whole or not at all, read back checked.
 
-    OUTPUT_DIR/state/objective.safetensors   GlueNet, decoder, discriminator
+    OUTPUT_DIR/state/objective.safetensors   GlueNet, decoder, discriminator (those trained)
                      optimizer.pt             Adam's moments (tensors only: weights_only load)
                      progress.json            step, LR schedule, the run's settings
     OUTPUT_DIR/log.jsonl                      one line per logged step, cut back on resume
@@ -79,9 +79,12 @@ def without_unused_part(
     """A state saved by a version that built the discriminator at adversarial weight 0: its
     tensors dropped, and its optimizer slots (the last ones, never stepped) cut off."""
     unused = [name for name in model_state if name.startswith(UNUSED_PART)]
-    (group,) = optimizer_state["param_groups"]  # one group: the Trainer's single Adam
+    groups = optimizer_state.get("param_groups", [])
+    if not unused or len(groups) != 1:  # the Trainer's Adam has one group
+        return model_state, optimizer_state
+    (group,) = groups
     dropped = group["params"][parameters:]
-    if not unused or not dropped or any(index in optimizer_state["state"] for index in dropped):
+    if not dropped or any(index in optimizer_state.get("state", {}) for index in dropped):
         return model_state, optimizer_state  # not such a state: check_state says what differs
     kept = {name: tensor for name, tensor in model_state.items() if name not in unused}
     group = {**group, "params": group["params"][:parameters]}
