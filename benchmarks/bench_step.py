@@ -22,10 +22,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from dataclasses import dataclass
 
 import torch
+from timing import finished
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import FlopCounterMode, flop_registry
@@ -43,13 +43,6 @@ CASES = (  # (recipe, batch), each at the shapes it was made for (the world's; t
     ("world-sound", 32),
     ("paper-multilingual", 32),
 )
-
-
-def finished(device: torch.device) -> float:
-    """perf_counter() once the device's queued work is done (a GPU runs asynchronously)."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter()
 
 
 def matmul_peak(dtype: torch.dtype, device: torch.device, tries: int = 10) -> float:

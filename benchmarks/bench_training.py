@@ -54,12 +54,12 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 import transformers
+from timing import finished
 from torch.utils.flop_counter import FlopCounterMode
 
 from gluegen import testing as toy
@@ -98,8 +98,9 @@ REAL_QUALITY_MARGIN = 1.1  # "real" quality: within 10% of the best held-out MSE
 # the paper's network, learning rate and epochs with the objective's optional terms off: no
 # reconstruction decoder, no discriminator (the same alignment term, a smaller step)
 ALIGN_ONLY = {"reconstruction_weight": 0.0, "adversarial_weight": 0.0}
-# a learned output offset starting at the mean target and a larger learning rate
-OFFSET_SETTINGS = {"target_offset": True, "learning_rate": 1e-3}
+# a learned output offset starting at the mean target, and with it a larger learning rate
+TARGET_OFFSET = {"target_offset": True}
+OFFSET_SETTINGS = {**TARGET_OFFSET, "learning_rate": 1e-3}
 OFFSET = {**OFFSET_SETTINGS, **ALIGN_ONLY}  # alignment only (another objective than the original's)
 GLUEGEN_RUNS = {
     "gluegen fp32": ("no", {}),
@@ -109,7 +110,7 @@ GLUEGEN_RUNS = {
     "gluegen bf16 offset": ("bf16", OFFSET),
     "gluegen fp32 offset": ("no", OFFSET),  # in place of bf16 where the CPU emulates bf16
     # the offset at the paper's learning rate
-    "gluegen fp32 offset 1e-4": ("no", {"target_offset": True, **ALIGN_ONLY}),
+    "gluegen fp32 offset 1e-4": ("no", {**TARGET_OFFSET, **ALIGN_ONLY}),
     # the offset with the paper's optional terms kept: do they pay where a run learns?
     "gluegen fp32 offset all-terms": ("no", OFFSET_SETTINGS),
 }
@@ -243,10 +244,7 @@ class Clock:
         self.marked = (self.elapsed(), self.evaluate(gluenet))
 
     def now(self) -> float:
-        """perf_counter() once the device's queued work is done (a GPU runs asynchronously)."""
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        return time.perf_counter()
+        return finished(self.device)
 
     def elapsed(self) -> float:
         return self.now() - self.started - self.paused

@@ -53,7 +53,10 @@ def load_benchmark():
     """A script of benchmarks/ as a module: load_benchmark("seed_spread").main([...])."""
 
     def load(name: str):
-        path = Path(__file__).parent.parent / "benchmarks" / f"{name}.py"
+        folder = Path(__file__).parent.parent / "benchmarks"
+        if str(folder) not in sys.path:  # as running a script does: its helpers import
+            sys.path.insert(0, str(folder))
+        path = folder / f"{name}.py"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # as an import does: dataclasses look their module up
