@@ -89,3 +89,14 @@ def test_fingerprint_follows_content(tmp_path):
     a = read_text_pair(write(tmp_path / "a.txt", "x\n"), write(tmp_path / "b.txt", "y\n"))
     b = read_text_pair(write(tmp_path / "c.txt", "x\n"), write(tmp_path / "d.txt", "z\n"))
     assert a.fingerprint() != b.fingerprint()
+
+
+def test_an_audio_corpus_moved_keeps_its_fingerprint(tmp_path):
+    for folder, clip in (("here", b"RIFF1"), ("there", b"RIFF1"), ("changed", b"RIFF2")):
+        (tmp_path / folder).mkdir()
+        write(tmp_path / folder / "dog.wav", clip)
+        write(tmp_path / folder / "captions.tsv", "file\tcaption\ndog.wav\ta dog barks\n")
+    here, there, changed = (
+        read_audio_folder(tmp_path / name).fingerprint() for name in ("here", "there", "changed")
+    )
+    assert here == there != changed

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import shutil
 
 import pytest
 
@@ -73,6 +74,11 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     WorldDemo(tmp_path, validation, progress=False).run()
     assert (tmp_path / "cells-validation" / "sound.json").is_file()
     assert "drawing" not in WorldDemo(tmp_path, TINY, progress=False).run()["timings"]
+    # a work folder copied elsewhere keeps its GlueNets and cells
+    moved = tmp_path.parent / f"{tmp_path.name}-moved"
+    shutil.copytree(tmp_path, moved)
+    timings = WorldDemo(moved, TINY, progress=False).run()["timings"]
+    assert "training" not in timings and "drawing" not in timings
 
 
 def test_demo_refuses_no_test_scenes(tmp_path, capsys):

@@ -62,8 +62,11 @@ LINEAR_STAMP = "cache-key.json"  # the cache a linear map was fitted on
 
 
 def _stamp(source: ParallelSource, recipe: Recipe, cache: FeatureCache) -> dict:
+    # the corpus by its content (the cache key's hash), not by its path: a work folder copied
+    # or moved keeps its GlueNets
+    read = {k: v for k, v in dataclasses.asdict(source).items() if k != "corpus"}
     return {
-        "source": dataclasses.asdict(source),
+        "source": read,
         "recipe": dataclasses.asdict(recipe),
         "cache": cache.key,
     }

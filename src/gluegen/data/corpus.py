@@ -48,13 +48,12 @@ class ParallelCorpus:
         return len(self.sources)
 
     def fingerprint(self) -> str:
-        """Hash of every pair (and, for audio, each file's content), for cache matching."""
+        """Hash of every pair, for cache matching: texts, or for audio each file's content
+        (not where it lies: a corpus moved or copied keeps its caches)."""
         digest = hashlib.sha256(self.source_kind.encode())
-        contents = files_sha256(self.sources) if self.source_kind == "audio" else None
-        for i, (source, target) in enumerate(zip(self.sources, self.targets, strict=True)):
+        sources = files_sha256(self.sources) if self.source_kind == "audio" else self.sources
+        for source, target in zip(sources, self.targets, strict=True):
             digest.update(source.encode() + b"\0" + target.encode() + b"\0")
-            if contents is not None:
-                digest.update(contents[i].encode())
         return digest.hexdigest()[:16]
 
 
