@@ -30,9 +30,10 @@ Adam 1e-4 halved every epoch, `--epochs`):
   in the time-to-quality table, not in the equal-work comparison.
 On a CPU without bf16 matrix units (no AMX or AVX512-BF16: PyTorch emulates bf16 there, far
 slower than fp32) the bf16 runs give way to "gluegen fp32 offset". `--methods` chooses the
-runs beside the original, among them two that only `--methods` runs: "gluegen fp32 offset
-1e-4" (the offset at the paper's learning rate) and "gluegen fp32 offset all-terms" (the
-offset with the paper's optional terms kept).
+runs beside the original, among them three that only `--methods` runs: "gluegen fp32 offset
+1e-4" (the offset at the paper's learning rate), "gluegen fp32 offset all-terms" (the offset
+with the paper's optional terms kept) and "gluegen fp32 align-only 1e-3" (the offset runs'
+learning rate without the offset; another learning rate than the original's).
 
 Paired repeats (same corpus and split, methods interleaved): median wall time and range, its
 ratio to the original's, held-out alignment, beside the held-out MSE of predicting the mean
@@ -113,6 +114,8 @@ GLUEGEN_RUNS = {
     "gluegen fp32 offset 1e-4": ("no", {**TARGET_OFFSET, **ALIGN_ONLY}),
     # the offset with the paper's optional terms kept: do they pay where a run learns?
     "gluegen fp32 offset all-terms": ("no", OFFSET_SETTINGS),
+    # the offset runs' learning rate without the offset: which of the two learns?
+    "gluegen fp32 align-only 1e-3": ("no", {**ALIGN_ONLY, "learning_rate": 1e-3}),
 }
 METHODS = (
     "original",
@@ -477,6 +480,7 @@ def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
         cells += f"{mse:>14.4f}{retrieval:>11.3f}"
         note = "  (another objective)" if "offset" in method else ""
         note = "  (optional terms off)" if "align-only" in method else note
+        note = "  (another learning rate)" if method.endswith("align-only 1e-3") else note
         print(f"{method:30}{cells}{note}")
     print(f"{'predicting the mean target':30}{'':58}{mean_mse:>14.4f}")
     original_level = statistics.median(f["mse"] for f in finals["original"])
