@@ -6,6 +6,10 @@
   where the objective uses them; forward and backward, counted by torch's FlopCounterMode),
   the median step time over `--steps` steps after a warm-up, and the share of the peak of
   the step's precision (fp32; bf16 under `--bf16`);
+- faults: page faults per step (the kernel handing the process fresh, zeroed pages). On a
+  CPU the steps run as the Trainer runs them, with freed memory kept in the process
+  (gluegen/allocator.py); `--default-allocator` leaves glibc's malloc as it starts, to
+  compare (its setting is process-wide: one run each);
 - "matmuls alone": the same FLOP-counted calls (the same shapes, strides and dtypes) replayed
   one after another on random inputs, nothing else between them: the share of the peak a step
   could reach if everything but its matmuls cost nothing (its ceiling at these shapes).
@@ -13,13 +17,14 @@
 On a GPU (`--device cuda`) every time is read after the device has finished its queued work;
 "matmuls alone" then times each call on its own, launch included.
 
-Run:  OMP_NUM_THREADS=1 python benchmarks/bench_step.py [--steps 20] [--bf16]
+Run:  OMP_NUM_THREADS=1 python benchmarks/bench_step.py [--steps 20] [--bf16] [--default-allocator]
       python benchmarks/bench_step.py --device cuda --bf16 --batches 32 256
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 from dataclasses import dataclass
@@ -30,6 +35,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import FlopCounterMode, flop_registry
 
+from gluegen.allocator import keep_freed_memory
 from gluegen.models import GlueNet
 from gluegen.recipes import get_recipe
 from gluegen.training.objective import GlueObjective
@@ -112,6 +118,12 @@ def replay_seconds(calls: list[tuple], repeats: int, device: torch.device) -> fl
     return statistics.median(totals[1:])
 
 
+def page_faults() -> int:
+    """Page faults of this process so far (minor and major)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_minflt + usage.ru_majflt
+
+
 def step_case(recipe_name: str, batch: int, steps: int, bf16: bool, device: torch.device) -> dict:
     """FLOPs and median seconds of one training step of `recipe_name` on `device` (under bf16
     autocast when `bf16`, as `--mixed-precision bf16` trains)."""
@@ -135,6 +147,7 @@ def step_case(recipe_name: str, batch: int, steps: int, bf16: bool, device: torc
     with FlopCounterMode(display=False) as counter, recorder:
         step()
     times = []
+    faults_before = page_faults()
     for _ in range(steps):
         started = finished(device)
         step()
@@ -142,6 +155,7 @@ def step_case(recipe_name: str, batch: int, steps: int, bf16: bool, device: torc
     return {
         "flops": counter.get_total_flops(),
         "seconds": statistics.median(times[1:] or times),
+        "faults": (page_faults() - faults_before) / steps,
         "matmul_seconds": replay_seconds(recorder.calls, max(1, steps // 4), device),
     }
 
@@ -156,8 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--batches", type=int, nargs="+", help="Each recipe at these batch sizes instead."
     )
+    parser.add_argument(
+        "--default-allocator",
+        action="store_true",
+        help="Leave glibc's malloc as it starts (the Trainer keeps freed memory on a CPU).",
+    )
     args = parser.parse_args(argv)
     device = torch.device(args.device)
+    kept = device.type == "cpu" and not args.default_allocator and keep_freed_memory()
     cases = CASES
     if args.batches:
         names = dict.fromkeys(name for name, _ in CASES)
@@ -185,8 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         + (f", bf16 {peak_bf16 / 1e9:.1f} GFLOP/s" if args.bf16 else "")
         + " (best before and after the cases)"
     )
+    print("freed memory kept in the process" if kept else "the allocator as it starts")
     header = f"{'recipe':26}{'batch':>6}{'GFLOP/step':>12}{'ms/step':>10}{'GFLOP/s':>10}"
-    print(header + f"{'of peak':>9}{'matmuls alone':>15}  (peak of the step's precision)")
+    print(
+        header + f"{'of peak':>9}{'matmuls alone':>15}{'faults':>9}  (peak of the step's precision)"
+    )
     for label, batch, bf16, result in rows:
         achieved = result["flops"] / result["seconds"]
         ceiling = result["flops"] / result["matmul_seconds"]
@@ -194,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{label:26}{batch:>6}{result['flops'] / 1e9:>12.3f}"
             f"{1000 * result['seconds']:>10.2f}{achieved / 1e9:>10.1f}{achieved / its_peak:>9.0%}"
-            f"{ceiling / its_peak:>15.0%}"
+            f"{ceiling / its_peak:>15.0%}{result['faults']:>9.0f}"
         )
     return 0
 

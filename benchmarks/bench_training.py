@@ -33,8 +33,12 @@ slower than fp32) the bf16 runs give way to "gluegen fp32 offset". `--methods` c
 runs beside the original, among them three that only `--methods` runs: "gluegen fp32 offset
 1e-4" (the offset at the paper's learning rate), "gluegen fp32 offset all-terms" (the offset
 with the paper's optional terms kept) and "gluegen fp32 align-only 1e-3" (the offset runs'
-learning rate without the offset; another learning rate than the original's).
+learning rate without the offset; another learning rate than the original's), and "original,
+memory kept": the original procedure with glibc's malloc set as gluegen's Trainer sets it on a
+CPU (freed memory kept for reuse, gluegen/allocator.py), to show what that part is worth.
 
+Every run has a process of its own (spawned; the encoders are loaded there before the clock
+starts): the allocator setting is process-wide, and no run finds memory another warmed.
 Paired repeats (same corpus and split, methods interleaved): median wall time and range, its
 ratio to the original's, held-out alignment, beside the held-out MSE of predicting the mean
 training target. Held-out MSE is evaluated every `--eval-every` steps, outside the timed work;
@@ -50,11 +54,14 @@ Run:  OMP_NUM_THREADS=1 python benchmarks/bench_training.py [--setting world] [-
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import shutil
 import statistics
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -64,12 +71,14 @@ from timing import finished
 from torch.utils.flop_counter import FlopCounterMode
 
 from gluegen import testing as toy
+from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import build_cache
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.data.prepare import cache_shapes
 from gluegen.encoders import HFTextEncoder, load_target
 from gluegen.evaluation.alignment import alignment_metrics
 from gluegen.models.gluenet import GlueNet
+from gluegen.models.stats import FeatureStatistics
 from gluegen.recipes import get_recipe
 from gluegen.training.config import ObjectiveWeights
 from gluegen.training.objective import (
@@ -124,6 +133,11 @@ GLUEGEN_RUNS = {
         "another learning rate",
     ),
 }
+# the original procedure, each run in its own process: glibc's malloc as a process starts,
+# or as gluegen's Trainer sets it (freed memory kept: gluegen/allocator.py), to show that part
+ORIGINAL_RUNS = {"original": False, "original, memory kept": True}
+NOTES = {name: note for name, (_, _, note) in GLUEGEN_RUNS.items()}
+NOTES["original, memory kept"] = "gluegen's allocator setting"
 METHODS = (
     "original",
     "gluegen fp32",
@@ -188,8 +202,26 @@ def flops_per_pair(source_shape, target_shape) -> tuple[float, float, float]:
     return source, target, step
 
 
-def proportions_setting(work: Path, pairs: int, divisor: int) -> tuple:
-    """Encoders of realistic proportions at 1/`divisor` width: (source, target, corpus)."""
+@dataclass(frozen=True)
+class Setting:
+    """Where a setting's encoders are and what they encode: each run's process loads them."""
+
+    source: str  # folder of the source encoder
+    target: str  # folder of the target pipeline
+    sources: list[str]
+    targets: list[str]
+    source_tokens: int | None = None  # the source encoder's max_length (None: its default)
+
+    def load(self, device: torch.device) -> tuple:
+        """(source encoder, target encoder, corpus), the encoders loaded on `device`."""
+        source = HFTextEncoder(self.source, max_length=self.source_tokens)
+        target = load_target(self.target)
+        source.to(device).load(), target.to(device).load()
+        return source, target, ParallelCorpus(self.sources, self.targets)
+
+
+def proportions_setting(work: Path, pairs: int, divisor: int) -> Setting:
+    """Encoders of realistic proportions at 1/`divisor` width, saved in `work`."""
     real = flops_per_pair(REAL_SOURCE, REAL_TARGET)
     real_ratio = (real[0] + real[1]) / real[2]
     narrow = [
@@ -220,11 +252,10 @@ def proportions_setting(work: Path, pairs: int, divisor: int) -> tuple:
     toy.save_xlmr(work / "source", sizes[0], seed=SEED)
     toy.save_sd_pipeline(work / "target", sizes[1], seed=SEED + 1)
     sentences = toy.toy_sentences(pairs, seed=SEED)
-    source = HFTextEncoder(str(work / "source"), max_length=TOKENS)
-    return source, load_target(str(work / "target")), ParallelCorpus(sentences, sentences)
+    return Setting(str(work / "source"), str(work / "target"), sentences, sentences, TOKENS)
 
 
-def world_setting(work: Path, pairs: int, divisor: int) -> tuple:
+def world_setting(work: Path, pairs: int, divisor: int) -> Setting:
     """The shapes world's encoders and `pairs` French -> English captions of random scenes."""
     from gluegen_world.captions import caption
     from gluegen_world.models import shipped_model
@@ -234,8 +265,7 @@ def world_setting(work: Path, pairs: int, divisor: int) -> tuple:
     scenes = [random_scene(rng) for _ in range(pairs)]
     sources = [caption(scene, "fr", rng) for scene in scenes]
     targets = [caption(scene, "en", rng) for scene in scenes]
-    source = HFTextEncoder(str(shipped_model("xlmr")))
-    return source, load_target(str(shipped_model("generator"))), ParallelCorpus(sources, targets)
+    return Setting(str(shipped_model("xlmr")), str(shipped_model("generator")), sources, targets)
 
 
 class Clock:
@@ -383,14 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--methods",
         nargs="+",
-        choices=list(GLUEGEN_RUNS),
+        choices=[*GLUEGEN_RUNS, *list(ORIGINAL_RUNS)[1:]],
         metavar="RUN",
-        help="gluegen's runs beside the original, quoted (default: every run the device has "
-        f"units for); any of: {', '.join(GLUEGEN_RUNS)}.",
+        help="runs beside the original, quoted (default: every gluegen run the device has "
+        f"units for); any of: {', '.join([*GLUEGEN_RUNS, *list(ORIGINAL_RUNS)[1:]])}.",
     )
     args = parser.parse_args(argv)
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
+    quiet_transformers()
     work = Path(tempfile.mkdtemp(prefix="gluegen-bench-"))
     try:
         run_benchmark(args, work)
@@ -399,66 +428,112 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Job:
+    """One run of one method, everything its own process needs."""
+
+    setting: Setting
+    method: str
+    folder: Path  # for gluegen's cache and outputs
+    recipe: dict
+    device: str
+    eval_every: int
+    original_epochs: int  # the original's quality curve runs this long
+    train_ids: torch.Tensor
+    held: tuple[torch.Tensor, torch.Tensor]  # held-out (source, target) features
+    stats: FeatureStatistics  # of the training split (the original is handed them)
+
+
+def run_in_own_process(job: Job) -> tuple[float, float, list, dict]:
+    """`run_once(job)` in a fresh process: glibc's malloc as a process starts (gluegen's
+    Trainer changes it, process-wide), nothing warmed by another method's run."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(run_once, job).result()
+
+
+def run_once(job: Job) -> tuple[float, float, list, dict]:
+    """(time at equal epochs, of it building the cache, held-out MSE curve, final metrics)."""
+    quiet_transformers()
+    device = torch.device(job.device)
+    source, target, corpus = job.setting.load(device)
+    clock = Clock(lambda gluenet: alignment_metrics(gluenet, *job.held), device)
+    if job.method in ORIGINAL_RUNS:
+        if ORIGINAL_RUNS[job.method]:
+            keep_freed_memory()
+        config = get_recipe("paper-multilingual").gluenet_config(
+            {
+                "source_tokens": job.held[0].shape[1],
+                "source_dim": job.held[0].shape[2],
+                "target_tokens": job.held[1].shape[1],
+                "target_dim": job.held[1].shape[2],
+            }
+        )
+        original_run(
+            corpus, source, target, config, job.stats, job.train_ids, job.recipe, clock,
+            job.eval_every, job.original_epochs,
+        )  # fmt: skip
+    else:
+        gluegen_run(
+            corpus, source, target, job.folder, job.recipe, job.method, clock, job.eval_every
+        )
+    when, metrics = clock.marked
+    return when, clock.cache_seconds, clock.curve, metrics
+
+
+def chosen_methods(asked: list[str] | None, device: torch.device) -> tuple[str, ...]:
+    """The original and the runs `--methods` asks for; by default every run the device has
+    bf16 units for."""
+    if asked:
+        return ("original", *asked)
+    if bf16_is_emulated(device):
+        print("this CPU has no bf16 matrix units (emulated, far slower): fp32 runs only")
+        return METHODS_WITHOUT_BF16
+    return METHODS
+
+
+def quiet_transformers() -> None:
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
 def run_benchmark(args: argparse.Namespace, work: Path) -> None:
     """Build the setting in `work`, run every method `--repeats` times, print the tables."""
     recipe = {**PAPER, "epochs": args.epochs}
-    setting = proportions_setting if args.setting == "proportions" else world_setting
-    source, target, corpus = setting(work, args.pairs, args.width_divisor)
+    make_setting = proportions_setting if args.setting == "proportions" else world_setting
+    setting = make_setting(work, args.pairs, args.width_divisor)
     device = torch.device(args.device)
-    source.to(device).load(), target.to(device).load()
+    source, target, corpus = setting.load(device)
     train_ids, eval_ids = split_indices(len(corpus), HOLDOUT, SEED)
     reference = build_cache(corpus, source, target, work / "reference", progress=False).load()
     held = (reference["source"][eval_ids], reference["target"][eval_ids])
     stats = measure_statistics(reference, train_ids)
     mean_target = reference["target"][train_ids].mean(dim=0, keepdim=True)  # (1, n_t, d_t)
     mean_mse = F.mse_loss(mean_target.expand_as(held[1]), held[1]).item()
+    del source, target, reference
 
-    def held_out(gluenet: GlueNet) -> dict:
-        return alignment_metrics(gluenet, *held)
-
-    methods = METHODS
-    if args.methods:
-        methods = ("original", *args.methods)
-    elif bf16_is_emulated(device):
-        methods = METHODS_WITHOUT_BF16
-        print("this CPU has no bf16 matrix units (emulated, far slower): fp32 runs only")
+    methods = chosen_methods(args.methods, device)
     times = {method: [] for method in methods}
     caches = {method: [] for method in methods}
     curves = {method: [] for method in methods}
     finals = {method: [] for method in methods}
     for repeat in range(args.repeats):
         for method in methods:
-            clock = Clock(held_out, device)
-            if method == "original":
-                config = get_recipe("paper-multilingual").gluenet_config(
-                    {
-                        "source_tokens": held[0].shape[1],
-                        "source_dim": held[0].shape[2],
-                        "target_tokens": held[1].shape[1],
-                        "target_dim": held[1].shape[2],
-                    }
-                )
-                epochs = args.original_epochs or 2 * args.epochs
-                original_run(
-                    corpus, source, target, config, stats, train_ids, recipe, clock,
-                    args.eval_every, epochs,
-                )  # fmt: skip
-            else:
-                folder = work / f"{method.replace(' ', '-')}-{repeat}"
-                gluegen_run(
-                    corpus,
-                    source,
-                    target,
-                    folder,
-                    recipe,
-                    method,
-                    clock,
-                    args.eval_every,
-                )
-            when, metrics = clock.marked
+            job = Job(
+                setting,
+                method,
+                work / f"{method.replace(' ', '-').replace(',', '')}-{repeat}",
+                recipe,
+                args.device,
+                args.eval_every,
+                args.original_epochs or 2 * args.epochs,
+                train_ids,
+                held,
+                stats,
+            )
+            when, cache_seconds, curve, metrics = run_in_own_process(job)
             times[method].append(when)
-            caches[method].append(clock.cache_seconds)
-            curves[method].append(clock.curve)
+            caches[method].append(cache_seconds)
+            curves[method].append(curve)
             finals[method].append(metrics)
         print(
             f"repeat {repeat + 1}: " + ", ".join(f"{m} {times[m][-1]:.1f} s" for m in methods),
@@ -487,7 +562,7 @@ def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
         cache = statistics.median(caches[method])
         cells = f"{spread(times[method]):>22}{cache:>16.1f}{spread(ratios, 2):>20}"
         cells += f"{mse:>14.4f}{retrieval:>11.3f}"
-        note = GLUEGEN_RUNS[method][2] if method in GLUEGEN_RUNS else ""
+        note = NOTES.get(method, "")
         print(f"{method:{name}}{cells}" + (f"  ({note})" if note else ""))
     print(f"{mean_label:{name}}{'':58}{mean_mse:>14.4f}")
     original_level = statistics.median(f["mse"] for f in finals["original"])
@@ -506,7 +581,7 @@ def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
         for method in times:
             reached = [first_time(curve, level) for curve in curves[method]]
             whole = statistics.median(curve[-1][0] for curve in curves[method])
-            epochs = original_epochs if method == "original" else args.epochs
+            epochs = original_epochs if method in ORIGINAL_RUNS else args.epochs
             if all(r is not None for r in reached):
                 when, text = statistics.median(reached), f"{statistics.median(reached):.1f} s"
             else:

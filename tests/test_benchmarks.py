@@ -1,19 +1,30 @@
 """The benchmarks stay runnable: each runs once at the smallest settings."""
 
+import torch
+
 from gluegen.training.precision import bf16_is_emulated
 
 
 def test_training_benchmark_runs(load_benchmark, capsys):
     bench = load_benchmark("bench_training")
-    assert (
-        bench.main(["--setting", "world", "--pairs", "64", "--epochs", "1", "--repeats", "1"]) == 0
-    )
+    argv = ["--setting", "world", "--pairs", "64", "--epochs", "1", "--repeats", "1"]
+    assert bench.main([*argv, "--methods", "gluegen fp32 align-only"]) == 0  # each in a process
     out = capsys.readouterr().out
-    assert "speed-up" in out and "gluegen fp32" in out and "time to quality" in out
-    assert "gluegen fp32 align-only" in out  # the paper's run with the optional terms off
+    assert "speed-up" in out and "time to quality" in out
+    assert "original" in out and "gluegen fp32 align-only" in out
+
+
+def test_training_benchmark_runs_what_the_cpu_has_units_for(load_benchmark):
+    bench = load_benchmark("bench_training")
+    methods = bench.chosen_methods(None, torch.device("cpu"))
+    assert methods[0] == "original" and "gluegen fp32 align-only" in methods
     # bf16 runs only where the CPU multiplies bf16 in hardware; an fp32 offset run otherwise
-    assert ("gluegen bf16 offset" in out) != bf16_is_emulated()
-    assert ("gluegen fp32 offset" in out) == bf16_is_emulated()
+    assert ("gluegen bf16 offset" in methods) != bf16_is_emulated()
+    assert ("gluegen fp32 offset" in methods) == bf16_is_emulated()
+    assert bench.chosen_methods(["gluegen fp32"], torch.device("cpu")) == (
+        "original",
+        "gluegen fp32",
+    )
 
 
 def test_training_benchmark_reproduces_the_real_flop_ratio(load_benchmark):

@@ -70,7 +70,7 @@ def run_demo(args: argparse.Namespace) -> None:
     """`gluegen demo`: the shapes-world run; prints the tables and writes the report."""
     import torch
 
-    from gluegen_world.cpu import keep_freed_memory
+    from gluegen.allocator import keep_freed_memory
     from gluegen_world.demo import WorldDemo, format_tables
     from gluegen_world.demo.report import write_report
     from gluegen_world.demo.workers import quiet_model_loading

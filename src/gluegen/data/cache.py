@@ -30,6 +30,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
+from gluegen.allocator import keep_freed_memory
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.data.integrity import (
     VERIFIED_FILE,
@@ -300,7 +301,10 @@ def build_cache(
             leftover.unlink(missing_ok=True)
         return found
 
-    warn_if_bf16_is_slow_here(encode_precision, getattr(source, "device", "cpu"))
+    device = torch.device(getattr(source, "device", "cpu"))
+    warn_if_bf16_is_slow_here(encode_precision, device)
+    if device.type == "cpu":
+        keep_freed_memory()  # every batch allocates the same large activations
     state = PartialState(cpu=not torch.cuda.is_available())  # cpu: gloo across CPU processes
     if state.is_main_process:
         _prepare_folder(folder, key)

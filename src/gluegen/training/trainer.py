@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import signal
-import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +25,7 @@ import torch
 from accelerate.utils import broadcast, set_seed
 from tqdm.auto import tqdm
 
+from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache
 from gluegen.evaluation.alignment import alignment_metrics
 from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
@@ -37,34 +36,12 @@ from gluegen.training.config import TrainConfig
 from gluegen.training.objective import GlueObjective, head_targets
 from gluegen.training.precision import make_accelerator, resolve_mixed_precision
 from gluegen.training.state import clear_outputs, read_progress, read_weights, trim_log, write_state
+from gluegen.training.stop import StopRequest
 
 logger = logging.getLogger(__name__)
 
 STATS_CHUNK = 1024  # pairs per chunk when measuring statistics
 EPOCH_SEED_STRIDE = 1_000_003  # a prime: (seed, epoch) pairs never share a shuffle seed
-
-
-class StopRequest:
-    """Ctrl-C during training, noted and acted on between steps, so that the state is saved
-    whole first; a second Ctrl-C stops at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous = None
-
-    def _note(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> StopRequest:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._note)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
 
 
 def split_indices(count: int, holdout: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -101,6 +78,8 @@ class Trainer:
         self.config = config
         self.output_dir = Path(config.output_dir)
         self.accelerator = make_accelerator(resolve_mixed_precision(config.mixed_precision))
+        if self.accelerator.device.type == "cpu":
+            keep_freed_memory()  # every step allocates the same large activations
         world = self.accelerator.num_processes
         if config.batch_size % world:
             raise ValueError(

@@ -16,9 +16,9 @@ import torch
 from diffusers import StableDiffusionPipeline
 from tqdm.auto import tqdm
 
+from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache
 from gluegen.recipes import Recipe
-from gluegen_world.cpu import keep_freed_memory
 from gluegen_world.demo.settings import GRID_IMAGES, DrawSettings
 from gluegen_world.gluenets import ParallelSource, train_gluenet
 from gluegen_world.judge import Judges, load_judges

@@ -1,0 +1,46 @@
+"""Keep freed memory in the process, so that CPU work does not fault in fresh pages each step.
+
+glibc's malloc serves each allocation above its mmap threshold (128 KiB at first, raised as
+large blocks are freed) with fresh pages from the kernel and hands them back when freed, and
+returns free memory at the top of its heap above its trim threshold. PyTorch on a CPU
+allocates and frees the same large buffers on every training step, every batch it encodes
+and every denoising step, so the kernel maps new pages and zero-fills each 4 KiB on first
+touch, again and again. `keep_freed_memory()` raises both limits: freed blocks stay in the
+heap for the next step. The process then keeps its peak memory instead of handing it back
+between steps; the peak itself does not change. Measured (docs/experiments.md): a demo cell
+drawn on one thread 18.7 s -> 12.4 s; a training step of the paper's GlueNet and objective
+at real size, batch 32, one thread, `benchmarks/bench_step.py --default-allocator` against
+a plain run.
+
+The Trainer and `build_cache` call it when they work on a CPU, `gluegen demo` at start.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+# glibc's mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 1 << 30  # blocks below 1 GiB come from the heap and are reused after free
+TRIM_THRESHOLD = (1 << 31) - 1  # never give the heap's free top back to the system
+
+
+def keep_freed_memory() -> bool:
+    """Let this process reuse freed memory instead of mapping it afresh (glibc; process-wide).
+
+    Returns whether the setting took: False where the C library has no `mallopt`.
+    """
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    libc = ctypes.CDLL(name)
+    if not hasattr(libc, "mallopt"):
+        return False
+    mmap_set = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    trim_set = libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    return bool(mmap_set and trim_set)
+
+
+__all__ = ["keep_freed_memory"]
