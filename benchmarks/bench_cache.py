@@ -28,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache, build_cache
 from gluegen.data.corpus import ParallelCorpus, read_table
 from gluegen.data.prepare import cache_shapes
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "--encoders", choices=("world", "random"), default="world", help="See above."
     )
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as build_cache does on a CPU: the floor runs under the same allocator
     work = Path(tempfile.mkdtemp(prefix="bench-cache-"))
     try:
         if args.encoders == "random":

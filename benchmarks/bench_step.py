@@ -2,14 +2,15 @@
 
 - peak: FLOP/s of a large square matmul (fp32, and bf16), the best of 10 tries before the
   cases and 10 after (the machine is shared);
-- per recipe and batch size: FLOPs of one training step (GlueNet, decoder and discriminator
-  where the objective uses them; forward and backward, counted by torch's FlopCounterMode),
-  the median step time over `--steps` steps after a warm-up, and the share of the peak of
-  the step's precision (fp32; bf16 under `--bf16`);
+- per recipe and batch size: one step of the `Trainer` (`train_step`: the batch read from a
+  feature cache of random features of the recipe's shapes, GlueNet, decoder and discriminator
+  where the objective uses them, forward and backward, gradient clipping, Adam), its FLOPs
+  counted by torch's FlopCounterMode, the median step time over `--steps` steps after a
+  warm-up, and the share of the peak of the step's precision (fp32; bf16 under `--bf16`);
 - faults: page faults per step (the kernel handing the process fresh, zeroed pages). On a
-  CPU the steps run as the Trainer runs them, with freed memory kept in the process
-  (gluegen/allocator.py); `--default-allocator` leaves glibc's malloc as it starts, to
-  compare (its setting is process-wide: one run each);
+  CPU the Trainer keeps freed memory in the process (gluegen/allocator.py);
+  `--default-allocator` runs it with glibc's malloc as a process starts, to compare (the
+  setting is process-wide: one run each);
 - "matmuls alone": the same FLOP-counted calls (the same shapes, strides and dtypes) replayed
   one after another on random inputs, nothing else between them: the share of the peak a step
   could reach if everything but its matmuls cost nothing (its ceiling at these shapes).
@@ -24,10 +25,14 @@ Run:  OMP_NUM_THREADS=1 python benchmarks/bench_step.py [--steps 20] [--bf16] [-
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import shutil
 import statistics
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from timing import finished
@@ -35,10 +40,13 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import FlopCounterMode, flop_registry
 
-from gluegen.allocator import keep_freed_memory
-from gluegen.models import GlueNet
+from gluegen import allocator
+from gluegen.data.cache import build_cache
+from gluegen.data.corpus import ParallelCorpus
+from gluegen.data.prepare import cache_shapes
+from gluegen.encoders.base import TokenFeatures
 from gluegen.recipes import get_recipe
-from gluegen.training.objective import GlueObjective
+from gluegen.training.trainer import Trainer
 
 PEAK_SIDE = {"cpu": 1024, "cuda": 8192}  # matmul side for the peak: large enough for full rate
 CASES = (  # (recipe, batch), each at the shapes it was made for (the world's; the paper's real)
@@ -124,24 +132,54 @@ def page_faults() -> int:
     return usage.ru_minflt + usage.ru_majflt
 
 
-def step_case(recipe_name: str, batch: int, steps: int, bf16: bool, device: torch.device) -> dict:
-    """FLOPs and median seconds of one training step of `recipe_name` on `device` (under bf16
-    autocast when `bf16`, as `--mixed-precision bf16` trains)."""
+class RandomFeatures:
+    """An encoder stand-in: random (b, tokens, dim) features, every token valid."""
+
+    pooled_dim = None
+
+    def __init__(self, role: str, tokens: int, dim: int) -> None:
+        self.role, self.num_tokens, self.dim = role, tokens, dim
+
+    def encode(self, batch) -> TokenFeatures:
+        hidden = torch.randn(len(batch), self.num_tokens, self.dim)
+        return TokenFeatures(hidden, torch.ones(len(batch), self.num_tokens, dtype=torch.long))
+
+    def identity(self) -> dict:
+        return {"name_or_path": f"random {self.role} {self.num_tokens}x{self.dim}"}
+
+
+def step_case(
+    recipe_name: str, batch: int, steps: int, bf16: bool, device: torch.device, work: Path
+) -> dict:
+    """FLOPs and median seconds of one `Trainer` step of `recipe_name` on a cache of `batch`
+    random pairs of its shapes (under bf16 autocast when `bf16`, as `--mixed-precision bf16`
+    trains)."""
     recipe = get_recipe(recipe_name)
-    config = recipe.gluenet_config()
-    torch.manual_seed(0)
-    weights = recipe.train_config("unused").weights
-    objective = GlueObjective(GlueNet(config), weights).to(device)
-    optimizer = torch.optim.Adam(objective.parameters(), lr=1e-4)
-    source = torch.randn(batch, config.source_tokens, config.source_dim, device=device)
-    target = torch.randn(batch, config.target_tokens, config.target_dim, device=device)
+    shapes = recipe.gluenet_config()
+    folder = work / f"{recipe_name}-{batch}{'-bf16' if bf16 else ''}"
+    sentences = [f"pair {i}" for i in range(batch)]
+    cache = build_cache(
+        ParallelCorpus(sentences, sentences),
+        RandomFeatures("source", shapes.source_tokens, shapes.source_dim),
+        RandomFeatures("target", shapes.target_tokens, shapes.target_dim),
+        folder / "cache",
+        progress=False,
+    )
+    chosen = recipe.with_overrides(
+        batch_size=batch, holdout=0.0, mixed_precision="bf16" if bf16 else "no"
+    )
+    trainer = Trainer(
+        cache, chosen.gluenet_config(cache_shapes(cache)), chosen.train_config(folder, False)
+    )
+    if trainer.accelerator.device.type != device.type:
+        raise SystemExit(
+            f"The Trainer runs on {trainer.accelerator.device.type} here, not {device.type}: "
+            "on a GPU machine measure the CPU with CUDA_VISIBLE_DEVICES= set empty."
+        )
+    ids = trainer.train_ids[:batch]  # the one batch, every step
 
     def step() -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = sum(objective(source, target).values())
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        trainer.train_step(ids)
 
     recorder = CountedCalls()
     with FlopCounterMode(display=False) as counter, recorder:
@@ -177,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     device = torch.device(args.device)
-    kept = device.type == "cpu" and not args.default_allocator and keep_freed_memory()
+    if args.default_allocator:  # the Trainer and build_cache would set it
+        os.environ[allocator.OPT_OUT] = "0"
+    kept = device.type == "cpu" and allocator.keep_freed_memory()
     cases = CASES
     if args.batches:
         names = dict.fromkeys(name for name, _ in CASES)
@@ -189,12 +229,17 @@ def main(argv: list[str] | None = None) -> int:
         return fp32, (matmul_peak(torch.bfloat16, device) if args.bf16 else 0.0)
 
     peaks = [peaks_now()]
-    for name, batch in cases:
-        if args.quick and name.startswith("paper"):
-            continue
-        for bf16 in (False, True) if args.bf16 else (False,):
-            label = name + (" bf16" if bf16 else "")
-            rows.append((label, batch, bf16, step_case(name, batch, args.steps, bf16, device)))
+    work = Path(tempfile.mkdtemp(prefix="bench-step-"))
+    try:
+        for name, batch in cases:
+            if args.quick and name.startswith("paper"):
+                continue
+            for bf16 in (False, True) if args.bf16 else (False,):
+                label = name + (" bf16" if bf16 else "")
+                case = step_case(name, batch, args.steps, bf16, device, work)
+                rows.append((label, batch, bf16, case))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     # the machine is shared: the peak is the best seen before and after the cases
     peaks.append(peaks_now())
     peak, peak_bf16 = (max(column) for column in zip(*peaks, strict=True))

@@ -8,30 +8,36 @@ and every denoising step, so the kernel maps new pages and zero-fills each 4 KiB
 touch, again and again. `keep_freed_memory()` raises both limits: freed blocks stay in the
 heap for the next step. The process then keeps its peak memory instead of handing it back
 between steps; the peak itself does not change. Measured (docs/experiments.md): a demo cell
-drawn on one thread 18.7 s -> 12.4 s; a training step of the paper's GlueNet and objective
-at real size, batch 32, one thread, `benchmarks/bench_step.py --default-allocator` against
-a plain run.
+drawn on one thread 18.7 s -> 12.4 s; the Trainer's step of the paper's GlueNet and
+objective at real size, batch 32, one thread, 18.5 s -> 16.7 s (113,000 -> 14,000 page faults
+a step; `benchmarks/bench_step.py --default-allocator` against a plain run).
 
-The Trainer and `build_cache` call it when they work on a CPU, `gluegen demo` at start.
+The Trainer and `build_cache` call it when they work on a CPU, `gluegen demo` at start. Set
+GLUEGEN_KEEP_FREED_MEMORY=0 to leave the allocator as the process started.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 
 # glibc's mallopt parameters (malloc.h)
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1 << 30  # blocks below 1 GiB come from the heap and are reused after free
 TRIM_THRESHOLD = (1 << 31) - 1  # never give the heap's free top back to the system
+OPT_OUT = "GLUEGEN_KEEP_FREED_MEMORY"  # "0": leave the allocator alone
 
 
 def keep_freed_memory() -> bool:
     """Let this process reuse freed memory instead of mapping it afresh (glibc; process-wide).
 
-    Returns whether the setting took: False where the C library has no `mallopt`.
+    Returns whether the setting took: False where the C library has no `mallopt`, or where
+    the environment variable GLUEGEN_KEEP_FREED_MEMORY is 0.
     """
+    if os.environ.get(OPT_OUT, "1") == "0":
+        return False
     name = ctypes.util.find_library("c")
     if name is None:
         return False
