@@ -138,11 +138,16 @@ def main(argv: list[str] | None = None) -> int:
             seconds = statistics.median(builds[dtype])
             stored = cache_bytes(work / f"cache-{dtype}-0") / args.pairs
             spread = f"{min(builds[dtype]):.1f}-{max(builds[dtype]):.1f}"
-            own = max(seconds - floor, 1e-9)  # the cache's own work, beyond making features
+            own = seconds - floor  # the cache's own work, beyond making features
+            # within the floor's noise (a build no slower than the floor): nothing to measure
+            rate = (
+                f"{1000 * own / args.pairs:>15.2f}{stored * args.pairs / own / 1e6:>7.0f}"
+                if own > 0
+                else f"{'-':>15}{'-':>7}"
+            )
             print(
                 f"{'build, ' + dtype:24}{seconds:>9.1f}{spread:>14}{seconds / floor:>9.2f}"
-                f"{stored:>12.0f}{stored / padded:>8.2f}{1000 * own / args.pairs:>15.2f}"
-                f"{stored * args.pairs / own / 1e6:>7.0f}"
+                f"{stored:>12.0f}{stored / padded:>8.2f}{rate}"
             )
             if args.epochs:
                 cache = FeatureCache.open(work / f"cache-{dtype}-0")
