@@ -27,13 +27,13 @@ import time
 from pathlib import Path
 
 import torch
+from stand_ins import RandomFeatures
 
 from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache, build_cache
 from gluegen.data.corpus import ParallelCorpus, read_table
 from gluegen.data.prepare import cache_shapes
 from gluegen.encoders import HFTextEncoder, load_target
-from gluegen.encoders.base import TokenFeatures
 from gluegen.evaluation.alignment import evaluate_on_cache
 from gluegen.recipes import get_recipe
 from gluegen.training.trainer import Trainer
@@ -44,23 +44,6 @@ from gluegen_world.models import shipped_model
 DTYPES = ("float32", "bfloat16")
 BATCH = 64  # pairs per encoder call, as the cache builds
 REAL_SHAPES = {"source": (77, 1024), "target": (77, 768)}  # XLM-R-large, CLIP-L text
-
-
-class RandomFeatures:
-    """An encoder stand-in: random (b, tokens, dim) features, every token valid."""
-
-    pooled_dim = None
-
-    def __init__(self, role: str) -> None:
-        self.role = role
-        self.num_tokens, self.dim = REAL_SHAPES[role]
-
-    def encode(self, batch) -> TokenFeatures:
-        hidden = torch.randn(len(batch), self.num_tokens, self.dim)
-        return TokenFeatures(hidden, torch.ones(len(batch), self.num_tokens, dtype=torch.long))
-
-    def identity(self) -> dict:
-        return {"name_or_path": f"random {self.role} features"}
 
 
 def floor_seconds(corpus, source, target) -> float:
@@ -104,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.encoders == "random":
             sentences = [f"pair {i}" for i in range(args.pairs)]
             corpus = ParallelCorpus(sentences, sentences)
-            source, target = RandomFeatures("source"), RandomFeatures("target")
+            source, target = (RandomFeatures(role, *REAL_SHAPES[role]) for role in REAL_SHAPES)
             args.epochs = 0
         else:
             table = write_text_corpus(work / "corpus", "fr", args.pairs, 0, seed=0)["train"]

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from stand_ins import RandomFeatures
 from timing import finished
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
@@ -44,7 +45,6 @@ from gluegen import allocator
 from gluegen.data.cache import build_cache
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.data.prepare import cache_shapes
-from gluegen.encoders.base import TokenFeatures
 from gluegen.recipes import get_recipe
 from gluegen.training.trainer import Trainer
 
@@ -130,22 +130,6 @@ def page_faults() -> int:
     """Page faults of this process so far (minor and major)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_minflt + usage.ru_majflt
-
-
-class RandomFeatures:
-    """An encoder stand-in: random (b, tokens, dim) features, every token valid."""
-
-    pooled_dim = None
-
-    def __init__(self, role: str, tokens: int, dim: int) -> None:
-        self.role, self.num_tokens, self.dim = role, tokens, dim
-
-    def encode(self, batch) -> TokenFeatures:
-        hidden = torch.randn(len(batch), self.num_tokens, self.dim)
-        return TokenFeatures(hidden, torch.ones(len(batch), self.num_tokens, dtype=torch.long))
-
-    def identity(self) -> dict:
-        return {"name_or_path": f"random {self.role} {self.num_tokens}x{self.dim}"}
 
 
 def step_case(

@@ -136,6 +136,7 @@ GLUEGEN_RUNS = {
 # the original procedure, each run in its own process: glibc's malloc as a process starts,
 # or as gluegen's Trainer sets it (freed memory kept: gluegen/allocator.py), to show that part
 ORIGINAL_RUNS = {"original": False, "original, memory kept": True}
+OPTIONAL_RUNS = [*GLUEGEN_RUNS, *list(ORIGINAL_RUNS)[1:]]  # what --methods may name
 NOTES = {name: note for name, (_, _, note) in GLUEGEN_RUNS.items()}
 NOTES["original, memory kept"] = "gluegen's allocator setting"
 METHODS = (
@@ -413,10 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--methods",
         nargs="+",
-        choices=[*GLUEGEN_RUNS, *list(ORIGINAL_RUNS)[1:]],
+        choices=OPTIONAL_RUNS,
         metavar="RUN",
         help="runs beside the original, quoted (default: every gluegen run the device has "
-        f"units for); any of: {', '.join([*GLUEGEN_RUNS, *list(ORIGINAL_RUNS)[1:]])}.",
+        f"units for); any of: {', '.join(OPTIONAL_RUNS)}.",
     )
     args = parser.parse_args(argv)
     quiet_transformers()
