@@ -40,7 +40,9 @@ CPU (freed memory kept for reuse, gluegen/allocator.py), to show what that part 
 Every run has a process of its own (spawned; the encoders are loaded there before the clock
 starts): the allocator setting is process-wide, and no run finds memory another warmed.
 Paired repeats (same corpus and split, methods interleaved): median wall time and range, its
-ratio to the original's, held-out alignment, beside the held-out MSE of predicting the mean
+ratio to the original's beside its FLOP bound (the ratio if every FLOP, the encoders' and the
+GlueNet steps', ran at one rate: how far a method can get by doing less arithmetic, not by
+doing it faster), held-out alignment, beside the held-out MSE of predicting the mean
 training target. Held-out MSE is evaluated every `--eval-every` steps, outside the timed work;
 "time to quality" is the first time a run reaches (a) the original's final held-out MSE and
 (b) within 10% of the best held-out MSE any run reached. For the quality curve the original
@@ -179,28 +181,70 @@ def clip_text(layers: int, width: int, heads: int, vocab: int = 100):
     return transformers.CLIPTextModel(config)
 
 
+def count_flops(run) -> float:
+    """FLOPs of `run()` as torch's FlopCounterMode counts them (matmuls, attention)."""
+    with FlopCounterMode(display=False) as counter:
+        run()
+    return counter.get_total_flops()
+
+
+def step_flops(shapes: dict, settings: dict | None = None) -> float:
+    """FLOPs per pair of one paper-multilingual training step (GlueNet and the objective's
+    parts, forward and backward) with `settings` over the recipe, on meta tensors."""
+    recipe = get_recipe("paper-multilingual").with_overrides(**(settings or {}))
+    batch = 2
+    with torch.device("meta"):
+        gluenet = GlueNet(recipe.gluenet_config(shapes))
+        objective = GlueObjective(gluenet, ObjectiveWeights(**recipe.objective))
+        source = torch.randn(batch, shapes["source_tokens"], shapes["source_dim"])
+        target = torch.randn(batch, shapes["target_tokens"], shapes["target_dim"])
+        return count_flops(lambda: sum(objective(source, target).values()).backward()) / batch
+
+
 def flops_per_pair(source_shape, target_shape) -> tuple[float, float, float]:
     """(source forward, target forward, GlueNet training step) FLOPs per pair, on meta tensors."""
-
-    def count(run) -> float:
-        with FlopCounterMode(display=False) as counter:
-            run()
-        return counter.get_total_flops()
-
     with torch.device("meta"):
         ids = torch.zeros(1, TOKENS, dtype=torch.long)
-        source = count(lambda: xlmr(*source_shape)(ids))
-        target = count(lambda: clip_text(*target_shape)(ids))
-        shapes = {"source_tokens": TOKENS, "source_dim": source_shape[1]}
-        shapes |= {"target_tokens": TOKENS, "target_dim": target_shape[1]}
-        objective = GlueObjective(GlueNet(get_recipe("paper-multilingual").gluenet_config(shapes)))
-        batch = 2
-        x, y = (
-            torch.randn(batch, TOKENS, shapes["source_dim"]),
-            torch.randn(batch, 77, shapes["target_dim"]),
-        )
-        step = count(lambda: sum(objective(x, y).values()).backward()) / batch
-    return source, target, step
+        source = count_flops(lambda: xlmr(*source_shape)(ids))
+        target = count_flops(lambda: clip_text(*target_shape)(ids))
+    shapes = {"source_tokens": TOKENS, "source_dim": source_shape[1]}
+    shapes |= {"target_tokens": TOKENS, "target_dim": target_shape[1]}
+    return source, target, step_flops(shapes)
+
+
+def flop_bounds(
+    encoding: float, steps: dict[str, float], pairs: int, trained: int, epochs: int
+) -> dict[str, float]:
+    """Each method's speed-up at equal epochs if all its work ran at one FLOP rate: the
+    original's FLOPs over the method's.
+
+    `encoding`: both encoders' FLOPs per pair; `steps`: each method's training step per pair;
+    `pairs` in the corpus (a cache encodes them all once); `trained`: pairs in an epoch's full
+    batches (the original encodes them in every epoch).
+    """
+    original = epochs * trained * (encoding + steps["original"])
+    bounds = {}
+    for method, step in steps.items():
+        if method in ORIGINAL_RUNS:
+            bounds[method] = 1.0
+        else:
+            bounds[method] = original / (pairs * encoding + epochs * trained * step)
+    return bounds
+
+
+def encoding_flops(source, target, corpus: ParallelCorpus) -> float:
+    """FLOPs of both encoders on one pair, as the cache and the original encode it."""
+    return count_flops(lambda: source.encode(corpus.sources[:1])) + count_flops(
+        lambda: target.encode(corpus.targets[:1])
+    )
+
+
+def method_step_flops(methods, shapes: dict) -> dict[str, float]:
+    """Each method's training-step FLOPs per pair (the original: the paper's whole objective)."""
+    return {
+        method: step_flops(shapes, {} if method in ORIGINAL_RUNS else GLUEGEN_RUNS[method][1])
+        for method in methods
+    }
 
 
 @dataclass(frozen=True)
@@ -445,6 +489,17 @@ class Job:
     stats: FeatureStatistics  # of the training split (the original is handed them)
 
 
+def held_shapes(held: tuple[torch.Tensor, torch.Tensor]) -> dict[str, int]:
+    """The GlueNet shapes of held-out (source, target) features, each (N, n, d)."""
+    source, target = held
+    return {
+        "source_tokens": source.shape[1],
+        "source_dim": source.shape[2],
+        "target_tokens": target.shape[1],
+        "target_dim": target.shape[2],
+    }
+
+
 def run_in_own_process(job: Job) -> tuple[float, float, list, dict]:
     """`run_once(job)` in a fresh process: glibc's malloc as a process starts (gluegen's
     Trainer changes it, process-wide), nothing warmed by another method's run."""
@@ -461,14 +516,7 @@ def run_once(job: Job) -> tuple[float, float, list, dict]:
     if job.method in ORIGINAL_RUNS:
         if ORIGINAL_RUNS[job.method]:
             keep_freed_memory()
-        config = get_recipe("paper-multilingual").gluenet_config(
-            {
-                "source_tokens": job.held[0].shape[1],
-                "source_dim": job.held[0].shape[2],
-                "target_tokens": job.held[1].shape[1],
-                "target_dim": job.held[1].shape[2],
-            }
-        )
+        config = get_recipe("paper-multilingual").gluenet_config(held_shapes(job.held))
         original_run(
             corpus, source, target, config, job.stats, job.train_ids, job.recipe, clock,
             job.eval_every, job.original_epochs,
@@ -510,9 +558,15 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> None:
     stats = measure_statistics(reference, train_ids)
     mean_target = reference["target"][train_ids].mean(dim=0, keepdim=True)  # (1, n_t, d_t)
     mean_mse = F.mse_loss(mean_target.expand_as(held[1]), held[1]).item()
+    methods = chosen_methods(args.methods, device)
+    encoding = encoding_flops(source, target, corpus)
+    shapes = held_shapes(held)
+    trained = len(train_ids) // recipe["batch_size"] * recipe["batch_size"]
+    bounds = flop_bounds(
+        encoding, method_step_flops(methods, shapes), len(corpus), trained, args.epochs
+    )
     del source, target, reference
 
-    methods = chosen_methods(args.methods, device)
     times = {method: [] for method in methods}
     caches = {method: [] for method in methods}
     curves = {method: [] for method in methods}
@@ -540,11 +594,12 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> None:
             f"repeat {repeat + 1}: " + ", ".join(f"{m} {times[m][-1]:.1f} s" for m in methods),
             flush=True,
         )
-    report(args, times, caches, curves, finals, len(eval_ids), mean_mse)
+    report(args, times, caches, curves, finals, bounds, len(eval_ids), mean_mse)
 
 
-def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
-    """The tables: wall time at equal epochs, held-out alignment, time to quality."""
+def report(args, times, caches, curves, finals, bounds, held_count, mean_mse) -> None:
+    """The tables: wall time at equal epochs beside its FLOP bound, held-out alignment, time
+    to quality."""
     base = times["original"]
     runs = f"{args.epochs} epochs, batch 32, {args.repeats} paired runs"
     device = torch.device(args.device)
@@ -554,7 +609,7 @@ def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
     name = max(map(len, [*times, mean_label])) + 2  # the names' column
     print(
         f"{'method':{name}}{'wall s':>22}{'of it, cache s':>16}{'speed-up':>20}"
-        f"{'held-out MSE':>14}{'retrieval':>11}"
+        f"{'FLOP bound':>12}{'held-out MSE':>14}{'retrieval':>11}"
     )
     for method in times:
         ratios = [b / t for b, t in zip(base, times[method], strict=True)]
@@ -562,10 +617,15 @@ def report(args, times, caches, curves, finals, held_count, mean_mse) -> None:
         retrieval = statistics.median(f["retrieval"] for f in finals[method])
         cache = statistics.median(caches[method])
         cells = f"{spread(times[method]):>22}{cache:>16.1f}{spread(ratios, 2):>20}"
-        cells += f"{mse:>14.4f}{retrieval:>11.3f}"
+        cells += f"{bounds[method]:>11.2f}x{mse:>14.4f}{retrieval:>11.3f}"
         note = NOTES.get(method, "")
         print(f"{method:{name}}{cells}" + (f"  ({note})" if note else ""))
-    print(f"{mean_label:{name}}{'':58}{mean_mse:>14.4f}")
+    print(f"{mean_label:{name}}{'':70}{mean_mse:>14.4f}")
+    print(
+        "FLOP bound: the speed-up if all the work (encoders, GlueNet steps) ran at one FLOP rate: "
+        "the original's FLOPs\nover the run's, as FlopCounterMode counts them; a run at lower "
+        "precision can pass it where that precision is faster."
+    )
     original_level = statistics.median(f["mse"] for f in finals["original"])
     best = min(mse for runs in curves.values() for curve in runs for _, mse in curve)
     levels = {

@@ -33,6 +33,19 @@ def test_training_benchmark_reproduces_the_real_flop_ratio(load_benchmark):
     assert 1.4 < (real[0] + real[1]) / real[2] < 1.7  # XLM-R-large + CLIP-L vs the paper's step
 
 
+def test_training_benchmark_bounds_each_run_by_its_flops(load_benchmark):
+    bench = load_benchmark("bench_training")
+    shapes = {"source_tokens": 4, "source_dim": 8, "target_tokens": 3, "target_dim": 8}
+    methods = ["original", "original, memory kept", "gluegen fp32", "gluegen fp32 align-only"]
+    steps = bench.method_step_flops(methods, shapes)
+    assert steps["gluegen fp32"] == steps["original"]  # the same objective
+    assert 0 < steps["gluegen fp32 align-only"] < steps["original"]  # no decoder, no critic
+    # encoders 3 FLOPs a pair, the original's step 1: 4 epochs of 10 pairs cost 160; a cache of
+    # 12 pairs (36) and the same steps (40) cost 76
+    bounds = bench.flop_bounds(3.0, {"original": 1.0, "gluegen fp32": 1.0}, 12, 10, 4)
+    assert bounds == {"original": 1.0, "gluegen fp32": 160 / 76}
+
+
 def test_startup_benchmark_runs(load_benchmark, capsys):
     assert load_benchmark("bench_startup").main(["--repeats", "1"]) == 0
     out = capsys.readouterr().out
