@@ -5,15 +5,17 @@
 - per recipe and batch size: one step of the `Trainer` (`train_step`: the batch read from a
   feature cache of random features of the recipe's shapes, GlueNet, decoder and discriminator
   where the objective uses them, forward and backward, gradient clipping, Adam), its FLOPs
-  counted by torch's FlopCounterMode, the median step time over `--steps` steps after a
-  warm-up, and the share of the peak of the step's precision (fp32; bf16 under `--bf16`);
+  counted by torch's FlopCounterMode (with the CPU's attention kernels, `flops.py`), the median
+  step time over `--steps` steps after a warm-up, and the share of the peak of the step's
+  precision (fp32; bf16 under `--bf16`);
 - faults: page faults per step (the kernel handing the process fresh, zeroed pages). On a
   CPU the Trainer keeps freed memory in the process (gluegen/allocator.py);
   `--default-allocator` runs it with glibc's malloc as a process starts, to compare (the
   setting is process-wide: one run each);
-- "matmuls alone": the same FLOP-counted calls (the same shapes, strides and dtypes) replayed
-  one after another on random inputs, nothing else between them: the share of the peak a step
-  could reach if everything but its matmuls cost nothing (its ceiling at these shapes).
+- "matmuls alone": the same FLOP-counted calls (matmuls and attention; the same shapes,
+  strides and dtypes) replayed one after another on random inputs, nothing else between
+  them: the share of the peak a step could reach if everything but its matmuls cost nothing
+  (its ceiling at these shapes).
 
 On a GPU (`--device cuda`) every time is read after the device has finished its queued work;
 "matmuls alone" then times each call on its own, launch included.
@@ -35,11 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from flops import flop_counter, is_counted
 from stand_ins import RandomFeatures
 from timing import finished
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
-from torch.utils.flop_counter import FlopCounterMode, flop_registry
 
 from gluegen import allocator
 from gluegen.data.cache import build_cache
@@ -107,7 +109,7 @@ class CountedCalls(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func._overloadpacket in flop_registry:
+        if is_counted(func):
             self.calls.append((func, tree_map(_spec, args), tree_map(_spec, kwargs)))
         return func(*args, **kwargs)
 
@@ -166,7 +168,7 @@ def step_case(
         trainer.train_step(ids)
 
     recorder = CountedCalls()
-    with FlopCounterMode(display=False) as counter, recorder:
+    with flop_counter() as counter, recorder:
         step()
     times = []
     faults_before = page_faults()

@@ -35,6 +35,7 @@ class EncoderSize:
     layers: int = 2
     heads: int = 2
     max_tokens: int = 16
+    mlp_ratio: int = 2  # each layer's MLP width over `hidden` (BERT, CLIP, XLM-R: 4)
     # Embeddings drawn at this scale (HF initialises them at 0.02), so that each token's
     # identity, not random context mixing, dominates its feature: a learnable toy mapping.
     embedding_std: float = 3.0
@@ -77,7 +78,7 @@ def _clip_parts(size: EncoderSize, seed: int, projection: int | None = None):
     config = CLIPTextConfig(
         vocab_size=len(vocab),
         hidden_size=size.hidden,
-        intermediate_size=size.hidden * 2,
+        intermediate_size=size.hidden * size.mlp_ratio,
         num_hidden_layers=size.layers,
         num_attention_heads=size.heads,
         max_position_embeddings=size.max_tokens,
@@ -111,7 +112,7 @@ def save_xlmr(folder: str | Path, size: EncoderSize | None = None, seed: int = 0
     config = XLMRobertaConfig(
         vocab_size=len(vocab),
         hidden_size=size.hidden,
-        intermediate_size=size.hidden * 2,
+        intermediate_size=size.hidden * size.mlp_ratio,
         num_hidden_layers=size.layers,
         num_attention_heads=size.heads,
         max_position_embeddings=size.max_tokens + 2,
@@ -136,7 +137,7 @@ def _t5_parts(size: EncoderSize, seed: int):
         vocab_size=len(vocab),
         d_model=size.hidden,
         d_kv=size.hidden // size.heads,
-        d_ff=size.hidden * 2,
+        d_ff=size.hidden * size.mlp_ratio,
         num_layers=size.layers,
         num_heads=size.heads,
         decoder_start_token_id=0,
