@@ -1,12 +1,13 @@
 """Training at realistic proportions: the original GlueGen procedure against gluegen, side by side.
 
 Settings (`--setting`):
-- proportions: random XLM-R-style source and CLIP-text-style target encoders at 1/4 of the
-  real widths (`--width-divisor`; 1: the real widths), their depths chosen so that encoding
-  a pair costs the same multiple of one GlueNet training step (paper-multilingual, its
-  objective) as XLM-R-large + CLIP-L text do beside the full-size GlueNet. FLOPs are counted
-  by torch's FlopCounterMode (the real-size models on the meta device); the table prints the
-  real ratio and the reproduced one.
+- proportions: random XLM-R-style source and CLIP-text-style target encoders (MLPs 4x wide,
+  as the real ones) at 1/4 of the real widths (`--width-divisor`; 1: the real widths), their
+  depths chosen so that encoding a pair costs the same multiple of one GlueNet training step
+  (paper-multilingual, its objective) as XLM-R-large + CLIP-L text do beside the full-size
+  GlueNet. FLOPs are counted by torch's FlopCounterMode (the real-size models on the meta
+  device; the benchmark's as saved and loaded); the table prints the real ratio and the
+  reproduced one.
 - On a GPU (`--device cuda`, the default where there is one) every method runs there, and
   clocks are read once the GPU's queued work is done.
 - world: the shapes world's trained XLM-R and generator, French -> English captions.
