@@ -51,6 +51,13 @@ def test_training_benchmark_bounds_each_run_by_its_flops(load_benchmark):
     assert bounds == {"original": 1.0, "gluegen fp32": 160 / 76}
 
 
+def test_benchmarks_count_the_cpus_attention(load_benchmark):
+    flops = load_benchmark("flops")
+    query = torch.randn(2, 4, 10, 8)  # (b, heads, tokens, width): scores and output, 2 matmuls
+    attention = torch.nn.functional.scaled_dot_product_attention
+    assert flops.count_flops(lambda: attention(query, query, query)) == 2 * (2 * 8 * 10 * 8 * 10)
+
+
 def test_startup_benchmark_runs(load_benchmark, capsys):
     assert load_benchmark("bench_startup").main(["--repeats", "1"]) == 0
     out = capsys.readouterr().out
