@@ -196,15 +196,23 @@ def step_flops(shapes: dict, settings: dict | None = None) -> float:
         return count_flops(lambda: sum(objective(source, target).values()).backward()) / batch
 
 
+def token_shapes(source_shape, target_shape) -> dict[str, int]:
+    """The GlueNet shapes between encoders of (layers, width, heads), both reading TOKENS."""
+    return {
+        "source_tokens": TOKENS,
+        "source_dim": source_shape[1],
+        "target_tokens": TOKENS,
+        "target_dim": target_shape[1],
+    }
+
+
 def flops_per_pair(source_shape, target_shape) -> tuple[float, float, float]:
     """(source forward, target forward, GlueNet training step) FLOPs per pair, on meta tensors."""
     with torch.device("meta"):
         ids = torch.zeros(1, TOKENS, dtype=torch.long)
         source = count_flops(lambda: xlmr(*source_shape)(ids))
         target = count_flops(lambda: clip_text(*target_shape)(ids))
-    shapes = {"source_tokens": TOKENS, "source_dim": source_shape[1]}
-    shapes |= {"target_tokens": TOKENS, "target_dim": target_shape[1]}
-    return source, target, step_flops(shapes)
+    return source, target, step_flops(token_shapes(source_shape, target_shape))
 
 
 def flop_bounds(
@@ -283,9 +291,8 @@ def proportions_setting(work: Path, pairs: int, divisor: int) -> Setting:
     sentences = toy.toy_sentences(pairs, seed=SEED)
     setting = Setting(str(work / "source"), str(work / "target"), sentences, sentences, TOKENS)
     # counted on the encoders as saved and loaded, as every run encodes with them
-    shapes = {"source_tokens": TOKENS, "source_dim": source_shape[1]}
-    shapes |= {"target_tokens": TOKENS, "target_dim": target_shape[1]}
-    made = (*encoder_flops(*setting.load(torch.device("cpu"))), step_flops(shapes))
+    step = step_flops(token_shapes(source_shape, target_shape))
+    made = (*encoder_flops(*setting.load(torch.device("cpu"))), step)
     columns = ("source fwd", "target fwd", "GlueNet step", "encoders/step")
     print(f"{'GFLOP per pair':28}" + "".join(f"{c:>14}" for c in columns))
     for label, f in (
