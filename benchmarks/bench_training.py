@@ -78,10 +78,12 @@ from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import build_cache
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.data.prepare import cache_shapes
+from gluegen.data.split import split_indices
 from gluegen.encoders import HFTextEncoder, load_target
 from gluegen.evaluation.alignment import alignment_metrics
 from gluegen.models.gluenet import GlueNet
 from gluegen.models.stats import FeatureStatistics
+from gluegen.precision import bf16_is_emulated
 from gluegen.recipes import get_recipe
 from gluegen.training.config import ObjectiveWeights
 from gluegen.training.objective import (
@@ -91,8 +93,7 @@ from gluegen.training.objective import (
     decoder_config,
     reverse_gradient,
 )
-from gluegen.training.precision import bf16_is_emulated
-from gluegen.training.trainer import Trainer, measure_statistics, split_indices
+from gluegen.training.trainer import Trainer, measure_statistics
 
 PAPER = {
     "epochs": 4,

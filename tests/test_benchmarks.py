@@ -2,7 +2,7 @@
 
 import torch
 
-from gluegen.training.precision import bf16_is_emulated
+from gluegen.precision import bf16_is_emulated
 
 
 def test_training_benchmark_runs(load_benchmark, capsys):

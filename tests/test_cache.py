@@ -263,7 +263,7 @@ def test_masks_are_stored_eight_tokens_a_byte_and_read_back_exactly(tmp_path, se
 
 def test_the_encoders_device_auto_is_this_machines_and_other_names_are_checked():
     from gluegen.data.prepare import encoding_device
-    from gluegen.training.precision import resolve_mixed_precision
+    from gluegen.precision import resolve_mixed_precision
 
     assert encoding_device("auto") == torch.device("cpu")  # no GPU here
     assert encoding_device("cuda:1") == torch.device("cuda", 1)

@@ -9,6 +9,7 @@ from gluegen import testing as toy
 from gluegen.data.cache import build_cache
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.data.prepare import cache_shapes
+from gluegen.data.split import split_indices
 from gluegen.encoders import HFTextEncoder, load_target
 from gluegen.models.gluenet import GlueNet
 from gluegen.recipes import get_recipe
@@ -16,7 +17,7 @@ from gluegen.training import precision
 from gluegen.training.config import ObjectiveWeights, TrainConfig
 from gluegen.training.objective import TokenDiscriminator
 from gluegen.training.state import OBJECTIVE_FILE, OPTIMIZER_FILE
-from gluegen.training.trainer import Trainer, split_indices, train
+from gluegen.training.trainer import Trainer, train
 
 STATE_FILES = (OBJECTIVE_FILE, OPTIMIZER_FILE)
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from gluegen_world import models
+from gluegen_world import models, training
 
 
 def fake_trainers(monkeypatch, calls):
@@ -19,7 +19,9 @@ def fake_trainers(monkeypatch, calls):
 
         return train
 
-    monkeypatch.setattr(models, "TRAINERS", {name: trainer(name) for name in models.WORLD_MODELS})
+    monkeypatch.setattr(
+        training, "TRAINERS", {name: trainer(name) for name in training.WORLD_MODELS}
+    )
 
 
 def test_train_resumes_with_the_models_not_yet_there(tmp_path, monkeypatch):
@@ -27,32 +29,32 @@ def test_train_resumes_with_the_models_not_yet_there(tmp_path, monkeypatch):
     fake_trainers(monkeypatch, calls)
     (tmp_path / "judge").mkdir()
     (tmp_path / "judge" / "config.json").write_text("{}")
-    written = models.train_world_models(tmp_path, progress=False)
+    written = training.train_world_models(tmp_path, progress=False)
     assert calls == ["pair_judge", "xlmr", "sound", "generator"]
     assert set(written) == {"pair_judge", "xlmr", "sound", "generator"}
     calls.clear()
-    assert models.train_world_models(tmp_path, progress=False) == {}
+    assert training.train_world_models(tmp_path, progress=False) == {}
     assert calls == []
 
 
 def test_only_retrains_the_named_models(tmp_path, monkeypatch):
     calls = []
     fake_trainers(monkeypatch, calls)
-    models.train_world_models(tmp_path, progress=False)
+    training.train_world_models(tmp_path, progress=False)
     calls.clear()
-    models.train_world_models(tmp_path, only=["generator"], progress=False)
+    training.train_world_models(tmp_path, only=["generator"], progress=False)
     assert calls == ["generator"]
 
 
 def test_unknown_model_names_are_refused(tmp_path):
     with pytest.raises(ValueError, match="Unknown world models"):
-        models.train_world_models(tmp_path, only=["unet"])
+        training.train_world_models(tmp_path, only=["unet"])
     with pytest.raises(ValueError, match="Unknown world model"):
         models.shipped_model("unet")
 
 
 def test_evaluate_measures_every_shipped_model():
-    results = models.evaluate_world_models(count=40, generator_images=4)
+    results = training.evaluate_world_models(count=40, generator_images=4)
     titles = " | ".join(results)
     for word in ("judge", "XLM-R", "sound", "generator", "Fréchet", "seconds"):
         assert word in titles

@@ -7,10 +7,8 @@ allocates and frees the same large buffers on every training step, every batch i
 and every denoising step, so the kernel maps new pages and zero-fills each 4 KiB on first
 touch, again and again. `keep_freed_memory()` raises both limits: freed blocks stay in the
 heap for the next step. The process then keeps its peak memory instead of handing it back
-between steps; the peak itself does not change. Measured (docs/experiments.md): a demo cell
-drawn on one thread 18.7 s -> 12.4 s; the Trainer's step of the paper's GlueNet and
-objective at real size, batch 32, one thread, 18.5 s -> 16.7 s (113,000 -> 14,000 page faults
-a step; `benchmarks/bench_step.py --default-allocator` against a plain run).
+between steps; the peak itself does not change. What it saves is printed by
+`benchmarks/bench_step.py --default-allocator` against a plain run (page faults a step).
 
 The Trainer and `build_cache` call it when they work on a CPU, `gluegen demo` at start. Set
 GLUEGEN_KEEP_FREED_MEMORY=0 to leave the allocator as the process started.

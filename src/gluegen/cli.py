@@ -4,10 +4,11 @@
     gluegen train     cache (or reuse) + train a GlueNet from a named recipe
     gluegen evaluate  alignment of a saved GlueNet on held-out pairs
     gluegen presets   the named recipes and their GlueNets' parameter counts
-    gluegen serve     a local web page: any language, sounds, mixes (the world by default)
+    gluegen serve     a local web page: any language, sounds, mixes
     gluegen convert-original  the original release's checkpoints as GlueNet folders
-    gluegen demo      GlueGen end to end on the shapes world, offline (gluegen_world)
-    gluegen world     the shapes world: corpora, sounds, its models (gluegen_world)
+
+Other installed packages add commands through the `gluegen.commands` entry-point group
+(`gluegen --help` lists them).
 
 Every command takes `--config FILE` (YAML or JSON, keys as the long flags with dashes or
 underscores); flags given on the command line win over the file. Each command's flags are
@@ -18,11 +19,11 @@ once a command runs.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
 import sys
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from gluegen.data.spec import CacheSpec, cache_folder
@@ -40,12 +41,9 @@ EXAMPLES = """examples:
 """
 DEFAULT_OUTPUT_DIR = "gluegen-run"
 DEFAULT_RECIPE = "sd1-multilingual"
-# Commands of the shapes world, served by gluegen_world.cli (imported only for them).
-WORLD_COMMANDS = {
-    "demo": "GlueGen end to end on the shapes world: train GlueNets for six languages, sounds "
-    "and a pretrained English model, draw, judge, print the table, write an HTML report.",
-    "world": "The shapes world: corpora, sounds, its models.",
-}
+# Commands other packages add: each entry point names a `main(argv) -> int` (argv starting
+# with the command's name) whose docstring's first line is its help.
+PLUGIN_GROUP = "gluegen.commands"
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -235,52 +233,46 @@ def build_presets_parser() -> argparse.ArgumentParser:
     return command_parser("presets", "List the named recipes and their parameter counts.")
 
 
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
+    """Where a web page listens (every command that serves one)."""
+    parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+    parser.add_argument("--port", type=int, default=7860, help="Port to listen on.")
+
+
 def build_serve_parser() -> argparse.ArgumentParser:
     """`gluegen serve`."""
     parser = command_parser(
         "serve",
-        "A local web page: prompts in any language, sounds, sound + words, beside the "
-        "generator's own encoder. Without --pipeline it serves the shapes world, with the "
-        "GlueNets of --workdir (trained there on first start if missing).",
+        "A local web page: prompts in any language, sounds, sound + words through the given "
+        "GlueNets, beside the generator's own encoder.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
-    parser.add_argument("--port", type=int, default=7860, help="Port to listen on.")
-    world = parser.add_argument_group("the shapes world (the default)")
-    world.add_argument("--workdir", default="runs/demo", help="The demo's work folder.")
-    world.add_argument(
-        "--no-train", action="store_true", help="Serve only the GlueNets already in WORKDIR."
+    add_server_flags(parser)
+    models = parser.add_argument_group("the models")
+    models.add_argument(
+        "--pipeline", required=True, help="A diffusers pipeline (folder or hub id)."
     )
-    real = parser.add_argument_group("your models")
-    real.add_argument("--pipeline", help="A diffusers pipeline (folder or hub id).")
-    real.add_argument("--source-encoder", help="The text source encoder (folder or hub id).")
-    real.add_argument("--source-max-length", type=int, help="Tokens the text encoder reads.")
-    real.add_argument(
+    models.add_argument("--source-encoder", help="The text source encoder (folder or hub id).")
+    models.add_argument("--source-max-length", type=int, help="Tokens the text encoder reads.")
+    models.add_argument(
         "--gluenet",
         action="append",
         default=[],
         metavar="LANG=DIR",
         help="A text GlueNet and its language code (`*`: any language); repeatable.",
     )
-    real.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
-    real.add_argument("--sound-gluenet", help="The sound GlueNet (folder or hub id).")
-    real.add_argument("--steps", type=int, default=50, help="Default sampling steps.")
-    real.add_argument("--guidance", type=float, default=7.5, help="Default guidance scale.")
+    models.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
+    models.add_argument("--sound-gluenet", help="The sound GlueNet (folder or hub id).")
+    models.add_argument("--steps", type=int, default=50, help="Default sampling steps.")
+    models.add_argument("--guidance", type=float, default=7.5, help="Default guidance scale.")
     return parser
 
 
 def run_serve(args: argparse.Namespace) -> None:
     """`gluegen serve`: build the models, start the page (until Ctrl-C)."""
     from gluegen.app import serve
+    from gluegen.serving import served_from_files
 
-    if args.pipeline:
-        from gluegen.serving import served_from_files
-
-        served = served_from_files(args)
-    else:
-        world = importlib.import_module("gluegen_world.serve")
-        served = world.world_served(
-            args.workdir, train_missing=not args.no_train, progress=not args.no_progress
-        )
+    served = served_from_files(args)
     print(f"serving on http://{args.host}:{args.port} (Ctrl-C stops)")
     serve(served, args.host, args.port)
 
@@ -317,16 +309,24 @@ COMMANDS = {
 }
 
 
+def plugin_commands() -> dict[str, EntryPoint]:
+    """{name: entry point} of the commands installed packages add (the library's own win)."""
+    found = entry_points(group=PLUGIN_GROUP)
+    return {point.name: point for point in found if point.name not in COMMANDS}
+
+
 def top_parser() -> argparse.ArgumentParser:
-    """`gluegen --help`: the commands, one line each."""
+    """`gluegen --help`: the commands, one line each (an added command's docstring's first
+    line is its help)."""
     parser = argparse.ArgumentParser(
         prog="gluegen", description=__doc__, formatter_class=Formatter, epilog=EXAMPLES
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (build, _) in COMMANDS.items():
         commands.add_parser(name, help=build().description)
-    for name, text in WORLD_COMMANDS.items():
-        commands.add_parser(name, help=text)
+    for name, point in plugin_commands().items():
+        text = (point.load().__doc__ or "").strip().splitlines() or [""]
+        commands.add_parser(name, help=text[0])
     return parser
 
 
@@ -349,9 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     # transformers' warnings at import (e.g. image processors without torchvision) are noise
     # here; read when it first loads, and a user's own setting wins
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    if name in WORLD_COMMANDS:
-        return importlib.import_module("gluegen_world.cli").main(argv)
     if name not in COMMANDS:
+        plugin = plugin_commands().get(name)
+        if plugin is not None:
+            return plugin.load()(argv)
         top_parser().parse_args(argv)  # prints the help or names the unknown command
         return 2
     build, run = COMMANDS[name]

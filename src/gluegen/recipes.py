@@ -1,8 +1,8 @@
 """Named recipes: a GlueNet layout, its objective and its training settings under one name.
 
 `gluegen train --preset NAME` and `get_recipe(NAME)` read the same entries; command-line flags
-(or keyword arguments) override any single setting. Settings only: what was measured with
-each is in docs/experiments.md.
+(or keyword arguments) override any single setting. Settings only, each with why it was
+chosen; the figures behind them are in the project's docs, not here.
 
 A recipe's layout names the shapes it was made for; a feature cache's shapes replace them
 (`Recipe.gluenet_config(shapes)`), so a recipe made at the shapes world's size trains the same
@@ -122,16 +122,15 @@ WORLD_LAYOUT = {  # linear mixing, tokens first, every channel routed its own wa
     "bridge_token_groups": EVERY_CHANNEL,
 }
 WORLD_TRAINING = {"epochs": 18, "learning_rate": 2e-3, "lr_decay_epochs": 6}
-# sounds: twice as long, the learning rate halved every 12 epochs (chosen on validation scenes;
-# docs/experiments.md): drawn from unseen shape-colour pairs it composes better
+# sounds: twice as long, the learning rate halved every 12 epochs (chosen on validation
+# scenes): drawn from unseen shape-colour pairs it composes better
 WORLD_SOUND_TRAINING = {**WORLD_TRAINING, "epochs": 36, "lr_decay_epochs": 12}
 
 # -- XLM-R-large into each diffusers family: the paper's multilingual layout at the shapes of
 # each family's text conditioning (encoders/families.py; T5 lengths are the pipelines' defaults),
 # trained on the alignment term alone: the reconstruction decoder and the discriminator did not
-# pay wherever measured (docs/experiments.md) and took ~40% of the paper's training step (at T5's
-# width the decoder alone would have 12-13x GlueNet's parameters). `paper-multilingual` keeps
-# them.
+# lower held-out MSE wherever measured and took a large share of the training step (at T5's
+# width the decoder alone would outweigh GlueNet many times). `paper-multilingual` keeps them.
 XLMR_LARGE = {"source_tokens": 77, "source_dim": 1024}
 FAMILY_TARGETS = {
     "sd1": ("Stable Diffusion 1.x (CLIP-L text)", {"target_tokens": 77, "target_dim": 768}),
@@ -166,13 +165,13 @@ WORLD_ATTENTION_LAYOUT = {
 WORLD_ATTENTION_TRAINING = {"epochs": 6, "learning_rate": 4e-3, "lr_decay_epochs": 2}
 # one language routed by content, its source blocks mixing channels only: nothing before the
 # attention is tied to word positions, so phrasings no corpus holds are read far better
-# (chosen on validation scenes; docs/experiments.md)
+# (chosen on validation scenes)
 WORLD_LANGUAGE_ATTENTION_LAYOUT = {**WORLD_ATTENTION_LAYOUT, "source_token_mixing": False}
 # each of them at twice the shared net's learning rate: held-out phrasings read better, corpus
-# phrasings as well (chosen on validation scenes, three seeds; docs/experiments.md)
+# phrasings as well (chosen on validation scenes, three seeds)
 WORLD_LANGUAGE_ATTENTION_TRAINING = {**WORLD_ATTENTION_TRAINING, "learning_rate": 8e-3}
 # one net for six languages' pairs: longer, the same learning rate halved every 3 epochs
-# (chosen on validation scenes; docs/experiments.md)
+# (chosen on validation scenes)
 WORLD_SHARED_TRAINING = {**WORLD_ATTENTION_TRAINING, "epochs": 10, "lr_decay_epochs": 3}
 
 

@@ -1,8 +1,9 @@
 """`gluegen demo` and `gluegen world ...`: the shapes world's commands.
 
-`gluegen.cli` hands these commands here, so that the library's own commands never load the
-world. The demo's flags are DemoSettings' fields (demo/settings.py); `--config FILE` sets any
-of them, `draw` and `recipe_overrides` as nested mappings.
+They join the `gluegen` command through the `gluegen.commands` entry points
+(pyproject.toml), so that the library knows nothing of the world. The demo's flags are
+DemoSettings' fields (demo/settings.py); `--config FILE` sets any of them, `draw` and
+`recipe_overrides` as nested mappings.
 """
 
 from __future__ import annotations
@@ -14,11 +15,18 @@ import sys
 import time
 from pathlib import Path
 
-from gluegen.cli import Formatter, command_parser, run_reporting_errors, setup_logging
+from gluegen.cli import (
+    Formatter,
+    add_server_flags,
+    command_parser,
+    run_reporting_errors,
+    setup_logging,
+)
 from gluegen.settings import add_flags, given, parse_with_config
 from gluegen_world.captions import LANGUAGES
 from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings, DrawSettings
-from gluegen_world.models import GENERATOR_IMAGES, WORLD_MODELS
+from gluegen_world.models import WORLD_MODELS
+from gluegen_world.training import GENERATOR_IMAGES
 
 DRAW_PREFIX = "draw_"
 
@@ -139,19 +147,43 @@ def build_world_parser() -> argparse.ArgumentParser:
         default=GENERATOR_IMAGES,
         help="Images the generator draws from held-out English prompts.",
     )
+    serve = action(
+        "serve",
+        "A local web page on the shapes world with the GlueNets `gluegen demo` trained in "
+        "WORKDIR: French, Chinese and sound are trained there on first start if missing.",
+    )
+    add_server_flags(serve)
+    serve.add_argument("--workdir", default="runs/demo", help="The demo's work folder.")
+    serve.add_argument(
+        "--no-train", action="store_true", help="Serve only the GlueNets already in WORKDIR."
+    )
     return parser
+
+
+def serve_world(args: argparse.Namespace) -> None:
+    """`gluegen world serve`: the world's models and a demo folder's GlueNets on the page."""
+    from gluegen.app import serve
+    from gluegen_world.serve import world_served
+
+    served = world_served(
+        args.workdir, train_missing=not args.no_train, progress=not args.no_progress
+    )
+    print(f"serving on http://{args.host}:{args.port} (Ctrl-C stops)")
+    serve(served, args.host, args.port)
 
 
 def run_world(args: argparse.Namespace) -> None:
     """`gluegen world ...`."""
     from gluegen_world.corpus import write_sound_corpus, write_text_corpus
-    from gluegen_world.models import evaluate_world_models, train_world_models
+    from gluegen_world.training import evaluate_world_models, train_world_models
 
     if args.world_command == "corpus":
         paths = write_text_corpus(args.out, args.language, args.train, args.heldout, args.seed)
         print(f"wrote {paths['train']} and {paths['heldout']}")
     elif args.world_command == "sounds":
         print(f"wrote {write_sound_corpus(args.out, args.train, args.heldout, args.seed)}")
+    elif args.world_command == "serve":
+        serve_world(args)
     elif args.world_command == "train":
         trained = train_world_models(args.out, args.only, progress=not args.no_progress)
         for name, folder in trained.items():
@@ -176,6 +208,20 @@ def main(argv: list[str]) -> int:
     args = parse_with_config(build(), argv[1:], nested=(DRAW_PREFIX.rstrip("_"),))
     setup_logging(args.verbose)
     return run_reporting_errors(name, run, args)
+
+
+def demo_main(argv: list[str]) -> int:
+    """GlueGen end to end on the shapes world, offline: train, draw, judge, report.
+
+    GlueNets for six languages, sounds and a pretrained English model; prints the table and
+    writes an HTML report.
+    """
+    return main(argv)
+
+
+def world_main(argv: list[str]) -> int:
+    """The shapes world: corpora, sounds, its models, its web page."""
+    return main(argv)
 
 
 if __name__ == "__main__":

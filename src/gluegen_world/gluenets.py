@@ -16,10 +16,11 @@ from pathlib import Path
 
 from gluegen.data.cache import FeatureCache
 from gluegen.data.prepare import CacheSpec, cache_shapes, prepare_cache
+from gluegen.data.split import split_indices
 from gluegen.evaluation.baselines import LinearMap
 from gluegen.io import atomic_write_text
 from gluegen.recipes import Recipe, get_recipe
-from gluegen.training.trainer import Trainer, split_indices
+from gluegen.training.trainer import Trainer
 from gluegen_world.models import shipped_model
 
 # Tokens the world's XLM-R reads: its longest caption (German, two objects) is 43 pieces.

@@ -9,8 +9,8 @@ short pieces, and every Chinese and Japanese dictionary word one piece (`DICTION
 It reads scenes of every (shape, colour) combination in every phrasing (corpus and held-out
 ones, `gluegen_world.captions`), as a real XLM-R has read "una estrella amarilla" long before
 anyone aligns it: held-out combinations and phrasings concern the parallel corpora GlueNet
-learns from, as for the world's sound encoder and judge (docs/experiments.md: what reading
-only the training split cost Spanish).
+learns from, as for the world's sound encoder and judge (reading only the training split
+cost it languages' held-out combinations).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ SPECIALS_BEFORE = ("<s>", "<pad>", "</s>", "<unk>")  # XLM-R's ids 0-3
 # SentencePiece learns whole phrases as pieces ("赤い星", red star) that no vocabulary learnt
 # from broad text holds, and that hide a (colour, shape) pair inside one piece. So every
 # dictionary word of the two is one piece of the vocabulary and no piece crosses one, as in
-# a vocabulary learnt from broad text (docs/experiments.md: the three vocabularies compared).
+# a vocabulary learnt from broad text.
 DICTIONARY_WORDS = tuple(
     sorted(
         {

@@ -27,7 +27,7 @@ from gluegen_world.sounds import synthesize, write_wav
 
 TRAINED_ON_FIRST_START = ("fr", "zh", "sound")  # what a page with no demo folder trains
 EXAMPLE_SOUNDS = 6
-# The world's generator draws well in few steps (docs/experiments.md: 6 DDIM steps).
+# The world's generator draws well in few DDIM steps.
 WORLD_DEFAULTS = DrawDefaults(steps=6, guidance=4.0, images=4, mix_weight=1.0)
 
 

@@ -10,6 +10,7 @@ _EXPORTS = {
     "build_cache": "gluegen.data.cache",
     "prepare_cache": "gluegen.data.prepare",
     "read_corpus": "gluegen.data.corpus",
+    "split_indices": "gluegen.data.split",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

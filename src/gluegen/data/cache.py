@@ -43,7 +43,7 @@ from gluegen.data.integrity import (
 from gluegen.data.shards import ShardedArray, pack_mask
 from gluegen.encoders.base import Encoder, identity_key
 from gluegen.io import atomic_write_text
-from gluegen.training.precision import warn_if_bf16_is_slow_here
+from gluegen.precision import warn_if_bf16_is_slow_here
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from gluegen.data.spec import CacheSpec
 from gluegen.encoders import Encoder, HFAudioEncoder, HFTextEncoder, load_target
 from gluegen.encoders.audio import AUDIO_MODEL_TYPES
 from gluegen.encoders.families import family_of
-from gluegen.training.precision import resolve_mixed_precision
+from gluegen.precision import resolve_mixed_precision
 
 
 def source_kind(name_or_path: str) -> str:

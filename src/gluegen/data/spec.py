@@ -74,7 +74,7 @@ class CacheSpec:
         default="float32",
         metadata={
             "help": "Precision of cached features (bfloat16: half the bytes; training reads "
-            "them as float32; see docs/experiments.md for what it changed).",
+            "them as float32).",
             "choices": ("float32", "float16", "bfloat16"),
         },
     )
@@ -89,9 +89,8 @@ class CacheSpec:
         default="auto",
         metadata={
             "help": "bf16: run both encoders under bf16 autocast while caching (faster where "
-            "bf16 matmuls are, GPUs and CPUs with AMX; features differ slightly: see "
-            "docs/experiments.md); no: full precision; auto: bf16 when the encoders run on a "
-            "GPU that has it, else no.",
+            "bf16 matmuls are, GPUs and CPUs with AMX; features differ slightly); no: full "
+            "precision; auto: bf16 when the encoders run on a GPU that has it, else no.",
             "choices": ("auto", "no", "bf16"),
         },
     )

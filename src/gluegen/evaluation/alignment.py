@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from gluegen.data.cache import FeatureCache
+from gluegen.data.split import split_indices
 from gluegen.models import GlueNet
 from gluegen.training.config import DEFAULT_CANDIDATES
 
@@ -112,8 +113,6 @@ def evaluate_on_cache(
     candidates: int = DEFAULT_CANDIDATES,
 ) -> dict[str, float]:
     """Alignment metrics of a saved GlueNet on a cache (its held-out split when `holdout`)."""
-    from gluegen.training.trainer import split_indices  # the split the training run used
-
     gluenet = GlueNet.from_pretrained(str(gluenet_path))
     arrays = cache.arrays()
     ids = split_indices(len(cache), holdout, seed)[1] if holdout else torch.arange(len(cache))

@@ -12,8 +12,8 @@ from gluegen.settings import field_defaults
 
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
 DEFAULT_CANDIDATES = 64  # pairs per retrieval group in held-out evaluation
-# A saved state of the paper's GlueNet, decoder, discriminator and Adam moments is ~1 GB,
-# 1-4 s to write; saving by time keeps that a few percent of a long run at any step speed.
+# A saved state of the paper's GlueNet, decoder, discriminator and Adam moments is large;
+# saving by time keeps its cost a small share of a long run at any step speed.
 CHECKPOINT_MINUTES = 10.0
 # TrainConfig fields that a resumed run may change: they do not move the weights.
 RESUMABLE_CHANGES = (

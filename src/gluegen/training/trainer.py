@@ -27,14 +27,15 @@ from tqdm.auto import tqdm
 
 from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache
+from gluegen.data.split import split_indices
 from gluegen.evaluation.alignment import alignment_metrics
 from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
 from gluegen.models import GlueNet, GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
+from gluegen.precision import make_accelerator, resolve_mixed_precision
 from gluegen.settings import field_defaults
 from gluegen.training.config import TrainConfig
 from gluegen.training.objective import GlueObjective, head_targets
-from gluegen.training.precision import make_accelerator, resolve_mixed_precision
 from gluegen.training.state import clear_outputs, read_progress, read_weights, trim_log, write_state
 from gluegen.training.stop import StopRequest
 
@@ -42,13 +43,6 @@ logger = logging.getLogger(__name__)
 
 STATS_CHUNK = 1024  # pairs per chunk when measuring statistics
 EPOCH_SEED_STRIDE = 1_000_003  # a prime: (seed, epoch) pairs never share a shuffle seed
-
-
-def split_indices(count: int, holdout: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A seeded permutation of range(count) cut into (train, held-out)."""
-    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
-    held = min(count - 1, max(1, round(count * holdout))) if holdout > 0 else 0
-    return order[held:], order[:held]
 
 
 def measure_statistics(
@@ -376,4 +370,4 @@ def train(
     return Trainer(cache, gluenet_config, config).run(resume=resume)
 
 
-__all__ = ["Trainer", "split_indices", "train"]
+__all__ = ["Trainer", "train"]

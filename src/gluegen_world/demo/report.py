@@ -116,18 +116,8 @@ def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def write_report(results: dict, workdir: Path, folder: Path) -> Path:
-    """Write folder/index.html and its images; returns the page's path."""
-    cells = cells_folder(workdir, results["settings"]["scenes"])
-    images = folder / "images"
-    images.mkdir(parents=True, exist_ok=True)
-    count = results["settings"]["test_scenes"]
-    draw_settings = results["settings"]["draw"]
-
-    def save(name: str, picture: Image.Image) -> str:
-        picture.save(images / f"{name}.png")
-        return f"images/{name}.png"
-
+def _language_section(results: dict, cells: Path, save) -> list[str]:
+    """Seven languages: the grid, the first prompts, the table, one grid per baseline row."""
     languages_grid = labelled_grid(
         [("English (own)", cell_images(cells, "own-en"))]
         + [(LANGUAGE_NAMES[c], cell_images(cells, f"ours-{c}")) for c in FOREIGN]
@@ -163,8 +153,12 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
         )
         parts.append(f"<h3>{html.escape(LANGUAGE_ROWS[row])}</h3>")
         parts.append(f'<img src="{save(f"languages-{row}", grid)}" alt="{row}">')
+    return parts
 
-    parts.append("<h2>Sound, and sound + text</h2>")
+
+def _sound_section(results: dict, cells: Path, save) -> list[str]:
+    """Sound and its mixes with text: the grid and the table."""
+    parts = ["<h2>Sound, and sound + text</h2>"]
     sound_grid = labelled_grid(
         [("sound", cell_images(cells, "sound"))]
         + [(f"sound + text ({m})", cell_images(cells, f"sound-text-{m}")) for m in MIXES]
@@ -179,8 +173,12 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
         for row, label in SOUND_ROWS.items()
     ]
     parts.append(_table(["", *SOUND_COLUMNS], rows))
+    return parts
 
-    parts.append("<h2>A stronger encoder: all-MiniLM-L6-v2</h2>")
+
+def _paraphrase_section(results: dict, cells: Path, save) -> list[str]:
+    """The stronger encoder: the grid, an example of each prompt set, the table."""
+    parts = ["<h2>A stronger encoder: all-MiniLM-L6-v2</h2>"]
     mini_grid = labelled_grid(
         [(f"own, {s}", cell_images(cells, f"paraphrase-own-{s}")) for s in ("corpus",)]
         + [(f"MiniLM, {s}", cell_images(cells, f"paraphrase-minilm-{s}")) for s in PARAPHRASE_SETS]
@@ -198,23 +196,34 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
         for row, label in PARAPHRASE_ROWS.items()
     ]
     parts.append(_table(["", *PARAPHRASE_SETS.values()], rows))
+    return parts
 
-    if "pairs" in results:
-        parts.append("<h2>Two objects in a relation</h2>")
-        pair_grid = labelled_grid(
-            [("English, own", cell_images(cells, "pairs-own-en"))]
-            + [(LANGUAGE_NAMES[c], cell_images(cells, f"pairs-ours-{c}")) for c in FOREIGN]
-        )
-        parts.append(f'<img src="{save("pairs", pair_grid)}" alt="pairs">')
-        parts.append(
-            "<p>Read by the pair judge: the axis the objects lie on, then the left (or top) "
-            "object and the right (or bottom) one, each by shape, colour and size.</p>"
-        )
-        pairs = results["pairs"]
-        rows = language_table_rows(pairs, PAIR_ROWS, pairs["own"]["en"]["mean"])
-        parts.append(_table(["", *LANGUAGES, "min / en"], rows))
 
-    parts.append("<h2>Training curves (alignment loss, log scale)</h2><div>")
+def _pair_section(results: dict, cells: Path, save) -> list[str]:
+    """Two objects in a relation (when the run drew them): the grid and the table."""
+    if "pairs" not in results:
+        return []
+    parts = ["<h2>Two objects in a relation</h2>"]
+    pair_grid = labelled_grid(
+        [("English, own", cell_images(cells, "pairs-own-en"))]
+        + [(LANGUAGE_NAMES[c], cell_images(cells, f"pairs-ours-{c}")) for c in FOREIGN]
+    )
+    parts.append(f'<img src="{save("pairs", pair_grid)}" alt="pairs">')
+    parts.append(
+        "<p>Read by the pair judge: the axis the objects lie on, then the left (or top) "
+        "object and the right (or bottom) one, each by shape, colour and size.</p>"
+    )
+    pairs = results["pairs"]
+    rows = language_table_rows(pairs, PAIR_ROWS, pairs["own"]["en"]["mean"])
+    parts.append(_table(["", *LANGUAGES, "min / en"], rows))
+    return parts
+
+
+def _method_section(results: dict) -> list[str]:
+    """The training curves and how every cell was measured."""
+    count = results["settings"]["test_scenes"]
+    draw_settings = results["settings"]["draw"]
+    parts = ["<h2>Training curves (alignment loss, log scale)</h2><div>"]
     parts += [curve_svg(name, points) for name, points in results["curves"].items()]
     parts.append("</div>")
     parts.append(
@@ -222,13 +231,33 @@ def write_report(results: dict, workdir: Path, folder: Path) -> Path:
         f"Every cell: {count} one-object scenes of held-out shape-colour pairs (the same scenes "
         f"in every row), drawn by the world's generator with {draw_settings['steps']} DDIM "
         f"steps, guidance {draw_settings['guidance']}, seed {draw_settings['seed']}; the "
-        "world's judge (a ResNet trained on renders, 1.000 on fresh renders) names each "
+        "world's judge (a ResNet trained on renders) names each "
         "image's shape, colour, size and position. Accuracy is the mean of the four. GlueNets "
         "are trained by the core library (feature cache + Trainer) on the demo's corpora; "
         "timings (seconds): "
         + html.escape(", ".join(f"{k} {v}" for k, v in results["timings"].items()))
         + ".</p>"
     )
+    return parts
+
+
+def write_report(results: dict, workdir: Path, folder: Path) -> Path:
+    """Write folder/index.html and its images; returns the page's path."""
+    cells = cells_folder(workdir, results["settings"]["scenes"])
+    images = folder / "images"
+    images.mkdir(parents=True, exist_ok=True)
+
+    def save(name: str, picture: Image.Image) -> str:
+        picture.save(images / f"{name}.png")
+        return f"images/{name}.png"
+
+    parts = [
+        *_language_section(results, cells, save),
+        *_sound_section(results, cells, save),
+        *_paraphrase_section(results, cells, save),
+        *_pair_section(results, cells, save),
+        *_method_section(results),
+    ]
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>GlueGen demo</title><style>"
         "body{font-family:sans-serif;max-width:1100px;margin:2em auto}"

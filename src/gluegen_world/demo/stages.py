@@ -4,8 +4,8 @@ The world's generator (a tiny Stable Diffusion) only knows English. The demo tra
 library, GlueNets that let it draw from six other languages (one per language, and one for
 all six), from sounds, from sounds mixed with text, and from a pretrained English sentence
 model (all-MiniLM-L6-v2) that reads words the world's tokenizer never saw; then it draws from
-held-out scenes (shape-colour pairs in no training pair; one object, and two in a relation,
-pairs.py) in corpus and held-out phrasings, and the world's judges score every image.
+held-out scenes (shape-colour pairs in no training pair; one object, and two in a relation)
+in corpus and held-out phrasings, and the world's judges score every image.
 Baselines are drawn the same way: the generator's own encoder, a least-squares linear map,
 and the paper's GlueNet.
 
@@ -36,7 +36,6 @@ from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditionin
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
 from gluegen_world.demo.cells import Cells, cells_folder
 from gluegen_world.demo.corpora import write_corpora
-from gluegen_world.demo.pairs import pair_rows
 from gluegen_world.demo.scene_sets import pair_scene_set, scene_set
 from gluegen_world.demo.settings import (
     CLIP_SEED_OFFSET,
@@ -311,6 +310,35 @@ class WorldDemo:
         return rows
 
     # -- inputs of a cell: () -> (prompt embeds, negative embeds, scenes) -------------------
+    def pair_rows(self, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
+        """{row: {language: scores}} of the two-object table (`tables.PAIR_ROWS`).
+
+        English through the generator's own encoder (the ceiling) and through MiniLM + its
+        GlueNet, every language through its own GlueNet and the shared one. The scenes are held
+        out (at least one object's shape-colour pair is in no training pair); their captions
+        are corpus phrasings (the relation's words are in every corpus: a quarter of its scenes
+        hold two objects).
+        """
+        scenes = self.pair_scenes
+
+        def cell(name: str, inputs, runs: list[str], texts: list[str]) -> dict:
+            folders = [trained[run] for run in runs]
+            return self.cells.cell(f"pairs-{name}", inputs, folders, prompts=texts, scenes=scenes)
+
+        _, ours, shared = self.language_pipelines(trained)
+        english = self.prompts("en", two_objects=True)
+        rows: dict[str, dict[str, dict]] = {"own": {}, "ours": {}, "shared": {}, "minilm": {}}
+        rows["own"]["en"] = cell("own-en", self.own_inputs(english, scenes), [], english)
+        minilm = self.glued_inputs(self.minilm_pipeline(trained), english, scenes=scenes)
+        rows["minilm"]["en"] = cell("minilm-en", minilm, ["minilm"], english)
+        for code in FOREIGN:
+            texts = self.prompts(code, two_objects=True)
+            glued = self.glued_inputs(ours, texts, scenes=scenes)  # lingua routes
+            rows["ours"][code] = cell(f"ours-{code}", glued, [code], texts)
+            glued = self.glued_inputs(shared, texts, scenes=scenes)
+            rows["shared"][code] = cell(f"shared-{code}", glued, ["shared"], texts)
+        return rows
+
     def own_inputs(
         self, prompts: list[str], scenes: list[Scene] | None = None
     ) -> Callable[[], tuple]:
@@ -363,7 +391,7 @@ class WorldDemo:
             "languages": self.language_rows(trained),
             "sound": self.sound_rows(trained),
             "paraphrases": self.paraphrase_rows(trained),
-            "pairs": pair_rows(self, trained),
+            "pairs": self.pair_rows(trained),
         }
         rows = self.cells.finish(rows)
         results = {

@@ -29,7 +29,7 @@ from gluegen_world.generator.text import tokenize
 
 
 def new_unet(settings: GeneratorTraining) -> UNet2DConditionModel:
-    """Cross-attention at 8x8 only (at 16x16 it made a step 1.8x slower, measured); the pooled
+    """Cross-attention at 8x8 only (at 16x16 it made a step much slower); the pooled
     caption joins the time embedding and scales/shifts every ResNet block."""
     return UNet2DConditionModel(
         sample_size=32,

@@ -22,8 +22,8 @@ def resolve_mixed_precision(setting: str, device: str | torch.device | None = No
 
 def cpu_has_bf16_matmul() -> bool:
     """Whether this CPU multiplies bf16 matrices in hardware (AMX or AVX512-BF16). Without
-    either, PyTorch emulates them: measured 1.0 GFLOP/s against 90 in fp32 on an AVX2 CPU
-    (`benchmarks/bench_step.py --bf16` prints both peaks)."""
+    either, PyTorch emulates them, far slower than fp32 (`benchmarks/bench_step.py --bf16`
+    prints both peaks)."""
     return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
 
 
