@@ -8,28 +8,31 @@ from gluegen.precision import bf16_is_emulated
 def test_training_benchmark_runs(load_benchmark, capsys):
     bench = load_benchmark("bench_training")
     argv = ["--setting", "world", "--pairs", "64", "--epochs", "1", "--repeats", "1"]
-    assert bench.main([*argv, "--methods", "gluegen fp32 align-only"]) == 0  # each in a process
+    assert bench.main(argv) == 0  # each run in a process
     out = capsys.readouterr().out
-    assert "speed-up" in out and "time to quality" in out
+    assert "speed-up" in out and "CPU s" in out and "time to quality" in out
     assert "original" in out and "gluegen fp32 align-only" in out
 
 
 def test_training_benchmark_runs_what_the_cpu_has_units_for(load_benchmark):
     bench = load_benchmark("bench_training")
-    methods = bench.chosen_methods(None, torch.device("cpu"))
-    assert methods[0] == "original" and "gluegen fp32 align-only" in methods
-    # bf16 runs only where the CPU multiplies bf16 in hardware; an fp32 offset run otherwise
-    assert ("gluegen bf16 offset" in methods) != bf16_is_emulated()
-    assert ("gluegen fp32 offset" in methods) == bf16_is_emulated()
-    assert bench.chosen_methods(["gluegen fp32"], torch.device("cpu")) == (
-        "original",
-        "gluegen fp32",
-    )
+    names = [m.name for m in bench.chosen_methods(torch.device("cpu"))]
+    assert names[:3] == ["original", "gluegen fp32", "gluegen fp32 align-only"]
+    # bf16 runs only where the CPU multiplies bf16 in hardware
+    assert ("gluegen bf16" in names) != bf16_is_emulated()
+
+
+def test_training_variants_are_an_experiment_apart(load_benchmark):
+    explore = load_benchmark("explore_training")
+    assert "gluegen fp32 offset" in explore.VARIANTS
+    assert explore.VARIANTS["original, memory kept"].original
+    bench = load_benchmark("bench_training")
+    assert not {m.name for m in bench.chosen_methods(torch.device("cpu"))} & set(explore.VARIANTS)
 
 
 def test_training_benchmark_reproduces_the_real_flop_ratio(load_benchmark, tmp_path, capsys):
-    bench = load_benchmark("bench_training")
-    bench.proportions_setting(tmp_path, pairs=4, divisor=16)
+    runs = load_benchmark("training_runs")
+    runs.proportions_setting(tmp_path, pairs=4, divisor=16)
     # encoders / GlueNet step per pair: XLM-R-large + CLIP-L against the paper's step, and the
     # benchmark's encoders as saved and loaded (their MLPs and attention counted)
     rows = {line[:28].strip(): line.split() for line in capsys.readouterr().out.splitlines()}
@@ -39,15 +42,18 @@ def test_training_benchmark_reproduces_the_real_flop_ratio(load_benchmark, tmp_p
 
 
 def test_training_benchmark_bounds_each_run_by_its_flops(load_benchmark):
-    bench = load_benchmark("bench_training")
+    runs = load_benchmark("training_runs")
     shapes = {"source_tokens": 4, "source_dim": 8, "target_tokens": 3, "target_dim": 8}
-    methods = ["original", "original, memory kept", "gluegen fp32", "gluegen fp32 align-only"]
-    steps = bench.method_step_flops(methods, shapes)
-    assert steps["gluegen fp32"] == steps["original"]  # the same objective
+    same = runs.Method("gluegen fp32")
+    align_only = runs.Method("gluegen fp32 align-only", settings=runs.ALIGN_ONLY)
+    kept = runs.Method("original, memory kept", original=True, keep_memory=True)
+    steps = runs.method_step_flops([runs.ORIGINAL, kept, same, align_only], shapes)
+    assert steps["gluegen fp32"] == steps["original"] == steps["original, memory kept"]
     assert 0 < steps["gluegen fp32 align-only"] < steps["original"]  # no decoder, no critic
     # encoders 3 FLOPs a pair, the original's step 1: 4 epochs of 10 pairs cost 160; a cache of
     # 12 pairs (36) and the same steps (40) cost 76
-    bounds = bench.flop_bounds(3.0, {"original": 1.0, "gluegen fp32": 1.0}, 12, 10, 4)
+    methods = [runs.ORIGINAL, same]
+    bounds = runs.flop_bounds(3.0, {"original": 1.0, "gluegen fp32": 1.0}, methods, 12, 10, 4)
     assert bounds == {"original": 1.0, "gluegen fp32": 160 / 76}
 
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from gluegen import precision
 from gluegen import testing as toy
 from gluegen.data.cache import build_cache
 from gluegen.data.corpus import ParallelCorpus
@@ -13,7 +14,6 @@ from gluegen.data.split import split_indices
 from gluegen.encoders import HFTextEncoder, load_target
 from gluegen.models.gluenet import GlueNet
 from gluegen.recipes import get_recipe
-from gluegen.training import precision
 from gluegen.training.config import ObjectiveWeights, TrainConfig
 from gluegen.training.objective import TokenDiscriminator
 from gluegen.training.state import OBJECTIVE_FILE, OPTIMIZER_FILE
