@@ -123,7 +123,13 @@ def test_bridge_routes_each_channel_its_own_way():
     # No source blocks: the bridge's token MLP sees the source channels as they are.
     config = tiny_config(source_blocks=0, mix_order="tokens_first", bridge_token_groups=8)
     routed = GlueNet(config).bridge.token_mlp
-    assert routed[0].weight.shape == (8, 6, 12)  # (groups, tokens in, hidden)
+    channels = torch.randn(2, 8, 6)  # (b, d, n): the token MLP mixes each channel's tokens
+    before = routed(channels)
+    with torch.no_grad():
+        routed[0].weight[3].normal_()  # channel 3's own routing
+    after = routed(channels)
+    changed = (after - before).abs().amax(dim=(0, 2)) > 0  # (d,)
+    assert changed.tolist() == [c == 3 for c in range(8)]
     assert GlueNet(config).num_parameters() > GlueNet(tiny_config(source_blocks=0)).num_parameters()
     # the paper's bridge: one routing shared by all channels
     assert isinstance(GlueNet(tiny_config()).bridge.token_mlp[0], torch.nn.Linear)

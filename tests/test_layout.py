@@ -189,6 +189,26 @@ def test_every_readme_command_exists_with_its_flags():
     assert ["bash", "scripts/demo.sh"] in commands and ["bash", "scripts/test.sh"] in commands
 
 
+README_BYTES = 15_000  # a guide read top-down, not a collection of measurements
+README_DECIMALS = 40  # figures with a decimal point; the rest live in docs/results.md
+
+
+def test_readme_stays_a_guide_with_install_before_results():
+    text = README.read_text()
+    assert len(text.encode()) <= README_BYTES
+    assert len(re.findall(r"\d+\.\d+", text)) <= README_DECIMALS
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    assert headings.index("Install") < headings.index("Quick start") < headings.index("Results")
+    assert "docs/results.md" in text
+
+
+def test_every_readme_figure_is_in_the_results_with_its_command():
+    results = (ROOT / "docs" / "results.md").read_text()
+    table = README.read_text().split("## Results", 1)[1].split("\n## ", 1)[0]
+    for figure in re.findall(r"\d+\.\d+", table):
+        assert figure in results, figure
+
+
 def test_readme_names_every_preset():
     text = README.read_text()
     from gluegen.recipes import RECIPES

@@ -57,9 +57,15 @@ def test_shipped_xlmr_loads_through_the_source_encoder_path():
     from gluegen_world.models import shipped_model
 
     encoder = HFTextEncoder(str(shipped_model("xlmr")), max_length=48)
-    features = encoder.encode(["一颗红色的小星星在左边", "eine kleine rote Raute links"])
-    assert features.hidden.shape == (2, 48, 64)
-    assert features.mask[0].sum() > 3
+    texts = ["一颗红色的小星星在左边", "一颗蓝色的小星星在左边", "eine kleine rote Raute links"]
+    features = encoder.encode(texts)
+    assert features.hidden.shape == (3, 48, 64)
+    # the mask covers the prompt's pieces (and the two special tokens), no more
+    lengths = encoder.token_lengths(texts)
+    assert features.mask.sum(dim=1).tolist() == lengths
+    # one colour word apart: the features of the prompt's pieces say so
+    differ = (features.hidden[0] - features.hidden[1]).abs().amax(dim=-1) > 1e-4  # (n,)
+    assert differ[: lengths[0]].any()
     # it has 66 position embeddings, two before the first token: 64 tokens at most
     with pytest.raises(ValueError, match="beyond the 64 positions"):
         HFTextEncoder(str(shipped_model("xlmr")), max_length=77)
