@@ -48,6 +48,7 @@ from gluegen.data.cache import build_cache
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.data.prepare import cache_shapes
 from gluegen.data.split import split_indices
+from gluegen.data.statistics import measure_statistics
 from gluegen.encoders import HFTextEncoder, load_target
 from gluegen.evaluation.alignment import alignment_metrics
 from gluegen.models.gluenet import GlueNet
@@ -61,7 +62,7 @@ from gluegen.training.objective import (
     decoder_config,
     reverse_gradient,
 )
-from gluegen.training.trainer import Trainer, measure_statistics
+from gluegen.training.trainer import Trainer
 
 PAPER = {
     "epochs": 4,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from importlib.metadata import EntryPoint, entry_points
@@ -29,7 +30,7 @@ from pathlib import Path
 from gluegen.data.spec import CacheSpec, cache_folder
 from gluegen.recipes import RECIPES, get_recipe, recipe_settings
 from gluegen.settings import add_flags, add_setting, given, parse_with_config
-from gluegen.training.config import TrainConfig
+from gluegen.training.config import DEFAULT_CANDIDATES, DEFAULT_EVAL_PAIRS, TrainConfig
 
 EXAMPLES = """examples:
   gluegen train --source-encoder xlm-roberta-large \\
@@ -143,8 +144,32 @@ def run_train(args: argparse.Namespace) -> None:
     if trainer.accelerator.is_main_process and trainer.step >= trainer.total_steps:
         metrics = json.loads((trainer.output_dir / "metrics.json").read_text())
         title = f"held-out alignment ({int(metrics.get('count', 0))} pairs)"
-        print(metrics_table(title, {"GlueNet": metrics}))
+        print(metrics_table(title, metric_rows(metrics)))
         print(f"\nsaved: {trainer.output_dir / 'gluenet'}")
+        say_if_no_better(metrics)
+
+
+def metric_rows(metrics: dict) -> dict[str, dict]:
+    """The GlueNet's row of a metrics table, and the mean-target predictor's when scored."""
+    rows = {"GlueNet": metrics}
+    if "mean_target" in metrics:
+        rows["mean target (floor)"] = metrics["mean_target"]
+    return rows
+
+
+def say_if_no_better(metrics: dict) -> None:
+    """Say plainly when the GlueNet did not beat predicting the mean training target."""
+    floor = metrics.get("mean_target", {}).get("mse")
+    if floor is None or metrics.get("mse", math.inf) < floor:
+        return
+    print(
+        f"\nwarning: the GlueNet is no better than predicting the mean training target "
+        f"(held-out MSE {metrics.get('mse', math.nan):.4g} against {floor:.4g}): it has not "
+        "learnt the translation. Train longer (--epochs; small corpora need more epochs), "
+        "raise --learning-rate, add pairs, or try a preset with a learned output offset "
+        "(--target-offset).",
+        file=sys.stderr,
+    )
 
 
 def training_split(output_dir: str) -> tuple[float, int]:
@@ -169,9 +194,12 @@ def run_evaluate(args: argparse.Namespace) -> None:
     run_holdout, run_seed = training_split(args.output_dir)
     holdout = run_holdout if args.holdout is None else args.holdout
     seed = run_seed if args.seed is None else args.seed
-    metrics = evaluate_on_cache(gluenet, cache, holdout, seed, args.eval_candidates)
+    metrics = evaluate_on_cache(
+        gluenet, cache, holdout, seed, args.eval_candidates, limit=args.eval_pairs
+    )
     title = f"alignment of {gluenet} ({int(metrics['count'])} pairs)"
-    print(metrics_table(title, {"GlueNet": metrics}))
+    print(metrics_table(title, metric_rows(metrics)))
+    say_if_no_better(metrics)
     print(json.dumps(metrics))
 
 
@@ -224,7 +252,15 @@ def build_evaluate_parser() -> argparse.ArgumentParser:
         help="Held-out share to evaluate (0: all pairs). Default: the training run's split.",
     )
     parser.add_argument("--seed", type=int, help="The split's seed. Default: the training run's.")
-    parser.add_argument("--eval-candidates", type=int, default=64, help="Retrieval group size.")
+    parser.add_argument(
+        "--eval-candidates", type=int, default=DEFAULT_CANDIDATES, help="Retrieval group size."
+    )
+    parser.add_argument(
+        "--eval-pairs",
+        type=int,
+        default=DEFAULT_EVAL_PAIRS,
+        help="Pairs to evaluate at most (the training run's sample; 0: all).",
+    )
     return parser
 
 

@@ -1,12 +1,16 @@
 """Reading cached tensors row by row from safetensors shards, and the masks' packed form.
 
-A cached tensor spans every shard of a cache; `ShardedArray` memory-maps each shard's part
-and reads only the rows asked for. Masks (0/1 per token) are stored eight tokens to a byte
-(`pack_mask`) and unpacked as they are read.
+A cached tensor spans every shard of a cache; `ShardedArray` reads only the rows asked for,
+each with one positioned read (`os.pread`) into memory the process owns. Nothing is mapped:
+the pages of a cache larger than memory stay in the kernel's page cache, not in the training
+process, whose memory stays flat however many rows an epoch reads. Masks (0/1 per token) are
+stored eight tokens to a byte (`pack_mask`) and unpacked as they are read.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,23 +41,54 @@ SAFETENSORS_DTYPES = {
 }
 
 
-def _memory_map(path: Path, name: str) -> tuple[np.memmap, str]:
-    """One tensor of a safetensors file as a read-only numpy memmap, and its dtype name.
+@dataclass(frozen=True)
+class ShardPart:
+    """One tensor's rows in one safetensors file: where they start, their dtype and shape.
 
     The format is documented: an 8-byte little-endian header length, a JSON header giving each
     tensor's dtype, shape and byte offsets, then the raw data.
     """
-    header, start = read_header(path)
-    info = header[name]
-    begin, _ = info["data_offsets"]
-    array = np.memmap(
-        path,
-        dtype=SAFETENSORS_DTYPES[info["dtype"]],
-        mode="r",
-        offset=start + begin,
-        shape=tuple(info["shape"]),
-    )
-    return array, info["dtype"]
+
+    path: Path
+    offset: int  # byte where row 0 starts
+    dtype: np.dtype
+    dtype_name: str  # safetensors' name ("BF16" is read as its bits)
+    shape: tuple[int, ...]
+
+    @classmethod
+    def of(cls, path: Path, name: str) -> ShardPart:
+        """The part of tensor `name` in the safetensors file `path`."""
+        header, start = read_header(path)
+        info = header[name]
+        dtype = np.dtype(SAFETENSORS_DTYPES[info["dtype"]])
+        offset = start + info["data_offsets"][0]
+        return cls(path, offset, dtype, info["dtype"], tuple(info["shape"]))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def row_bytes(self) -> int:
+        """Bytes of one row."""
+        return int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        """Rows (in the order given) -> (len(rows), ...), one positioned read a row."""
+        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
+        flat = out.reshape(len(rows), -1).view(np.uint8)  # (rows, row_bytes)
+        size = self.row_bytes
+        descriptor = os.open(self.path, os.O_RDONLY)
+        try:
+            for index, row in enumerate(rows.tolist()):
+                got = os.preadv(descriptor, [flat[index]], self.offset + row * size)
+                if got != size:
+                    raise ValueError(
+                        f"{self.path}: row {row} ends past the file (read {got} of {size} bytes); "
+                        "the cache is damaged: delete its folder to rebuild it."
+                    )
+        finally:
+            os.close(descriptor)
+        return out
 
 
 class ShardedArray:
@@ -63,9 +98,8 @@ class ShardedArray:
     """
 
     def __init__(self, files: list[Path], name: str, tokens: int | None = None) -> None:
-        mapped = [_memory_map(file, name) for file in files]
-        self.parts = [part for part, _ in mapped]
-        self.is_bfloat16 = mapped[0][1] == "BF16"
+        self.parts = [ShardPart.of(file, name) for file in files]
+        self.is_bfloat16 = self.parts[0].dtype_name == "BF16"
         self.is_feature = name not in MASKS
         self.tokens = tokens  # a packed mask's token count
         lengths = torch.tensor([len(part) for part in self.parts])
@@ -77,7 +111,7 @@ class ShardedArray:
         return self.shape[0]
 
     def _rows(self, part: int, rows: np.ndarray) -> torch.Tensor:
-        values = np.ascontiguousarray(self.parts[part][rows])
+        values = self.parts[part].read(rows)
         if self.tokens is not None:
             return unpack_mask(values, self.tokens)
         values = torch.from_numpy(values)

@@ -12,6 +12,9 @@ from gluegen.settings import field_defaults
 
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
 DEFAULT_CANDIDATES = 64  # pairs per retrieval group in held-out evaluation
+# held-out pairs each evaluation reads: a fixed sample, so that its time and memory stay flat
+# in the corpus size (a corpus of millions holds out tens of thousands)
+DEFAULT_EVAL_PAIRS = 2048
 # A saved state of the paper's GlueNet, decoder, discriminator and Adam moments is large;
 # saving by time keeps its cost a small share of a long run at any step speed.
 CHECKPOINT_MINUTES = 10.0
@@ -24,6 +27,7 @@ RESUMABLE_CHANGES = (
     "log_every",
     "eval_every",
     "eval_candidates",
+    "eval_pairs",
     "progress",
 )
 
@@ -70,6 +74,10 @@ class TrainConfig:
     eval_candidates: int = field(
         default=DEFAULT_CANDIDATES, metadata={"help": "Group size for retrieval accuracy."}
     )
+    eval_pairs: int = field(
+        default=DEFAULT_EVAL_PAIRS,
+        metadata={"help": "Held-out pairs each evaluation reads (a fixed sample; 0: all)."},
+    )
     checkpoint_every: int = field(
         default=0, metadata={"help": "Also save state every N steps (0: by time only)."}
     )
@@ -108,6 +116,7 @@ class TrainConfig:
                 yield f"{name} must be {allowed}, got {getattr(self, name)}"
         at_least = {"epochs": 1, "batch_size": 1, "lr_decay_epochs": 1, "checkpoint_every": 0}
         at_least |= {"log_every": 1, "eval_every": 0, "max_steps": 0, "eval_candidates": 2}
+        at_least |= {"eval_pairs": 0}
         at_least |= {"weight_decay": 0.0}
         for name, low in at_least.items():
             if getattr(self, name) < low:

@@ -28,10 +28,10 @@ from tqdm.auto import tqdm
 from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache
 from gluegen.data.split import split_indices
-from gluegen.evaluation.alignment import alignment_metrics
+from gluegen.data.statistics import split_statistics
+from gluegen.evaluation.alignment import alignment_metrics, held_out_sample
 from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
 from gluegen.models import GlueNet, GlueNetConfig
-from gluegen.models.stats import FeatureStatistics
 from gluegen.precision import make_accelerator, resolve_mixed_precision
 from gluegen.settings import field_defaults
 from gluegen.training.config import TrainConfig
@@ -41,26 +41,7 @@ from gluegen.training.stop import StopRequest
 
 logger = logging.getLogger(__name__)
 
-STATS_CHUNK = 1024  # pairs per chunk when measuring statistics
 EPOCH_SEED_STRIDE = 1_000_003  # a prime: (seed, epoch) pairs never share a shuffle seed
-
-
-def measure_statistics(
-    tensors: dict[str, torch.Tensor], indices: torch.Tensor
-) -> FeatureStatistics:
-    """Feature statistics of the pairs at `indices`."""
-    pooled = tensors.get("target_pooled")
-
-    def chunks():
-        for i in range(0, len(indices), STATS_CHUNK):
-            chunk = indices[i : i + STATS_CHUNK]
-            yield (
-                tensors["source"][chunk],
-                tensors["target"][chunk],
-                None if pooled is None else pooled[chunk],
-            )
-
-    return FeatureStatistics.measure(chunks())
 
 
 class Trainer:
@@ -91,7 +72,10 @@ class Trainer:
                 "lower batch_size or add pairs."
             )
         self.total_steps = self.steps_per_epoch * config.epochs
-        stats = measure_statistics(self.tensors, self.train_ids)
+        stats = split_statistics(
+            cache.folder, cache.manifest, self.tensors, self.train_ids, config.holdout, config.seed
+        )
+        self.mean_target = stats.target_mean  # (n_t, d_t): the floor evaluation scores
         if not stats.is_finite():
             raise ValueError(
                 f"The feature cache {cache.folder} holds NaN or infinite features; rebuild it "
@@ -243,15 +227,18 @@ class Trainer:
         return values | {"lr": lr}
 
     def evaluate(self) -> dict[str, float]:
-        """Alignment on the held-out split (empty dict when nothing is held out)."""
+        """Alignment on a fixed sample of the held-out split (`eval_pairs`), read a chunk at a
+        time, beside the mean training target (empty dict when nothing is held out)."""
         if len(self.eval_ids) == 0:
             return {}
         return alignment_metrics(
             self.gluenet,
-            self.tensors["source"][self.eval_ids],
-            self.tensors["target"][self.eval_ids],
+            self.tensors["source"],
+            self.tensors["target"],
             candidates=self.config.eval_candidates,
-            target_mask=self.tensors["target_mask"][self.eval_ids],
+            target_mask=self.tensors["target_mask"],
+            mean_target=self.mean_target,
+            ids=held_out_sample(self.eval_ids, self.config.eval_pairs),
         )
 
     def log(self, record: dict[str, Any]) -> None:

@@ -1,0 +1,105 @@
+"""What keeps a run's memory and passes flat in the corpus size: statistics measured once per
+cache and split, evaluation on a capped sample read a chunk at a time, rows read without
+mapping the cache, and a floor (the mean target) every evaluation is scored against."""
+
+import json
+
+import pytest
+import torch
+from test_train import gluenet_config_for, make_cache, small_config
+
+from gluegen import testing as toy
+from gluegen.data import statistics
+from gluegen.data.split import split_indices
+from gluegen.evaluation import alignment
+from gluegen.evaluation.alignment import alignment_metrics
+from gluegen.models.gluenet import GlueNet
+from gluegen.training.trainer import Trainer
+
+
+@pytest.fixture(scope="module")
+def small_cache(models, tmp_path_factory):
+    return make_cache(models, tmp_path_factory.mktemp("cache"), toy.toy_sentences(200, seed=3))
+
+
+def test_statistics_are_measured_once_per_cache_and_split(small_cache, tmp_path, monkeypatch):
+    measured = []
+    measure = statistics.measure_statistics
+    monkeypatch.setattr(
+        statistics, "measure_statistics", lambda *a: measured.append(1) or measure(*a)
+    )
+    config = gluenet_config_for(small_cache, source_blocks=1)
+    first = Trainer(small_cache, config, small_config(tmp_path / "a"))
+    again = Trainer(small_cache, config, small_config(tmp_path / "b"))  # a resume reads the same
+    assert len(measured) == 1
+    torch.testing.assert_close(first.gluenet.target_token_norm, again.gluenet.target_token_norm)
+    assert first.gluenet.source_token_norm == again.gluenet.source_token_norm
+    Trainer(small_cache, config, small_config(tmp_path / "c", seed=1))  # another split
+    assert len(measured) == 2
+    assert len(list(small_cache.folder.glob("statistics-*.safetensors"))) >= 2
+
+
+def test_statistics_chunks_are_bounded_in_bytes(monkeypatch):
+    wide = {"source": torch.zeros(10, 77, 1024)}
+    narrow = {"source": torch.zeros(10, 48, 64)}
+    assert statistics.chunk_pairs(narrow) == statistics.STATS_CHUNK_PAIRS
+    assert statistics.chunk_pairs(wide) * 77 * 1024 * 8 <= statistics.STATS_CHUNK_BYTES
+    monkeypatch.setattr(statistics, "STATS_CHUNK_BYTES", 48 * 64 * 8 * 3)  # 3 pairs a chunk
+    data = {"source": torch.randn(10, 48, 64), "target": torch.randn(10, 5, 4)}
+    chunked = statistics.measure_statistics(data, torch.arange(10))
+    monkeypatch.setattr(statistics, "STATS_CHUNK_BYTES", 1 << 30)
+    whole = statistics.measure_statistics(data, torch.arange(10))
+    torch.testing.assert_close(chunked.target_mean, whole.target_mean)
+    assert abs(chunked.source_token_norm - whole.source_token_norm) < 1e-9
+
+
+def test_evaluation_reads_chunks_and_scores_the_mean_target(small_cache, monkeypatch):
+    gluenet = GlueNet(gluenet_config_for(small_cache, source_blocks=1))
+    arrays = small_cache.arrays()
+    train_ids, eval_ids = split_indices(len(small_cache), 0.3, 0)
+    mean = arrays["target"][train_ids].mean(dim=0)
+    source, target = arrays["source"][eval_ids], arrays["target"][eval_ids]
+    whole = alignment_metrics(gluenet, source, target, candidates=8, mean_target=mean)
+    monkeypatch.setattr(alignment, "EVAL_CHUNK_BYTES", 1)  # one retrieval group a chunk
+    chunked = alignment_metrics(
+        gluenet, arrays["source"], arrays["target"], candidates=8, mean_target=mean, ids=eval_ids
+    )
+    for name in ("mse", "mse_normalized", "cosine", "retrieval"):
+        assert abs(whole[name] - chunked[name]) < 1e-6, name
+    floor = whole["mean_target"]
+    expected = (mean.expand_as(target) - target).pow(2).mean().item()
+    assert abs(floor["mse"] - expected) < 1e-6 * expected
+    assert floor["retrieval"] == 1 / 8  # one answer for every pair: the first of each group
+
+
+def test_a_run_evaluates_a_capped_sample_beside_the_floor(small_cache, tmp_path):
+    config = gluenet_config_for(small_cache, source_blocks=1)
+    settings = small_config(tmp_path, epochs=1, holdout=0.3, eval_pairs=16)
+    trainer = Trainer(small_cache, config, settings)
+    assert len(trainer.eval_ids) == 60
+    trainer.run()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["count"] == 16 and metrics["mean_target"]["mse"] > 0
+
+
+def test_cached_rows_are_read_without_mapping_the_cache(small_cache):
+    arrays = small_cache.arrays()
+    ids = torch.tensor([5, 0, 199, 5])
+    rows = arrays["source"][ids]
+    everything = small_cache.load()["source"]
+    assert torch.equal(rows, everything[ids])
+    with open("/proc/self/maps") as maps:
+        assert not [line for line in maps if "shard-" in line]
+
+
+def test_the_command_line_says_when_a_gluenet_learnt_nothing(capsys):
+    from gluegen.cli import metric_rows, say_if_no_better
+
+    learnt = {"mse": 0.5, "mean_target": {"mse": 1.0}}
+    say_if_no_better(learnt)
+    assert capsys.readouterr().err == ""
+    say_if_no_better({"mse": 1.3, "mean_target": {"mse": 0.29}})
+    message = " ".join(capsys.readouterr().err.split())
+    assert "no better than predicting the mean training target" in message
+    assert "--epochs" in message and "--learning-rate" in message
+    assert list(metric_rows(learnt)) == ["GlueNet", "mean target (floor)"]
