@@ -5,10 +5,10 @@ import pytest
 from gluegen.data.corpus import (
     CorpusError,
     read_audio_folder,
-    read_corpus,
     read_table,
     read_text_pair,
 )
+from gluegen.data.readers import read_corpus
 
 
 def write(path, text, encoding="utf-8"):
@@ -100,3 +100,57 @@ def test_an_audio_corpus_moved_keeps_its_fingerprint(tmp_path):
         read_audio_folder(tmp_path / name).fingerprint() for name in ("here", "there", "changed")
     )
     assert here == there != changed
+
+
+ROWS = {
+    "zh": ["一只猫", "一只狗", "红色的车"],
+    "en": ["a cat", "a dog", "a red car"],
+    "split": ["train", "heldout", "train"],
+    "url": ["u1", "u2", "u3"],  # a column nobody asked for
+}
+
+
+def test_parquet_and_arrow_files_give_their_pairs(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(ROWS)
+    pq.write_table(table, tmp_path / "pairs.parquet", row_group_size=2)
+    with pa.OSFile(str(tmp_path / "pairs.arrow"), "wb") as sink:
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+    for name in ("pairs.parquet", "pairs.arrow"):
+        corpus = read_corpus(tmp_path / name, source_column="zh", target_column="en")
+        assert corpus.sources == ["一只猫", "红色的车"] and corpus.targets == ["a cat", "a red car"]
+        every = read_corpus(tmp_path / name, source_column="zh", target_column="en", split=None)
+        assert len(every) == 3
+    with pytest.raises(CorpusError, match="no column 'fr'; the columns are"):
+        read_corpus(tmp_path / "pairs.parquet", source_column="fr", target_column="en")
+    with pytest.raises(CorpusError, match="no such file"):
+        read_corpus(tmp_path / "missing.parquet")
+
+
+def test_a_datasets_folder_gives_its_pairs_and_splits(tmp_path):
+    import datasets
+
+    datasets.Dataset.from_dict(ROWS).save_to_disk(str(tmp_path / "one"))
+    corpus = read_corpus(tmp_path / "one", source_column="zh", target_column="en")
+    assert corpus.targets == ["a cat", "a red car"]
+    splits = datasets.DatasetDict(
+        {"train": datasets.Dataset.from_dict({"zh": ["一只猫"], "en": ["a cat"]})}
+    )
+    splits.save_to_disk(str(tmp_path / "dict"))
+    assert read_corpus(tmp_path / "dict", source_column="zh", target_column="en").sources == [
+        "一只猫"
+    ]
+    with pytest.raises(CorpusError, match="no split 'validation'; its splits are"):
+        read_corpus(tmp_path / "dict", source_column="zh", target_column="en", split="validation")
+
+
+def test_an_empty_cell_of_a_parquet_file_is_named(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"source": ["x", " "], "target": ["y", "z"]}), tmp_path / "p.parquet")
+    with pytest.raises(CorpusError, match="row 2: column 'source' is empty"):
+        read_corpus(tmp_path / "p.parquet", split=None)

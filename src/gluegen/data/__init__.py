@@ -9,7 +9,7 @@ _EXPORTS = {
     "ParallelCorpus": "gluegen.data.corpus",
     "build_cache": "gluegen.data.cache",
     "prepare_cache": "gluegen.data.prepare",
-    "read_corpus": "gluegen.data.corpus",
+    "read_corpus": "gluegen.data.readers",
     "split_indices": "gluegen.data.split",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -3,7 +3,9 @@
 Readers, each failing with a `CorpusError` that names the file and line:
 - two aligned text files, one example a line (`read_text_pair`);
 - a TSV, CSV or JSONL table with named columns (`read_table`);
-- a folder of audio files with a captions table (`read_audio_folder`).
+- a folder of audio files with a captions table (`read_audio_folder`);
+- (`arrow.py`) a parquet or arrow file, or a folder a `datasets` save wrote;
+`readers.read_corpus` picks the reader a path needs.
 """
 
 from __future__ import annotations
@@ -206,19 +208,3 @@ def read_audio_folder(
         resolved.append(str(file))
     captions_read = [p[2] for p in pairs]
     return ParallelCorpus(resolved, captions_read, origin=str(table), source_kind="audio")
-
-
-def read_corpus(
-    source: str | Path,
-    target: str | Path | None = None,
-    source_column: str = "source",
-    target_column: str = "target",
-    split: str | None = "train",
-) -> ParallelCorpus:
-    """Pick the reader: two text files, a table, or an audio folder (tables: rows of `split`)."""
-    source = Path(source)
-    if source.is_dir():
-        return read_audio_folder(source, target, source_column, target_column, split)
-    if target is not None:
-        return read_text_pair(source, target)
-    return read_table(source, source_column, target_column, split=split)

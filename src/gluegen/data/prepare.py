@@ -11,7 +11,7 @@ from accelerate import PartialState
 from transformers import AutoConfig
 
 from gluegen.data.cache import FeatureCache, build_cache
-from gluegen.data.corpus import read_corpus
+from gluegen.data.readers import read_corpus
 from gluegen.data.spec import CacheSpec
 from gluegen.encoders import Encoder, HFAudioEncoder, HFTextEncoder, load_target
 from gluegen.encoders.audio import AUDIO_MODEL_TYPES

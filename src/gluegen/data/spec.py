@@ -26,7 +26,8 @@ class CacheSpec:
     corpus: str = field(
         metadata={
             "help": "Source side: a text file (one example a line; give --corpus-target too), a "
-            "TSV/CSV/JSONL table, or a folder of audio files with captions.tsv."
+            "TSV/CSV/JSONL table, a parquet or arrow file, a folder a `datasets` save wrote, "
+            "or a folder of audio files with captions.tsv."
         }
     )
     corpus_target: str | None = field(
