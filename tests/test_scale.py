@@ -103,3 +103,11 @@ def test_the_command_line_says_when_a_gluenet_learnt_nothing(capsys):
     assert "no better than predicting the mean training target" in message
     assert "--epochs" in message and "--learning-rate" in message
     assert list(metric_rows(learnt)) == ["GlueNet", "mean target (floor)"]
+
+
+def test_the_cache_is_bfloat16_where_the_encoders_run_in_bf16():
+    from gluegen.data.prepare import cache_dtype
+
+    assert cache_dtype("auto", "bf16") == "bfloat16"
+    assert cache_dtype("auto", "no") == "float32"  # a CPU: the cache as before
+    assert cache_dtype("float16", "bf16") == "float16"  # a choice stays

@@ -67,6 +67,7 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
             "(AST, CLAP or Whisper) and text corpora with a text model."
         )
     device = encoding_device(spec.device)
+    precision = resolve_mixed_precision(spec.encode_precision, device)
     target = load_target(
         spec.target,
         device=device,
@@ -80,10 +81,18 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
         spec.cache_dir,
         batch_size=spec.encode_batch_size,
         shard_size=spec.shard_size,
-        dtype=spec.cache_dtype,
+        dtype=cache_dtype(spec.cache_dtype, precision),
         progress=progress,
-        encode_precision=resolve_mixed_precision(spec.encode_precision, device),
+        encode_precision=precision,
     )
+
+
+def cache_dtype(setting: str, encode_precision: str) -> str:
+    """'auto' -> bfloat16 where the encoders run in bf16 (their features hold no more), else
+    float32; any other setting as it is."""
+    if setting != "auto":
+        return setting
+    return "bfloat16" if encode_precision == "bf16" else "float32"
 
 
 def cache_shapes(cache: FeatureCache) -> dict:

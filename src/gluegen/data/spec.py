@@ -72,11 +72,12 @@ class CacheSpec:
     encode_batch_size: int = field(default=64, metadata={"help": "Pairs per encoder call."})
     shard_size: int = field(default=4096, metadata={"help": "Pairs per cache shard."})
     cache_dtype: str = field(
-        default="float32",
+        default="auto",
         metadata={
             "help": "Precision of cached features (bfloat16: half the bytes; training reads "
-            "them as float32).",
-            "choices": ("float32", "float16", "bfloat16"),
+            "them as float32); auto: bfloat16 where the encoders run in bf16 (a GPU that has "
+            "it), else float32.",
+            "choices": ("auto", "float32", "float16", "bfloat16"),
         },
     )
     device: str = field(
