@@ -75,12 +75,13 @@ class ShardPart:
     def read(self, rows: np.ndarray) -> np.ndarray:
         """Rows (in the order given) -> (len(rows), ...), one positioned read a row."""
         out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
-        flat = out.reshape(len(rows), -1).view(np.uint8)  # (rows, row_bytes)
         size = self.row_bytes
+        buffer = memoryview(out.reshape(-1).view(np.uint8))  # (rows * row_bytes,)
         descriptor = os.open(self.path, os.O_RDONLY)
         try:
             for index, row in enumerate(rows.tolist()):
-                got = os.preadv(descriptor, [flat[index]], self.offset + row * size)
+                into = buffer[index * size : (index + 1) * size]
+                got = os.preadv(descriptor, [into], self.offset + row * size)
                 if got != size:
                     raise ValueError(
                         f"{self.path}: row {row} ends past the file (read {got} of {size} bytes); "
@@ -111,26 +112,34 @@ class ShardedArray:
         return self.shape[0]
 
     def _rows(self, part: int, rows: np.ndarray) -> torch.Tensor:
+        """Rows of one part as stored (bfloat16 as torch.bfloat16; masks unpacked)."""
         values = self.parts[part].read(rows)
         if self.tokens is not None:
             return unpack_mask(values, self.tokens)
         values = torch.from_numpy(values)
-        if self.is_bfloat16:
-            values = values.view(torch.bfloat16)
-        return values.float() if self.is_feature else values
+        return values.view(torch.bfloat16) if self.is_bfloat16 else values
+
+    def stored(self, ids: torch.Tensor) -> torch.Tensor:
+        """Rows `ids` (a 1-d index tensor) -> (len(ids), ...) in the dtype they are stored in:
+        the bytes a step needs, to be widened where it runs (`.to(device).float()`)."""
+        rows = torch.as_tensor(ids, dtype=torch.long).reshape(-1).numpy()
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"row index out of range for a cache of {len(self)} rows")
+        starts = self.starts.numpy()
+        part_of = np.searchsorted(starts[1:], rows, side="right")  # each row's shard
+        if len(rows) == 0 or part_of.min() == part_of.max():  # one shard: rows in order asked
+            part = int(part_of[0]) if len(rows) else 0
+            return self._rows(part, rows - starts[part])
+        out = None
+        for part in np.unique(part_of).tolist():
+            chosen = np.flatnonzero(part_of == part)
+            values = self._rows(part, rows[chosen] - starts[part])
+            if out is None:
+                out = torch.empty((len(rows), *values.shape[1:]), dtype=values.dtype)
+            out.index_copy_(0, torch.from_numpy(chosen), values)
+        return out
 
     def __getitem__(self, ids: torch.Tensor) -> torch.Tensor:
         """Rows `ids` (a 1-d index tensor) -> (len(ids), ...); features come as float32."""
-        ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1)
-        if len(ids) and (ids.min() < 0 or ids.max() >= len(self)):
-            raise IndexError(f"row index out of range for a cache of {len(self)} rows")
-        part_of = torch.searchsorted(self.starts[1:], ids, right=True)
-        pieces = {}
-        for part in part_of.unique().tolist():
-            chosen = (part_of == part).nonzero().squeeze(1)
-            pieces[part] = (chosen, self._rows(part, (ids[chosen] - self.starts[part]).numpy()))
-        first = next(iter(pieces.values()))[1] if pieces else self._rows(0, np.arange(0))
-        out = torch.empty((len(ids), *first.shape[1:]), dtype=first.dtype)
-        for chosen, values in pieces.values():
-            out[chosen] = values
-        return out
+        values = self.stored(ids)
+        return values.float() if self.is_feature else values

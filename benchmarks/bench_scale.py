@@ -1,0 +1,167 @@
+"""Does a run's memory stay flat as the corpus grows, and how close does the cache reader come
+to the disk's own read rate? At the real widths: XLM-R-large 77x1024 -> CLIP-L 77x768.
+
+Each size runs in a fresh process: encoder stand-ins of those output shapes (they cost nothing,
+so the data path is what is measured) fill a cache (`--cache-dtype`, bfloat16 by default: what
+a GPU run caches), then
+- the cache reader: random training batches of 32 read through the cache (source and target
+  features, as the Trainer's step reads them) against the read bound: the same rows read with plain
+  positioned reads (`os.preadv`) into a buffer, nothing else done;
+- a training run on the cache (the statistics pass over the training split, the held-out
+  evaluation before the first step, `--steps` steps of a `world-language` GlueNet at these
+  shapes): its peak resident memory, which should not grow with the corpus.
+The cache is freshly written, so both reads come from the page cache where it fits in memory:
+the bound is the same access pattern, read however the machine serves it.
+
+Run:  OMP_NUM_THREADS=1 python benchmarks/bench_scale.py [--sizes 10000 25000 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+SOURCE_SHAPE, TARGET_SHAPE = (77, 1024), (77, 768)  # XLM-R-large, CLIP ViT-L/14 text
+BATCH = 32
+READ_BATCHES = 200  # random batches each reader reads
+
+
+def read_bound(cache, batches: list) -> float:
+    """Seconds to read the rows of `batches` with nothing but positioned reads (every shard
+    opened once, every offset worked out before the clock starts) into one buffer a tensor:
+    the bound a reader is held to."""
+    arrays = cache.arrays()
+    descriptors = {part.path: os.open(part.path, os.O_RDONLY) for part in arrays["source"].parts}
+    buffers = {  # one batch of each tensor, reused by every batch
+        name: memoryview(bytearray(arrays[name].parts[0].row_bytes * BATCH))
+        for name in ("source", "target")
+    }
+    plan = []  # per batch and tensor: [(descriptor, offset, view)]
+    for ids in batches:
+        for name in ("source", "target"):
+            array = arrays[name]
+            size = array.parts[0].row_bytes
+            buffer = buffers[name]
+            shards = torch.searchsorted(array.starts[1:], ids, right=True).tolist()
+            reads = []
+            for index, (row, shard) in enumerate(zip(ids.tolist(), shards, strict=True)):
+                part = array.parts[shard]
+                offset = part.offset + (row - int(array.starts[shard])) * size
+                reads.append(
+                    (descriptors[part.path], offset, buffer[index * size : (index + 1) * size])
+                )
+            plan.append(reads)
+    started = time.perf_counter()
+    for reads in plan:
+        for descriptor, offset, view in reads:
+            os.preadv(descriptor, [view], offset)
+    seconds = time.perf_counter() - started
+    for descriptor in descriptors.values():
+        os.close(descriptor)
+    return seconds
+
+
+def reader_seconds(cache, batches: list) -> float:
+    """Seconds to read `batches` through the cache as the Trainer's step does: source and
+    target features as stored (widened where the step runs)."""
+    arrays = cache.arrays()
+    started = time.perf_counter()
+    for ids in batches:
+        for name in ("source", "target"):
+            arrays[name].stored(ids)
+    return time.perf_counter() - started
+
+
+def one_size(pairs: int, work: Path, dtype: str, steps: int) -> dict:
+    """Build a cache of `pairs` real-shape pairs, time its reader, train on it."""
+    from stand_ins import RandomFeatures
+
+    from gluegen.data.cache import build_cache
+    from gluegen.data.corpus import ParallelCorpus
+    from gluegen.data.prepare import cache_shapes
+    from gluegen.recipes import get_recipe
+    from gluegen.training.trainer import Trainer
+
+    torch.set_num_threads(1)
+    texts = [str(i) for i in range(pairs)]
+    source, target = (
+        RandomFeatures("source", *SOURCE_SHAPE),
+        RandomFeatures("target", *TARGET_SHAPE),
+    )
+    started = time.perf_counter()
+    cache = build_cache(
+        ParallelCorpus(texts, texts), source, target, work / "cache", dtype=dtype, progress=False
+    )
+    build_seconds = time.perf_counter() - started
+    recipe = get_recipe("world-language").with_overrides(epochs=1, max_steps=steps)
+    trainer = Trainer(
+        cache,
+        recipe.gluenet_config(cache_shapes(cache)),
+        recipe.train_config(str(work / "run"), False),
+    )
+    started = time.perf_counter()
+    trainer.run()
+    train_seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # before the readers run
+    generator = torch.Generator().manual_seed(0)
+    batches = [torch.randint(pairs, (BATCH,), generator=generator) for _ in range(READ_BATCHES)]
+    bound, reader = read_bound(cache, batches), reader_seconds(cache, batches)
+    disk = sum(p.stat().st_size for p in (work / "cache").glob("shard-*.safetensors"))
+    return {
+        "pairs": pairs,
+        "build_pairs_s": pairs / build_seconds,
+        "bytes_pair": disk / pairs,
+        "reader_pairs_s": READ_BATCHES * BATCH / reader,
+        "bound_pairs_s": READ_BATCHES * BATCH / bound,
+        "train_s": train_seconds,
+        "peak_rss": peak,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 25_000, 50_000])
+    parser.add_argument("--cache-dtype", default="bfloat16", choices=("float32", "bfloat16"))
+    parser.add_argument("--steps", type=int, default=20, help="Training steps at each size.")
+    parser.add_argument("--work", help="Where caches go (default: a temporary folder).")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child process's size
+    args = parser.parse_args(argv)
+    if args.one:
+        with tempfile.TemporaryDirectory(prefix="gluegen-scale-", dir=args.work) as work:
+            print(json.dumps(one_size(args.one, Path(work), args.cache_dtype, args.steps)))
+        return 0
+    print(f"{args.cache_dtype} cache at {SOURCE_SHAPE} -> {TARGET_SHAPE}; pairs/s, one process")
+    columns = ("pairs", "build/s", "bytes/pair", "reader/s", "bound/s", "of bound", "train s")
+    print("".join(f"{c:>12}" for c in columns) + f"{'peak RSS MB':>14}")
+    first = None
+    for pairs in args.sizes:
+        command = [sys.executable, __file__, "--one", str(pairs), "--cache-dtype", args.cache_dtype]
+        command += ["--steps", str(args.steps)] + (["--work", args.work] if args.work else [])
+        child = subprocess.run(command, capture_output=True, text=True, check=True)
+        r = json.loads(child.stdout.strip().splitlines()[-1])
+        first = first or r["peak_rss"]
+        cells = (
+            f"{pairs:>12}{r['build_pairs_s']:>12.0f}{r['bytes_pair']:>12.0f}"
+            f"{r['reader_pairs_s']:>12.0f}{r['bound_pairs_s']:>12.0f}"
+            f"{r['reader_pairs_s'] / r['bound_pairs_s']:>12.2f}{r['train_s']:>12.1f}"
+        )
+        print(
+            cells + f"{r['peak_rss'] / 1e6:>14.0f}  ({r['peak_rss'] / first:.2f}x the first)",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
