@@ -1,9 +1,9 @@
 """Does a run's memory stay flat as the corpus grows, and how close does the cache reader come
 to the disk's own read rate? At the real widths: XLM-R-large 77x1024 -> CLIP-L 77x768.
 
-Each size runs in a fresh process: encoder stand-ins of those output shapes (they cost nothing,
-so the data path is what is measured) fill a cache (`--cache-dtype`, bfloat16 by default: what
-a GPU run caches), then
+Each size builds its cache in one process and trains in another: encoder stand-ins of those
+output shapes (they cost nothing, so the data path is what is measured) fill a cache
+(`--cache-dtype`, bfloat16 by default: what a GPU run caches), then
 - the cache reader: random training batches of 32 read through the cache (source and target
   features, as the Trainer's step reads them) against the read bound: the same rows read with plain
   positioned reads (`os.preadv`) into a buffer, nothing else done;
@@ -81,50 +81,60 @@ def reader_seconds(cache, batches: list) -> float:
     return time.perf_counter() - started
 
 
-def one_size(pairs: int, work: Path, dtype: str, steps: int) -> dict:
-    """Build a cache of `pairs` real-shape pairs, time its reader, train on it."""
+def build(pairs: int, work: Path, dtype: str) -> dict:
+    """Fill a cache of `pairs` real-shape pairs in `work` (its own process)."""
     from stand_ins import RandomFeatures
 
     from gluegen.data.cache import build_cache
     from gluegen.data.corpus import ParallelCorpus
+
+    torch.set_num_threads(1)
+    texts = [str(i) for i in range(pairs)]
+    source = RandomFeatures("source", *SOURCE_SHAPE)
+    target = RandomFeatures("target", *TARGET_SHAPE)
+    corpus = ParallelCorpus(texts, texts)
+    started = time.perf_counter()
+    build_cache(corpus, source, target, work / "cache", dtype=dtype, progress=False)
+    seconds = time.perf_counter() - started
+    disk = sum(p.stat().st_size for p in (work / "cache").glob("shard-*.safetensors"))
+    return {"build_pairs_s": pairs / seconds, "bytes_pair": disk / pairs}
+
+
+def train_and_read(work: Path, steps: int) -> dict:
+    """Train on the cache in `work`, then time its reader against the bound (a fresh process,
+    so that its peak memory is the run's own)."""
+    from gluegen.data.cache import FeatureCache
     from gluegen.data.prepare import cache_shapes
     from gluegen.recipes import get_recipe
     from gluegen.training.trainer import Trainer
 
     torch.set_num_threads(1)
-    texts = [str(i) for i in range(pairs)]
-    source, target = (
-        RandomFeatures("source", *SOURCE_SHAPE),
-        RandomFeatures("target", *TARGET_SHAPE),
-    )
-    started = time.perf_counter()
-    cache = build_cache(
-        ParallelCorpus(texts, texts), source, target, work / "cache", dtype=dtype, progress=False
-    )
-    build_seconds = time.perf_counter() - started
+    cache = FeatureCache.open(work / "cache")
     recipe = get_recipe("world-language").with_overrides(epochs=1, max_steps=steps)
-    trainer = Trainer(
-        cache,
-        recipe.gluenet_config(cache_shapes(cache)),
-        recipe.train_config(str(work / "run"), False),
-    )
+    settings = recipe.train_config(str(work / "run"), False)
     started = time.perf_counter()
-    trainer.run()
+    Trainer(cache, recipe.gluenet_config(cache_shapes(cache)), settings).run()
     train_seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # before the readers run
     generator = torch.Generator().manual_seed(0)
-    batches = [torch.randint(pairs, (BATCH,), generator=generator) for _ in range(READ_BATCHES)]
+    batches = [
+        torch.randint(len(cache), (BATCH,), generator=generator) for _ in range(READ_BATCHES)
+    ]
     bound, reader = read_bound(cache, batches), reader_seconds(cache, batches)
-    disk = sum(p.stat().st_size for p in (work / "cache").glob("shard-*.safetensors"))
     return {
-        "pairs": pairs,
-        "build_pairs_s": pairs / build_seconds,
-        "bytes_pair": disk / pairs,
         "reader_pairs_s": READ_BATCHES * BATCH / reader,
         "bound_pairs_s": READ_BATCHES * BATCH / bound,
         "train_s": train_seconds,
         "peak_rss": peak,
     }
+
+
+def child(*args: str) -> dict:
+    """Run this script with `args` in a fresh process; its JSON answer."""
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,22 +144,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 25_000, 50_000])
     parser.add_argument("--cache-dtype", default="bfloat16", choices=("float32", "bfloat16"))
     parser.add_argument("--steps", type=int, default=20, help="Training steps at each size.")
-    parser.add_argument("--work", help="Where caches go (default: a temporary folder).")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child process's size
+    parser.add_argument("--work", help="Where caches go (default: the system's temporary folder).")
+    parser.add_argument("--build", type=int, help=argparse.SUPPRESS)  # a child: build N pairs
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # a child
     args = parser.parse_args(argv)
-    if args.one:
-        with tempfile.TemporaryDirectory(prefix="gluegen-scale-", dir=args.work) as work:
-            print(json.dumps(one_size(args.one, Path(work), args.cache_dtype, args.steps)))
+    if args.build:
+        print(json.dumps(build(args.build, Path(args.work), args.cache_dtype)))
+        return 0
+    if args.measure:
+        print(json.dumps(train_and_read(Path(args.work), args.steps)))
         return 0
     print(f"{args.cache_dtype} cache at {SOURCE_SHAPE} -> {TARGET_SHAPE}; pairs/s, one process")
     columns = ("pairs", "build/s", "bytes/pair", "reader/s", "bound/s", "of bound", "train s")
     print("".join(f"{c:>12}" for c in columns) + f"{'peak RSS MB':>14}")
     first = None
     for pairs in args.sizes:
-        command = [sys.executable, __file__, "--one", str(pairs), "--cache-dtype", args.cache_dtype]
-        command += ["--steps", str(args.steps)] + (["--work", args.work] if args.work else [])
-        child = subprocess.run(command, capture_output=True, text=True, check=True)
-        r = json.loads(child.stdout.strip().splitlines()[-1])
+        with tempfile.TemporaryDirectory(prefix="gluegen-scale-", dir=args.work) as work:
+            r = child("--build", str(pairs), "--work", work, "--cache-dtype", args.cache_dtype)
+            r |= child("--measure", "--work", work, "--steps", str(args.steps))
         first = first or r["peak_rss"]
         cells = (
             f"{pairs:>12}{r['build_pairs_s']:>12.0f}{r['bytes_pair']:>12.0f}"

@@ -43,6 +43,52 @@ def read_tensors(path: str | Path, what: str) -> dict[str, torch.Tensor]:
         ) from error
 
 
+HEADER_LENGTH_BYTES = 8  # a safetensors file starts with its JSON header's length
+MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit on a header
+
+
+def read_header(path: Path) -> tuple[dict[str, Any], int]:
+    """(header, data start) of a safetensors file; a named error when the header is not sane."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        length = int.from_bytes(handle.read(HEADER_LENGTH_BYTES), "little")
+        if not 0 < length <= min(MAX_HEADER_BYTES, size - HEADER_LENGTH_BYTES):
+            raise ValueError(f"{path}: its header length ({length} bytes) does not fit the file")
+        try:
+            header = json.loads(handle.read(length))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: its header is not valid JSON ({error})") from error
+    start = HEADER_LENGTH_BYTES + length
+    for name, info in header.items():
+        if name != "__metadata__" and info["data_offsets"][1] > size - start:
+            raise ValueError(f"{path}: tensor {name} runs past the end of the file")
+    return header, start
+
+
+def check_header(path: Path, expected: dict[str, torch.Tensor], dtype: str, what: str) -> None:
+    """Before any tensor is read or any model allocated: the safetensors file at `path` holds
+    exactly `expected`'s names and shapes (a module's state_dict, e.g. built on the meta
+    device), every tensor of `dtype` (the safetensors name it was saved as, e.g. "F32")."""
+    if not path.is_file():
+        raise ValueError(f"{path} is missing: {what} is incomplete.")
+    try:
+        header, _ = read_header(path)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"{path} is not a readable safetensors file ({error}): {what} is truncated or "
+            "damaged; train it again (or restore the file)."
+        ) from error
+    tensors = {name: info for name, info in header.items() if name != "__metadata__"}
+    other = sorted(f"{n} {i.get('dtype')}" for n, i in tensors.items() if i.get("dtype") != dtype)
+    if other:
+        raise ValueError(
+            f"{path} holds tensors of another type than the {dtype} it is saved in "
+            f"({', '.join(other[:4])}): {what} was altered or is not one; restore the file."
+        )
+    saved = {name: torch.empty(info["shape"], device="meta") for name, info in tensors.items()}
+    check_state(saved, expected, what)
+
+
 def read_metadata(path: str | Path) -> dict[str, str]:
     """The string metadata of a safetensors file (read after `read_tensors` checked it)."""
     with safe_open(str(path), "pt") as handle:
@@ -87,7 +133,9 @@ def check_state(
     broken = [
         name
         for name, tensor in state.items()
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all()
+        if tensor.is_floating_point()
+        and tensor.device.type != "meta"  # a header's shapes: no values to check yet
+        and not torch.isfinite(tensor).all()
     ]
     if broken:
         problems.append(f"NaN or infinite values in {broken}")

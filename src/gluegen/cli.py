@@ -96,7 +96,13 @@ def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
     for name, (part, f) in recipe_settings().items():
         add_setting(groups[part], name, f)
     groups["training"].add_argument(
-        "--resume", action="store_true", help="Continue the run in OUTPUT_DIR."
+        "--resume", action="store_true", help="Continue the run saved in OUTPUT_DIR."
+    )
+    groups["training"].add_argument(
+        "--overwrite",
+        action="store_true",
+        help="Let a new run replace OUTPUT_DIR/gluenet and state/ although they hold files "
+        "GlueGen did not write.",
     )
 
 
@@ -140,7 +146,7 @@ def run_train(args: argparse.Namespace) -> None:
             f"{trainer.total_steps} steps on {len(trainer.train_ids)} pairs, "
             f"{processes} process{'es' if processes > 1 else ''}"
         )
-    trainer.run(resume=args.resume)
+    trainer.run(resume=args.resume, overwrite=args.overwrite)
     if trainer.accelerator.is_main_process and trainer.step >= trainer.total_steps:
         metrics = json.loads((trainer.output_dir / "metrics.json").read_text())
         title = f"held-out alignment ({int(metrics.get('count', 0))} pairs)"

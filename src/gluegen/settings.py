@@ -16,6 +16,27 @@ from pathlib import Path
 import yaml
 
 FLAG_TYPES = {"int": int, "float": float, "str": str}
+# what a value of each annotated type may be (a JSON or YAML file may hold anything)
+TYPE_CHECKS = {
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "dict": (lambda v: isinstance(v, dict), "a mapping"),
+}
+
+
+def type_problems(instance) -> Iterable[str]:
+    """Fields of a settings dataclass whose values are not of their annotated type (None is
+    allowed where the annotation says `| None`), each as a message naming the field."""
+    for f in dataclasses.fields(instance):
+        text = str(f.type)
+        value = getattr(instance, f.name)
+        check = TYPE_CHECKS.get(text.removesuffix(" | None"))
+        if check is None or (value is None and text.endswith(" | None")):
+            continue
+        if not check[0](value):
+            yield f"{f.name} must be {check[1]}, got {value!r}"
 
 
 def flag(name: str) -> str:

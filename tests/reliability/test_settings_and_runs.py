@@ -33,15 +33,22 @@ def test_bad_settings_stop_before_any_work(flags, message, models, corpus, tmp_p
     assert not (tmp_path / "run" / "state").exists()
 
 
-def test_a_new_run_in_a_finished_run_folder_leaves_nothing_of_the_old(run_copy, models, corpus):
+def test_a_new_run_keeps_the_previous_result_until_its_own_is_complete(
+    run_copy, models, corpus
+):
     old_metrics = (run_copy / "metrics.json").read_text()
-    args = run_args(models, corpus, run_copy)
+    old_weights = (run_copy / "gluenet" / "model.safetensors").read_bytes()
+    old_log = (run_copy / "log.jsonl").read_text()
+    args = [*run_args(models, corpus, run_copy), "--seed", "1"]  # another run
     assert main([*args, "--max-steps", "2"]) == 0  # stopped early: no GlueNet of its own yet
-    assert not (run_copy / "gluenet").exists() and not (run_copy / "metrics.json").exists()
+    assert (run_copy / "gluenet" / "model.safetensors").read_bytes() == old_weights
+    assert (run_copy / "metrics.json").read_text() == old_metrics
+    assert (run_copy / "log.previous.jsonl").read_text() == old_log
     records = [json.loads(line) for line in (run_copy / "log.jsonl").read_text().splitlines()]
     assert records[0]["event"] == "start" and max(r.get("step", 0) for r in records) == 2
     assert main([*args, "--resume"]) == 0
-    assert (run_copy / "metrics.json").read_text() == old_metrics  # the same run, finished
+    assert (run_copy / "gluenet" / "model.safetensors").read_bytes() != old_weights
+    assert (run_copy / "metrics.json").read_text() != old_metrics
 
 
 def test_ctrl_c_saves_the_state_and_resume_finishes_it(models, corpus, finished_run, tmp_path):

@@ -16,10 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gluegen.checkpoints import read_header
 from gluegen.io import atomic_write_text
 
-HEADER_LENGTH_BYTES = 8  # a safetensors file starts with its JSON header's length
-MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit on a header
 HASH_CHUNK_BYTES = 1 << 24
 VERIFIED_FILE = "verified.json"
 
@@ -31,24 +30,6 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(HASH_CHUNK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def read_header(path: Path) -> tuple[dict[str, Any], int]:
-    """(header, data start) of a safetensors file; a named error when the header is not sane."""
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
-        length = int.from_bytes(handle.read(HEADER_LENGTH_BYTES), "little")
-        if not 0 < length <= min(MAX_HEADER_BYTES, size - HEADER_LENGTH_BYTES):
-            raise ValueError(f"{path}: its header length ({length} bytes) does not fit the file")
-        try:
-            header = json.loads(handle.read(length))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: its header is not valid JSON ({error})") from error
-    start = HEADER_LENGTH_BYTES + length
-    for name, info in header.items():
-        if name != "__metadata__" and info["data_offsets"][1] > size - start:
-            raise ValueError(f"{path}: tensor {name} runs past the end of the file")
-    return header, start
 
 
 def shard_rows(header: dict[str, Any]) -> int:

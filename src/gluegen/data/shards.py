@@ -72,15 +72,14 @@ class ShardPart:
         """Bytes of one row."""
         return int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
 
-    def read(self, rows: np.ndarray) -> np.ndarray:
-        """Rows (in the order given) -> (len(rows), ...), one positioned read a row."""
-        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
+    def read_into(self, rows: np.ndarray, buffer: memoryview, slots: np.ndarray) -> None:
+        """Rows `rows` of this part into `buffer` (rows of `row_bytes`), row i at slot
+        slots[i]: one positioned read a row, straight to where it belongs."""
         size = self.row_bytes
-        buffer = memoryview(out.reshape(-1).view(np.uint8))  # (rows * row_bytes,)
         descriptor = os.open(self.path, os.O_RDONLY)
         try:
-            for index, row in enumerate(rows.tolist()):
-                into = buffer[index * size : (index + 1) * size]
+            for row, slot in zip(rows.tolist(), slots.tolist(), strict=True):
+                into = buffer[slot * size : (slot + 1) * size]
                 got = os.preadv(descriptor, [into], self.offset + row * size)
                 if got != size:
                     raise ValueError(
@@ -89,7 +88,6 @@ class ShardPart:
                     )
         finally:
             os.close(descriptor)
-        return out
 
 
 class ShardedArray:
@@ -111,33 +109,25 @@ class ShardedArray:
     def __len__(self) -> int:
         return self.shape[0]
 
-    def _rows(self, part: int, rows: np.ndarray) -> torch.Tensor:
-        """Rows of one part as stored (bfloat16 as torch.bfloat16; masks unpacked)."""
-        values = self.parts[part].read(rows)
-        if self.tokens is not None:
-            return unpack_mask(values, self.tokens)
-        values = torch.from_numpy(values)
-        return values.view(torch.bfloat16) if self.is_bfloat16 else values
-
     def stored(self, ids: torch.Tensor) -> torch.Tensor:
-        """Rows `ids` (a 1-d index tensor) -> (len(ids), ...) in the dtype they are stored in:
-        the bytes a step needs, to be widened where it runs (`.to(device).float()`)."""
+        """Rows `ids` (a 1-d index tensor) -> (len(ids), ...) in the dtype they are stored in
+        (bfloat16 as torch.bfloat16; masks unpacked): the bytes a step needs, to be widened
+        where it runs (`.to(device).float()`)."""
         rows = torch.as_tensor(ids, dtype=torch.long).reshape(-1).numpy()
         if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
             raise IndexError(f"row index out of range for a cache of {len(self)} rows")
+        first = self.parts[0]
+        out = np.empty((len(rows), *first.shape[1:]), dtype=first.dtype)
+        buffer = memoryview(out.reshape(-1).view(np.uint8))
         starts = self.starts.numpy()
         part_of = np.searchsorted(starts[1:], rows, side="right")  # each row's shard
-        if len(rows) == 0 or part_of.min() == part_of.max():  # one shard: rows in order asked
-            part = int(part_of[0]) if len(rows) else 0
-            return self._rows(part, rows - starts[part])
-        out = None
         for part in np.unique(part_of).tolist():
-            chosen = np.flatnonzero(part_of == part)
-            values = self._rows(part, rows[chosen] - starts[part])
-            if out is None:
-                out = torch.empty((len(rows), *values.shape[1:]), dtype=values.dtype)
-            out.index_copy_(0, torch.from_numpy(chosen), values)
-        return out
+            slots = np.flatnonzero(part_of == part)
+            self.parts[part].read_into(rows[slots] - starts[part], buffer, slots)
+        if self.tokens is not None:
+            return unpack_mask(out, self.tokens)
+        values = torch.from_numpy(out)
+        return values.view(torch.bfloat16) if self.is_bfloat16 else values
 
     def __getitem__(self, ids: torch.Tensor) -> torch.Tensor:
         """Rows `ids` (a 1-d index tensor) -> (len(ids), ...); features come as float32."""

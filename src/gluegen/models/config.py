@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from gluegen.settings import type_problems
+
 MIX_ORDERS = ("channels_first", "tokens_first")
 ACTIVATION_NAMES = ("gelu", "identity")
 EVERY_CHANNEL = 0  # bridge_token_groups: every routed channel its own group
@@ -131,6 +133,8 @@ class GlueNetConfig:
     )
 
     def __post_init__(self) -> None:
+        for problem in type_problems(self):  # first: the checks below compare numbers
+            raise ValueError(f"GlueNetConfig: {problem}")
         folds = (self.mixer_tokens is None) == (self.mixer_dim is None)
         if self.bridge_token_groups == EVERY_CHANNEL and folds:
             self.bridge_token_groups = self.bridge_channels

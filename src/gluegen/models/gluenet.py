@@ -33,7 +33,13 @@ from huggingface_hub.constants import CONFIG_NAME, SAFETENSORS_SINGLE_FILE
 from safetensors.torch import save_file
 from torch import nn
 
-from gluegen.checkpoints import check_state, read_json, read_metadata, read_tensors
+from gluegen.checkpoints import (
+    check_header,
+    check_state,
+    read_json,
+    read_metadata,
+    read_tensors,
+)
 from gluegen.models.attention import ContentBridge
 from gluegen.models.blocks import ACTIVATIONS, MixerBlock
 from gluegen.models.card import model_card
@@ -41,6 +47,7 @@ from gluegen.models.config import GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
 
 CONFIG_HASH_KEY = "gluegen_config_sha256"  # in model.safetensors' metadata
+SAVED_DTYPE = "F32"  # every GlueNet tensor is saved in float32 (safetensors' name)
 
 
 def settings_hash(settings: dict) -> str:
@@ -264,8 +271,11 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             raise ValueError(f"{folder / CONFIG_NAME} is not a GlueNet config: {error}") from error
         except ValueError as error:
             raise ValueError(f"{folder / CONFIG_NAME}: {error}") from error
-        model = cls(config)
         weights = folder / SAFETENSORS_SINGLE_FILE
+        with torch.device("meta"):  # names and shapes, nothing allocated
+            expected = cls(config).state_dict()
+        check_header(weights, expected, SAVED_DTYPE, what)  # before any memory is spent
+        model = cls(config)
         state = read_tensors(weights, what)
         check_state(state, model.state_dict(), what)
         saved_with = read_metadata(weights).get(CONFIG_HASH_KEY)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from gluegen.settings import field_defaults
+from gluegen.settings import field_defaults, type_problems
 
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
+SEED_BITS = 63  # torch's generators take a signed 64-bit seed
+SEED_LIMIT = 2**SEED_BITS
 DEFAULT_CANDIDATES = 64  # pairs per retrieval group in held-out evaluation
 # held-out pairs each evaluation reads: a fixed sample, so that its time and memory stay flat
 # in the corpus size (a corpus of millions holds out tens of thousands)
@@ -97,6 +99,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.weights, dict):
             self.weights = ObjectiveWeights(**self.weights)
+        for problem in type_problems(self):  # first: the checks below compare numbers
+            raise ValueError(f"TrainConfig: {problem}")
         for problem in self._problems():
             raise ValueError(f"TrainConfig: {problem}")
 
@@ -110,6 +114,7 @@ class TrainConfig:
             "grad_clip": (lambda v: 0 <= v < math.inf, "finite and >= 0 (0: off)"),
             "holdout": (lambda v: 0 <= v < 1, "in [0, 1)"),
             "checkpoint_minutes": (lambda v: 0 <= v < math.inf, "finite and >= 0 (0: off)"),
+            "seed": (lambda v: 0 <= v < SEED_LIMIT, f"in [0, 2**{SEED_BITS})"),
         }
         for name, (inside, allowed) in ranges.items():
             if not inside(getattr(self, name)):

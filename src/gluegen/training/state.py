@@ -13,6 +13,7 @@ reads it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,19 @@ from torch import nn
 
 from gluegen.checkpoints import check_state, read_json, read_tensors, read_torch
 from gluegen.io import atomic_write_folder, atomic_write_text
+from gluegen.runfolder import foreign_files
 
 OBJECTIVE_FILE = "objective.safetensors"
 OPTIMIZER_FILE = "optimizer.pt"
 PROGRESS_FILE = "progress.json"
 # Registered last in the objective; earlier versions built it even when no loss used it.
 UNUSED_PART = "discriminator."
-# What a finished run leaves besides its state: a new run must not mix with them.
+# What a finished run leaves besides its state.
 RUN_OUTPUTS = ("gluenet", "metrics.json", "log.jsonl")
+# What GlueGen writes into the folders it replaces whole: anything else is the user's.
+GLUENET_FILES = ("config.json", "model.safetensors", "README.md")
+STATE_FILES = (OBJECTIVE_FILE, OPTIMIZER_FILE, PROGRESS_FILE)
+PREVIOUS_LOG = "log.previous.jsonl"  # the log of the run before, kept beside the new one
 
 
 def write_state(
@@ -104,12 +110,23 @@ def trim_log(log: Path, step: int) -> None:
     atomic_write_text(log, "".join(line + "\n" for line in kept))
 
 
-def clear_outputs(output_dir: Path) -> None:
-    """Remove what a previous run left (state and outputs), before a new run starts (its
-    strays are already gone: `Trainer.run` recovers the folders first)."""
-    for name in ("state", *RUN_OUTPUTS):
-        target = output_dir / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink(missing_ok=True)
+def start_fresh(output_dir: Path, overwrite: bool = False) -> None:
+    """Before a new run in `output_dir`: the previous run's checkpoint goes (it is GlueGen's
+    own), its log is kept as log.previous.jsonl, its GlueNet and metrics stay until the new
+    run's replace them whole. A `gluenet/` or `state/` holding files GlueGen did not write is
+    refused by name, unless `overwrite` (they would go when the folder is replaced)."""
+    found = {
+        name: foreign_files(output_dir / name, files)
+        for name, files in (("gluenet", GLUENET_FILES), ("state", STATE_FILES))
+    }
+    found = {name: files for name, files in found.items() if files}
+    if found and not overwrite:
+        listed = "; ".join(f"{name}/: {', '.join(files)}" for name, files in found.items())
+        raise ValueError(
+            f"{output_dir} holds files GlueGen did not write in folders a run replaces whole "
+            f"({listed}); move them out, or give --overwrite to let the run replace them."
+        )
+    shutil.rmtree(output_dir / "state", ignore_errors=True)
+    log = output_dir / "log.jsonl"
+    if log.is_file():
+        os.replace(log, output_dir / PREVIOUS_LOG)

@@ -13,6 +13,7 @@ run ends with the same weights as an uninterrupted one. Runs data-parallel under
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -33,10 +34,11 @@ from gluegen.evaluation.alignment import alignment_metrics, held_out_sample
 from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
 from gluegen.models import GlueNet, GlueNetConfig
 from gluegen.precision import make_accelerator, resolve_mixed_precision
+from gluegen.runfolder import FolderLock
 from gluegen.settings import field_defaults
 from gluegen.training.config import TrainConfig
 from gluegen.training.objective import GlueObjective, head_targets
-from gluegen.training.state import clear_outputs, read_progress, read_weights, trim_log, write_state
+from gluegen.training.state import read_progress, read_weights, start_fresh, trim_log, write_state
 from gluegen.training.stop import StopRequest
 
 logger = logging.getLogger(__name__)
@@ -84,6 +86,8 @@ class Trainer:
 
         # 2. models: GlueNet (kept) + decoder and discriminator (training only)
         key = cache.key
+        # what the run learns from: a resumed run must read the same (the split is in config)
+        self.data = {"cache": key, "pairs": len(cache)}
         gluenet_config.source_encoder = key["source_encoder"]
         gluenet_config.target_encoder = key["target_encoder"]
         self._check_shapes(gluenet_config)
@@ -145,6 +149,7 @@ class Trainer:
                 "scheduler": self.scheduler.state_dict(),
                 "config": asdict(self.config),
                 "gluenet": self.gluenet.config.layout(),
+                "data": self.data,
             }
             write_state(self.state_dir, model_state, self.optimizer.state_dict(), progress)
         self.accelerator.wait_for_everyone()
@@ -182,6 +187,13 @@ class Trainer:
                 f"--resume: the run in {self.output_dir} was trained with other settings "
                 f"({'; '.join(changes)}). Resume with the saved settings, or start over "
                 "without --resume."
+            )
+        other_data = data_changes(progress.get("data"), self.data)
+        if other_data:
+            raise ValueError(
+                f"--resume: the run in {self.output_dir} was trained on other data "
+                f"({'; '.join(other_data)}). Resume with the same corpus, columns and "
+                "encoders, or start over without --resume."
             )
 
     # -- loop -----------------------------------------------------------------------------
@@ -249,19 +261,33 @@ class Trainer:
             with open(self.output_dir / "log.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
 
-    def run(self, resume: bool = False) -> GlueNet:
-        """Train (continuing from saved state when `resume`); save and return the GlueNet."""
-        config = self.config
+    def run(self, resume: bool = False, overwrite: bool = False) -> GlueNet:
+        """Train (continuing from saved state when `resume`); save and return the GlueNet.
+
+        One run at a time works in `output_dir` (a lock names the holder). A new run keeps the
+        previous run's GlueNet and metrics until its own replace them; `overwrite` lets it
+        replace folders that hold files GlueGen did not write."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
+        lock = FolderLock(self.output_dir, f"gluegen training ({self.output_dir})")
+        with lock if self.accelerator.is_main_process else contextlib.nullcontext():
+            return self._run(resume, overwrite)
+
+    def _run(self, resume: bool, overwrite: bool) -> GlueNet:
+        config = self.config
         if self.accelerator.is_main_process:  # whole folders back in place, strays removed
             recover_folder(self.state_dir)
             recover_folder(self.output_dir / "gluenet")
         self.accelerator.wait_for_everyone()
-        if resume and self.load_state():
+        if resume:
+            if not self.load_state():
+                raise ValueError(
+                    f"--resume: {self.state_dir} holds no saved run to continue; start without "
+                    "--resume."
+                )
             logger.info("Resumed from step %d of %d.", self.step, self.total_steps)
         else:
             if self.accelerator.is_main_process:
-                clear_outputs(self.output_dir)
+                start_fresh(self.output_dir, overwrite)
                 self.log(
                     {"event": "start", "initial_eval": self.evaluate(), "steps": self.total_steps}
                 )
@@ -350,6 +376,29 @@ class Trainer:
             self.log({"event": "done", "step": self.step, "eval": metrics})
         self.accelerator.wait_for_everyone()
         return folder
+
+
+def data_changes(saved: dict | None, now: dict) -> list[str]:
+    """What differs between the data a checkpoint was trained on and this run's, as
+    'name saved -> now' (nothing for a checkpoint that did not record it)."""
+    if saved is None:
+        return []
+    flat = {}
+    for label, record in (("saved", saved), ("now", now)):
+        for name, value in {**record.get("cache", {}), "pairs": record.get("pairs")}.items():
+            flat.setdefault(name, {})[label] = value
+    names = {"corpus": "corpus content"}
+    return [
+        f"{names.get(name, name)} {short(values.get('saved'))} -> {short(values.get('now'))}"
+        for name, values in flat.items()
+        if values.get("saved") != values.get("now")
+    ]
+
+
+def short(value: Any, width: int = 60) -> str:
+    """A value for a message, cut to `width` characters."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def train(
