@@ -127,26 +127,30 @@ def chosen_recipe(args: argparse.Namespace):
 def run_cache(args: argparse.Namespace) -> None:
     """`gluegen cache`: build or reuse the feature cache."""
     from gluegen.data.prepare import prepare_cache
+    from gluegen.runfolder import main_process_lock
 
-    cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
+    with main_process_lock(args.output_dir, f"gluegen cache ({args.output_dir})"):
+        cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
     print(f"feature cache: {cache.folder} ({len(cache)} pairs, shapes {cache.manifest['shapes']})")
 
 
 def run_train(args: argparse.Namespace) -> None:
     """`gluegen train`: cache, then train and save a GlueNet."""
     from gluegen.evaluation.alignment import metrics_table
+    from gluegen.runfolder import main_process_lock
     from gluegen.training.run import prepare_run
 
     spec = cache_spec(args)
-    trainer = prepare_run(spec, chosen_recipe(args), args.output_dir, not args.no_progress)
-    if trainer.accelerator.is_main_process:
-        processes = trainer.accelerator.num_processes
-        print(
-            f"GlueNet ({args.preset}): {trainer.gluenet.num_parameters():,} parameters; "
-            f"{trainer.total_steps} steps on {len(trainer.train_ids)} pairs, "
-            f"{processes} process{'es' if processes > 1 else ''}"
-        )
-    trainer.run(resume=args.resume, overwrite=args.overwrite)
+    with main_process_lock(args.output_dir, f"gluegen train ({args.output_dir})"):
+        trainer = prepare_run(spec, chosen_recipe(args), args.output_dir, not args.no_progress)
+        if trainer.accelerator.is_main_process:
+            processes = trainer.accelerator.num_processes
+            print(
+                f"GlueNet ({args.preset}): {trainer.gluenet.num_parameters():,} parameters; "
+                f"{trainer.total_steps} steps on {len(trainer.train_ids)} pairs, "
+                f"{processes} process{'es' if processes > 1 else ''}"
+            )
+        trainer.run(resume=args.resume, overwrite=args.overwrite)
     if trainer.accelerator.is_main_process and trainer.step >= trainer.total_steps:
         metrics = json.loads((trainer.output_dir / "metrics.json").read_text())
         title = f"held-out alignment ({int(metrics.get('count', 0))} pairs)"

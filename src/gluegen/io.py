@@ -24,6 +24,18 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 COMPLETE_MARK = ".complete"  # written last into a temporary folder: its contents are whole
 
 
+class WriteError(ValueError):
+    """A folder could not be written (most often a full disk); the previous one is intact."""
+
+    def __init__(self, path: Path, error: Exception) -> None:
+        free = shutil.disk_usage(path.parent).free
+        super().__init__(
+            f"Could not write {path} ({type(error).__name__}: {error}); {free / 1e6:,.0f} MB "
+            f"are free on its disk. A full disk is the usual cause: free space and run again "
+            f"(--resume continues a run). The previous {path.name} is intact."
+        )
+
+
 def temporary_folders(path: Path) -> list[Path]:
     """The temporary folders `atomic_write_folder` makes for `path`, newest last."""
     return sorted(path.parent.glob(f".{path.name}.*.tmp"), key=lambda p: p.stat().st_mtime)
@@ -47,7 +59,10 @@ def atomic_write_folder(path: str | Path, write: Callable[[Path], None]) -> None
     temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     os.chmod(temporary, FOLDER_MODE)  # mkdtemp makes it private; the result is a normal folder
     try:
-        write(temporary)
+        try:
+            write(temporary)
+        except (OSError, RuntimeError) as error:  # safetensors reports a full disk as either
+            raise WriteError(path, error) from error
         (temporary / COMPLETE_MARK).touch()
         old = old_folder(path)
         if path.exists():

@@ -10,6 +10,7 @@ so that a run refuses to replace such a folder unless told to.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -38,10 +39,16 @@ def _process_alive(pid: int) -> bool:
 
 
 class FolderLock:
-    """`with FolderLock(folder, what):` one holder at a time; refuses naming the holder."""
+    """`with FolderLock(folder, what):` one holder at a time; refuses naming the holder.
+
+    Re-entrant within a process: a command that holds its folder can call code that locks it
+    again (the CLI's `train` holds it while the cache is built, the Trainer while it trains).
+    """
+
+    _held: dict[Path, int] = {}  # lock files this process holds, and how many times
 
     def __init__(self, folder: str | Path, what: str = "a gluegen run") -> None:
-        self.path = Path(folder) / LOCK_FILE
+        self.path = (Path(folder) / LOCK_FILE).absolute()
         self.what = what
         self._descriptor: int | None = None
 
@@ -52,6 +59,9 @@ class FolderLock:
             return {}
 
     def __enter__(self) -> FolderLock:
+        if self.path in FolderLock._held:
+            FolderLock._held[self.path] += 1
+            return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -81,14 +91,29 @@ class FolderLock:
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, json.dumps(record).encode(), 0)
         self._descriptor = descriptor
+        FolderLock._held[self.path] = 1
         return self
 
     def __exit__(self, *exc: object) -> None:
+        FolderLock._held[self.path] -= 1
+        if FolderLock._held[self.path]:
+            return
+        del FolderLock._held[self.path]
         if self._descriptor is not None:
             os.ftruncate(self._descriptor, 0)  # released: names no holder
             fcntl.flock(self._descriptor, fcntl.LOCK_UN)
             os.close(self._descriptor)
             self._descriptor = None
+
+
+def main_process_lock(folder: str | Path, what: str):
+    """A `FolderLock` in the main process of a (possibly distributed) command, nothing in the
+    others: the main process speaks for the run."""
+    from accelerate import PartialState
+
+    if PartialState().is_main_process:
+        return FolderLock(folder, what)
+    return contextlib.nullcontext()
 
 
 def foreign_files(folder: Path, ours: tuple[str, ...]) -> list[str]:

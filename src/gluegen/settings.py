@@ -116,7 +116,8 @@ def read_config_file(path: str | Path, nested: Iterable[str] = ()) -> dict:
     try:
         settings = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise ValueError(f"--config {path}: not valid YAML/JSON ({error})") from error
+        where = " ".join(str(error).split())  # YAML's message spans lines; one line here
+        raise ValueError(f"--config {path}: not valid YAML/JSON ({where})") from error
     if not isinstance(settings, dict):
         raise ValueError(f"--config {path}: expected a mapping of settings")
     return flatten(settings, nested)
@@ -133,13 +134,15 @@ def parse_with_config(
         return args
     try:
         settings = read_config_file(args.config, nested)
-    except ValueError as error:
-        parser.error(str(error))
+    except ValueError as error:  # one line: the usage says nothing about a file's content
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     known = {action.dest for action in parser._actions}  # noqa: SLF001
     unknown = sorted(set(settings) - known)
     if unknown:
-        parser.error(
-            f"--config {args.config}: unknown settings {unknown}; see {parser.prog} --help"
+        parser.exit(
+            2,
+            f"{parser.prog}: error: --config {args.config}: unknown settings {unknown}; see "
+            f"{parser.prog} --help\n",
         )
     parser.set_defaults(**settings)
     return parser.parse_args(argv)

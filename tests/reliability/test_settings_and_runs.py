@@ -33,9 +33,7 @@ def test_bad_settings_stop_before_any_work(flags, message, models, corpus, tmp_p
     assert not (tmp_path / "run" / "state").exists()
 
 
-def test_a_new_run_keeps_the_previous_result_until_its_own_is_complete(
-    run_copy, models, corpus
-):
+def test_a_new_run_keeps_the_previous_result_until_its_own_is_complete(run_copy, models, corpus):
     old_metrics = (run_copy / "metrics.json").read_text()
     old_weights = (run_copy / "gluenet" / "model.safetensors").read_bytes()
     old_log = (run_copy / "log.jsonl").read_text()

@@ -10,10 +10,12 @@ Readers, each failing with a `CorpusError` that names the file and line:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +57,9 @@ class ParallelCorpus:
         digest = hashlib.sha256(self.source_kind.encode())
         sources = files_sha256(self.sources) if self.source_kind == "audio" else self.sources
         for source, target in zip(sources, self.targets, strict=True):
-            digest.update(source.encode() + b"\0" + target.encode() + b"\0")
+            # each field length-prefixed: no two corpora hash alike, whatever their texts hold
+            for field_bytes in (source.encode(), target.encode()):
+                digest.update(len(field_bytes).to_bytes(8, "little") + field_bytes)
         return digest.hexdigest()[:16]
 
 
@@ -118,6 +122,22 @@ def _table_rows(path: Path) -> Iterator[tuple[int, dict]]:
             yield number, row
         return
     text = io.StringIO("\n".join(t for _, t in lines))
+    with _fields_of_any_length():
+        yield from _csv_rows(path, suffix, text)
+
+
+@contextlib.contextmanager
+def _fields_of_any_length():
+    """csv's field size limit lifted while a table is read (a caption may be long)."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _csv_rows(path: Path, suffix: str, text: io.StringIO) -> Iterator[tuple[int, dict]]:
+    """(line number, row dict) of a TSV or CSV table's text."""
     if suffix == ".tsv":  # tab-separated: a quote is a character like any other
         reader = csv.DictReader(text, delimiter="\t", quoting=csv.QUOTE_NONE)
     else:  # a quote opened and never closed is an error, not the rest of the file in a field
@@ -197,6 +217,12 @@ def read_audio_folder(
     if not folder.is_dir():
         raise CorpusError(f"{folder}: no such folder of audio files.")
     table = Path(captions) if captions else folder / "captions.tsv"
+    if not table.is_file() and captions is None:
+        raise CorpusError(
+            f"{folder} is a folder without captions.tsv: give a text file, a table (TSV, CSV, "
+            "JSONL, parquet, arrow), a folder a `datasets` save wrote, or a folder of audio "
+            "files with captions.tsv."
+        )
     pairs = _pairs(table, file_column, caption_column, split)
     resolved = []
     for number, name, _ in pairs:

@@ -1,0 +1,252 @@
+"""What users' own folders, data and second runs do to a run: nothing of theirs removed, no
+previous result lost before the new one is whole, one run a folder, nothing passed silently."""
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from runs import run_args
+
+from gluegen.cli import main
+from gluegen.data.corpus import ParallelCorpus, read_table
+from gluegen.models.gluenet import GlueNet
+from gluegen.runfolder import LOCK_FILE
+
+
+def one_line(capsys) -> str:
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1, error
+    return error
+
+
+def test_a_user_file_in_a_folder_a_run_replaces_is_refused_by_name(
+    run_copy, models, corpus, capsys
+):
+    (run_copy / "notes.txt").write_text("mine")
+    (run_copy / "gluenet" / "mine.txt").write_text("mine too")
+    args = [*run_args(models, corpus, run_copy), "--seed", "1"]
+    assert main(args) == 2
+    error = one_line(capsys)
+    assert "gluenet/: mine.txt" in error and "--overwrite" in error
+    assert (run_copy / "gluenet" / "mine.txt").is_file()
+    assert main([*args, "--overwrite"]) == 0
+    assert (run_copy / "notes.txt").read_text() == "mine"  # the folder's own files stay
+
+
+HOLDER = """
+import sys, time
+from gluegen.runfolder import FolderLock
+with FolderLock(sys.argv[1], "a test"):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+@contextlib.contextmanager
+def held_by_another_process(folder):
+    """The folder's lock held by a child process while the block runs; yields its pid."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout.readline().strip() == "held"
+        yield child.pid
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_second_run_into_a_held_folder_refuses_naming_the_first(run_copy, models, corpus, capsys):
+    with held_by_another_process(run_copy) as pid:
+        assert main(run_args(models, corpus, run_copy)) == 2
+    error = one_line(capsys)
+    assert f"process {pid}" in error and "in use by a test" in error
+    assert main([*run_args(models, corpus, run_copy), "--max-steps", "1"]) == 0  # released
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over_with_a_message(
+    run_copy, models, corpus, caplog
+):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    holder = {"pid": int(dead.stdout), "host": os.uname().nodename, "what": "gluegen train"}
+    (run_copy / LOCK_FILE).write_text(json.dumps(holder))
+    assert main([*run_args(models, corpus, run_copy), "--max-steps", "1"]) == 0
+    assert f"taking over the lock of process {holder['pid']}" in caplog.text
+
+
+def test_two_runs_started_at_once_one_runs_the_other_refuses(models, corpus, tmp_path):
+    run = tmp_path / "run"
+    args = [*run_args(models, corpus, run), "--epochs", "40"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "gluegen.cli", *args]
+    children = [
+        subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)
+    ]
+    errors = [child.communicate(timeout=600)[1] for child in children]
+    codes = sorted(child.returncode for child in children)
+    assert codes == [0, 2], errors
+    refused = errors[[c.returncode for c in children].index(2)]
+    ran = children[[c.returncode for c in children].index(0)]
+    assert f"process {ran.pid}" in refused
+
+
+def test_resume_on_other_data_or_with_nothing_saved_is_refused(
+    run_copy, models, corpus, tmp_path, capsys
+):
+    source, target = corpus
+    lines = [source.read_text().splitlines(), target.read_text().splitlines()]
+    reordered = []
+    for name, text in zip(("src.txt", "tgt.txt"), lines, strict=True):
+        reordered.append(tmp_path / name)
+        reordered[-1].write_text("\n".join(reversed(text)) + "\n")
+    args = [*run_args(models, reordered, run_copy), "--resume"]
+    assert main(args) == 2
+    error = one_line(capsys)
+    assert "trained on other data" in error and "corpus content" in error
+    assert main([*run_args(models, corpus, tmp_path / "empty"), "--resume"]) == 2
+    assert "holds no saved run" in one_line(capsys)
+
+
+def saved_gluenet(run_copy, tmp_path):
+    folder = tmp_path / "gluenet"
+    shutil.copytree(run_copy / "gluenet", folder)
+    return folder
+
+
+def test_integer_weights_in_a_gluenet_file_are_refused(run_copy, tmp_path):
+    folder = saved_gluenet(run_copy, tmp_path)
+    weights = folder / "model.safetensors"
+    data = weights.read_bytes()
+    header_end = 8 + int.from_bytes(data[:8], "little")
+    weights.write_bytes(data[:header_end].replace(b'"F32"', b'"I32"', 1) + data[header_end:])
+    with pytest.raises(ValueError, match="another type than the F32"):
+        GlueNet.from_pretrained(folder)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("source_blocks", 1.0, "source_blocks must be an integer"),
+        ("source_blocks", True, "source_blocks must be an integer"),
+        ("target_tokens", 10**9, "does not fit its config"),
+    ],
+)
+def test_a_config_is_checked_before_anything_is_built(run_copy, tmp_path, field, value, message):
+    folder = saved_gluenet(run_copy, tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    config[field] = value
+    (folder / "config.json").write_text(json.dumps(config))
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=message):
+        GlueNet.from_pretrained(folder)
+    assert time.perf_counter() - started < 5  # nothing of a billion tokens was allocated
+
+
+def test_corpora_that_differ_where_a_nul_falls_differ():
+    a = ParallelCorpus(["x\0y"], ["z"]).fingerprint()
+    b = ParallelCorpus(["x"], ["y\0z"]).fingerprint()
+    assert a != b
+
+
+def test_a_full_disk_is_named_and_the_previous_state_kept(
+    run_copy, models, corpus, capsys, monkeypatch
+):
+    import gluegen.training.state as state
+
+    def full(*args, **kwargs):
+        raise RuntimeError("unexpected pos 667840 vs 667732")
+
+    monkeypatch.setattr(state, "save_file", full)
+    assert main([*run_args(models, corpus, run_copy), "--max-steps", "1"]) == 2
+    error = one_line(capsys)
+    assert "Could not write" in error and "MB are free" in error and "full disk" in error
+
+
+def test_a_folder_given_as_a_corpus_says_what_it_should_be(models, corpus, tmp_path, capsys):
+    (tmp_path / "data").mkdir()
+    args = run_args(models, corpus, tmp_path / "run")
+    at = args.index("--corpus")
+    args[at : at + 4] = ["--corpus", str(tmp_path / "data")]  # no --corpus-target
+    assert main(args) == 2
+    assert "is a folder without captions.tsv" in one_line(capsys)
+
+
+def test_csv_fields_of_any_length_are_read(tmp_path):
+    long_caption = "a red circle " * 20_000  # 260k characters
+    (tmp_path / "pairs.csv").write_text(f"source,target\nx,{long_caption}\n")
+    assert read_table(tmp_path / "pairs.csv", "source", "target").targets == [long_caption]
+
+
+def test_a_bad_config_file_and_a_huge_seed_are_one_line(models, corpus, tmp_path, capsys):
+    (tmp_path / "bad.yaml").write_text("epochs: [1\n")
+    with pytest.raises(SystemExit):
+        main([*run_args(models, corpus, tmp_path / "run"), "--config", str(tmp_path / "bad.yaml")])
+    assert "not valid YAML/JSON" in one_line(capsys)
+    assert main([*run_args(models, corpus, tmp_path / "run"), "--seed", str(2**70)]) == 2
+    assert "seed must be in [0, 2**63)" in one_line(capsys)
+
+
+@pytest.mark.slow
+def test_killed_at_random_moments_a_user_folder_keeps_its_files_and_a_whole_gluenet(
+    run_copy, models, corpus, tmp_path
+):
+    """A finished run's folder with the user's files in it, trained into again (another seed)
+    and killed at ten random moments: every user file stays, and the folder always holds the
+    previous complete GlueNet or the new one."""
+    import random
+
+    import torch
+    from safetensors.torch import load_file
+
+    from gluegen.io import recover_folder
+
+    user_files = {"notes.txt": "mine", "data/pairs.tsv": "a\tb\n"}
+    for name, text in user_files.items():
+        (run_copy / name).parent.mkdir(exist_ok=True)
+        (run_copy / name).write_text(text)
+    flags = ["--seed", "1", "--checkpoint-every", "5", "--epochs", "60"]
+    args = [*run_args(models, corpus, run_copy), *flags]
+    reference = tmp_path / "reference"
+    assert main([*run_args(models, corpus, reference), *flags]) == 0
+    weights = {
+        "previous": load_file(run_copy / "gluenet" / "model.safetensors"),
+        "new": load_file(reference / "gluenet" / "model.safetensors"),
+    }
+
+    def which(folder) -> str:
+        state = load_file(folder / "model.safetensors")
+        for name, expected in weights.items():
+            if all(torch.equal(state[k], expected[k]) for k in expected):
+                return name
+        raise AssertionError("a GlueNet that is neither the previous one nor the new one")
+
+    def resume() -> list[str]:  # once the new run has saved a state, it continues that
+        progress = run_copy / "state" / "progress.json"
+        ours = progress.is_file() and json.loads(progress.read_text())["config"]["seed"] == 1
+        return ["--resume"] if ours else []
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    rng = random.Random(0)
+    seen = []
+    for _ in range(10):
+        child = subprocess.Popen([sys.executable, "-m", "gluegen.cli", *args, *resume()], env=env)
+        time.sleep(rng.uniform(1.0, 5.0))
+        child.kill()
+        child.wait()
+        for name, text in user_files.items():
+            assert (run_copy / name).read_text() == text, name
+        if not (run_copy / "gluenet").is_dir():  # killed mid-swap: what the next run restores
+            assert recover_folder(run_copy / "gluenet") is not None
+        GlueNet.from_pretrained(run_copy / "gluenet")
+        seen.append(which(run_copy / "gluenet"))
+    assert main([*args, *resume()]) == 0
+    assert which(run_copy / "gluenet") == "new"
+    assert all((run_copy / name).read_text() == text for name, text in user_files.items())
+    assert "previous" in seen
