@@ -183,3 +183,32 @@ def test_sd_and_sdxl_draw_without_their_text_encoders(sdxl, models):
     sd.set_progress_bar_config(disable=True)
     shape = pipeline_text_shape(sd)
     assert (shape.width, shape.pooled) == (sd.unet.config.cross_attention_dim, None)
+
+
+def test_sdxl_images_per_prompt_and_negative_prompts_in_words(sdxl, models):
+    pipeline, _ = sdxl
+    glue = glue_for(pipeline, models, "generator")
+    keys = glue.route(PROMPTS)
+    glued = glue.encode(PROMPTS, keys)
+    words = ["blurry", "dark"]
+    call = {"num_inference_steps": 1, "generator": torch.Generator().manual_seed(0)}
+    for reader, negative in (
+        ("source", glue.encode_features(glue.encoder.encode(words).hidden, keys)),
+        ("generator", glue._own(words, glued.hidden)),
+    ):
+        seen = received_by_the_denoiser(
+            pipeline,
+            lambda reader=reader: glue(
+                PROMPTS,
+                num_images_per_prompt=2,
+                negative_prompt=words,
+                negative_encoder=reader,
+                output_type="latent",
+                **call,
+            ),
+        )
+        states, pooled = seen[0]
+        twice = [f.repeat_interleave(2, dim=0) for f in (negative.hidden, glued.hidden)]
+        assert torch.equal(states, torch.cat(twice))
+        twice = [f.repeat_interleave(2, dim=0) for f in (negative.pooled, glued.pooled)]
+        assert torch.equal(pooled, torch.cat(twice))

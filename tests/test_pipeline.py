@@ -231,3 +231,108 @@ def test_a_sound_pipelines_empty_input_is_silence(parts):
     negative = glue.unconditional_embeds(["*"]).hidden
     gluenet = glue.gluenets["*"]
     torch.testing.assert_close(negative, gluenet.translate(sound.empty_features(1).hidden))
+
+
+def unet_states(pipeline, draw):
+    """The encoder_hidden_states the UNet receives at each step of `draw()`."""
+    received = []
+    hook = pipeline.unet.register_forward_pre_hook(
+        lambda module, args, kwargs: received.append(kwargs["encoder_hidden_states"]),
+        with_kwargs=True,
+    )
+    try:
+        draw()
+    finally:
+        hook.remove()
+    return received
+
+
+COMMUNITY = """
+from diffusers import StableDiffusionPipeline
+
+
+class LongPromptPipeline(StableDiffusionPipeline):
+    pass
+"""
+
+
+def test_subclasses_and_community_pipelines_of_sd_are_recognised_and_exact(parts, tmp_path):
+    from diffusers import DiffusionPipeline
+
+    sd, encoder, root = parts
+    gluenet = gluenet_for(sd, encoder)
+
+    class RenamedPipeline(StableDiffusionPipeline):  # a user's subclass under another name
+        pass
+
+    (tmp_path / "long_prompt.py").write_text(COMMUNITY)
+    community = DiffusionPipeline.from_pretrained(
+        str(root / "sd"), custom_pipeline=str(tmp_path / "long_prompt.py"), trust_remote_code=True
+    )
+    assert type(community).__name__ == "LongPromptPipeline"
+    call = {"num_inference_steps": 2, "output_type": "np"}
+    expected = GlueGenPipeline(sd, encoder, gluenet)(
+        ["a red circle"], generator=torch.Generator().manual_seed(0), **call
+    ).images
+    for pipeline in (RenamedPipeline(**sd.components), community):
+        pipeline.set_progress_bar_config(disable=True)
+        images = GlueGenPipeline(pipeline, encoder, gluenet)(
+            ["a red circle"], generator=torch.Generator().manual_seed(0), **call
+        ).images
+        assert np.array_equal(images, expected)
+
+
+def test_a_pipeline_without_text_conditioning_is_refused_by_name(parts):
+    from diffusers import StableDiffusionImageVariationPipeline
+
+    sd, encoder, _ = parts
+    variation = object.__new__(StableDiffusionImageVariationPipeline)  # its class is what counts
+    with pytest.raises(ValueError, match="StableDiffusionImageVariationPipeline takes no text"):
+        GlueGenPipeline(variation, encoder, gluenet_for(sd, encoder))
+
+
+def test_negative_prompts_in_words_reach_the_unet(parts):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder), unconditional="generator")
+    prompts, words = ["a red circle", "two big star"], ["blurry", "dark"]
+    keys = glue.route(prompts)
+    call = {"num_inference_steps": 1, "output_type": "latent"}
+    for reader, expected in (
+        ("source", glue.encode_features(encoder.encode(words).hidden, keys).hidden),
+        ("generator", glue._own(words, glue.encode(prompts).hidden).hidden),
+    ):
+        states = unet_states(
+            sd,
+            lambda reader=reader: glue(
+                prompts, negative_prompt=words, negative_encoder=reader, **call
+            ),
+        )
+        assert torch.equal(states[0][:2], expected)  # the negatives come first
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ({"guidance_scale": float("nan")}, "guidance_scale must be a finite number"),
+        ({"guidance_scale": float("inf")}, "guidance_scale must be a finite number"),
+        ({"num_inference_steps": 0}, "num_inference_steps must be a whole number >= 1"),
+        ({"num_images_per_prompt": 0}, "num_images_per_prompt must be a whole number >= 1"),
+        ({"strength": 1.5}, r"strength must be in \(0.0, 1.0\]"),
+    ],
+)
+def test_settings_a_pipeline_would_misuse_are_refused(parts, call, message):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
+    with pytest.raises(ValueError, match=message):
+        glue(["a red circle"], **call)
+
+
+def test_a_text_encoder_lora_loaded_after_construction_is_refused_at_the_call(parts):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder), unconditional="generator")
+    sd.text_encoder.peft_config = {"default": "a LoRA"}  # what loading a LoRA leaves
+    try:
+        with pytest.raises(ValueError, match="carries a LoRA"):
+            glue(["a red circle"], num_inference_steps=1)
+    finally:
+        del sd.text_encoder.peft_config

@@ -270,3 +270,68 @@ def test_a_half_precision_pipeline_gets_its_own_dtype(name, folders, models):
     extra = {"use_resolution_binning": False} if name == "pixart" else {}
     latents = glue(PROMPTS, guidance_scale=2.0, **DRAW, **extra).images
     assert latents.dtype == torch.bfloat16 and torch.isfinite(latents.float()).all()
+
+
+def drawn_conditioning(name, glue, pipeline, **call):
+    """What the transformer receives in the first step of `glue(PROMPTS, **call)`."""
+    guidance = {"true_cfg_scale": 2.0} if name == "flux" else {"guidance_scale": 2.0}
+    if name == "pixart":
+        guidance["use_resolution_binning"] = False
+    seen = received_by_the_transformer(
+        pipeline,
+        RECEIVED[name],
+        lambda: glue(
+            PROMPTS, generator=torch.Generator().manual_seed(0), **guidance, **DRAW, **call
+        ),
+    )
+    if name == "flux":  # the prompts' call, then the negatives'
+        return seen[0], seen[1]
+    halves = [part.chunk(2) for part in seen[0]]  # (negatives, prompts) in one batch
+    return [h[1] for h in halves], [h[0] for h in halves]
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_several_images_per_prompt_and_negative_prompts_in_words(name, folders, pipelines, models):
+    pipeline = pipelines[name]
+    encoder = HFTextEncoder(models["xlmr"], max_length=8)
+    glue = GlueGenPipeline(
+        pipeline, encoder, gluenet_for(name, folders[name], encoder), "generator"
+    )
+    keys = ["*"] * len(PROMPTS)
+    glued, empty = glue.encode(PROMPTS), glue.unconditional_embeds(keys)
+    parts = {
+        "encoder_hidden_states": lambda f: f.hidden,
+        "pooled_projections": lambda f: f.pooled,
+        "encoder_attention_mask": lambda f: f.mask,
+    }
+
+    def expect(got, features, copies=1):
+        for received, part in zip(got, RECEIVED[name], strict=True):
+            want = parts[part](features).repeat_interleave(copies, dim=0)
+            assert torch.equal(received, want.to(received.dtype)), part
+
+    positive, negative = drawn_conditioning(name, glue, pipeline, num_images_per_prompt=2)
+    expect(positive, glued, 2)  # each prompt's two images together, as the pipelines order them
+    expect(negative, empty, 2)
+    words = ["blurry", "dark"]
+    _, negative = drawn_conditioning(
+        name, glue, pipeline, negative_prompt=words, negative_encoder="source"
+    )
+    expect(negative, glue.encode_features(encoder.encode(words).hidden, keys))
+    _, negative = drawn_conditioning(
+        name, glue, pipeline, negative_prompt="blurry", negative_encoder="generator"
+    )
+    expect(negative, glue._own(["blurry"] * 2, glued.hidden))
+    with pytest.raises(ValueError, match="negative_encoder='source'.*'generator'"):
+        glue(PROMPTS, negative_prompt="blurry", **DRAW)
+
+
+def test_flux_without_t5_is_refused_for_the_generators_unconditional(folders, models):
+    pipeline = DiffusionPipeline.from_pretrained(
+        folders["flux"], text_encoder_2=None, tokenizer_2=None
+    )
+    encoder = HFTextEncoder(models["xlmr"], max_length=8)
+    gluenet = gluenet_for("flux", folders["flux"], encoder)
+    with pytest.raises(ValueError, match="loaded without text_encoder_2"):
+        GlueGenPipeline(pipeline, encoder, gluenet, unconditional="generator")
+    GlueGenPipeline(pipeline, encoder, gluenet, unconditional="source")  # needs no text encoder

@@ -30,9 +30,9 @@ from gluegen.encoders.base import TokenFeatures
 
 TEXT_ENCODERS = ("text_encoder", "text_encoder_2", "text_encoder_3")
 # Call arguments GlueGen fills in (every family's); given by a caller, they would compete.
+# (A negative prompt in words is GlueGen's own argument: it encodes it as the prompts.)
 CONDITIONING_ARGUMENTS = (
     "prompt",
-    "negative_prompt",
     "prompt_embeds",
     "negative_prompt_embeds",
     "pooled_prompt_embeds",
@@ -62,10 +62,20 @@ class Family:
     width_name = "joint_attention_dim"  # denoiser config: token width
     masked = False
     has_clip_skip = True  # encode_prompt takes clip_skip
+    # text encoders its encode_prompt needs: all of `needs`, at least one of `needs_any`
+    needs: tuple[str, ...] = ()
+    needs_any: tuple[str, ...] = ()
 
     def matches(self, pipeline_class: str) -> bool:
         """True when `pipeline_class` belongs to this family."""
         return pipeline_class.startswith(self.prefixes)
+
+    def missing_encoders(self, pipeline: Any) -> list[str]:
+        """The text encoders this family's `encode_prompt` needs that `pipeline` lacks."""
+        missing = [name for name in self.needs if getattr(pipeline, name, None) is None]
+        if self.needs_any and all(getattr(pipeline, n, None) is None for n in self.needs_any):
+            missing.append(" or ".join(self.needs_any))
+        return missing
 
     def default_sequence_length(self, pipeline_class: type) -> int | None:
         """The T5 length the pipeline's own `__call__` uses by default."""
@@ -132,6 +142,7 @@ class StableDiffusion(Family):
     name = "stable-diffusion"
     prefixes = ("StableDiffusion",)
     denoiser = "unet"
+    needs_any = ("text_encoder", "text_encoder_2")  # the SDXL refiner has only the second
 
     def matches(self, pipeline_class: str) -> bool:  # noqa: D102
         return super().matches(pipeline_class) and not STABLE_DIFFUSION_3.matches(pipeline_class)
@@ -176,6 +187,7 @@ class StableDiffusion3(Family):
 
     name = "stable-diffusion-3"
     prefixes = ("StableDiffusion3",)
+    needs = ("text_encoder", "text_encoder_2")  # without T5 it pads zeros in its place
 
     def _encode(self, pipeline, texts, options) -> TokenFeatures:
         embeds, _, pooled, _ = pipeline.encode_prompt(
@@ -192,6 +204,7 @@ class PixArt(Family):
 
     name = "pixart"
     prefixes = ("PixArt",)
+    needs = ("text_encoder",)
     pooled_name = None
     width_name = "caption_channels"
     masked = True
@@ -221,6 +234,7 @@ class Flux(Family):
 
     name = "flux"
     prefixes = ("Flux",)
+    needs = ("text_encoder", "text_encoder_2")
     has_clip_skip = False
 
     def _encode(self, pipeline, texts, options) -> TokenFeatures:
@@ -245,17 +259,38 @@ def family_of(pipeline_class: str, name_or_path: str = "the pipeline") -> Family
     )
 
 
+def takes_prompt_embeds(pipeline: Any) -> bool:
+    """Whether the pipeline's `__call__` takes text conditioning as `prompt_embeds`."""
+    return "prompt_embeds" in inspect.signature(type(pipeline).__call__).parameters
+
+
 def pipeline_family(pipeline: Any) -> Family:
-    """The family of a loaded diffusers pipeline."""
-    return family_of(type(pipeline).__name__)
+    """The family of a loaded diffusers pipeline, by what it is: a pipeline that takes
+    `prompt_embeds`, of a family's class or a subclass of one (any name); a pipeline of no
+    known class that takes them and has a UNet (a community Stable Diffusion pipeline) is read
+    as Stable Diffusion. Anything else is a named error."""
+    name = type(pipeline).__name__
+    if not takes_prompt_embeds(pipeline):
+        raise ValueError(
+            f"A {name} takes no text conditioning (its __call__ has no prompt_embeds): GlueGen "
+            "draws through pipelines conditioned on text, such as StableDiffusionPipeline."
+        )
+    for base in type(pipeline).__mro__:
+        for family in FAMILIES:
+            if base.__module__.startswith("diffusers") and family.matches(base.__name__):
+                return family
+    if getattr(pipeline, "unet", None) is not None:
+        return FAMILIES[0]
+    return family_of(name)  # the named refusal
 
 
 def require_text_encoders(pipeline: Any, why: str) -> None:
-    """A named error when `pipeline` was loaded without any text encoder but `why` needs one."""
-    if not any(getattr(pipeline, name, None) is not None for name in TEXT_ENCODERS):
+    """A named error when `pipeline` lacks a text encoder its family needs for `why`."""
+    missing = pipeline_family(pipeline).missing_encoders(pipeline)
+    if missing:
         raise ValueError(
-            f"{why} needs the pipeline's own text encoders, and it was loaded without them: "
-            "load them, or use unconditional='source' and no `text` mix."
+            f"{why} needs the pipeline's own text encoders, and it was loaded without "
+            f"{', '.join(missing)}: load them, or use unconditional='source' and no `text` mix."
         )
 
 

@@ -21,6 +21,7 @@ Notation: b - batch, n - tokens, d - features, p - pooled features.
 
 from __future__ import annotations
 
+import math
 import threading
 import warnings
 import weakref
@@ -51,7 +52,9 @@ from gluegen.pipelines.mixes import (
 )
 
 UNCONDITIONAL = ("source", "generator")
+NEGATIVE_ENCODERS = ("source", "generator")  # what reads a negative prompt in words
 ANY = "*"  # the key of a GlueNet that reads every language (or the only one loaded)
+STRENGTH_RANGE = (0.0, 1.0)  # img2img and inpaint: how much of the image is redrawn
 
 _LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # diffusers pipeline -> lock
 _LOCKS_GUARD = threading.Lock()
@@ -121,6 +124,37 @@ def identity_differences(trained: dict[str, Any], given: dict[str, Any]) -> list
     ]
 
 
+def check_draw_settings(num_images_per_prompt: Any, kwargs: dict[str, Any]) -> None:
+    """Guidance, steps, strength and image counts a pipeline would misuse silently (a NaN
+    guidance draws unguided, an infinite one NaN images): refused with the range."""
+    counts = {"num_images_per_prompt": num_images_per_prompt}
+    counts["num_inference_steps"] = kwargs.get("num_inference_steps", 1)
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    for name in ("guidance_scale", "true_cfg_scale"):
+        value = kwargs.get(name)
+        if value is not None and not (isinstance(value, int | float) and math.isfinite(value)):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    strength = kwargs.get("strength")
+    low, high = STRENGTH_RANGE
+    if strength is not None and not (isinstance(strength, int | float) and low < strength <= high):
+        raise ValueError(f"strength must be in ({low}, {high}], got {strength!r}")
+
+
+def repeat_each(features: TokenFeatures, count: int) -> TokenFeatures:
+    """Each row `count` times, the copies together (b -> b * count rows), as the pipelines
+    repeat prompts for several images each."""
+    if count == 1:
+        return features
+    pooled = features.pooled
+    return TokenFeatures(
+        features.hidden.repeat_interleave(count, dim=0),
+        features.mask.repeat_interleave(count, dim=0),
+        None if pooled is None else pooled.repeat_interleave(count, dim=0),
+    )
+
+
 def as_batch(inputs: Any) -> list[Any]:
     """One input (a prompt, a sound file, an array, an (array, rate) pair) or a list -> a list."""
     is_pair = isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
@@ -155,7 +189,7 @@ class GlueGenPipeline:
         self.unconditional = unconditional
         self.family = pipeline_family(pipeline)  # names what the pipeline's call takes
         refuse_text_encoder_lora(pipeline)
-        if unconditional == "generator":
+        if unconditional == "generator":  # checked now, not at the first draw
             require_text_encoders(pipeline, 'unconditional="generator"')
         self._detector = None
         self._lock = pipeline_lock(pipeline)  # one call at a time per diffusers pipeline
@@ -300,6 +334,37 @@ class GlueGenPipeline:
         )
 
     @torch.no_grad()
+    def negative_embeds(
+        self, negatives: Sequence[str], keys: Sequence[str], encoder: str | None, like: Any
+    ) -> TokenFeatures:
+        """A negative prompt in words for each input: through the source encoder and the
+        input's GlueNet (`encoder="source"`: words in the prompt's language), or through the
+        generator's own text encoder (`"generator"`: words in its language)."""
+        if encoder not in NEGATIVE_ENCODERS:
+            raise ValueError(
+                "negative_prompt: say which encoder reads it, negative_encoder='source' (the "
+                "source encoder and the prompt's GlueNet: words in the prompt's language) or "
+                f"'generator' (the generator's own text encoder: words in its language); got "
+                f"{encoder!r}."
+            )
+        if len(negatives) == 1:
+            negatives = list(negatives) * len(keys)
+        if len(negatives) != len(keys) or not all(isinstance(n, str) for n in negatives):
+            raise ValueError(
+                f"negative_prompt: give one text, or one per input ({len(keys)}); got "
+                f"{len(negatives)}."
+            )
+        if encoder == "generator":
+            require_text_encoders(self.pipeline, "A negative prompt through the generator")
+            return self._own(negatives, like.hidden)
+        if self.encoder.identity().get("kind") != "hf-text":
+            raise ValueError(
+                "negative_prompt: the source encoder reads sounds, not words; give "
+                "negative_encoder='generator' to read it with the generator's own encoder."
+            )
+        return self.encode_features(self.encoder.encode(list(negatives)).hidden, keys)
+
+    @torch.no_grad()
     def mix_with_text(
         self,
         glued: TokenFeatures,
@@ -346,24 +411,32 @@ class GlueGenPipeline:
         mix: str = "splice",
         mix_split: int = DEFAULT_SPLIT,
         mix_weight: float | None = None,
+        negative_prompt: str | Sequence[str] | None = None,
+        negative_encoder: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Draw images for `inputs` (one or a list); other arguments go to the pipeline.
+        """Draw `num_images_per_prompt` images for each of `inputs` (one or a list); other
+        arguments go to the pipeline.
 
         With `text` (one per input), each input's glued embeds are mixed with the text's own
         embeds from the generator's text encoder: `mix="splice"` (the paper's, at `mix_split`),
         `"blend"` (a weighted average, `mix_weight` of the input) or `"offset"` (the text's
         offset from the empty prompt, times `mix_weight`, added to the input's tokens, each
-        kept at its norm).
+        kept at its norm). `negative_prompt` (one, or one per input) replaces the empty input
+        for guidance, read by `negative_encoder`: "source" or "generator" (`negative_embeds`).
         """
+        negative = (negative_prompt, negative_encoder)
         with self._lock:
             return self._draw(
-                inputs, num_images_per_prompt, language, text, mix, mix_split, mix_weight, kwargs
+                inputs,
+                num_images_per_prompt,
+                language,
+                (text, mix, mix_split, mix_weight),
+                negative,
+                kwargs,
             )
 
-    def _draw(
-        self, inputs, num_images_per_prompt, language, text, mix, mix_split, mix_weight, kwargs
-    ) -> Any:
+    def _draw(self, inputs, num_images_per_prompt, language, mixing, negative, kwargs) -> Any:
         # 1. check inputs
         batch = as_batch(inputs)
         if not batch:
@@ -377,6 +450,8 @@ class GlueGenPipeline:
         for name in CONDITIONING_ARGUMENTS:
             if name in kwargs:
                 raise ValueError(f"{name} is computed by GlueGen; pass your inputs instead.")
+        check_draw_settings(num_images_per_prompt, kwargs)
+        refuse_text_encoder_lora(self.pipeline)  # a LoRA loaded since construction, too
         if "clip_skip" in kwargs:
             raise ValueError(
                 "clip_skip changes the generator's own text features, which GlueGen replaces: "
@@ -386,15 +461,22 @@ class GlueGenPipeline:
         keys = self.route(batch, language)
         # 3. source encoder -> GlueNet
         glued = self.encode(batch, keys)
+        text, mix, mix_split, mix_weight = mixing
         if text is not None:
             glued = self.mix_with_text(glued, as_batch(text), mix, mix_split, mix_weight)
-        # 4. the unconditional conditioning
-        negative = self.unconditional_embeds(keys)
-        # 5. the untouched pipeline draws, on its device, in its denoiser's precision
+        # 4. the unconditional conditioning: the empty input, or a negative prompt in words
+        negative_prompt, negative_encoder = negative
+        if negative_prompt is None:
+            unconditional = self.unconditional_embeds(keys)
+        else:
+            words = as_batch(negative_prompt)
+            unconditional = self.negative_embeds(words, keys, negative_encoder, glued)
+        # 5. several images per input: each row repeated here, as every family's pipeline
+        # would repeat its own prompts (SD3 and Flux do not repeat given embeds)
+        glued = repeat_each(glued, num_images_per_prompt)
+        unconditional = repeat_each(unconditional, num_images_per_prompt)
+        # 6. the untouched pipeline draws, on its device, in its denoiser's precision
         dtype = getattr(self.pipeline, self.family.denoiser).dtype
         device = self.pipeline._execution_device
-        return self.pipeline(
-            num_images_per_prompt=num_images_per_prompt,
-            **self.family.call_arguments(glued.to(dtype, device), negative.to(dtype, device)),
-            **kwargs,
-        )
+        positive, negative_embeds = glued.to(dtype, device), unconditional.to(dtype, device)
+        return self.pipeline(**self.family.call_arguments(positive, negative_embeds), **kwargs)
