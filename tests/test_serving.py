@@ -67,3 +67,17 @@ def test_a_world_page_trains_the_gluenets_it_lacks_on_first_start(tmp_path):
     )
     own, glued, line = text_images(served, "左边有一颗黄色的大星星", 0, 1, 4.0, 1)
     assert len(own) == len(glued) == 1 and "zh" in line
+
+
+def test_page_messages_name_the_users_file_not_the_server_path():
+    from gluegen.app import page_errors
+
+    upload = "/tmp/gradio/3f2a9c0d1e/dog barking.wav"
+
+    @page_errors
+    def handler(path):
+        raise ValueError(f"{path} is silent: give a sound with something in it.")
+
+    with pytest.raises(Exception, match="dog barking.wav is silent") as raised:
+        handler(upload)
+    assert "/tmp/gradio" not in str(raised.value) and "3f2a9c0d1e" not in str(raised.value)

@@ -100,8 +100,19 @@ def drawing(seed: int, steps: int, guidance: float, count: int, progress: Any) -
     }
 
 
+def without_server_paths(message: str, inputs: tuple) -> str:
+    """A message with every uploaded file's server path (gradio's upload folder and hash) cut
+    to the file's own name: what the user gave, nothing of the server."""
+    for value in inputs:
+        if isinstance(value, str) and os.sep in value:
+            message = message.replace(value, os.path.basename(value))
+            message = message.replace(os.path.dirname(value) + os.sep, "")
+    return message
+
+
 def page_errors(handler: Callable) -> Callable:
-    """A handler whose failures (bad input, a GlueNet that does not fit) become page messages."""
+    """A handler whose failures (bad input, a GlueNet that does not fit) become page messages
+    that name the user's file, not where the server keeps it."""
 
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -109,7 +120,8 @@ def page_errors(handler: Callable) -> Callable:
         except gr.Error:
             raise
         except (ValueError, OSError, RuntimeError, TypeError) as error:
-            raise gr.Error(" ".join(str(error).split())) from error
+            message = without_server_paths(" ".join(str(error).split()), (*args, *kwargs.values()))
+            raise gr.Error(message) from error
 
     return functools.wraps(handler)(run)
 
