@@ -274,3 +274,59 @@ def test_train_reads_a_parquet_file_or_a_datasets_folder(models, sentences, tmp_
     assert main([*args, "--source-blocks", "1", "--eval-candidates", "4"]) == 0
     assert (run / "gluenet" / "model.safetensors").is_file()
     assert "mean target (floor)" in capsys.readouterr().out
+
+
+def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
+    """The world's generator and XLM-R, a GlueNet of the world's shapes: `gluegen draw` and
+    the same Python call at the same seed give the same images."""
+    import numpy as np
+    import torch
+    from diffusers import StableDiffusionPipeline
+    from PIL import Image
+
+    from gluegen.encoders import HFTextEncoder
+    from gluegen.models import GlueNetConfig
+    from gluegen.pipelines import GlueGenPipeline
+    from gluegen_world.models import shipped_model
+
+    generator, xlmr = str(shipped_model("generator")), str(shipped_model("xlmr"))
+    torch.manual_seed(0)
+    config = GlueNetConfig(
+        source_tokens=48, source_dim=64, target_tokens=77, target_dim=64, source_blocks=1
+    )
+    GlueNet(config).save_pretrained(tmp_path / "fr")
+    prompts = ["une grande étoile jaune à gauche", "un petit cercle rouge"]
+    args = ["draw", "--pipeline", generator, "--source-encoder", xlmr, "--source-max-length", "48"]
+    args += [
+        "--gluenet",
+        f"fr={tmp_path / 'fr'}",
+        "--language",
+        "fr",
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    args += ["--steps", "3", "--guidance", "4", "--seed", "7", "--images", "2", "--no-progress"]
+    args += [item for prompt in prompts for item in ("--prompt", prompt)]
+    args += ["--negative-prompt", "flou", "--negative-encoder", "source"]
+    assert main(args) == 0
+    drawn = json.loads((tmp_path / "out" / "draw.json").read_text())
+    assert drawn["gluenet_per_input"] == ["fr", "fr"] and len(drawn["images"]) == 4
+
+    sd = StableDiffusionPipeline.from_pretrained(generator)
+    sd.set_progress_bar_config(disable=True)
+    glue = GlueGenPipeline(
+        sd, HFTextEncoder(xlmr, max_length=48), {"fr": GlueNet.from_pretrained(tmp_path / "fr")}
+    )
+    expected = glue(
+        prompts,
+        language="fr",
+        num_inference_steps=3,
+        guidance_scale=4,
+        num_images_per_prompt=2,
+        generator=torch.Generator().manual_seed(7),
+        negative_prompt="flou",
+        negative_encoder="source",
+    ).images
+    for name, image in zip(drawn["images"], expected, strict=True):
+        written = np.asarray(Image.open(tmp_path / "out" / name))
+        assert np.array_equal(written, np.asarray(image)), name

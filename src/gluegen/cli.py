@@ -4,6 +4,7 @@
     gluegen train     cache (or reuse) + train a GlueNet from a named recipe
     gluegen evaluate  alignment of a saved GlueNet on held-out pairs
     gluegen presets   the named recipes and their GlueNets' parameter counts
+    gluegen draw      prompts or sounds through GlueNets into a folder of images
     gluegen serve     a local web page: any language, sounds, mixes
     gluegen convert-original  the original release's checkpoints as GlueNet folders
 
@@ -28,6 +29,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from gluegen.data.spec import CacheSpec, cache_folder
+from gluegen.drawing import DrawSettings
 from gluegen.recipes import RECIPES, get_recipe, recipe_settings
 from gluegen.settings import add_flags, add_setting, given, parse_with_config
 from gluegen.training.config import DEFAULT_CANDIDATES, DEFAULT_EVAL_PAIRS, TrainConfig
@@ -39,6 +41,11 @@ EXAMPLES = """examples:
   gluegen train --config runs/zh.yaml --epochs 2 --resume
   torchrun --nproc_per_node 8 -m gluegen.cli train --config runs/zh.yaml
   gluegen evaluate --gluenet runs/zh/gluenet --cache-dir runs/zh/features
+"""
+DRAW_EXAMPLES = """examples:
+  gluegen draw --pipeline stable-diffusion-v1-5/stable-diffusion-v1-5 \\
+      --source-encoder FacebookAI/xlm-roberta-large --gluenet zh=runs/zh/gluenet \\
+      --prompt "一只红色的猫" --images 4 --out drawn/zh
 """
 DEFAULT_OUTPUT_DIR = "gluegen-run"
 DEFAULT_RECIPE = "sd1-multilingual"
@@ -323,6 +330,100 @@ def run_serve(args: argparse.Namespace) -> None:
     serve(served, args.host, args.port)
 
 
+def build_draw_parser() -> argparse.ArgumentParser:
+    """`gluegen draw`."""
+    parser = command_parser(
+        "draw",
+        "Draw prompts (or sound files, with words to mix) through a diffusers pipeline, a "
+        "source encoder and GlueNets; the images go to OUT with draw.json, the settings.",
+    )
+    parser.epilog = DRAW_EXAMPLES
+    inputs = parser.add_argument_group("what to draw")
+    inputs.add_argument("--prompt", action="append", default=[], help="A prompt; repeatable.")
+    inputs.add_argument("--prompts-file", help="A text file of prompts, one a line.")
+    inputs.add_argument("--sound", action="append", default=[], help="A sound file; repeatable.")
+    inputs.add_argument("--out", required=True, help="The folder for the images (kept as is).")
+    models = parser.add_argument_group("the models")
+    models.add_argument(
+        "--pipeline", required=True, help="A diffusers pipeline (folder or hub id)."
+    )
+    models.add_argument("--source-encoder", help="The text source encoder (folder or hub id).")
+    models.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
+    models.add_argument("--source-max-length", type=int, help="Tokens the text encoder reads.")
+    models.add_argument(
+        "--gluenet",
+        action="append",
+        default=[],
+        metavar="[LANG=]DIR",
+        help="A GlueNet folder or hub id, keyed by its language (`*`: any); repeatable.",
+    )
+    models.add_argument(
+        "--unconditional",
+        default="source",
+        choices=("source", "generator"),
+        help="Guidance's empty input: through the source side and GlueNet (the paper's), or "
+        "the generator's own empty prompt.",
+    )
+    models.add_argument("--device", default="auto", help="cpu, cuda, cuda:N; auto: a GPU if any.")
+    add_flags(parser.add_argument_group("drawing"), DrawSettings)
+    return parser
+
+
+def draw_inputs(args: argparse.Namespace) -> list:
+    """The prompts (flags, then the file's lines) or the sound files; a named error for none,
+    or for both."""
+    prompts = list(args.prompt)
+    if args.prompts_file:
+        lines = Path(args.prompts_file).read_text(encoding="utf-8").splitlines()
+        prompts += [line for line in lines if line.strip()]
+    if bool(prompts) == bool(args.sound):
+        raise CommandError("give prompts (--prompt, --prompts-file) or --sound files, not both.")
+    if args.sound and not args.sound_encoder:
+        raise CommandError("--sound needs --sound-encoder (and its GlueNet).")
+    if prompts and not args.source_encoder:
+        raise CommandError("prompts need --source-encoder (and its GlueNets).")
+    return prompts or list(args.sound)
+
+
+def run_draw(args: argparse.Namespace) -> None:
+    """`gluegen draw`: load the models, draw, write the images and draw.json."""
+    import torch
+    from diffusers import DiffusionPipeline
+
+    from gluegen.drawing import draw_to_folder
+    from gluegen.encoders import HFAudioEncoder, HFTextEncoder
+    from gluegen.models import GlueNet
+    from gluegen.pipelines import ANY, GlueGenPipeline
+    from gluegen.serving import gluenet_keys
+
+    inputs = draw_inputs(args)
+    if not args.gluenet:
+        raise CommandError("give --gluenet DIR (or LANG=DIR, repeatable).")
+    folders = gluenet_keys([g if "=" in g else f"{ANY}={g}" for g in args.gluenet])
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    pipeline = DiffusionPipeline.from_pretrained(args.pipeline).to(device)
+    pipeline.set_progress_bar_config(disable=args.no_progress)
+    if args.sound:
+        encoder = HFAudioEncoder(args.sound_encoder, device=device)
+    else:
+        encoder = HFTextEncoder(
+            args.source_encoder, max_length=args.source_max_length, device=device
+        )
+    nets = {key: GlueNet.from_pretrained(path).to(device) for key, path in folders.items()}
+    glue = GlueGenPipeline(pipeline, encoder, nets, unconditional=args.unconditional)
+    settings = DrawSettings(**given(args, DrawSettings))
+    record = {
+        "pipeline": args.pipeline,
+        "source_encoder": args.sound_encoder or args.source_encoder,
+        "gluenets": folders,
+        "unconditional": args.unconditional,
+    }
+    paths = draw_to_folder(glue, inputs, settings, args.out, record)
+    print(f"wrote {len(paths)} images and draw.json to {args.out}")
+
+
 def build_convert_parser() -> argparse.ArgumentParser:
     """`gluegen convert-original`."""
     parser = command_parser(
@@ -350,6 +451,7 @@ COMMANDS = {
     "train": (build_train_parser, run_train),
     "evaluate": (build_evaluate_parser, run_evaluate),
     "presets": (build_presets_parser, run_presets),
+    "draw": (build_draw_parser, run_draw),
     "serve": (build_serve_parser, run_serve),
     "convert-original": (build_convert_parser, run_convert),
 }

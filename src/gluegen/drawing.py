@@ -1,0 +1,112 @@
+"""Drawing to a folder: prompts (or sound files, with words to mix) through a diffusers
+pipeline, a source encoder and GlueNets, images written beside the settings that drew them.
+
+`DrawSettings` is the one schema of a draw: `gluegen draw` makes its flags from it, and
+`draw_to_folder` passes it to `GlueGenPipeline.__call__` as the Python call takes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gluegen.io import atomic_write_text
+
+MIX_CHOICES = ("splice", "blend", "offset")
+
+
+@dataclass
+class DrawSettings:
+    """How to draw: what `GlueGenPipeline(...)(inputs, ...)` takes besides the inputs."""
+
+    steps: int = field(default=50, metadata={"help": "Sampling steps (num_inference_steps)."})
+    guidance: float = field(default=7.5, metadata={"help": "Classifier-free guidance scale."})
+    seed: int = field(default=0, metadata={"help": "Seed of the initial noise."})
+    images: int = field(default=1, metadata={"help": "Images per input."})
+    language: str | None = field(
+        default=None, metadata={"help": "The GlueNet to read every prompt (default: detected)."}
+    )
+    negative_prompt: str | None = field(
+        default=None, metadata={"help": "Words to steer away from (give --negative-encoder)."}
+    )
+    negative_encoder: str | None = field(
+        default=None,
+        metadata={
+            "help": "What reads the negative prompt: source (the source encoder and GlueNet: "
+            "the prompt's language) or generator (its own text encoder: its language).",
+            "choices": ("source", "generator"),
+        },
+    )
+    text: str | None = field(
+        default=None, metadata={"help": "Words mixed with every sound (sound inputs only)."}
+    )
+    mix: str = field(
+        default="splice", metadata={"help": "How words mix with a sound.", "choices": MIX_CHOICES}
+    )
+    mix_weight: float | None = field(
+        default=None, metadata={"help": "The sound's share (blend) or the words' factor (offset)."}
+    )
+    height: int | None = field(default=None, metadata={"help": "Image height (pipeline default)."})
+    width: int | None = field(default=None, metadata={"help": "Image width (pipeline default)."})
+
+    def call_arguments(self, count: int) -> dict[str, Any]:
+        """GlueGenPipeline's keyword arguments for `count` inputs (the seed as a generator)."""
+        import torch
+
+        arguments: dict[str, Any] = {
+            "num_inference_steps": self.steps,
+            "guidance_scale": self.guidance,
+            "num_images_per_prompt": self.images,
+            "generator": torch.Generator().manual_seed(self.seed),
+            "language": self.language,
+            "output_type": "pil",
+        }
+        if self.negative_prompt is not None:
+            arguments["negative_prompt"] = self.negative_prompt
+            arguments["negative_encoder"] = self.negative_encoder
+        if self.text is not None:
+            arguments.update(text=[self.text] * count, mix=self.mix, mix_weight=self.mix_weight)
+        arguments.update({k: v for k, v in (("height", self.height), ("width", self.width)) if v})
+        return arguments
+
+
+def _save_image(image: Any, path: Path) -> None:
+    """A PNG written whole or not at all."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        image.save(temporary, format="PNG")
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def draw_to_folder(
+    glue: Any, inputs: list[Any], settings: DrawSettings, folder: str | Path, record: dict
+) -> list[Path]:
+    """Draw `inputs` with `glue` (a GlueGenPipeline) and `settings`; write INPUT-IMAGE.png
+    files and draw.json (the settings, the inputs, which GlueNet read each, and `record`:
+    what was loaded) into `folder`, removing nothing there. Returns the images' paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = glue.route(inputs, settings.language)
+    images = glue(inputs, **settings.call_arguments(len(inputs))).images
+    paths = []
+    for index, image in enumerate(images):
+        item, copy = divmod(index, settings.images)
+        paths.append(folder / f"{item:03d}-{copy}.png")
+        _save_image(image, paths[-1])
+    described = {
+        **record,
+        "settings": dataclasses.asdict(settings),
+        "inputs": [str(item) for item in inputs],
+        "gluenet_per_input": keys,
+        "images": [path.name for path in paths],
+    }
+    atomic_write_text(folder / "draw.json", json.dumps(described, indent=2, ensure_ascii=False))
+    return paths
