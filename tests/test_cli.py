@@ -260,20 +260,23 @@ def test_a_clap_audio_tower_trains_a_folded_gluenet_through_the_cli(models, tmp_
     assert config.source_encoder["kind"] == "hf-audio"
 
 
-@pytest.mark.parametrize("form", ["parquet", "datasets"])
+@pytest.mark.parametrize("form", ["parquet", "datasets", "parquet online"])
 def test_train_reads_a_parquet_file_or_a_datasets_folder(models, sentences, tmp_path, form, capsys):
     import datasets
 
     pairs = datasets.Dataset.from_dict({"zh": sentences[:80], "en": sentences[:80]})
-    corpus = tmp_path / ("pairs.parquet" if form == "parquet" else "pairs")
-    pairs.to_parquet(str(corpus)) if form == "parquet" else pairs.save_to_disk(str(corpus))
+    parquet = form.startswith("parquet")
+    corpus = tmp_path / ("pairs.parquet" if parquet else "pairs")
+    pairs.to_parquet(str(corpus)) if parquet else pairs.save_to_disk(str(corpus))
     run = tmp_path / "run"
     options = ["--source-column", "zh", "--target-column", "en", "--source-max-length", "12"]
     args = ["train", *encoder_args(models), "--corpus", str(corpus), *options]
     args += ["--output-dir", str(run), "--no-progress", "--epochs", "1", "--batch-size", "16"]
-    assert main([*args, "--source-blocks", "1", "--eval-candidates", "4"]) == 0
+    online = ["--features", "online"] if form.endswith("online") else []
+    assert main([*args, "--source-blocks", "1", "--eval-candidates", "4", *online]) == 0
     assert (run / "gluenet" / "model.safetensors").is_file()
     assert "mean target (floor)" in capsys.readouterr().out
+    assert (run / "features").exists() != bool(online)  # online: nothing on disk
 
 
 def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):

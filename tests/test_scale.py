@@ -111,3 +111,34 @@ def test_the_cache_is_bfloat16_where_the_encoders_run_in_bf16():
     assert cache_dtype("auto", "bf16") == "bfloat16"
     assert cache_dtype("auto", "no") == "float32"  # a CPU: the cache as before
     assert cache_dtype("float16", "bf16") == "float16"  # a choice stays
+
+
+def test_online_features_train_as_the_cache_does(models, tmp_path):
+    """The encoders run on each batch in the training process, nothing on disk: the same
+    run as from a cache, to float rounding (the encoders see other batches)."""
+    from gluegen.data.corpus import ParallelCorpus
+    from gluegen.data.online import OnlineFeatures
+    from gluegen.encoders import HFTextEncoder, load_target
+
+    sentences = toy.toy_sentences(120, seed=3)
+    corpus = ParallelCorpus(sentences, sentences)
+    source = HFTextEncoder(models["xlmr"], max_length=12)
+    online = OnlineFeatures(corpus, source, load_target(models["sd"]))
+    cache = make_cache(models, tmp_path / "cache", sentences)
+    for name in ("source", "target"):
+        assert online.manifest["shapes"][name] == cache.manifest["shapes"][name]
+    assert len(online) == len(cache)
+    ids = torch.tensor([3, 0, 7])
+    for name in ("source", "target", "target_mask"):
+        torch.testing.assert_close(online.arrays()[name][ids], cache.arrays()[name][ids])
+    runs = {}
+    for label, features in (("online", online), ("cache", cache)):
+        config = gluenet_config_for(features, source_blocks=1)
+        runs[label] = Trainer(features, config, small_config(tmp_path / label, epochs=2)).run()
+        assert not list((tmp_path / label).rglob("*.safetensors.tmp"))
+    for name, weight in runs["cache"].state_dict().items():
+        torch.testing.assert_close(runs["online"].state_dict()[name], weight, rtol=1e-3, atol=1e-4)
+    resumed = Trainer(online, config, small_config(tmp_path / "online", epochs=2))
+    with pytest.raises(ValueError, match="other data"):
+        Trainer(cache, config, small_config(tmp_path / "online", epochs=2)).run(resume=True)
+    assert resumed.run(resume=True) is not None  # the same online data: it continues

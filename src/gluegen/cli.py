@@ -136,8 +136,14 @@ def run_cache(args: argparse.Namespace) -> None:
     from gluegen.data.prepare import prepare_cache
     from gluegen.runfolder import main_process_lock
 
+    spec = cache_spec(args)
+    if spec.features != "cache":
+        raise CommandError(
+            "gluegen cache builds a feature cache; --features online trains "
+            "without one (gluegen train --features online)."
+        )
     with main_process_lock(args.output_dir, f"gluegen cache ({args.output_dir})"):
-        cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
+        cache = prepare_cache(spec, progress=not args.no_progress)
     print(f"feature cache: {cache.folder} ({len(cache)} pairs, shapes {cache.manifest['shapes']})")
 
 

@@ -41,8 +41,10 @@ from gluegen.data.integrity import (
     verify_cache,
 )
 from gluegen.data.shards import ShardedArray, pack_mask
+from gluegen.data.statistics import split_statistics
 from gluegen.encoders.base import Encoder, identity_key
 from gluegen.io import atomic_write_text
+from gluegen.models.stats import FeatureStatistics
 from gluegen.precision import warn_if_bf16_is_slow_here
 
 logger = logging.getLogger(__name__)
@@ -131,6 +133,11 @@ class FeatureCache:
         shapes = self.manifest["shapes"]
         tokens = {"source_mask": shapes["source"][0], "target_mask": shapes["target"][0]}
         return {name: ShardedArray(files, name, tokens.get(name)) for name in shapes}
+
+    def statistics(self, train_ids: torch.Tensor, holdout: float, seed: int) -> FeatureStatistics:
+        """The statistics of the training split `train_ids` (of the split `holdout`, `seed`),
+        measured once and kept beside the cache."""
+        return split_statistics(self.folder, self.manifest, self.arrays(), train_ids, holdout, seed)
 
     def load(self) -> dict[str, torch.Tensor]:
         """Every row of every tensor, in memory (features as float32)."""

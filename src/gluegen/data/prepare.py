@@ -11,6 +11,7 @@ from accelerate import PartialState
 from transformers import AutoConfig
 
 from gluegen.data.cache import FeatureCache, build_cache
+from gluegen.data.online import OnlineFeatures
 from gluegen.data.readers import read_corpus
 from gluegen.data.spec import CacheSpec
 from gluegen.encoders import Encoder, HFAudioEncoder, HFTextEncoder, load_target
@@ -54,8 +55,9 @@ def source_encoder(spec: CacheSpec, device: torch.device) -> Encoder:
     )
 
 
-def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
-    """Build the feature cache for `spec`, or reuse the matching one already there."""
+def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache | OnlineFeatures:
+    """Build the feature cache for `spec`, or reuse the matching one already there; with
+    `spec.features == "online"`, the encoders loaded to encode each batch as it is read."""
     corpus = read_corpus(
         spec.corpus, spec.corpus_target, spec.source_column, spec.target_column, spec.split
     )
@@ -74,6 +76,8 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache:
         clip_skip=spec.target_clip_skip,
         max_sequence_length=spec.target_max_sequence_length,
     )
+    if spec.features == "online":
+        return OnlineFeatures(corpus, source_encoder(spec, device), target, precision)
     return build_cache(
         corpus,
         source_encoder(spec, device),
@@ -95,7 +99,7 @@ def cache_dtype(setting: str, encode_precision: str) -> str:
     return "bfloat16" if encode_precision == "bf16" else "float32"
 
 
-def cache_shapes(cache: FeatureCache) -> dict:
+def cache_shapes(cache: FeatureCache | OnlineFeatures) -> dict:
     """The GlueNet shapes a cache's features ask for (GlueNetConfig's SHAPE_FIELDS)."""
     shapes = cache.manifest["shapes"]
     pipeline_class = cache.key["target_encoder"].get("pipeline_class")

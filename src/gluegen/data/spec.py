@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RUN_CACHE_FOLDER = "features"  # a run folder's feature cache, unless cache_dir says otherwise
+FEATURE_MODES = ("cache", "online")
 
 
 def cache_folder(cache_dir: str | None, output_dir: str | Path) -> str:
@@ -64,6 +65,15 @@ class CacheSpec:
         metadata={
             "help": "T5 tokens of an SD3, PixArt or Flux target (default: what the pipeline "
             "uses, e.g. SD3 256, PixArt-alpha 120, Flux 512)."
+        },
+    )
+    features: str = field(
+        default="cache",
+        metadata={
+            "help": "cache: encode the corpus once into a feature cache and train from it "
+            "(many epochs); online: run both encoders on each batch in the training process, "
+            "nothing on disk (one pass over a large corpus).",
+            "choices": FEATURE_MODES,
         },
     )
     cache_dir: str | None = field(

@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from gluegen.data.cache import FeatureCache
+from gluegen.data.online import OnlineFeatures
 from gluegen.data.split import split_indices
-from gluegen.data.statistics import split_statistics
 from gluegen.models import GlueNet
 from gluegen.training.config import DEFAULT_CANDIDATES
 
@@ -176,7 +176,7 @@ def held_out_sample(eval_ids: torch.Tensor, limit: int) -> torch.Tensor:
 
 def evaluate_on_cache(
     gluenet_path: str | Path,
-    cache: FeatureCache,
+    cache: FeatureCache | OnlineFeatures,
     holdout: float | None = None,
     seed: int = 0,
     candidates: int = DEFAULT_CANDIDATES,
@@ -196,8 +196,7 @@ def evaluate_on_cache(
     mean_target = None
     if holdout:
         train_ids, ids = split_indices(len(cache), holdout, seed)
-        stats = split_statistics(cache.folder, cache.manifest, arrays, train_ids, holdout, seed)
-        mean_target = stats.target_mean
+        mean_target = cache.statistics(train_ids, holdout, seed).target_mean
     else:
         ids = torch.arange(len(cache))
     return alignment_metrics(

@@ -28,8 +28,8 @@ from tqdm.auto import tqdm
 
 from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache
+from gluegen.data.online import OnlineFeatures
 from gluegen.data.split import split_indices
-from gluegen.data.statistics import split_statistics
 from gluegen.evaluation.alignment import alignment_metrics, held_out_sample
 from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
 from gluegen.models import GlueNet, GlueNetConfig
@@ -50,7 +50,10 @@ class Trainer:
     """Owns the models, the optimiser and the loop; `run()` trains and saves the GlueNet."""
 
     def __init__(
-        self, cache: FeatureCache, gluenet_config: GlueNetConfig, config: TrainConfig
+        self,
+        cache: FeatureCache | OnlineFeatures,
+        gluenet_config: GlueNetConfig,
+        config: TrainConfig,
     ) -> None:
         self.config = config
         self.output_dir = Path(config.output_dir)
@@ -74,9 +77,7 @@ class Trainer:
                 "lower batch_size or add pairs."
             )
         self.total_steps = self.steps_per_epoch * config.epochs
-        stats = split_statistics(
-            cache.folder, cache.manifest, self.tensors, self.train_ids, config.holdout, config.seed
-        )
+        stats = cache.statistics(self.train_ids, config.holdout, config.seed)
         self.mean_target = stats.target_mean  # (n_t, d_t): the floor evaluation scores
         if not stats.is_finite():
             raise ValueError(
