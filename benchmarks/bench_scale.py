@@ -13,6 +13,13 @@ output shapes (they cost nothing, so the data path is what is measured) fill a c
 The cache is freshly written, so both reads come from the page cache where it fits in memory:
 the bound is the same access pattern, read however the machine serves it.
 
+Online mode (`--features online`, no cache), two tables:
+- memory: training runs of `--steps` steps on corpora of `--online-sizes` pairs (stand-ins of
+  the real output shapes, which cost nothing): the peak should not grow with the corpus;
+- rate: encoders of the real widths (`--encoder-layers` layers each: a layer's FLOP rate does not
+  depend on how many follow) encoding training batches as the Trainer asks for them, against
+  the bound of their counted FLOPs at this machine's measured fp32 matmul peak.
+
 Run:  OMP_NUM_THREADS=1 python benchmarks/bench_scale.py [--sizes 10000 25000 50000]
 """
 
@@ -129,6 +136,68 @@ def train_and_read(work: Path, steps: int) -> dict:
     }
 
 
+def train_online(pairs: int, steps: int) -> dict:
+    """Train `steps` steps on `pairs` online pairs (its own process): the peak memory."""
+    from stand_ins import RandomFeatures
+
+    from gluegen.data.corpus import ParallelCorpus
+    from gluegen.data.online import OnlineFeatures
+    from gluegen.data.prepare import cache_shapes
+    from gluegen.recipes import get_recipe
+    from gluegen.training.trainer import Trainer
+
+    torch.set_num_threads(1)
+    texts = [str(i) for i in range(pairs)]
+    source = RandomFeatures("source", *SOURCE_SHAPE)
+    target = RandomFeatures("target", *TARGET_SHAPE)
+    features = OnlineFeatures(ParallelCorpus(texts, texts), source, target)
+    recipe = get_recipe("world-language").with_overrides(epochs=1, max_steps=steps)
+    with tempfile.TemporaryDirectory(prefix="gluegen-online-") as work:
+        config = recipe.train_config(work, False)
+        started = time.perf_counter()
+        Trainer(features, recipe.gluenet_config(cache_shapes(features)), config).run()
+    return {
+        "train_s": time.perf_counter() - started,
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
+
+
+def online_rate(layers: int, batches: int) -> dict:
+    """Encoders of the real widths, `layers` deep, encoding training batches online: pairs/s
+    against the bound their counted FLOPs allow at the measured matmul peak."""
+    from flops import count_flops, matmul_peak
+
+    from gluegen import testing as toy
+    from gluegen.data.corpus import ParallelCorpus
+    from gluegen.data.online import OnlineFeatures
+    from gluegen.encoders import HFTextEncoder, load_target
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory(prefix="gluegen-encoders-") as work:
+        sizes = [
+            toy.EncoderSize(hidden=w, layers=layers, heads=h, max_tokens=77, mlp_ratio=4)
+            for w, h in ((SOURCE_SHAPE[1], 16), (TARGET_SHAPE[1], 12))
+        ]
+        source = HFTextEncoder(str(toy.save_xlmr(Path(work) / "xlmr", sizes[0])), max_length=77)
+        target = load_target(str(toy.save_sd_pipeline(Path(work) / "sd", sizes[1])))
+        texts = toy.toy_sentences(BATCH * (batches + 1), seed=0, max_words=60)
+        features = OnlineFeatures(ParallelCorpus(texts, texts), source, target)
+        flops = count_flops(lambda: features.rows(torch.arange(1, BATCH + 1))) / BATCH
+        peak = matmul_peak(torch.float32, torch.device("cpu"))
+        order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(0))
+        started = time.perf_counter()
+        for index in range(batches):
+            features.rows(order[index * BATCH : (index + 1) * BATCH])
+        seconds = time.perf_counter() - started
+        peak = max(peak, matmul_peak(torch.float32, torch.device("cpu")))
+    return {
+        "pairs_s": batches * BATCH / seconds,
+        "bound_pairs_s": peak / flops,
+        "gflop_pair": flops / 1e9,
+        "peak_gflops": peak / 1e9,
+    }
+
+
 def child(*args: str) -> dict:
     """Run this script with `args` in a fresh process; its JSON answer."""
     done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
@@ -147,7 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", help="Where caches go (default: the system's temporary folder).")
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)  # a child: build N pairs
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # a child
+    parser.add_argument("--online-sizes", type=int, nargs="*", default=[10_000, 1_000_000])
+    parser.add_argument("--encoder-layers", type=int, default=2, help="Online rate: encoder depth.")
+    parser.add_argument("--online-batches", type=int, default=8, help="Online rate: batches timed.")
+    parser.add_argument("--train-online", type=int, help=argparse.SUPPRESS)  # a child
+    parser.add_argument("--rate", action="store_true", help=argparse.SUPPRESS)  # a child
     args = parser.parse_args(argv)
+    if args.train_online:
+        print(json.dumps(train_online(args.train_online, args.steps)))
+        return 0
+    if args.rate:
+        print(json.dumps(online_rate(args.encoder_layers, args.online_batches)))
+        return 0
     if args.build:
         print(json.dumps(build(args.build, Path(args.work), args.cache_dtype)))
         return 0
@@ -172,7 +252,30 @@ def main(argv: list[str] | None = None) -> int:
             cells + f"{r['peak_rss'] / 1e6:>14.0f}  ({r['peak_rss'] / first:.2f}x the first)",
             flush=True,
         )
+    report_online(args)
     return 0
+
+
+def report_online(args: argparse.Namespace) -> None:
+    """The online tables: peak memory by corpus size, the encoders' rate against its bound."""
+    if args.online_sizes:
+        print(f"\nonline features, {args.steps} steps; stand-ins of the same shapes")
+        print(f"{'pairs':>12}{'train s':>12}{'peak RSS MB':>14}")
+        first = None
+        for pairs in args.online_sizes:
+            r = child("--train-online", str(pairs), "--steps", str(args.steps))
+            first = first or r["peak_rss"]
+            peak = f"{r['peak_rss'] / 1e6:>14.0f}  ({r['peak_rss'] / first:.2f}x the first)"
+            print(f"{pairs:>12}{r['train_s']:>12.1f}" + peak, flush=True)
+    layers, batches = str(args.encoder_layers), str(args.online_batches)
+    r = child("--rate", "--encoder-layers", layers, "--online-batches", batches)
+    ratio = r["pairs_s"] / r["bound_pairs_s"]
+    print(
+        f"\nonline encoding, real widths, {args.encoder_layers} layers each: "
+        f"{r['gflop_pair']:.2f} GFLOP a pair, fp32 peak {r['peak_gflops']:.1f} GFLOP/s\n"
+        f"{'pairs/s':>12}{'bound/s':>12}{'of bound':>12}\n"
+        f"{r['pairs_s']:>12.2f}{r['bound_pairs_s']:>12.2f}{ratio:>12.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from flops import flop_counter, is_counted
+from flops import flop_counter, is_counted, matmul_peak
 from stand_ins import RandomFeatures
 from timing import finished
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -50,7 +50,6 @@ from gluegen.data.prepare import cache_shapes
 from gluegen.recipes import get_recipe
 from gluegen.training.trainer import Trainer
 
-PEAK_SIDE = {"cpu": 1024, "cuda": 8192}  # matmul side for the peak: large enough for full rate
 CASES = (  # (recipe, batch), each at the shapes it was made for (the world's; the paper's real)
     ("world-language", 32),
     ("world-language", 256),
@@ -59,20 +58,6 @@ CASES = (  # (recipe, batch), each at the shapes it was made for (the world's; t
     ("world-sound", 32),
     ("paper-multilingual", 32),
 )
-
-
-def matmul_peak(dtype: torch.dtype, device: torch.device, tries: int = 10) -> float:
-    """FLOP/s of the best of `tries` square matmuls of the device's PEAK_SIDE."""
-    side = PEAK_SIDE[device.type]
-    a = torch.randn(side, side, dtype=dtype, device=device)
-    b = torch.randn(side, side, dtype=dtype, device=device)
-    a @ b  # warm-up
-    best = float("inf")
-    for _ in range(tries):
-        started = finished(device)
-        a @ b
-        best = min(best, finished(device) - started)
-    return 2 * side**3 / best
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ uses for the same attention on a GPU. Imported by the scripts beside it, as `tim
 from __future__ import annotations
 
 import torch
+from timing import finished
 from torch.utils.flop_counter import (
     FlopCounterMode,
     flop_registry,
@@ -49,3 +50,20 @@ def count_flops(run) -> float:
 def is_counted(func) -> bool:
     """Whether `flop_counter` counts this aten call."""
     return func._overloadpacket in flop_registry or func._overloadpacket in CPU_ATTENTION
+
+
+PEAK_SIDE = {"cpu": 1024, "cuda": 8192}  # matmul side for the peak: large enough for full rate
+
+
+def matmul_peak(dtype: torch.dtype, device: torch.device, tries: int = 10) -> float:
+    """FLOP/s of the best of `tries` square matmuls of the device's PEAK_SIDE."""
+    side = PEAK_SIDE[device.type]
+    a = torch.randn(side, side, dtype=dtype, device=device)
+    b = torch.randn(side, side, dtype=dtype, device=device)
+    a @ b  # warm-up
+    best = float("inf")
+    for _ in range(tries):
+        started = finished(device)
+        a @ b
+        best = min(best, finished(device) - started)
+    return 2 * side**3 / best
