@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors import safe_open
 
 from gluegen import testing as toy
@@ -333,3 +334,34 @@ def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
     for name, image in zip(drawn["images"], expected, strict=True):
         written = np.asarray(Image.open(tmp_path / "out" / name))
         assert np.array_equal(written, np.asarray(image)), name
+
+
+@pytest.mark.slow
+def test_two_processes_online_on_a_parquet_corpus_train_as_one(models, sentences, tmp_path):
+    """torchrun, two CPU processes, online features from a parquet corpus: each process encodes
+    its half of every global batch; the weights are one process's at the same global batch, to
+    float rounding (the alignment term's token weights come from the global batch)."""
+    import datasets
+    from safetensors.torch import load_file
+
+    corpus = tmp_path / "pairs.parquet"
+    datasets.Dataset.from_dict({"zh": sentences[:120], "en": sentences[:120]}).to_parquet(
+        str(corpus)
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    options = ["--corpus", str(corpus), "--source-column", "zh", "--target-column", "en"]
+    options += ["--features", "online", "--source-max-length", "12", "--no-progress"]
+    options += ["--epochs", "2", "--batch-size", "16", "--source-blocks", "1"]
+    options += ["--learning-rate", "1e-3", "--eval-candidates", "8", *encoder_args(models)]
+    launch = [sys.executable, "-m", "torch.distributed.run", "--master_port", str(free_port())]
+    for processes in (1, 2):
+        run = ["--output-dir", str(tmp_path / f"run{processes}")]
+        command = [*launch, "--nproc_per_node", str(processes), "-m", "gluegen.cli", "train"]
+        result = subprocess.run(
+            [*command, *options, *run], capture_output=True, text=True, env=env, timeout=300
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    one, two = (load_file(tmp_path / f"run{n}" / "gluenet" / "model.safetensors") for n in (1, 2))
+    for name, weight in one.items():
+        torch.testing.assert_close(two[name], weight, rtol=1e-4, atol=1e-5)
+    assert not (tmp_path / "run2" / "features").exists()

@@ -109,9 +109,11 @@ class FolderLock:
 def main_process_lock(folder: str | Path, what: str):
     """A `FolderLock` in the main process of a (possibly distributed) command, nothing in the
     others: the main process speaks for the run."""
+    import torch
     from accelerate import PartialState
 
-    if PartialState().is_main_process:
+    # cpu=True where there is no GPU: without it, CPU processes would not join up
+    if PartialState(cpu=not torch.cuda.is_available()).is_main_process:
         return FolderLock(folder, what)
     return contextlib.nullcontext()
 

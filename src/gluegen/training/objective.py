@@ -80,14 +80,29 @@ class TokenDiscriminator(nn.Sequential):
         )
 
 
+def mean_over_processes(mean: torch.Tensor) -> torch.Tensor:
+    """A batch statistic averaged over the processes of a data-parallel run (their shares of
+    the global batch are equal), unchanged in a single process."""
+    distributed = torch.distributed
+    if not (distributed.is_available() and distributed.is_initialized()):
+        return mean
+    world = distributed.get_world_size()
+    if world == 1:
+        return mean
+    total = mean.detach().clone()
+    distributed.all_reduce(total)
+    return total / world
+
+
 def alignment_token_weights(target: torch.Tensor) -> torch.Tensor:
     """Per-position weights (n_t,) from a batch of raw target features (b, n_t, d_t).
 
     The batch-mean feature of each position, its mean absolute difference to the last
     position's, normalised to mean 1; the last weight (zero by construction) is set to the
-    mean of the two before it. Positions that differ from padding weigh more.
+    mean of the two before it. Positions that differ from padding weigh more. Data-parallel,
+    the batch is the global one (every process's share), as one process would see it.
     """
-    mean = target.mean(dim=0)  # (n_t, d_t)
+    mean = mean_over_processes(target.mean(dim=0))  # (n_t, d_t)
     weights = (mean - mean[-1]).abs().mean(dim=-1)  # (n_t,)
     weights = weights / weights.mean().clamp_min(torch.finfo(weights.dtype).tiny)
     if weights.shape[0] >= 3:
