@@ -18,9 +18,6 @@ Run:  OMP_NUM_THREADS=1 python benchmarks/bench_training.py [--setting world] [-
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
-from pathlib import Path
 
 import torch
 from training_runs import (
@@ -28,9 +25,7 @@ from training_runs import (
     ORIGINAL,
     Method,
     add_flags,
-    quiet_transformers,
-    report,
-    run_methods,
+    run_and_report,
 )
 
 from gluegen.precision import bf16_is_emulated
@@ -60,13 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_flags(parser)
     args = parser.parse_args(argv)
-    quiet_transformers()
     methods = chosen_methods(torch.device(args.device))
-    work = Path(tempfile.mkdtemp(prefix="gluegen-bench-"))
-    try:
-        report(args, methods, run_methods(args, methods, work))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    run_and_report(args, methods)
     return 0
 
 

@@ -18,18 +18,13 @@ Run:  OMP_NUM_THREADS=1 python benchmarks/explore_training.py --methods "gluegen
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
-from pathlib import Path
 
 from training_runs import (
     ALIGN_ONLY,
     ORIGINAL,
     Method,
     add_flags,
-    quiet_transformers,
-    report,
-    run_methods,
+    run_and_report,
 )
 
 OFFSET_LEARNING_RATE = 1e-3
@@ -79,13 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         help=f"runs beside the original, quoted; any of: {', '.join(VARIANTS)}.",
     )
     args = parser.parse_args(argv)
-    quiet_transformers()
     methods = [ORIGINAL, *(VARIANTS[name] for name in args.methods)]
-    work = Path(tempfile.mkdtemp(prefix="gluegen-explore-"))
-    try:
-        report(args, methods, run_methods(args, methods, work))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    run_and_report(args, methods)
     return 0
 
 

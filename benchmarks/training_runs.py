@@ -30,7 +30,9 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import random
+import shutil
 import statistics
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -482,6 +484,16 @@ class Results:
     bounds: dict[str, float]
     held_count: int
     mean_mse: float
+
+
+def run_and_report(args: argparse.Namespace, methods: list[Method]) -> None:
+    """Run `methods` in a temporary folder (removed after), then print the tables."""
+    quiet_transformers()
+    work = Path(tempfile.mkdtemp(prefix="gluegen-bench-"))
+    try:
+        report(args, methods, run_methods(args, methods, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def run_methods(args: argparse.Namespace, methods: list[Method], work: Path) -> Results:

@@ -298,6 +298,25 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=7860, help="Port to listen on.")
 
 
+def add_model_flags(
+    parser: argparse.ArgumentParser, gluenet_metavar: str, gluenet_help: str
+) -> argparse._ArgumentGroup:
+    """The models a drawing command loads: a pipeline, source encoders, GlueNets."""
+    models = parser.add_argument_group("the models")
+    models.add_argument("--pipeline", required=True, help="A diffusers pipeline (folder, hub id).")
+    models.add_argument("--source-encoder", help="The text source encoder (folder or hub id).")
+    models.add_argument("--source-max-length", type=int, help="Tokens the text encoder reads.")
+    models.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
+    models.add_argument(
+        "--gluenet",
+        action="append",
+        default=[],
+        metavar=gluenet_metavar,
+        help=f"{gluenet_help} (`*`: any language); repeatable.",
+    )
+    return models
+
+
 def build_serve_parser() -> argparse.ArgumentParser:
     """`gluegen serve`."""
     parser = command_parser(
@@ -306,20 +325,7 @@ def build_serve_parser() -> argparse.ArgumentParser:
         "GlueNets, beside the generator's own encoder.",
     )
     add_server_flags(parser)
-    models = parser.add_argument_group("the models")
-    models.add_argument(
-        "--pipeline", required=True, help="A diffusers pipeline (folder or hub id)."
-    )
-    models.add_argument("--source-encoder", help="The text source encoder (folder or hub id).")
-    models.add_argument("--source-max-length", type=int, help="Tokens the text encoder reads.")
-    models.add_argument(
-        "--gluenet",
-        action="append",
-        default=[],
-        metavar="LANG=DIR",
-        help="A text GlueNet and its language code (`*`: any language); repeatable.",
-    )
-    models.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
+    models = add_model_flags(parser, "LANG=DIR", "A text GlueNet and its language code")
     models.add_argument("--sound-gluenet", help="The sound GlueNet (folder or hub id).")
     models.add_argument("--steps", type=int, default=50, help="Default sampling steps.")
     models.add_argument("--guidance", type=float, default=7.5, help="Default guidance scale.")
@@ -349,20 +355,7 @@ def build_draw_parser() -> argparse.ArgumentParser:
     inputs.add_argument("--prompts-file", help="A text file of prompts, one a line.")
     inputs.add_argument("--sound", action="append", default=[], help="A sound file; repeatable.")
     inputs.add_argument("--out", required=True, help="The folder for the images (kept as is).")
-    models = parser.add_argument_group("the models")
-    models.add_argument(
-        "--pipeline", required=True, help="A diffusers pipeline (folder or hub id)."
-    )
-    models.add_argument("--source-encoder", help="The text source encoder (folder or hub id).")
-    models.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
-    models.add_argument("--source-max-length", type=int, help="Tokens the text encoder reads.")
-    models.add_argument(
-        "--gluenet",
-        action="append",
-        default=[],
-        metavar="[LANG=]DIR",
-        help="A GlueNet folder or hub id, keyed by its language (`*`: any); repeatable.",
-    )
+    models = add_model_flags(parser, "[LANG=]DIR", "A GlueNet, keyed by its language")
     models.add_argument(
         "--unconditional",
         default="source",
