@@ -80,9 +80,10 @@ class Trainer:
         stats = cache.statistics(self.train_ids, config.holdout, config.seed)
         self.mean_target = stats.target_mean  # (n_t, d_t): the floor evaluation scores
         if not stats.is_finite():
+            where = f"The feature cache {cache.folder}" if cache.folder else "The encoders"
             raise ValueError(
-                f"The feature cache {cache.folder} holds NaN or infinite features; rebuild it "
-                "(delete the folder) and check the encoders."
+                f"{where} give NaN or infinite features; check the encoders (and rebuild a "
+                "cache by deleting its folder)."
             )
 
         # 2. models: GlueNet (kept) + decoder and discriminator (training only)
