@@ -188,9 +188,9 @@ def say_if_no_better(metrics: dict) -> None:
     print(
         f"\nwarning: the GlueNet is no better than predicting the mean training target "
         f"(held-out MSE {metrics.get('mse', math.nan):.4g} against {floor:.4g}): it has not "
-        "learnt the translation. Train longer (--epochs; small corpora need more epochs), "
-        "raise --learning-rate, add pairs, or try a preset with a learned output offset "
-        "(--target-offset).",
+        "learnt the translation. Give it a learned output offset that starts at the mean "
+        "target (--target-offset, with --learning-rate 1e-3), or train longer (--epochs: a "
+        "small corpus makes few steps an epoch) on more pairs.",
         file=sys.stderr,
     )
 
