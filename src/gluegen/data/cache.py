@@ -40,7 +40,7 @@ from gluegen.data.integrity import (
     shard_rows,
     verify_cache,
 )
-from gluegen.data.shards import ShardedArray, pack_mask
+from gluegen.data.shards import OpenFiles, ShardedArray, pack_mask
 from gluegen.data.statistics import split_statistics
 from gluegen.encoders.base import Encoder, identity_key
 from gluegen.io import atomic_write_text
@@ -132,7 +132,8 @@ class FeatureCache:
         files = [self.folder / name for name in self.manifest["shards"]]
         shapes = self.manifest["shapes"]
         tokens = {"source_mask": shapes["source"][0], "target_mask": shapes["target"][0]}
-        return {name: ShardedArray(files, name, tokens.get(name)) for name in shapes}
+        opened = OpenFiles()  # the shard files, opened once for every tensor
+        return {name: ShardedArray(files, name, tokens.get(name), opened) for name in shapes}
 
     def statistics(self, train_ids: torch.Tensor, holdout: float, seed: int) -> FeatureStatistics:
         """The statistics of the training split `train_ids` (of the split `holdout`, `seed`),

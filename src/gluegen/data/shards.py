@@ -1,7 +1,8 @@
 """Reading cached tensors row by row from safetensors shards, and the masks' packed form.
 
 A cached tensor spans every shard of a cache; `ShardedArray` reads only the rows asked for,
-each with one positioned read (`os.pread`) into memory the process owns. Nothing is mapped:
+each with one positioned read (`os.preadv`) into memory the process owns, from shard files
+kept open (`OpenFiles`, a bounded number). Nothing is mapped:
 the pages of a cache larger than memory stay in the kernel's page cache, not in the training
 process, whose memory stays flat however many rows an epoch reads. Masks (0/1 per token) are
 stored eight tokens to a byte (`pack_mask`) and unpacked as they are read.
@@ -10,6 +11,7 @@ stored eight tokens to a byte (`pack_mask`) and unpacked as they are read.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import torch
 from gluegen.data.integrity import read_header
 
 MASKS = ("source_mask", "target_mask")
+OPEN_FILES = 64  # shard files a cache keeps open for reading: bounded, whatever its size
 
 
 def pack_mask(mask: torch.Tensor) -> torch.Tensor:
@@ -54,6 +57,7 @@ class ShardPart:
     dtype: np.dtype
     dtype_name: str  # safetensors' name ("BF16" is read as its bits)
     shape: tuple[int, ...]
+    row_bytes: int  # bytes of one row
 
     @classmethod
     def of(cls, path: Path, name: str) -> ShardPart:
@@ -62,32 +66,39 @@ class ShardPart:
         info = header[name]
         dtype = np.dtype(SAFETENSORS_DTYPES[info["dtype"]])
         offset = start + info["data_offsets"][0]
-        return cls(path, offset, dtype, info["dtype"], tuple(info["shape"]))
+        shape = tuple(info["shape"])
+        row_bytes = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
+        return cls(path, offset, dtype, info["dtype"], shape, row_bytes)
 
     def __len__(self) -> int:
         return self.shape[0]
 
-    @property
-    def row_bytes(self) -> int:
-        """Bytes of one row."""
-        return int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
 
-    def read_into(self, rows: np.ndarray, buffer: memoryview, slots: np.ndarray) -> None:
-        """Rows `rows` of this part into `buffer` (rows of `row_bytes`), row i at slot
-        slots[i]: one positioned read a row, straight to where it belongs."""
-        size = self.row_bytes
-        descriptor = os.open(self.path, os.O_RDONLY)
-        try:
-            for row, slot in zip(rows.tolist(), slots.tolist(), strict=True):
-                into = buffer[slot * size : (slot + 1) * size]
-                got = os.preadv(descriptor, [into], self.offset + row * size)
-                if got != size:
-                    raise ValueError(
-                        f"{self.path}: row {row} ends past the file (read {got} of {size} bytes); "
-                        "the cache is damaged: delete its folder to rebuild it."
-                    )
-        finally:
-            os.close(descriptor)
+class OpenFiles:
+    """A cache's shard files, each opened on its first read and kept open, at most `limit` at
+    once (the least recently read closed first); closed with the arrays that share them."""
+
+    def __init__(self, limit: int = OPEN_FILES) -> None:
+        self.limit = limit
+        self._open: OrderedDict[Path, int] = OrderedDict()
+
+    def descriptor(self, path: Path) -> int:
+        """An open read-only descriptor of `path`."""
+        if path in self._open:
+            self._open.move_to_end(path)
+            return self._open[path]
+        if len(self._open) >= self.limit:
+            os.close(self._open.popitem(last=False)[1])
+        self._open[path] = os.open(path, os.O_RDONLY)
+        return self._open[path]
+
+    def close(self) -> None:
+        """Close every descriptor."""
+        while self._open:
+            os.close(self._open.popitem()[1])
+
+    def __del__(self) -> None:
+        self.close()
 
 
 class ShardedArray:
@@ -96,13 +107,21 @@ class ShardedArray:
     A mask is given its token count (`tokens`) and read unpacked, (N, n) int8.
     """
 
-    def __init__(self, files: list[Path], name: str, tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        files: list[Path],
+        name: str,
+        tokens: int | None = None,
+        opened: OpenFiles | None = None,
+    ) -> None:
         self.parts = [ShardPart.of(file, name) for file in files]
+        self.opened = opened or OpenFiles()  # a cache's arrays share one
         self.is_bfloat16 = self.parts[0].dtype_name == "BF16"
         self.is_feature = name not in MASKS
         self.tokens = tokens  # a packed mask's token count
         lengths = torch.tensor([len(part) for part in self.parts])
         self.starts = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
+        self._starts, self._ends = self.starts.tolist(), self.starts.numpy()[1:]  # for reads
         row_shape = (tokens,) if tokens is not None else self.parts[0].shape[1:]
         self.shape = (int(self.starts[-1]), *row_shape)
 
@@ -118,12 +137,20 @@ class ShardedArray:
             raise IndexError(f"row index out of range for a cache of {len(self)} rows")
         first = self.parts[0]
         out = np.empty((len(rows), *first.shape[1:]), dtype=first.dtype)
-        buffer = memoryview(out.reshape(-1).view(np.uint8))
-        starts = self.starts.numpy()
-        part_of = np.searchsorted(starts[1:], rows, side="right")  # each row's shard
-        for part in np.unique(part_of).tolist():
-            slots = np.flatnonzero(part_of == part)
-            self.parts[part].read_into(rows[slots] - starts[part], buffer, slots)
+        buffer = memoryview(out.reshape(-1).view(np.uint8))  # (rows * row_bytes,)
+        starts = self._starts
+        shards = np.searchsorted(self._ends, rows, side="right").tolist()
+        size = first.row_bytes
+        # one positioned read a row, straight to its place in `out` (rows in the order asked)
+        for slot, (row, shard) in enumerate(zip(rows.tolist(), shards, strict=True)):
+            part = self.parts[shard]
+            into = buffer[slot * size : (slot + 1) * size]
+            offset = part.offset + (row - starts[shard]) * size
+            if os.preadv(self.opened.descriptor(part.path), [into], offset) != size:
+                raise ValueError(
+                    f"{part.path}: row {row - starts[shard]} ends past the file; the cache is "
+                    "damaged: delete its folder to rebuild it."
+                )
         if self.tokens is not None:
             return unpack_mask(out, self.tokens)
         values = torch.from_numpy(out)
