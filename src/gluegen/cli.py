@@ -435,6 +435,11 @@ def build_convert_parser() -> argparse.ArgumentParser:
         "--kind", required=True, choices=("multilingual", "audio"), help="Which network it is."
     )
     parser.add_argument("--out", required=True, help="The GlueNet folder to write.")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="Replace OUT although it holds files that are not a GlueNet's.",
+    )
     return parser
 
 
@@ -442,7 +447,7 @@ def run_convert(args: argparse.Namespace) -> None:
     """`gluegen convert-original`."""
     from gluegen.convert import convert_file
 
-    print(f"wrote {convert_file(args.checkpoint, args.kind, args.out)}")
+    print(f"wrote {convert_file(args.checkpoint, args.kind, args.out, args.overwrite)}")
 
 
 COMMANDS = {

@@ -28,8 +28,10 @@ import torch
 from gluegen.checkpoints import check_state, read_torch
 from gluegen.io import atomic_write_folder
 from gluegen.models import GlueNet
+from gluegen.models.gluenet import SAVED_FILES
 from gluegen.models.stats import FeatureStatistics
 from gluegen.recipes import get_recipe
+from gluegen.runfolder import foreign_files
 
 # The release's per-position L2 norms of CLIP ViT-L/14 text features (its `tensor_norm`),
 # a constant of the release's format: its GlueNets were trained against target / (norm / 2).
@@ -156,8 +158,17 @@ def convert(state: dict[str, torch.Tensor], kind: str) -> GlueNet:
     return gluenet
 
 
-def convert_file(checkpoint: str | Path, kind: str, out: str | Path) -> Path:
-    """Read a release checkpoint (weights only) and write our GlueNet folder to `out`."""
+def convert_file(
+    checkpoint: str | Path, kind: str, out: str | Path, overwrite: bool = False
+) -> Path:
+    """Read a release checkpoint (weights only) and write our GlueNet folder to `out`; a folder
+    there holding files a GlueNet does not is refused by name unless `overwrite`."""
+    foreign = foreign_files(Path(out), SAVED_FILES)
+    if foreign and not overwrite:
+        raise ValueError(
+            f"{out} holds files that are not a GlueNet's ({', '.join(foreign)}), which writing "
+            "the GlueNet there would remove: choose another --out, or give --overwrite."
+        )
     state = read_torch(checkpoint, f"the release checkpoint {checkpoint}")
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]

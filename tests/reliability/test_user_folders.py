@@ -120,6 +120,33 @@ def saved_gluenet(run_copy, tmp_path):
     return folder
 
 
+def test_half_precision_weights_in_a_gluenet_file_are_refused(run_copy, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    folder = saved_gluenet(run_copy, tmp_path)
+    weights = folder / "model.safetensors"
+    save_file({name: t.half() for name, t in load_file(weights).items()}, weights)
+    with pytest.raises(ValueError, match="another type than the F32"):
+        GlueNet.from_pretrained(folder)
+
+
+def test_a_symlink_loop_is_not_taken_for_a_hub_id(tmp_path):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(ValueError, match="symbolic link that leads nowhere"):
+        GlueNet.from_pretrained(tmp_path / "loop")
+
+
+def test_convert_original_never_removes_a_users_files(tmp_path, capsys):
+    checkpoint = tmp_path / "multi.ckpt"  # checked after the folder: its content never matters
+    checkpoint.write_bytes(b"not read")
+    out = tmp_path / "gluenets"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    args = ["convert-original", str(checkpoint), "--kind", "multilingual", "--out", str(out)]
+    assert main(args) == 2
+    assert "notes.txt" in one_line(capsys) and (out / "notes.txt").read_text() == "mine"
+
+
 def test_integer_weights_in_a_gluenet_file_are_refused(run_copy, tmp_path):
     folder = saved_gluenet(run_copy, tmp_path)
     weights = folder / "model.safetensors"

@@ -47,6 +47,7 @@ from gluegen.models.config import GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
 
 CONFIG_HASH_KEY = "gluegen_config_sha256"  # in model.safetensors' metadata
+SAVED_FILES = (CONFIG_NAME, SAFETENSORS_SINGLE_FILE, "README.md")  # what a save writes
 SAVED_DTYPE = "F32"  # every GlueNet tensor is saved in float32 (safetensors' name)
 
 
@@ -252,6 +253,11 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         """Load from a folder or a hub id, checked: the config must be a GlueNet's and the
         weights must fit it exactly (names, shapes, statistics present, finite values)."""
         folder = Path(pretrained_model_name_or_path)
+        if folder.is_symlink() and not folder.exists():
+            raise ValueError(
+                f"{folder} is a symbolic link that leads nowhere (a loop, or a missing target): "
+                "point it at a GlueNet folder."
+            )
         if not folder.is_dir():
             folder = Path(
                 snapshot_download(
