@@ -25,14 +25,17 @@ import logging
 import math
 import os
 import sys
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gluegen.data.spec import CacheSpec, cache_folder
 from gluegen.drawing import DrawSettings
 from gluegen.recipes import RECIPES, get_recipe, recipe_settings
 from gluegen.settings import add_flags, add_setting, given, parse_with_config
 from gluegen.training.config import DEFAULT_CANDIDATES, DEFAULT_EVAL_PAIRS, TrainConfig
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 EXAMPLES = """examples:
   gluegen train --source-encoder xlm-roberta-large \\
@@ -463,6 +466,8 @@ COMMANDS = {
 
 def plugin_commands() -> dict[str, EntryPoint]:
     """{name: entry point} of the commands installed packages add (the library's own win)."""
+    from importlib.metadata import entry_points  # only once a command is not the library's
+
     found = entry_points(group=PLUGIN_GROUP)
     return {point.name: point for point in found if point.name not in COMMANDS}
 
