@@ -24,6 +24,17 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 COMPLETE_MARK = ".complete"  # written last into a temporary folder: its contents are whole
 
 
+# what torch.save's zip writer says when the disk fills under it (safetensors raises OSError)
+WRITE_FAILURE_WORDS = ("unexpected pos", "file write failed")
+
+
+def is_write_failure(error: Exception) -> bool:
+    """An error of writing bytes (a full disk, a quota, a vanished folder), not of the code
+    that produced them."""
+    text = str(error).lower()
+    return isinstance(error, OSError) or any(word in text for word in WRITE_FAILURE_WORDS)
+
+
 class WriteError(ValueError):
     """A folder could not be written (most often a full disk); the previous one is intact."""
 
@@ -61,7 +72,9 @@ def atomic_write_folder(path: str | Path, write: Callable[[Path], None]) -> None
     try:
         try:
             write(temporary)
-        except (OSError, RuntimeError) as error:  # safetensors reports a full disk as either
+        except (OSError, RuntimeError) as error:
+            if not is_write_failure(error):
+                raise
             raise WriteError(path, error) from error
         (temporary / COMPLETE_MARK).touch()
         old = old_folder(path)
