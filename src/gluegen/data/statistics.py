@@ -92,11 +92,31 @@ def split_statistics(
         except Exception as error:  # noqa: BLE001 - a damaged file is measured again
             logger.warning("%s could not be read (%s); measuring again.", path, error)
     stats = measure_statistics(tensors, train_ids)
+    if _is_first_process():  # every process measures the same; one keeps it
+        _keep(stats, path)
+    return stats
+
+
+def _is_first_process() -> bool:
+    distributed = torch.distributed
+    return not (distributed.is_available() and distributed.is_initialized()) or (
+        distributed.get_rank() == 0
+    )
+
+
+def _keep(stats: FeatureStatistics, path: Path) -> None:
+    """Write the statistics to `path` whole or not at all; a folder that cannot be written
+    (a read-only cache) is said and the run goes on (measuring again next time)."""
+    handle, temporary = None, None
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
         os.close(handle)
         save_file(_to_tensors(stats), temporary)
         os.replace(temporary, path)
-    except OSError as error:  # a read-only cache still trains: measured each time
-        logger.warning("Could not keep the statistics in %s (%s).", folder, error)
-    return stats
+    except OSError as error:
+        logger.warning("Could not keep the statistics in %s (%s).", path.parent, error)
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
