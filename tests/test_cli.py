@@ -261,7 +261,7 @@ def test_a_clap_audio_tower_trains_a_folded_gluenet_through_the_cli(models, tmp_
     assert config.source_encoder["kind"] == "hf-audio"
 
 
-@pytest.mark.parametrize("form", ["parquet", "datasets", "parquet online"])
+@pytest.mark.parametrize("form", ["parquet", "datasets", "parquet online", "parquet auto"])
 def test_train_reads_a_parquet_file_or_a_datasets_folder(models, sentences, tmp_path, form, capsys):
     import datasets
 
@@ -273,11 +273,14 @@ def test_train_reads_a_parquet_file_or_a_datasets_folder(models, sentences, tmp_
     options = ["--source-column", "zh", "--target-column", "en", "--source-max-length", "12"]
     args = ["train", *encoder_args(models), "--corpus", str(corpus), *options]
     args += ["--output-dir", str(run), "--no-progress", "--epochs", "1", "--batch-size", "16"]
-    online = ["--features", "online"] if form.endswith("online") else []
-    assert main([*args, "--source-blocks", "1", "--eval-candidates", "4", *online]) == 0
+    mode = form.split()[1] if " " in form else "cache"
+    assert main([*args, "--source-blocks", "1", "--eval-candidates", "4", "--features", mode]) == 0
     assert (run / "gluenet" / "model.safetensors").is_file()
-    assert "mean target (floor)" in capsys.readouterr().out
-    assert (run / "features").exists() != bool(online)  # online: nothing on disk
+    out = capsys.readouterr().out
+    assert "mean target (floor)" in out
+    if mode == "auto":  # one epoch: a cache would only add its writing and reading
+        assert "features: online (encoding" in out
+    assert (run / "features").exists() == (mode == "cache")  # online: nothing on disk
 
 
 def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):

@@ -142,3 +142,31 @@ def test_online_features_train_as_the_cache_does(models, tmp_path):
     with pytest.raises(ValueError, match="other data"):
         Trainer(cache, config, small_config(tmp_path / "online", epochs=2)).run(resume=True)
     assert resumed.run(resume=True) is not None  # the same online data: it continues
+
+
+def test_auto_features_take_a_matching_cache_else_the_cheaper_by_measured_rates(
+    models, tmp_path, monkeypatch
+):
+    from gluegen.data import choice
+    from gluegen.data.corpus import ParallelCorpus
+    from gluegen.encoders import HFTextEncoder, load_target
+
+    sentences = toy.toy_sentences(60, seed=5)
+    corpus = ParallelCorpus(sentences, sentences)
+    source, target = HFTextEncoder(models["xlmr"], max_length=12), load_target(models["sd"])
+    options = {"batch_size": 16, "shard_size": 4096, "dtype": "float32", "encode_precision": "no"}
+    folder = tmp_path / "cache"
+    one_pass = choice.choose_features(corpus, source, target, folder, 1, options, 16)
+    assert one_pass.features == "online" and "pairs/s" in one_pass.why  # measured, said
+    from gluegen.data.cache import build_cache
+
+    build_cache(corpus, source, target, folder, progress=False, **options)
+    again = choice.choose_features(corpus, source, target, folder, 1, options, 16)
+    assert again.features == "cache" and str(folder) in again.why
+    # the arithmetic: encoding 10 pairs/s, writing and reading 1000: 20 epochs favour a cache
+    monkeypatch.setattr(choice, "measured_rates", lambda *args: (10.0, 1000.0, 1000.0))
+    many = choice.choose_features(corpus, source, target, tmp_path / "other", 20, options, 16)
+    assert many.features == "cache"
+    monkeypatch.setattr(choice, "measured_rates", lambda *args: (1000.0, 10.0, 10.0))
+    slow_disk = choice.choose_features(corpus, source, target, tmp_path / "other", 20, options, 16)
+    assert slow_disk.features == "online"

@@ -140,11 +140,12 @@ def run_cache(args: argparse.Namespace) -> None:
     from gluegen.runfolder import main_process_lock
 
     spec = cache_spec(args)
-    if spec.features != "cache":
+    if spec.features == "online":
         raise CommandError(
             "gluegen cache builds a feature cache; --features online trains "
             "without one (gluegen train --features online)."
         )
+    spec.features = "cache"  # auto: building one is what this command is for
     with main_process_lock(args.output_dir, f"gluegen cache ({args.output_dir})"):
         cache = prepare_cache(spec, progress=not args.no_progress)
     print(f"feature cache: {cache.folder} ({len(cache)} pairs, shapes {cache.manifest['shapes']})")
@@ -159,6 +160,9 @@ def run_train(args: argparse.Namespace) -> None:
     spec = cache_spec(args)
     with main_process_lock(args.output_dir, f"gluegen train ({args.output_dir})"):
         trainer = prepare_run(spec, chosen_recipe(args), args.output_dir, not args.no_progress)
+        choice = getattr(trainer.features, "choice", None)
+        if trainer.accelerator.is_main_process and choice is not None:
+            print(f"features: {choice.features} ({choice.why})")
         if trainer.accelerator.is_main_process:
             processes = trainer.accelerator.num_processes
             print(

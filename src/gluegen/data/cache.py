@@ -173,7 +173,7 @@ def pool_caches(members: list[FeatureCache], folder: str | Path) -> FeatureCache
         "pooled": [member.key for member in members],
         "count": sum(len(member) for member in members),
     }
-    found = _matching_manifest(folder, key)
+    found = matching_cache(folder, key)
     if found is not None:
         return found
     folder.mkdir(parents=True, exist_ok=True)
@@ -193,7 +193,8 @@ def pool_caches(members: list[FeatureCache], folder: str | Path) -> FeatureCache
     return FeatureCache.open(folder)
 
 
-def _matching_manifest(folder: Path, key: dict[str, Any]) -> FeatureCache | None:
+def matching_cache(folder: Path, key: dict[str, Any]) -> FeatureCache | None:
+    """The finished cache in `folder` when it was built for `key`, else None."""
     try:
         cache = FeatureCache.open(folder)
     except ValueError:
@@ -302,7 +303,7 @@ def build_cache(
         raise ValueError("batch_size and shard_size must be >= 1.")
     folder = Path(folder)
     key = cache_key(corpus, source, target, dtype, shard_size, encode_precision)
-    found = _matching_manifest(folder, key)
+    found = matching_cache(folder, key)
     if found is not None:
         logger.info("Reusing feature cache %s (%d pairs).", folder, len(found))
         for leftover in folder.glob(".shard-*.tmp"):  # from a build killed mid-write

@@ -6,11 +6,14 @@ recipe the shapes its GlueNet must have.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from accelerate import PartialState
 from transformers import AutoConfig
 
 from gluegen.data.cache import FeatureCache, build_cache
+from gluegen.data.choice import choose_features
 from gluegen.data.online import OnlineFeatures
 from gluegen.data.readers import read_corpus
 from gluegen.data.spec import CacheSpec
@@ -55,9 +58,13 @@ def source_encoder(spec: CacheSpec, device: torch.device) -> Encoder:
     )
 
 
-def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache | OnlineFeatures:
+def prepare_cache(
+    spec: CacheSpec, progress: bool = True, epochs: int = 1
+) -> FeatureCache | OnlineFeatures:
     """Build the feature cache for `spec`, or reuse the matching one already there; with
-    `spec.features == "online"`, the encoders loaded to encode each batch as it is read."""
+    `spec.features == "online"`, the encoders loaded to encode each batch as it is read;
+    "auto": whichever costs less for `epochs` (`choice.choose_features`; the result's `choice`
+    says which and why)."""
     corpus = read_corpus(
         spec.corpus, spec.corpus_target, spec.source_column, spec.target_column, spec.split
     )
@@ -76,19 +83,25 @@ def prepare_cache(spec: CacheSpec, progress: bool = True) -> FeatureCache | Onli
         clip_skip=spec.target_clip_skip,
         max_sequence_length=spec.target_max_sequence_length,
     )
-    if spec.features == "online":
-        return OnlineFeatures(corpus, source_encoder(spec, device), target, precision)
-    return build_cache(
-        corpus,
-        source_encoder(spec, device),
-        target,
-        spec.cache_dir,
-        batch_size=spec.encode_batch_size,
-        shard_size=spec.shard_size,
-        dtype=cache_dtype(spec.cache_dtype, precision),
-        progress=progress,
-        encode_precision=precision,
-    )
+    source = source_encoder(spec, device)
+    options = {
+        "batch_size": spec.encode_batch_size,
+        "shard_size": spec.shard_size,
+        "dtype": cache_dtype(spec.cache_dtype, precision),
+        "encode_precision": precision,
+    }
+    choice = None
+    if spec.features == "auto":
+        folder = Path(spec.cache_dir)
+        choice = choose_features(
+            corpus, source, target, folder, epochs, options, spec.encode_batch_size
+        )
+    if (choice.features if choice else spec.features) == "online":
+        features = OnlineFeatures(corpus, source, target, precision)
+    else:
+        features = build_cache(corpus, source, target, spec.cache_dir, progress=progress, **options)
+    features.choice = choice
+    return features
 
 
 def cache_dtype(setting: str, encode_precision: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RUN_CACHE_FOLDER = "features"  # a run folder's feature cache, unless cache_dir says otherwise
-FEATURE_MODES = ("cache", "online")
+FEATURE_MODES = ("cache", "online", "auto")
 
 
 def cache_folder(cache_dir: str | None, output_dir: str | Path) -> str:
@@ -72,7 +72,9 @@ class CacheSpec:
         metadata={
             "help": "cache: encode the corpus once into a feature cache and train from it "
             "(many epochs); online: run both encoders on each batch in the training process, "
-            "nothing on disk (one pass over a large corpus).",
+            "nothing on disk (one pass over a large corpus); auto: a matching cache if there "
+            "is one, else whichever the measured encoding and reading rates make cheaper for "
+            "the run's epochs (training only).",
             "choices": FEATURE_MODES,
         },
     )

@@ -29,6 +29,6 @@ def prepare_run(
     `.run()` starts the run afresh; `.run(resume=True)` continues the one saved there."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     spec = dataclasses.replace(spec, cache_dir=cache_folder(spec.cache_dir, output_dir))
-    cache = prepare_cache(spec, progress=progress)
     settings = recipe.train_config(str(output_dir), progress=progress)
+    cache = prepare_cache(spec, progress=progress, epochs=settings.epochs)
     return Trainer(cache, recipe.gluenet_config(cache_shapes(cache)), settings)

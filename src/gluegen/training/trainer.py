@@ -56,6 +56,7 @@ class Trainer:
         config: TrainConfig,
     ) -> None:
         self.config = config
+        self.features = cache  # what the pairs' features are read from
         self.output_dir = Path(config.output_dir)
         self.accelerator = make_accelerator(resolve_mixed_precision(config.mixed_precision))
         if self.accelerator.device.type == "cpu":
