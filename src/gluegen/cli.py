@@ -409,6 +409,10 @@ def run_draw(args: argparse.Namespace) -> None:
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.no_progress:  # diffusers' own bar while it loads the components
+        from diffusers.utils import logging as diffusers_logging
+
+        diffusers_logging.disable_progress_bar()
     pipeline = DiffusionPipeline.from_pretrained(args.pipeline).to(device)
     pipeline.set_progress_bar_config(disable=args.no_progress)
     if args.sound:
