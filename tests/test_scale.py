@@ -158,6 +158,8 @@ def test_auto_features_take_a_matching_cache_else_the_cheaper_by_measured_rates(
     folder = tmp_path / "cache"
     one_pass = choice.choose_features(corpus, source, target, folder, 1, options, 16)
     assert one_pass.features == "online" and "pairs/s" in one_pass.why  # measured, said
+    tiny = ParallelCorpus(sentences[:2], sentences[:2])  # fewer pairs than the timed batches
+    assert choice.choose_features(tiny, source, target, tmp_path / "tiny", 1, options, 16)
     from gluegen.data.cache import build_cache
 
     build_cache(corpus, source, target, folder, progress=False, **options)

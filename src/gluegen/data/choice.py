@@ -41,14 +41,16 @@ def measured_rates(
     """(encoded, written, read) pairs per second on the corpus's first batches: a small cache
     built and read back in a temporary folder as the run would (just written, it is read from
     the page cache: a cache larger than memory reads at the disk's rate)."""
+    batch = max(1, min(batch, len(corpus) // (TIMED_BATCHES + 1)))  # a small corpus: smaller
     count = min(len(corpus), batch * (TIMED_BATCHES + 1))
     kind = corpus.source_kind
     sample = ParallelCorpus(corpus.sources[:count], corpus.targets[:count], source_kind=kind)
+    timed = slice(batch, count) if count > batch else slice(0, count)  # a pair or two: again
     with torch.no_grad():
         source.encode(sample.sources[:batch]), target.encode(sample.targets[:batch])  # warm-up
         started = time.perf_counter()
-        source.encode(sample.sources[batch:]), target.encode(sample.targets[batch:])
-        encoded = _rate(time.perf_counter() - started, count - batch)
+        source.encode(sample.sources[timed]), target.encode(sample.targets[timed])
+        encoded = _rate(time.perf_counter() - started, len(range(count)[timed]))
     with tempfile.TemporaryDirectory(prefix=".gluegen-rates-") as folder:
         started = time.perf_counter()
         cache = build_cache(
@@ -86,7 +88,7 @@ def choose_features(
     online = epochs * pairs / encoded
     rates = (
         f"encoding {encoded:,.0f} pairs/s, writing {written:,.0f}, reading {read:,.0f}; "
-        f"{epochs} epoch{'s' * (epochs != 1)} of {pairs:,} pairs: about {with_cache:,.0f} s "
-        f"with a cache, {online:,.0f} s online"
+        f"{epochs} epoch{'s' * (epochs != 1)} of {pairs:,} pairs: about {with_cache:,.1f} s "
+        f"with a cache, {online:,.1f} s online"
     )
     return Choice("online" if online < with_cache else "cache", rates)
