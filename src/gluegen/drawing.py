@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gluegen.io import atomic_write_text
+from gluegen.io import atomic_write_file, atomic_write_text
 
 MIX_CHOICES = ("splice", "blend", "offset")
 
@@ -75,17 +73,6 @@ class DrawSettings:
         return arguments
 
 
-def _save_image(image: Any, path: Path) -> None:
-    """A PNG written whole or not at all."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        image.save(temporary, format="PNG")
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-
-
 def draw_to_folder(
     glue: Any, inputs: list[Any], settings: DrawSettings, folder: str | Path, record: dict
 ) -> list[Path]:
@@ -100,7 +87,7 @@ def draw_to_folder(
     for index, image in enumerate(images):
         item, copy = divmod(index, settings.images)
         paths.append(folder / f"{item:03d}-{copy}.png")
-        _save_image(image, paths[-1])
+        atomic_write_file(paths[-1], lambda temporary, image=image: image.save(temporary, "PNG"))
     described = {
         **record,
         "settings": dataclasses.asdict(settings),

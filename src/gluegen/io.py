@@ -11,14 +11,23 @@ from pathlib import Path
 FOLDER_MODE = 0o755
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write `text` to `path` atomically."""
+def atomic_write_file(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Call `write(temporary_file)`, then rename it to `path`: the file is whole or absent,
+    and no temporary is left behind whatever `write` raises."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(temporary, path)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write `text` to `path` atomically."""
+    atomic_write_file(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
 COMPLETE_MARK = ".complete"  # written last into a temporary folder: its contents are whole

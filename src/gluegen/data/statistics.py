@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from gluegen.io import atomic_write_file
 from gluegen.models.stats import FeatureStatistics
 
 logger = logging.getLogger(__name__)
@@ -107,16 +106,7 @@ def _is_first_process() -> bool:
 def _keep(stats: FeatureStatistics, path: Path) -> None:
     """Write the statistics to `path` whole or not at all; a folder that cannot be written
     (a read-only cache) is said and the run goes on (measuring again next time)."""
-    handle, temporary = None, None
     try:
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-        os.close(handle)
-        save_file(_to_tensors(stats), temporary)
-        os.replace(temporary, path)
+        atomic_write_file(path, lambda temporary: save_file(_to_tensors(stats), temporary))
     except OSError as error:
         logger.warning("Could not keep the statistics in %s (%s).", path.parent, error)
-    finally:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
