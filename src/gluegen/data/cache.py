@@ -42,7 +42,7 @@ from gluegen.data.integrity import (
 )
 from gluegen.data.shards import OpenFiles, ShardedArray, pack_mask
 from gluegen.data.statistics import split_statistics
-from gluegen.encoders.base import Encoder, identity_key
+from gluegen.encoders.base import Encoder, TokenFeatures, identity_key
 from gluegen.io import atomic_write_text
 from gluegen.models.stats import FeatureStatistics
 from gluegen.precision import warn_if_bf16_is_slow_here
@@ -226,6 +226,15 @@ def encoding_context(encode_precision: str, device: str | torch.device):
     return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=enabled)
 
 
+def encode_pairs(
+    sources: list, targets: list, source: Encoder, target: Encoder, encode_precision: str
+) -> tuple[TokenFeatures, TokenFeatures]:
+    """Both sides of some pairs through their encoders, as a run encodes them (without
+    gradients; under bf16 autocast when `encode_precision` says so)."""
+    with torch.no_grad(), encoding_context(encode_precision, getattr(source, "device", "cpu")):
+        return source.encode(sources), target.encode(targets)
+
+
 def _encode_shard(
     corpus: ParallelCorpus,
     indices: range,
@@ -239,9 +248,9 @@ def _encode_shard(
     shard: dict[str, torch.Tensor] = {}  # each (rows, ...), filled batch by batch
     for start in range(indices.start, indices.stop, batch_size):
         stop = min(start + batch_size, indices.stop)
-        with encoding_context(encode_precision, getattr(source, "device", "cpu")):
-            source_features = source.encode(corpus.sources[start:stop])
-            target_features = target.encode(corpus.targets[start:stop])
+        source_features, target_features = encode_pairs(
+            corpus.sources[start:stop], corpus.targets[start:stop], source, target, encode_precision
+        )
         batch = {
             "source": source_features.hidden.to(dtype),  # (b, n_s, d_s)
             "source_mask": pack_mask(source_features.mask),  # (b, ceil(n_s / 8)) bits

@@ -2,9 +2,9 @@
 
 A run of E epochs over N pairs costs, with a cache, one encoding pass, the write, and E passes
 of reading (N / encode + N / write + E * N / read seconds); online, E encoding passes (E * N /
-encode). The three rates are measured at the start on one batch of the corpus, and the choice
-is said with them. A cache already built for the same encoders and corpus costs no encoding, so
-it is always taken.
+encode). The three rates are measured at the start on the corpus's first batches, and the
+choice is said with them. A cache already built for the same encoders and corpus costs no
+encoding, so it is always taken.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from gluegen.data.cache import build_cache, cache_key, matching_cache
+from gluegen.data.cache import build_cache, cache_key, encode_pairs, matching_cache
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.encoders.base import Encoder
 
@@ -46,11 +46,11 @@ def measured_rates(
     kind = corpus.source_kind
     sample = ParallelCorpus(corpus.sources[:count], corpus.targets[:count], source_kind=kind)
     timed = slice(batch, count) if count > batch else slice(0, count)  # a pair or two: again
-    with torch.no_grad():
-        source.encode(sample.sources[:batch]), target.encode(sample.targets[:batch])  # warm-up
-        started = time.perf_counter()
-        source.encode(sample.sources[timed]), target.encode(sample.targets[timed])
-        encoded = _rate(time.perf_counter() - started, len(range(count)[timed]))
+    precision = spec_options["encode_precision"]  # as the run would encode
+    encode_pairs(sample.sources[:batch], sample.targets[:batch], source, target, precision)
+    started = time.perf_counter()  # after a warm-up batch
+    encode_pairs(sample.sources[timed], sample.targets[timed], source, target, precision)
+    encoded = _rate(time.perf_counter() - started, len(range(count)[timed]))
     with tempfile.TemporaryDirectory(prefix=".gluegen-rates-") as folder:
         started = time.perf_counter()
         cache = build_cache(

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from gluegen.data.cache import FULL_PRECISION, encoding_context
+from gluegen.data.cache import FULL_PRECISION, encode_pairs
 from gluegen.data.corpus import ParallelCorpus
 from gluegen.data.statistics import measure_statistics
 from gluegen.encoders.base import Encoder
@@ -67,10 +67,13 @@ class OnlineFeatures:
         if self._last is not None and torch.equal(self._last[0], ids):
             return self._last[1]
         chosen = ids.tolist()
-        device = getattr(self.source, "device", "cpu")
-        with torch.no_grad(), encoding_context(self.encode_precision, device):
-            source = self.source.encode([self.corpus.sources[i] for i in chosen])
-            target = self.target.encode([self.corpus.targets[i] for i in chosen])
+        source, target = encode_pairs(
+            [self.corpus.sources[i] for i in chosen],
+            [self.corpus.targets[i] for i in chosen],
+            self.source,
+            self.target,
+            self.encode_precision,
+        )
         tensors = {
             "source": source.hidden,
             "source_mask": source.mask.to(torch.int8),
