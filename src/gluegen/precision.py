@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, PartialState
 from accelerate.state import AcceleratorState
 
 logger = logging.getLogger(__name__)
@@ -52,3 +52,10 @@ def make_accelerator(precision: str) -> Accelerator:
     warn_if_bf16_is_slow_here(precision, "cpu" if on_cpu else "cuda")
     # cpu=True where there is no GPU: without it, CPU processes would not join up
     return Accelerator(mixed_precision=precision, cpu=on_cpu)
+
+
+def process_state() -> PartialState:
+    """This process's place in a (possibly distributed) run: rank, main process, device.
+    cpu=True where there is no GPU: without it, CPU processes would not join up (each would
+    think itself the only one, and the main one)."""
+    return PartialState(cpu=not torch.cuda.is_available())

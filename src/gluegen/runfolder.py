@@ -109,11 +109,9 @@ class FolderLock:
 def main_process_lock(folder: str | Path, what: str):
     """A `FolderLock` in the main process of a (possibly distributed) command, nothing in the
     others: the main process speaks for the run."""
-    import torch
-    from accelerate import PartialState
+    from gluegen.precision import process_state  # accelerate loads only for a command
 
-    # cpu=True where there is no GPU: without it, CPU processes would not join up
-    if PartialState(cpu=not torch.cuda.is_available()).is_main_process:
+    if process_state().is_main_process:
         return FolderLock(folder, what)
     return contextlib.nullcontext()
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate import PartialState
 from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
@@ -45,7 +44,7 @@ from gluegen.data.statistics import split_statistics
 from gluegen.encoders.base import Encoder, TokenFeatures, identity_key
 from gluegen.io import atomic_write_text
 from gluegen.models.stats import FeatureStatistics
-from gluegen.precision import warn_if_bf16_is_slow_here
+from gluegen.precision import process_state, warn_if_bf16_is_slow_here
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +322,7 @@ def build_cache(
     warn_if_bf16_is_slow_here(encode_precision, device)
     if device.type == "cpu":
         keep_freed_memory()  # every batch allocates the same large activations
-    state = PartialState(cpu=not torch.cuda.is_available())  # cpu: gloo across CPU processes
+    state = process_state()
     if state.is_main_process:
         _prepare_folder(folder, key)
     state.wait_for_everyone()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from accelerate import PartialState
 from transformers import AutoConfig
 
 from gluegen.data.cache import FeatureCache, build_cache
@@ -20,7 +19,7 @@ from gluegen.data.spec import CacheSpec
 from gluegen.encoders import Encoder, HFAudioEncoder, HFTextEncoder, load_target
 from gluegen.encoders.audio import AUDIO_MODEL_TYPES
 from gluegen.encoders.families import family_of
-from gluegen.precision import resolve_mixed_precision
+from gluegen.precision import process_state, resolve_mixed_precision
 
 
 def source_kind(name_or_path: str) -> str:
@@ -36,7 +35,7 @@ def encoding_device(setting: str) -> torch.device:
     """The device `--device` names; 'auto': this process's GPU when there is one (each
     process its own under torchrun), else the CPU."""
     if setting == "auto":
-        return PartialState(cpu=not torch.cuda.is_available()).device
+        return process_state().device
     try:
         return torch.device(setting)
     except RuntimeError as error:
