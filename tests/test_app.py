@@ -19,7 +19,7 @@ if not Path(CHROMIUM).exists():
 
 from PIL import Image  # noqa: E402
 
-from gluegen.app import DrawDefaults, Served, serve  # noqa: E402
+from gluegen.app import DrawDefaults, Served, drawing, serve, shown  # noqa: E402
 from gluegen.encoders import HFAudioEncoder, HFTextEncoder  # noqa: E402
 from gluegen.models import GlueNet, GlueNetConfig  # noqa: E402
 from gluegen.pipelines import GlueGenPipeline  # noqa: E402
@@ -52,7 +52,8 @@ def random_gluenet(tokens, dim, seed):
 
 
 @pytest.fixture(scope="module")
-def server():
+def page_server():
+    """(the page's address, what it serves: its text side can be swapped between requests)."""
     generator = load_generator()
     xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=48)
     sound = HFAudioEncoder(str(shipped_model("sound")))
@@ -68,7 +69,12 @@ def server():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     serve(served, "127.0.0.1", port, block=False)
-    yield f"http://127.0.0.1:{port}/"
+    yield f"http://127.0.0.1:{port}/", served
+
+
+@pytest.fixture(scope="module")
+def server(page_server):
+    return page_server[0]
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +183,43 @@ def test_two_requests_at_once_equal_the_same_requests_alone(server, browser):
         assert len(alone) == len(drawn) == 2
         for a, b in zip(alone, drawn, strict=True):
             assert np.array_equal(a, b), f"{prompt!r}, {steps} steps: other images beside another"
+
+
+def test_the_page_shows_each_prompts_path_and_draws_what_that_path_draws(page_server, browser):
+    url, served = page_server
+    page = open_page(browser, url)
+    draw_text(page, "a big orange diamond on the right")  # English: no GlueNet, the generator's
+    page.wait_for_function(
+        "document.querySelector('#language').innerText.includes('own text encoder')",
+        timeout=WAIT_MS,
+    )
+    assert "Detected language: en" in page.inner_text("#language")
+    glued, own = images_of(page, "glued"), images_of(page, "own")
+    assert len(glued) == 2 and all(np.array_equal(g, o) for g, o in zip(glued, own, strict=True))
+
+    spanish = "un gran cuadrado rojo a la izquierda"  # no GlueNet, no shared one: refused
+    page.reload()
+    page.wait_for_selector("#prompt textarea", timeout=WAIT_MS)
+    draw_text(page, spanish)
+    page.get_by_text("reads as 'es', which has no GlueNet").first.wait_for(timeout=WAIT_MS)
+
+    text = served.text  # now with a shared GlueNet: the Spanish prompt goes to it
+    nets = {**text.gluenets, "*": random_gluenet(48, 64, 3)}
+    served.text = GlueGenPipeline(text.pipeline, text.encoder, nets, unconditional="generator")
+    try:
+        page.reload()
+        page.wait_for_selector("#prompt textarea", timeout=WAIT_MS)
+        draw_text(page, spanish)
+        page.wait_for_function(
+            "document.querySelector('#language').innerText.includes('shared')", timeout=WAIT_MS
+        )
+        assert "Detected language: es" in page.inner_text("#language")
+        drawn = images_of(page, "glued")
+        d = served.defaults
+        settings = drawing(d.seed, d.steps, d.guidance, d.images, lambda *a, **k: None)
+        expected = shown(served.text(spanish, language="*", **settings).images)
+    finally:
+        served.text = text
+    page.close()
+    assert len(drawn) == 2
+    assert all(np.array_equal(a, np.asarray(b)) for a, b in zip(drawn, expected, strict=True))

@@ -1,6 +1,7 @@
 """`gluegen serve`: a local web page to draw through GlueNets (gradio).
 
-    a prompt in any language ─► its GlueNet (detected language shown) ─► images
+    a prompt in any language ─► its GlueNet, the shared one, or (in the generator's language,
+                                with no GlueNet) the generator's own encoder: path shown ─► images
                              └► the generator's own encoder, same seed ─► images, beside them
     a sound (upload or example), optionally mixed with words ─► the sound GlueNet ─► images
 
@@ -25,7 +26,7 @@ import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from gluegen.pipelines import ANY, MIXES, GlueGenPipeline  # noqa: E402
+from gluegen.pipelines import MIXES, GlueGenPipeline  # noqa: E402
 
 # Fonts the browser has: the default theme would fetch its fonts from the web.
 SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "Noto Sans", "Noto Sans CJK SC", "sans-serif")
@@ -127,13 +128,9 @@ def page_errors(handler: Callable) -> Callable:
 
 
 def language_line(glue: GlueGenPipeline, prompt: str) -> str:
-    """Which GlueNet reads `prompt`, as shown above the images."""
-    key = glue.route([prompt])[0]
-    if key == ANY:
-        return "GlueNet: the shared one (`*`)" + (
-            "" if len(glue.gluenets) == 1 else ", no loaded language recognised"
-        )
-    return f"Detected language: **{key}** · GlueNet: **{key}**"
+    """Which path draws `prompt` (the GlueNet of its language, the shared one, or the
+    generator's own encoder), as shown above the images."""
+    return glue.routes([prompt])[0].describe()
 
 
 @page_errors

@@ -27,7 +27,11 @@ class DrawSettings:
     seed: int = field(default=0, metadata={"help": "Seed of the initial noise."})
     images: int = field(default=1, metadata={"help": "Images per input."})
     language: str | None = field(
-        default=None, metadata={"help": "The GlueNet to read every prompt (default: detected)."}
+        default=None,
+        metadata={
+            "help": "The language of every prompt: its GlueNet, or the generator's own encoder "
+            "for its language (default: read by lingua, per prompt)."
+        },
     )
     negative_prompt: str | None = field(
         default=None, metadata={"help": "Words to steer away from (give --negative-encoder)."}
@@ -81,7 +85,7 @@ def draw_to_folder(
     what was loaded) into `folder`, removing nothing there. Returns the images' paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    keys = glue.route(inputs, settings.language)
+    routes = glue.routes(inputs, settings.language)
     images = glue(inputs, **settings.call_arguments(len(inputs))).images
     paths = []
     for index, image in enumerate(images):
@@ -92,7 +96,8 @@ def draw_to_folder(
         **record,
         "settings": dataclasses.asdict(settings),
         "inputs": [str(item) for item in inputs],
-        "gluenet_per_input": keys,
+        "gluenet_per_input": [route.key for route in routes],  # or "generator": its own
+        "language_per_input": [route.language for route in routes],
         "images": [path.name for path in paths],
     }
     atomic_write_text(folder / "draw.json", json.dumps(described, indent=2, ensure_ascii=False))

@@ -50,10 +50,10 @@ from gluegen.pipelines.mixes import (
     offset,
     splice,
 )
+from gluegen.pipelines.routing import ANY, GENERATOR, GENERATOR_LANGUAGE, Route, Router
 
 UNCONDITIONAL = ("source", "generator")
 NEGATIVE_ENCODERS = ("source", "generator")  # what reads a negative prompt in words
-ANY = "*"  # the key of a GlueNet that reads every language (or the only one loaded)
 STRENGTH_RANGE = (0.0, 1.0)  # img2img and inpaint: how much of the image is redrawn
 
 _LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # diffusers pipeline -> lock
@@ -66,24 +66,6 @@ def pipeline_lock(pipeline: DiffusionPipeline) -> threading.RLock:
         if pipeline not in _LOCKS:
             _LOCKS[pipeline] = threading.RLock()
         return _LOCKS[pipeline]
-
-
-def language_detector(languages: Sequence[str]) -> Any:
-    """A lingua detector choosing among `languages` (ISO 639-1 codes)."""
-    try:
-        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
-    except ImportError as error:
-        raise ImportError(
-            "Choosing a GlueNet by the prompt's language needs lingua: "
-            "pip install 'gluegen[languages]' (or pass language=...)."
-        ) from error
-    try:
-        chosen = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in languages]
-    except AttributeError as error:
-        raise ValueError(f"GlueNet keys must be ISO 639-1 codes or '*', got {languages}") from error
-    if len(chosen) == 1:
-        chosen.append(Language.ENGLISH if chosen[0] != Language.ENGLISH else Language.FRENCH)
-    return LanguageDetectorBuilder.from_languages(*chosen).build()
 
 
 def pipeline_text_shape(pipeline: DiffusionPipeline) -> TextShape:
@@ -168,7 +150,9 @@ class GlueGenPipeline:
 
     `gluenets` is one GlueNet, or several keyed by the language they read (ISO 639-1 codes,
     "fr", "zh", ...) with an optional ANY for a shared one: each prompt then goes through the
-    GlueNet of its language, recognised by lingua among the loaded ones (or `language=`).
+    GlueNet of its language, read by lingua over every language it knows (or `language=`). A
+    prompt in a language with no GlueNet goes to ANY when loaded, else to the generator's own
+    text encoder when it is in `generator_language`, else it is refused (routing.py).
     """
 
     def __init__(
@@ -177,6 +161,7 @@ class GlueGenPipeline:
         encoder: Encoder,
         gluenets: GlueNet | Mapping[str, GlueNet],
         unconditional: str = "source",
+        generator_language: str | None = GENERATOR_LANGUAGE,
     ) -> None:
         if unconditional not in UNCONDITIONAL:
             raise ValueError(f"unconditional must be one of {UNCONDITIONAL}, got {unconditional!r}")
@@ -191,7 +176,7 @@ class GlueGenPipeline:
         refuse_text_encoder_lora(pipeline)
         if unconditional == "generator":  # checked now, not at the first draw
             require_text_encoders(pipeline, 'unconditional="generator"')
-        self._detector = None
+        self.router = Router(self.gluenets, generator_language)
         self._lock = pipeline_lock(pipeline)  # one call at a time per diffusers pipeline
         for key, gluenet in self.gluenets.items():
             self.check_fits(gluenet, key)
@@ -234,31 +219,26 @@ class GlueGenPipeline:
             )
 
     # -- which GlueNet reads which input ------------------------------------------------------
-    def route(self, inputs: Sequence[Any], language: str | None = None) -> list[str]:
-        """The key of the GlueNet for each input."""
+    def routes(self, inputs: Sequence[Any], language: str | None = None) -> list[Route]:
+        """The path of each input (a GlueNet or the generator's own encoder) and the language
+        it was read in; `language`: every input's, as the caller says."""
         if language is not None:
-            if language not in self.gluenets:
-                raise ValueError(f"No GlueNet for {language!r}; loaded: {sorted(self.gluenets)}.")
-            return [language] * len(inputs)
-        if len(self.gluenets) == 1:
-            return [next(iter(self.gluenets))] * len(inputs)
-        return [self._detect(item) for item in inputs]
+            routes = [self.router.given(language)] * len(inputs)
+        else:
+            routes = [self.router.route(item) for item in inputs]
+        by_generator = [r.language for r in routes if r.key == GENERATOR]
+        missing = self.family.missing_encoders(self.pipeline) if by_generator else []
+        if missing:
+            raise ValueError(
+                f"A prompt in {by_generator[0]!r}, which has no GlueNet, is drawn by the "
+                f"generator's own text encoder, and the pipeline was loaded without "
+                f"{', '.join(missing)}: load them, or a GlueNet for {by_generator[0]!r} or '*'."
+            )
+        return routes
 
-    def _detect(self, item: Any) -> str:
-        languages = sorted(key for key in self.gluenets if key != ANY)
-        if isinstance(item, str) and languages:
-            if self._detector is None:
-                self._detector = language_detector(languages)
-            found = self._detector.detect_language_of(item)
-            code = found.iso_code_639_1.name.lower() if found is not None else None
-            if code in self.gluenets:
-                return code
-        if ANY in self.gluenets:
-            return ANY
-        raise ValueError(
-            f"Cannot tell which of the loaded languages {languages} {item!r} is in; pass "
-            "language=... or load a shared GlueNet under the key '*'."
-        )
+    def route(self, inputs: Sequence[Any], language: str | None = None) -> list[str]:
+        """The key of each input's path: a GlueNet's key, or GENERATOR."""
+        return [route.key for route in self.routes(inputs, language)]
 
     def _warn_if_truncated(self, inputs: Sequence[Any]) -> None:
         lengths = getattr(self.encoder, "token_lengths", None)
@@ -282,18 +262,40 @@ class GlueGenPipeline:
                 self.encoder.load()
             self._warn_if_truncated(inputs)
             keys = list(keys or self.route(inputs))
-            return self.encode_features(self.encoder.encode(list(inputs)).hidden, keys)
+            glued = [item for item, key in zip(inputs, keys, strict=True) if key != GENERATOR]
+            source = self.encoder.encode(glued).hidden if glued else None
+            own = self._own_rows([i for i, k in zip(inputs, keys, strict=True) if k == GENERATOR])
+            return self.encode_features(source, keys, own)
+
+    def _own_rows(self, texts: list[str]) -> TokenFeatures | None:
+        """The generator's own encoding of the prompts routed to it (None for none)."""
+        if not texts:
+            return None
+        return generator_conditioning(self.pipeline, texts, self.target_tokens)
+
+    @property
+    def target_tokens(self) -> int:
+        """How many tokens the GlueNets give (and the generator's own rows get)."""
+        return next(iter(self.gluenets.values())).config.target_tokens
 
     @torch.no_grad()
-    def encode_features(self, source: torch.Tensor, keys: Sequence[str]) -> TokenFeatures:
-        """Source features (b, n_s, d_s) -> the glued conditioning, row i through the GlueNet
-        `keys[i]`: embeds (b, n, d), mask (b, n) (all ones without a mask head), pooled (b, p)
-        or None."""
+    def encode_features(
+        self, source: torch.Tensor | None, keys: Sequence[str], own: TokenFeatures | None = None
+    ) -> TokenFeatures:
+        """The glued conditioning of inputs routed by `keys`: source features (g, n_s, d_s) of
+        the g rows routed to GlueNets, in order, each through the GlueNet of its key; `own`:
+        the generator's own rows (keys GENERATOR), in order. Gives embeds (b, n, d), mask
+        (b, n) (all ones without a mask head), pooled (b, p) or None."""
         embeds = mask = pooled = None
+        glued_rows = [i for i, k in enumerate(keys) if k != GENERATOR]
         for key in dict.fromkeys(keys):
             rows = torch.tensor([i for i, k in enumerate(keys) if k == key])
+            if key == GENERATOR:
+                embeds, mask, pooled = self._place(own, rows, (embeds, mask, pooled), len(keys))
+                continue
             gluenet = self.gluenets[key]
-            read = source[rows].to(gluenet.source_token_norm.device)  # where the GlueNet is
+            read = source[[glued_rows.index(row) for row in rows.tolist()]]  # (rows, n_s, d_s)
+            read = read.to(gluenet.source_token_norm.device)  # where the GlueNet is
             glued = gluenet.translate(read)  # (rows, n_t, d_t), on the GlueNet's device
             if embeds is None:
                 embeds = glued.new_zeros(len(keys), *glued.shape[1:])
@@ -307,6 +309,23 @@ class GlueGenPipeline:
                 pooled[rows] = part.to(pooled.device)
         return TokenFeatures(embeds, mask, pooled)
 
+    @staticmethod
+    def _place(own: TokenFeatures | None, rows: torch.Tensor, built: tuple, count: int) -> tuple:
+        """(embeds, mask, pooled) of `count` rows with `own` (r rows) placed at `rows`."""
+        if own is None or len(own.hidden) != len(rows):
+            raise ValueError("Give the generator's own encoding of every row routed to it.")
+        embeds, mask, pooled = built
+        if embeds is None:
+            embeds = own.hidden.new_zeros(count, *own.hidden.shape[1:])
+            mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
+        embeds[rows] = own.hidden.to(embeds.device, embeds.dtype)
+        mask[rows] = own.mask.to(mask.device)
+        if own.pooled is not None:
+            if pooled is None:
+                pooled = own.pooled.new_zeros(count, own.pooled.shape[1])
+            pooled[rows] = own.pooled.to(pooled.device, pooled.dtype)
+        return embeds, mask, pooled
+
     def _own(self, texts: Sequence[str], like: torch.Tensor) -> TokenFeatures:
         """The generator's own encoding of `texts`, as many tokens as `like` (b, n, d)."""
         own = generator_conditioning(self.pipeline, texts, like.shape[1])
@@ -315,18 +334,23 @@ class GlueGenPipeline:
     @torch.no_grad()
     def unconditional_embeds(self, keys: Sequence[str]) -> TokenFeatures:
         """The empty input's conditioning for each key: through the source side and that
-        GlueNet, or the generator's own empty prompt."""
-        if self.unconditional == "source":
+        GlueNet, or the generator's own empty prompt (always, for rows routed to GENERATOR)."""
+        keys = list(keys)
+        glued = len(keys) - keys.count(GENERATOR)
+        if self.unconditional == "source" and glued:
             empty = getattr(self.encoder, "empty_features", None)
-            source = empty(len(keys)) if empty else self.encoder.encode([""] * len(keys))
-            return self.encode_features(source.hidden, keys)
-        tokens = self.gluenets[keys[0]].config.target_tokens
-        own = generator_conditioning(self.pipeline, [""], tokens)
+            source = empty(glued) if empty else self.encoder.encode([""] * glued)
+            own = self._own_empty(len(keys) - glued) if glued < len(keys) else None
+            return self.encode_features(source.hidden, keys, own)
+        return self._own_empty(len(keys))
+
+    def _own_empty(self, count: int) -> TokenFeatures:
+        """The generator's own empty-prompt conditioning, `count` rows."""
+        own = generator_conditioning(self.pipeline, [""], self.target_tokens)
         embeds, pooled = own.hidden, own.pooled
         if getattr(self.pipeline.config, "force_zeros_for_empty_prompt", False):
             # SDXL draws its own empty prompt as zeros (embeds and pooled), not as an encoding
             embeds, pooled = embeds.zero_(), None if pooled is None else pooled.zero_()
-        count = len(keys)
         return TokenFeatures(
             embeds.repeat(count, 1, 1),
             own.mask.repeat(count, 1),
@@ -339,7 +363,8 @@ class GlueGenPipeline:
     ) -> TokenFeatures:
         """A negative prompt in words for each input: through the source encoder and the
         input's GlueNet (`encoder="source"`: words in the prompt's language), or through the
-        generator's own text encoder (`"generator"`: words in its language)."""
+        generator's own text encoder (`"generator"`: words in its language, and always for
+        prompts routed to it)."""
         if encoder not in NEGATIVE_ENCODERS:
             raise ValueError(
                 "negative_prompt: say which encoder reads it, negative_encoder='source' (the "
@@ -362,7 +387,10 @@ class GlueGenPipeline:
                 "negative_prompt: the source encoder reads sounds, not words; give "
                 "negative_encoder='generator' to read it with the generator's own encoder."
             )
-        return self.encode_features(self.encoder.encode(list(negatives)).hidden, keys)
+        glued = [words for words, key in zip(negatives, keys, strict=True) if key != GENERATOR]
+        own = self._own_rows([w for w, k in zip(negatives, keys, strict=True) if k == GENERATOR])
+        source = self.encoder.encode(glued).hidden if glued else None
+        return self.encode_features(source, keys, own)
 
     @torch.no_grad()
     def mix_with_text(
