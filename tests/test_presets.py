@@ -87,12 +87,11 @@ def test_a_preset_at_real_size_trains_a_step_and_draws_a_step(preset, source_fol
     }
     if features.pooled is not None:
         cached["target_pooled"] = features.pooled
-    ids = torch.arange(len(PROMPTS))
     source = gluenet.normalize_source(cached["source"])
     terms = objective(
         source,
         gluenet.normalize_target(cached["target"]),
-        **head_targets(cached, ids, gluenet, torch.device("cpu")),
+        **head_targets(cached, gluenet, torch.device("cpu")),
     )
     before = [p.detach().clone() for p in gluenet.parameters()]
     sum(terms.values()).backward()

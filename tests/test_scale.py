@@ -172,3 +172,41 @@ def test_auto_features_take_a_matching_cache_else_the_cheaper_by_measured_rates(
     monkeypatch.setattr(choice, "measured_rates", lambda *args: (1000.0, 10.0, 10.0))
     slow_disk = choice.choose_features(corpus, source, target, tmp_path / "other", 20, options, 16)
     assert slow_disk.features == "online"
+
+
+def test_batches_read_ahead_in_threads_train_exactly_as_read_in_the_loop(
+    small_cache, tmp_path, monkeypatch
+):
+    from gluegen.training import trainer
+
+    config = gluenet_config_for(small_cache, source_blocks=1)
+    ahead = Trainer(small_cache, config, small_config(tmp_path / "ahead"))
+    ahead.run()
+    monkeypatch.setattr(trainer, "READ_WORKERS", 0)
+    inline = Trainer(small_cache, config, small_config(tmp_path / "inline"))
+    inline.run()
+    for name, tensor in ahead.gluenet.state_dict().items():
+        assert torch.equal(tensor, inline.gluenet.state_dict()[name]), name
+
+
+def test_the_prefetcher_gives_each_steps_rows_and_threads_keep_their_own_files(models, tmp_path):
+    from gluegen.data.cache import build_cache
+    from gluegen.data.corpus import ParallelCorpus
+    from gluegen.data.loader import Prefetcher, read_rows
+    from gluegen.encoders import HFTextEncoder, load_target
+
+    sentences = toy.toy_sentences(64, seed=4)
+    source = HFTextEncoder(models["xlmr"], max_length=8)
+    corpus = ParallelCorpus(sentences, sentences)
+    target = load_target(models["sd"])
+    cache = build_cache(corpus, source, target, tmp_path, shard_size=8, progress=False)
+    arrays = cache.arrays()
+    arrays["source"].opened.limit = 1  # every read of another shard closes a file: per thread
+    generator = torch.Generator().manual_seed(0)
+    batches = [torch.randint(0, len(cache), (8,), generator=generator) for _ in range(12)]
+    with Prefetcher(arrays, ["source", "target"], batches.__getitem__, len(batches)) as reader:
+        for step in (0, 1, 2, 5, 6, 11):  # steps skipped, as a resumed loop would
+            ids, rows = reader.batch(step)
+            assert torch.equal(ids, batches[step])
+            expected = read_rows(arrays, ["source", "target"], ids)
+            assert all(torch.equal(rows[name], expected[name]) for name in expected)

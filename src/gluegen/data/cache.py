@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -271,14 +272,25 @@ def _record_path(folder: Path, index: int) -> Path:
 
 
 def _write_shard(
-    folder: Path, index: int, tensors: dict[str, torch.Tensor], metadata: dict[str, str]
-) -> None:
-    """The shard to a temporary file, hashed, renamed into place, then its record beside it."""
+    folder: Path,
+    index: int,
+    tensors: dict[str, torch.Tensor],
+    metadata: dict[str, str],
+    hasher: ThreadPoolExecutor,
+) -> Future:
+    """The shard to a temporary file; then, in `hasher`'s thread while the next shard is
+    encoded (its bytes still in the page cache), hashed, renamed into place, its record
+    beside it. The shard counts as written once renamed."""
     temporary = folder / f".{shard_name(index)}.{os.getpid()}.tmp"
     save_file(tensors, temporary, metadata=metadata)
-    record = shard_record(temporary, rows=len(next(iter(tensors.values()))))
-    os.replace(temporary, folder / shard_name(index))
-    atomic_write_text(_record_path(folder, index), json.dumps(record))
+    rows = len(next(iter(tensors.values())))
+
+    def finish() -> None:
+        record = shard_record(temporary, rows=rows)
+        os.replace(temporary, folder / shard_name(index))
+        atomic_write_text(_record_path(folder, index), json.dumps(record))
+
+    return hasher.submit(finish)
 
 
 def _shard_record(folder: Path, index: int) -> dict[str, Any]:
@@ -335,19 +347,26 @@ def build_cache(
         logger.info(
             "Resuming feature cache %s: %d shards already written.", folder, len(mine) - len(todo)
         )
-    with tqdm(
-        total=todo_count,
-        desc="encoding corpus",
-        unit="pair",
-        disable=not (progress and state.is_main_process),
-    ) as bar:
+    with (
+        tqdm(
+            total=todo_count,
+            desc="encoding corpus",
+            unit="pair",
+            disable=not (progress and state.is_main_process),
+        ) as bar,
+        ThreadPoolExecutor(1, "gluegen-hasher") as hasher,
+    ):
+        written = []
         for k in todo:
             indices = range(k * shard_size, min((k + 1) * shard_size, len(corpus)))
             tensors = _encode_shard(
                 corpus, indices, source, target, batch_size, DTYPES[dtype], bar, encode_precision
             )
             metadata = {"first": str(indices.start), "process": str(state.process_index)}
-            _write_shard(folder, k, tensors, metadata)
+            written.append(_write_shard(folder, k, tensors, metadata, hasher))
+            del tensors  # the next shard's memory, not two at once
+        for job in written:
+            job.result()  # a failed hash or rename stops the build here
     state.wait_for_everyone()
 
     if state.is_main_process:

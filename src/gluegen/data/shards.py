@@ -11,6 +11,7 @@ stored eight tokens to a byte (`pack_mask`) and unpacked as they are read.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,26 +77,41 @@ class ShardPart:
 
 class OpenFiles:
     """A cache's shard files, each opened on its first read and kept open, at most `limit` at
-    once (the least recently read closed first); closed with the arrays that share them."""
+    once per reading thread (the least recently read closed first); closed with the arrays
+    that share them. Each thread has its own descriptors: one thread never closes a file
+    another is reading (the prefetching loader reads in threads)."""
 
     def __init__(self, limit: int = OPEN_FILES) -> None:
         self.limit = limit
-        self._open: OrderedDict[Path, int] = OrderedDict()
+        self._local = threading.local()
+        self._every: list[OrderedDict[Path, int]] = []  # each thread's, to close them all
+        self._guard = threading.Lock()
+
+    def _mine(self) -> OrderedDict[Path, int]:
+        opened = getattr(self._local, "open", None)
+        if opened is None:
+            opened = self._local.open = OrderedDict()
+            with self._guard:
+                self._every.append(opened)
+        return opened
 
     def descriptor(self, path: Path) -> int:
-        """An open read-only descriptor of `path`."""
-        if path in self._open:
-            self._open.move_to_end(path)
-            return self._open[path]
-        if len(self._open) >= self.limit:
-            os.close(self._open.popitem(last=False)[1])
-        self._open[path] = os.open(path, os.O_RDONLY)
-        return self._open[path]
+        """An open read-only descriptor of `path`, this thread's."""
+        opened = self._mine()
+        if path in opened:
+            opened.move_to_end(path)
+            return opened[path]
+        if len(opened) >= self.limit:
+            os.close(opened.popitem(last=False)[1])
+        opened[path] = os.open(path, os.O_RDONLY)
+        return opened[path]
 
     def close(self) -> None:
-        """Close every descriptor."""
-        while self._open:
-            os.close(self._open.popitem()[1])
+        """Close every thread's descriptors."""
+        with self._guard:
+            for opened in self._every:
+                while opened:
+                    os.close(opened.popitem()[1])
 
     def __del__(self) -> None:
         self.close()

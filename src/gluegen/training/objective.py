@@ -13,6 +13,7 @@ Only GlueNet is kept after training; decoder and discriminator are discarded.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 import torch
 import torch.nn.functional as F
@@ -191,14 +192,24 @@ class GlueObjective(nn.Module):
 
 
 def head_targets(
-    tensors: dict[str, torch.Tensor], ids: torch.Tensor, gluenet: GlueNet, device: torch.device
+    rows: dict[str, torch.Tensor], gluenet: GlueNet, device: torch.device
 ) -> dict[str, torch.Tensor]:
-    """What GlueNet's optional heads learn, for the cached pairs `ids`: the normalised pooled
-    target (b, p), the attention mask (b, n_t)."""
+    """What GlueNet's optional heads learn, from a batch's `rows` as stored: the normalised
+    pooled target (b, p), the attention mask (b, n_t)."""
     targets = {}
-    if gluenet.pooled_head is not None and "target_pooled" in tensors:
-        targets["target_pooled"] = tensors["target_pooled"][ids].to(device)
-        targets["target_pooled"] = targets["target_pooled"] / gluenet.target_pooled_norm
+    if gluenet.pooled_head is not None and "target_pooled" in rows:
+        pooled = rows["target_pooled"].to(device).float()
+        targets["target_pooled"] = pooled / gluenet.target_pooled_norm
     if gluenet.mask_head is not None:
-        targets["target_mask"] = tensors["target_mask"][ids].to(device)
+        targets["target_mask"] = rows["target_mask"].to(device)
     return targets
+
+
+def head_names(gluenet: GlueNet, available: Iterable[str]) -> list[str]:
+    """The tensors a step reads for `gluenet`: features, and what its heads learn."""
+    names = ["source", "target"]
+    if gluenet.pooled_head is not None and "target_pooled" in available:
+        names.append("target_pooled")
+    if gluenet.mask_head is not None:
+        names.append("target_mask")
+    return names

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache
+from gluegen.data.loader import READ_WORKERS, Prefetcher, read_rows
 from gluegen.data.online import OnlineFeatures
 from gluegen.data.split import split_indices
 from gluegen.evaluation.alignment import alignment_metrics, held_out_sample
@@ -37,7 +38,7 @@ from gluegen.precision import make_accelerator, resolve_mixed_precision
 from gluegen.runfolder import FolderLock
 from gluegen.settings import field_defaults
 from gluegen.training.config import TrainConfig
-from gluegen.training.objective import GlueObjective, head_targets
+from gluegen.training.objective import GlueObjective, head_names, head_targets
 from gluegen.training.state import read_progress, read_weights, start_fresh, trim_log, write_state
 from gluegen.training.stop import StopRequest
 
@@ -68,7 +69,7 @@ class Trainer:
             )
         set_seed(config.seed)
 
-        # 1. data: cached features (memory-mapped), split, statistics of the training split
+        # 1. data: cached features (read by rows), split, statistics of the training split
         self.tensors = cache.arrays()
         self.train_ids, self.eval_ids = split_indices(len(cache), config.holdout, config.seed)
         self.steps_per_epoch = len(self.train_ids) // config.batch_size
@@ -214,15 +215,24 @@ class Trainer:
         global_batch = self.train_ids[order[index * size : (index + 1) * size]]
         return global_batch[self.accelerator.process_index :: self.accelerator.num_processes]
 
-    def train_step(self, ids: torch.Tensor) -> dict[str, float]:
-        """One optimiser step on the pairs `ids`; returns the loss terms."""
+    def step_tensors(self) -> list[str]:
+        """The cached tensors a step reads."""
+        return head_names(self.gluenet, self.tensors)
+
+    def train_step(
+        self, ids: torch.Tensor, rows: dict[str, torch.Tensor] | None = None
+    ) -> dict[str, float]:
+        """One optimiser step on the pairs `ids` (their `rows` as stored, when read ahead);
+        returns the loss terms."""
         device = self.accelerator.device
         gluenet = self.gluenet
+        rows = rows if rows is not None else read_rows(self.tensors, self.step_tensors(), ids)
         # read as stored (bf16 caches: half the bytes to move), widened where the step runs
-        source = self.tensors["source"].stored(ids).to(device).float()  # (b, n_s, d_s)
-        target = self.tensors["target"].stored(ids).to(device).float()  # (b, n_t, d_t)
+        moved = {name: value.to(device, non_blocking=True) for name, value in rows.items()}
+        source = moved["source"].float()  # (b, n_s, d_s)
+        target = moved["target"].float()  # (b, n_t, d_t)
         source, target = gluenet.normalize_source(source), gluenet.normalize_target(target)
-        heads = head_targets(self.tensors, ids, gluenet, device)  # pooled (b, p), mask (b, n_t)
+        heads = head_targets(moved, gluenet, device)  # pooled (b, p), mask (b, n_t)
         with self.accelerator.autocast():
             terms = self.objective(source, target, **heads)
             loss = sum(terms.values())  # the one place the terms are summed
@@ -311,14 +321,28 @@ class Trainer:
         return self.gluenet
 
     def _loop(self, stop_at: int, bar: tqdm, stop: StopRequest) -> None:
+        device = self.accelerator.device
+        reader = Prefetcher(
+            self.tensors,
+            self.step_tensors(),
+            lambda step: self.batch_ids(*divmod(step, self.steps_per_epoch)),
+            stop_at,
+            # online features are encoded in the loop, on the training device
+            workers=0 if isinstance(self.features, OnlineFeatures) else READ_WORKERS,
+            pin=device.type == "cuda",
+        )
+        with reader:
+            self._steps(stop_at, bar, stop, reader)
+
+    def _steps(self, stop_at: int, bar: tqdm, stop: StopRequest, reader: Prefetcher) -> None:
         config = self.config
         running: dict[str, float] = {}
         since_log = 0
         started = time.time()
         saved_at = time.monotonic()
         while self.step < stop_at:
-            epoch, index = divmod(self.step, self.steps_per_epoch)
-            terms = self.train_step(self.batch_ids(epoch, index))
+            epoch = self.step // self.steps_per_epoch
+            terms = self.train_step(*reader.batch(self.step))
             self.step += 1
             for name, value in terms.items():
                 running[name] = running.get(name, 0.0) + value
