@@ -16,7 +16,9 @@ in turn, and the faster kept).
 
 Online mode (`--features online`, no cache), two tables:
 - memory: training runs of `--steps` steps on corpora of `--online-sizes` pairs (stand-ins of
-  the real output shapes, which cost nothing): the peak should not grow with the corpus;
+  the real output shapes, which cost nothing), captions of a web caption's length read from a
+  parquet file (`--online-corpus list`: from a Python list): the peak should not grow with the
+  corpus;
 - rate: encoders of the real widths (`--encoder-layers` layers each: a layer's FLOP rate does not
   depend on how many follow) encoding training batches as the Trainer asks for them, against
   the bound of their counted FLOPs at this machine's measured fp32 matmul peak.
@@ -141,21 +143,46 @@ def train_and_read(work: Path, steps: int) -> dict:
     }
 
 
-def train_online(pairs: int, steps: int) -> dict:
-    """Train `steps` steps on `pairs` online pairs (its own process): the peak memory."""
+def caption(index: int) -> str:
+    """A caption of a typical web caption's length (~60 characters), distinct per index."""
+    return f"a photograph of item {index:08d} on a wooden table in soft morning light"
+
+
+def write_corpus(pairs: int, path: Path) -> dict:
+    """A parquet corpus of `pairs` captions in both columns, written a chunk at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    chunk = 100_000
+    schema = pa.schema([("source", pa.string()), ("target", pa.string())])
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, pairs, chunk):
+            texts = [caption(i) for i in range(start, min(start + chunk, pairs))]
+            writer.write_table(pa.table({"source": texts, "target": texts}, schema=schema))
+    return {"bytes": path.stat().st_size}
+
+
+def train_online(pairs: int, steps: int, corpus: str | None) -> dict:
+    """Train `steps` steps on `pairs` online pairs (its own process): the peak memory. The
+    pairs come from the parquet file `corpus` (mapped), or else a list of the same captions."""
     from stand_ins import RandomFeatures
 
     from gluegen.data.corpus import ParallelCorpus
     from gluegen.data.online import OnlineFeatures
     from gluegen.data.prepare import cache_shapes
+    from gluegen.data.readers import read_corpus
     from gluegen.recipes import get_recipe
     from gluegen.training.trainer import Trainer
 
     torch.set_num_threads(1)
-    texts = [str(i) for i in range(pairs)]
+    if corpus:
+        pairs_read = read_corpus(corpus, split=None)
+    else:
+        texts = [caption(i) for i in range(pairs)]
+        pairs_read = ParallelCorpus(texts, list(texts))
     source = RandomFeatures("source", *SOURCE_SHAPE)
     target = RandomFeatures("target", *TARGET_SHAPE)
-    features = OnlineFeatures(ParallelCorpus(texts, texts), source, target)
+    features = OnlineFeatures(pairs_read, source, target)
     recipe = get_recipe("world-language").with_overrides(epochs=1, max_steps=steps)
     with tempfile.TemporaryDirectory(prefix="gluegen-online-") as work:
         config = recipe.train_config(work, False)
@@ -215,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 25_000, 50_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 25_000, 50_000])
     parser.add_argument("--cache-dtype", default="bfloat16", choices=("float32", "bfloat16"))
     parser.add_argument("--steps", type=int, default=20, help="Training steps at each size.")
     parser.add_argument("--work", help="Where caches go (default: the system's temporary folder).")
@@ -224,11 +251,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--online-sizes", type=int, nargs="*", default=[10_000, 1_000_000])
     parser.add_argument("--encoder-layers", type=int, default=2, help="Online rate: encoder depth.")
     parser.add_argument("--online-batches", type=int, default=8, help="Online rate: batches timed.")
+    parser.add_argument(
+        "--online-corpus",
+        default="parquet",
+        choices=("parquet", "list"),
+        help="Online memory: pairs from a parquet file (mapped) or a Python list.",
+    )
     parser.add_argument("--train-online", type=int, help=argparse.SUPPRESS)  # a child
+    parser.add_argument("--write-corpus", type=int, help=argparse.SUPPRESS)  # a child
+    parser.add_argument("--corpus", help=argparse.SUPPRESS)  # a child's parquet file
     parser.add_argument("--rate", action="store_true", help=argparse.SUPPRESS)  # a child
     args = parser.parse_args(argv)
+    if args.write_corpus:
+        print(json.dumps(write_corpus(args.write_corpus, Path(args.corpus))))
+        return 0
     if args.train_online:
-        print(json.dumps(train_online(args.train_online, args.steps)))
+        print(json.dumps(train_online(args.train_online, args.steps, args.corpus)))
         return 0
     if args.rate:
         print(json.dumps(online_rate(args.encoder_layers, args.online_batches)))
@@ -264,11 +302,20 @@ def main(argv: list[str] | None = None) -> int:
 def report_online(args: argparse.Namespace) -> None:
     """The online tables: peak memory by corpus size, the encoders' rate against its bound."""
     if args.online_sizes:
-        print(f"\nonline features, {args.steps} steps; stand-ins of the same shapes")
+        print(
+            f"\nonline features, {args.steps} steps; stand-ins of the same shapes; captions of "
+            f"{len(caption(0))} characters from {args.online_corpus}"
+        )
         print(f"{'pairs':>12}{'train s':>12}{'peak RSS MB':>14}")
         first = None
         for pairs in args.online_sizes:
-            r = child("--train-online", str(pairs), "--steps", str(args.steps))
+            with tempfile.TemporaryDirectory(prefix="gluegen-online-", dir=args.work) as work:
+                corpus = []
+                if args.online_corpus == "parquet":
+                    path = str(Path(work) / "pairs.parquet")
+                    child("--write-corpus", str(pairs), "--corpus", path)
+                    corpus = ["--corpus", path]
+                r = child("--train-online", str(pairs), "--steps", str(args.steps), *corpus)
             first = first or r["peak_rss"]
             peak = f"{r['peak_rss'] / 1e6:>14.0f}  ({r['peak_rss'] / first:.2f}x the first)"
             print(f"{pairs:>12}{r['train_s']:>12.1f}" + peak, flush=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# parquet corpora are converted to Arrow by `datasets` into its cache: a throwaway one here
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="gluegen-tests-datasets-"))
 
 import pytest
 import torch

@@ -87,3 +87,43 @@ def test_whisper_and_clap_audio_towers_read_sounds(family, tmp_path):
     assert features.shape == (2, *expected)
     assert torch.isfinite(features).all() and not torch.allclose(features[0], features[1])
     assert family in encoder.family.model_class.lower()
+
+
+def test_webdataset_tar_shards_give_their_sounds_where_they_lie(encoder, clip, tmp_path):
+    import io
+    import json
+    import tarfile
+
+    from gluegen.data.readers import read_corpus
+    from gluegen.data.tars import TarMember
+
+    write_wav(tmp_path / "star.wav", clip)
+    shards = tmp_path / "shards"
+    shards.mkdir()
+
+    def add(archive, name, data):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+
+    sound = (tmp_path / "star.wav").read_bytes()
+    with tarfile.open(shards / "000.tar", "w") as archive:
+        add(archive, "clips/a.wav", sound)
+        add(archive, "clips/a.txt", b"a big red star on the left\n")
+        add(archive, "clips/b.wav", sound)
+        add(archive, "clips/b.json", json.dumps({"target": "held out", "split": "test"}).encode())
+    with tarfile.open(shards / "001.tar", "w") as archive:
+        add(archive, "c.flac.wav", sound)  # the key ends at the name's first dot
+        add(archive, "c.json", json.dumps({"target": "a red star"}).encode())
+    corpus = read_corpus(shards)
+    assert list(corpus.targets) == ["a big red star on the left", "a red star"]
+    assert corpus.source_kind == "audio" and all(isinstance(s, TarMember) for s in corpus.sources)
+    from_tar = encoder.encode(list(corpus.sources[:1])).hidden
+    assert torch.equal(from_tar, encoder.encode([tmp_path / "star.wav"]).hidden)
+    fingerprint = corpus.fingerprint()
+    with tarfile.open(shards / "002.tar", "w") as archive:
+        add(archive, "d.wav", sound)  # no caption
+    with pytest.raises(ValueError, match="sample 'd' has \\['.wav'\\]; each needs a sound"):
+        read_corpus(shards)
+    (shards / "002.tar").unlink()
+    assert read_corpus(shards).fingerprint() == fingerprint

@@ -4,6 +4,7 @@ import pytest
 
 from gluegen.data.corpus import (
     CorpusError,
+    ParallelCorpus,
     read_audio_folder,
     read_table,
     read_text_pair,
@@ -121,7 +122,8 @@ def test_parquet_and_arrow_files_give_their_pairs(tmp_path):
             writer.write_table(table)
     for name in ("pairs.parquet", "pairs.arrow"):
         corpus = read_corpus(tmp_path / name, source_column="zh", target_column="en")
-        assert corpus.sources == ["一只猫", "红色的车"] and corpus.targets == ["a cat", "a red car"]
+        assert list(corpus.sources) == ["一只猫", "红色的车"]
+        assert list(corpus.targets) == ["a cat", "a red car"]
         every = read_corpus(tmp_path / name, source_column="zh", target_column="en", split=None)
         assert len(every) == 3
     with pytest.raises(CorpusError, match="no column 'fr'; the columns are"):
@@ -135,12 +137,12 @@ def test_a_datasets_folder_gives_its_pairs_and_splits(tmp_path):
 
     datasets.Dataset.from_dict(ROWS).save_to_disk(str(tmp_path / "one"))
     corpus = read_corpus(tmp_path / "one", source_column="zh", target_column="en")
-    assert corpus.targets == ["a cat", "a red car"]
+    assert list(corpus.targets) == ["a cat", "a red car"]
     splits = datasets.DatasetDict(
         {"train": datasets.Dataset.from_dict({"zh": ["一只猫"], "en": ["a cat"]})}
     )
     splits.save_to_disk(str(tmp_path / "dict"))
-    assert read_corpus(tmp_path / "dict", source_column="zh", target_column="en").sources == [
+    assert list(read_corpus(tmp_path / "dict", source_column="zh", target_column="en").sources) == [
         "一只猫"
     ]
     with pytest.raises(CorpusError, match="no split 'validation'; its splits are"):
@@ -154,3 +156,42 @@ def test_an_empty_cell_of_a_parquet_file_is_named(tmp_path):
     pq.write_table(pa.table({"source": ["x", " "], "target": ["y", "z"]}), tmp_path / "p.parquet")
     with pytest.raises(CorpusError, match="row 2: column 'source' is empty"):
         read_corpus(tmp_path / "p.parquet", split=None)
+
+
+def test_columnar_corpora_stay_mapped_and_read_their_splits_rows(tmp_path):
+    import pyarrow as pa
+
+    from gluegen.data.arrow import TextColumn
+
+    rows = {
+        "zh": [f"第{i}句" for i in range(10)],
+        "en": [f"line {i}" for i in range(10)],
+        "split": ["train", "heldout"] * 5,
+    }
+    with pa.OSFile(str(tmp_path / "pairs.arrow"), "wb") as sink:
+        table = pa.table(rows)
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=3)  # rows across record batches
+    corpus = read_corpus(tmp_path / "pairs.arrow", source_column="zh", target_column="en")
+    assert isinstance(corpus.sources, TextColumn) and len(corpus) == 5
+    assert list(corpus.targets) == [f"line {i}" for i in range(0, 10, 2)]
+    assert corpus.targets[1:3] == ["line 2", "line 4"] and corpus.targets[-1] == "line 8"
+    assert corpus.pairs_at([4, 0]) == (["第8句", "第0句"], ["line 8", "line 0"])
+    assert (
+        corpus.fingerprint()
+        == ParallelCorpus(list(corpus.sources), list(corpus.targets)).fingerprint()
+    )
+
+
+def test_a_hub_dataset_is_loaded_by_datasets_and_its_split_read(monkeypatch):
+    import datasets
+
+    asked = []
+
+    def load_dataset(name, split):
+        asked.append((name, split))
+        return datasets.Dataset.from_dict({"source": ["un chat"], "target": ["a cat"]})
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    corpus = read_corpus("hf://datasets/someone/pairs", split="train")
+    assert asked == [("someone/pairs", "train")] and list(corpus.targets) == ["a cat"]

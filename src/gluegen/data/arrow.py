@@ -1,20 +1,28 @@
 """Parallel corpora in the columnar formats large corpora come in: parquet and arrow files,
-and folders a Hugging Face `datasets` save wrote (`Dataset.save_to_disk`).
+folders a Hugging Face `datasets` save wrote (`Dataset.save_to_disk`), and datasets on the
+Hugging Face hub (`hf://datasets/OWNER/NAME`).
 
-Only the two named columns (and a `split` column, where there is one) are read, a record
-batch at a time, so a wide table (image URLs, scores, ...) costs nothing beyond them.
+The texts stay memory-mapped, in Arrow's layout: a corpus of 10M captions costs the process
+an index of its split's rows (8 bytes a row, where a `split` column leaves some out), not 10M
+Python strings. Arrow files and `datasets` folders are mapped where they lie; parquet files
+and hub datasets go through `datasets.load_dataset`, which writes them once as Arrow into its
+cache (HF_DATASETS_CACHE) and maps that. Only the two named columns and a `split` column are
+read; every text is checked a record batch at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
 
 from gluegen.data.corpus import SPLIT_COLUMN, CorpusError, ParallelCorpus
 
 ARROW_SUFFIXES = (".parquet", ".arrow")
 DATASETS_MARKERS = ("dataset_info.json", "dataset_dict.json", "state.json")
-BATCH_ROWS = 65_536  # rows read at once
+HUB_PREFIX = "hf://datasets/"  # a dataset on the Hugging Face hub (or in its local cache)
 
 
 def require_columnar_readers() -> None:
@@ -34,94 +42,152 @@ def is_datasets_folder(path: Path) -> bool:
     return path.is_dir() and any((path / marker).is_file() for marker in DATASETS_MARKERS)
 
 
-def _parquet_batches(path: Path, columns: list[str]) -> Iterator[dict[str, list]]:
-    import pyarrow.parquet as pq
+def is_columnar(name: str | Path) -> bool:
+    """A hub dataset, a parquet or arrow file, or a `datasets` folder."""
+    text = str(name)
+    path = Path(text)
+    return (
+        text.startswith(HUB_PREFIX)
+        or path.suffix.lower() in ARROW_SUFFIXES
+        or (is_datasets_folder(path))
+    )
 
-    file = pq.ParquetFile(path)
-    for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-        yield batch.to_pydict()
+
+class TextColumn(Sequence[str]):
+    """One text column of a memory-mapped Arrow table, the rows `rows` of it (None: all), read
+    as Python strings only where asked (`column[i]`, `column[a:b]`, iteration)."""
+
+    def __init__(self, column: Any, rows: np.ndarray | None = None) -> None:
+        self.column, self.rows = column, rows  # a pyarrow ChunkedArray; int64 row numbers
+
+    def __len__(self) -> int:
+        return len(self.column) if self.rows is None else len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if self.rows is None and step == 1:
+                return self.column.slice(start, max(0, stop - start)).to_pylist()
+            return self.take(np.arange(start, stop, step))
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"row {index} of a column of {len(self)}")
+        index %= len(self)
+        row = index if self.rows is None else int(self.rows[index])
+        return self.column[row].as_py()
+
+    def take(self, indices: Sequence[int] | np.ndarray) -> list[str]:
+        """The texts of rows `indices` (one gather)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        rows = indices if self.rows is None else self.rows[indices]
+        return self.column.take(rows).to_pylist()
+
+    def __iter__(self) -> Iterator[str]:
+        if self.rows is None:
+            for chunk in self.column.chunks:
+                yield from chunk.to_pylist()
+            return
+        for start in range(0, len(self.rows), CHECK_ROWS):
+            yield from self.take(np.arange(start, min(start + CHECK_ROWS, len(self.rows))))
 
 
-def _arrow_batches(path: Path, columns: list[str]) -> Iterator[dict[str, list]]:
+CHECK_ROWS = 65_536  # rows checked (or iterated) at once
+
+
+def _mapped_table(path: Path, split: str | None) -> Any:
+    """The Arrow table of a corpus, memory-mapped (see the module's docstring)."""
+    import datasets
     import pyarrow as pa
 
-    with pa.memory_map(str(path)) as source:
+    if str(path).startswith(HUB_PREFIX) or path.suffix.lower() == ".parquet":
+        name = str(path).removeprefix(HUB_PREFIX)
         try:
-            reader = pa.ipc.open_file(source)
-            batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+            if name == str(path):  # a parquet file
+                loaded = datasets.load_dataset("parquet", data_files=str(path), split="train")
+            else:
+                loaded = datasets.load_dataset(name, split=split or "train")
+        except (FileNotFoundError, ValueError, ConnectionError) as error:
+            raise CorpusError(f"{path}: cannot load it with `datasets` ({error}).") from error
+        return loaded.data.table
+    if path.suffix.lower() == ".arrow":
+        source = pa.memory_map(str(path))
+        try:
+            return pa.ipc.open_file(source).read_all()
         except pa.ArrowInvalid:  # the stream format (what `datasets` writes)
             source.seek(0)
-            batches = iter(pa.ipc.open_stream(source))
-        for batch in batches:
-            yield batch.select(columns).to_pydict()
-
-
-def _file_columns(path: Path) -> list[str]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if path.suffix == ".parquet":
-        return pq.read_schema(path).names
-    with pa.memory_map(str(path)) as source:
-        try:
-            return pa.ipc.open_file(source).schema.names
-        except pa.ArrowInvalid:
-            source.seek(0)
-            return pa.ipc.open_stream(source).schema.names
-
-
-def _datasets_batches(folder: Path, columns: list[str], split: str | None):
-    """(column names, batches) of a `datasets` folder; a DatasetDict gives its `split`."""
-    import datasets
-
-    loaded = datasets.load_from_disk(str(folder))
+            return pa.ipc.open_stream(source).read_all()
+    loaded = datasets.load_from_disk(str(path))
     if isinstance(loaded, datasets.DatasetDict):
         if split not in loaded:
             raise CorpusError(
-                f"{folder}: no split {split!r}; its splits are {sorted(loaded)} (choose one "
+                f"{path}: no split {split!r}; its splits are {sorted(loaded)} (choose one "
                 "with --split)."
             )
         loaded = loaded[split]
-    names = loaded.column_names
-    present = [c for c in columns if c in names]
-    return names, loaded.select_columns(present).iter(batch_size=BATCH_ROWS)
+    return loaded.flatten_indices().data.table
+
+
+def _split_rows(table: Any, split: str | None, path: Path) -> np.ndarray | None:
+    """Row numbers of `split` where the table has a split column (None: every row)."""
+    import pyarrow.compute as pc
+
+    if split is None or SPLIT_COLUMN not in table.column_names:
+        return None
+    column = table.column(SPLIT_COLUMN)
+    rows = pc.indices_nonzero(pc.fill_null(pc.equal(column, split), False)).to_numpy()
+    if len(rows) == 0:
+        seen = pc.unique(column).to_pylist()
+        raise CorpusError(
+            f"{path}: no rows of split {split!r}; its splits are {sorted(map(str, seen))} "
+            "(choose one with --split)."
+        )
+    return rows.astype(np.int64)
+
+
+def _check_texts(column: TextColumn, name: str, path: Path) -> None:
+    """Every text of `column` present and not blank, checked a chunk at a time."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_string(column.column.type) and not pa.types.is_large_string(
+        column.column.type
+    ):
+        raise CorpusError(f"{path}: column {name!r} holds {column.column.type}, not text.")
+    for start in range(0, len(column), CHECK_ROWS):
+        indices = np.arange(start, min(start + CHECK_ROWS, len(column)))
+        rows = indices if column.rows is None else column.rows[indices]
+        texts = column.column.take(rows)
+        blank = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0), True)
+        bad = pc.indices_nonzero(blank).to_numpy()
+        if len(bad):
+            row = int(rows[bad[0]]) + 1
+            raise CorpusError(f"{path}: row {row}: column {name!r} is empty or not text.")
 
 
 def read_columnar(
     path: str | Path, source_column: str, target_column: str, split: str | None = "train"
 ) -> ParallelCorpus:
-    """The pairs of a parquet or arrow file, or a `datasets` folder: two text columns; with a
-    `split` column only the rows of `split` (a DatasetDict: its split `split`)."""
+    """The pairs of a parquet or arrow file, a `datasets` folder or a hub dataset: two text
+    columns, memory-mapped; with a `split` column only the rows of `split` (a DatasetDict or
+    a hub dataset: its split `split`)."""
     require_columnar_readers()
-    path = Path(path)
-    wanted = [source_column, target_column, SPLIT_COLUMN]
-    if path.is_dir():
-        names, batches = _datasets_batches(path, wanted, split)
-    else:
-        names = _file_columns(path)
-        read = _parquet_batches if path.suffix == ".parquet" else _arrow_batches
-        batches = read(path, [c for c in wanted if c in names])
+    path = Path(path) if not str(path).startswith(HUB_PREFIX) else path
+    table = _mapped_table(path, split)
+    names = table.column_names
     for column in (source_column, target_column):
         if column not in names:
             raise CorpusError(
                 f"{path}: no column {column!r}; the columns are {sorted(names)}. Choose them "
                 "with --source-column / --target-column."
             )
-    sources, targets = [], []
-    row = 0
-    for batch in batches:
-        keep = batch.get(SPLIT_COLUMN) if split is not None else None
-        for index, (source, target) in enumerate(
-            zip(batch[source_column], batch[target_column], strict=True)
-        ):
-            row += 1
-            if keep is not None and keep[index] != split:
-                continue
-            for column, value in ((source_column, source), (target_column, target)):
-                if not isinstance(value, str) or not value.strip():
-                    raise CorpusError(f"{path}: row {row}: column {column!r} is empty or not text.")
-            sources.append(source)
-            targets.append(target)
-    if not sources:
-        raise CorpusError(f"{path}: no rows" + (f" of split {split!r}." if row else "."))
+    rows = _split_rows(table, split, path)
+    sources = TextColumn(table.column(source_column), rows)
+    targets = TextColumn(table.column(target_column), rows)
+    if len(sources) == 0:
+        raise CorpusError(f"{path}: no rows.")
+    for name, column in ((source_column, sources), (target_column, targets)):
+        _check_texts(column, name, path)
     return ParallelCorpus(sources, targets, origin=str(path))

@@ -16,7 +16,7 @@ import hashlib
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +33,11 @@ class CorpusError(ValueError):
 
 @dataclass
 class ParallelCorpus:
-    """Aligned examples: sources[i] (a string, or an audio file path) pairs with targets[i]."""
+    """Aligned examples: sources[i] (a string, or an audio file path) pairs with targets[i];
+    lists, or memory-mapped columns (`arrow.TextColumn`) for columnar corpora."""
 
-    sources: list[str]
-    targets: list[str]
+    sources: Sequence[str]
+    targets: Sequence[str]
     origin: str = ""
     source_kind: str = "text"  # "text" or "audio"
 
@@ -51,16 +52,39 @@ class ParallelCorpus:
     def __len__(self) -> int:
         return len(self.sources)
 
+    def pairs_at(self, ids: Sequence[int]) -> tuple[list[str], list[str]]:
+        """(sources, targets) of the pairs `ids`; one gather a column where it is mapped."""
+        return _take(self.sources, ids), _take(self.targets, ids)
+
     def fingerprint(self) -> str:
         """Hash of every pair, for cache matching: texts, or for audio each file's content
         (not where it lies: a corpus moved or copied keeps its caches)."""
         digest = hashlib.sha256(self.source_kind.encode())
-        sources = files_sha256(self.sources) if self.source_kind == "audio" else self.sources
+        sources = sound_identities(self.sources) if self.source_kind == "audio" else self.sources
         for source, target in zip(sources, self.targets, strict=True):
             # each field length-prefixed: no two corpora hash alike, whatever their texts hold
             for field_bytes in (source.encode(), target.encode()):
                 digest.update(len(field_bytes).to_bytes(8, "little") + field_bytes)
         return digest.hexdigest()[:16]
+
+
+def sound_identities(sounds: Sequence) -> list[str]:
+    """What each sound is, by content: a file's SHA-256; a tar shard's member (data/tars.py)
+    its shard's SHA-256 with its name and place (each file hashed once)."""
+    files = [str(getattr(sound, "tar", sound)) for sound in sounds]
+    unique = list(dict.fromkeys(files))
+    digests = dict(zip(unique, files_sha256(unique), strict=True))
+    return [
+        f"{digests[file]}:{sound.name}:{sound.offset}:{sound.size}"
+        if hasattr(sound, "tar")
+        else digests[file]
+        for sound, file in zip(sounds, files, strict=True)
+    ]
+
+
+def _take(column: Sequence[str], ids: Sequence[int]) -> list[str]:
+    take = getattr(column, "take", None)
+    return take(ids) if take is not None else [column[i] for i in ids]
 
 
 def _decoded_lines(path: Path) -> Iterator[tuple[int, str]]:

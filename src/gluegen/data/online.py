@@ -66,10 +66,10 @@ class OnlineFeatures:
         ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1)
         if self._last is not None and torch.equal(self._last[0], ids):
             return self._last[1]
-        chosen = ids.tolist()
+        sources, targets = self.corpus.pairs_at(ids.tolist())
         source, target = encode_pairs(
-            [self.corpus.sources[i] for i in chosen],
-            [self.corpus.targets[i] for i in chosen],
+            sources,
+            targets,
             self.source,
             self.target,
             self.encode_precision,

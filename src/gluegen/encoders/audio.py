@@ -9,6 +9,7 @@ Notation: b - batch, s - samples, n - tokens, d - features.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +77,11 @@ def read_sound(item: AudioInput, rate: int) -> np.ndarray:
     import soundfile
     import soxr
 
-    if isinstance(item, str | Path):
+    if isinstance(item, str | Path) or hasattr(item, "read_bytes"):
+        # a file, or a member of a tar shard (data/tars.py), read where it lies
+        where = io.BytesIO(item.read_bytes()) if hasattr(item, "read_bytes") else str(item)
         try:
-            samples, source_rate = soundfile.read(str(item), dtype="float32", always_2d=True)
+            samples, source_rate = soundfile.read(where, dtype="float32", always_2d=True)
         except (OSError, RuntimeError, soundfile.LibsndfileError) as error:
             raise ValueError(f"Cannot read the sound file {item}: {error}") from error
         samples = samples.mean(axis=1)  # (s,): stereo -> mono
