@@ -9,7 +9,11 @@ of perfect overlap, batches x max(read, step), each measured alone. Before every
 cache's pages are dropped from the page cache (`posix_fadvise`), so that rows come from the
 disk, as they do from a cache larger than memory (`--warm`: from the page cache).
 
-Run:  OMP_NUM_THREADS=1 python benchmarks/bench_loader.py [--pairs 10000]
+`--trainer` also times the Trainer itself (a `sd1-multilingual` GlueNet at these shapes, on
+the machine's accelerator where there is one: the case reading ahead is for) for `--batches`
+steps, reading in the loop and ahead, each from a cold page cache.
+
+Run:  OMP_NUM_THREADS=1 python benchmarks/bench_loader.py [--pairs 10000] [--trainer]
 """
 
 from __future__ import annotations
@@ -57,6 +61,31 @@ def loop_seconds(arrays, batches, step_s: float, workers: int) -> float:
     return time.perf_counter() - started
 
 
+def trainer_seconds(folder: Path, steps: int, workers: int, cold) -> float:
+    """Seconds for a Trainer run of `steps` steps on the cache in `folder` (its start-up and
+    evaluations are the same either way, on `BATCH` held-out pairs), batches read by
+    `workers` threads."""
+    from gluegen.data.prepare import cache_shapes
+    from gluegen.recipes import get_recipe
+    from gluegen.training import trainer
+
+    cache = FeatureCache.open(folder / "cache")
+    recipe = get_recipe("sd1-multilingual").with_overrides(epochs=1, max_steps=steps)
+    with tempfile.TemporaryDirectory(prefix="gluegen-loader-run-") as run:
+        settings = recipe.train_config(run, False)
+        settings.eval_pairs = BATCH  # the start-up is not what is timed
+        before = trainer.READ_WORKERS
+        trainer.READ_WORKERS = workers
+        try:
+            runner = trainer.Trainer(cache, recipe.gluenet_config(cache_shapes(cache)), settings)
+            cold(cache.arrays())
+            started = time.perf_counter()
+            runner.run()
+            return time.perf_counter() - started
+        finally:
+            trainer.READ_WORKERS = before
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the cache, time the loop both ways; print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -65,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-ms", type=float, help="A step's time (default: one batch's read).")
     parser.add_argument("--work", help="Where the cache goes (default: the temporary folder).")
     parser.add_argument("--warm", action="store_true", help="Rows from the page cache.")
+    parser.add_argument("--trainer", action="store_true", help="Time the Trainer's steps too.")
     args = parser.parse_args(argv)
     cold = (lambda arrays: None) if args.warm else evict
     torch.set_num_threads(1)
@@ -86,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         cold(arrays)
         ahead = loop_seconds(arrays, batches, step_s, workers=READ_WORKERS)
         step_s = step_seconds(step_s, len(batches))
+        if args.trainer:
+            timed = {w: trainer_seconds(Path(work), args.batches, w, cold) for w in (0, 2)}
     bound = len(batches) * max(read_s, step_s)
     print(
         f"{args.pairs} pairs, {len(batches)} batches of {BATCH}, "
@@ -96,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds in (("read in the loop", inline), ("read ahead", ahead)):
         print(f"{name:24}{seconds:>10.2f}{bound / seconds:>14.2f}")
     print(f"{'bound (full overlap)':24}{bound:>10.2f}")
+    if args.trainer:
+        import accelerate
+
+        device = accelerate.PartialState().device
+        print(f"\na Trainer run of {args.batches} steps (sd1-multilingual, {device}), seconds")
+        print(f"{'read in the loop':24}{timed[0]:>10.2f}")
+        print(f"{'read ahead':24}{timed[2]:>10.2f}{timed[0] / timed[2]:>10.2f}x")
     return 0
 
 

@@ -3,7 +3,8 @@
 # figures of docs/results.md: the GlueNet step against the GPU's matmul peak (batch 32 and 256),
 # training at the real encoders' widths (XLM-R-large + CLIP-L text, random weights) against the
 # original procedure in bf16, and the data path at the real widths (a bf16 cache's reader
-# against its read bound, a run's peak memory as the corpus grows).
+# against its read bound, a run's peak memory as the corpus grows), and reading batches ahead
+# of the GPU's step (pinned memory; rows from the disk, not the page cache).
 # Each table also goes to $1/<name>.txt when a folder is given.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +16,4 @@ log() { if [ -n "$out" ]; then tee "$out/$1.txt"; else cat; fi; }
 "$python" benchmarks/bench_training.py --device cuda --width-divisor 1 --pairs 1024 --repeats 3 \
     --eval-every 4 2>&1 | log training
 "$python" benchmarks/bench_scale.py --sizes 10000 25000 --steps 50 2>&1 | log scale
+"$python" benchmarks/bench_loader.py --pairs 25000 --batches 200 --trainer 2>&1 | log loader
