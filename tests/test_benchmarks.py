@@ -126,3 +126,15 @@ def test_drawing_benchmark_runs(load_benchmark, capsys):
     assert load_benchmark("bench_drawing").main(["--repeats", "1", "--images", "2"]) == 0
     out = capsys.readouterr().out
     assert "one cell: 2 images" in out and "channels-last" in out and "pixel difference" in out
+
+
+def test_loader_benchmark_runs(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("bench_loader")
+    assert bench.main(["--pairs", "64", "--batches", "3", "--work", str(tmp_path)]) == 0
+    assert "read ahead" in capsys.readouterr().out
+
+
+def test_small_corpus_benchmark_runs(load_benchmark, capsys):
+    bench = load_benchmark("bench_small_corpus")
+    assert bench.main(["--pairs", "120", "--total-steps", "3"]) == 0
+    assert "--total-steps 3" in capsys.readouterr().out

@@ -101,7 +101,7 @@ def test_the_command_line_says_when_a_gluenet_learnt_nothing(capsys):
     say_if_no_better({"mse": 1.3, "mean_target": {"mse": 0.29}})
     message = " ".join(capsys.readouterr().err.split())
     assert "no better than predicting the mean training target" in message
-    assert "--epochs" in message and "--learning-rate" in message
+    assert "--total-steps" in message and "--learning-rate" in message
     assert list(metric_rows(learnt)) == ["GlueNet", "mean target (floor)"]
 
 

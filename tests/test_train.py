@@ -185,6 +185,18 @@ def test_outputs_log_and_checkpoint(small_cache, tmp_path):
     assert '"retrieval"' in card and small_cache.key["source_encoder"]["name_or_path"] in card
 
 
+def test_a_length_in_steps_stretches_the_schedule_over_any_corpus(small_cache, tmp_path):
+    # 180 training pairs make 11 batches of 16; 30 steps cycle the data, the LR halves at 15
+    config = small_config(tmp_path, epochs=2, total_steps=30, log_every=1)
+    trainer = Trainer(small_cache, gluenet_config_for(small_cache, source_blocks=1), config)
+    trainer.run()
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    rates = {r["step"]: r["lr"] for r in records if "lr" in r}
+    assert trainer.step == 30 and max(r.get("epoch", 0) for r in records) == 2
+    assert rates[15] == pytest.approx(1e-3) and rates[16] == pytest.approx(5e-4)
+    assert rates[30] == pytest.approx(5e-4)
+
+
 @pytest.mark.parametrize(
     ("every", "minutes", "saved_at"),
     [(0, 0.0, "end"), (5, 0.0, "every 5 and the end"), (0, 1e-9, "every step")],

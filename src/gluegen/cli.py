@@ -196,8 +196,8 @@ def say_if_no_better(metrics: dict) -> None:
         f"\nwarning: the GlueNet is no better than predicting the mean training target "
         f"(held-out MSE {metrics.get('mse', math.nan):.4g} against {floor:.4g}): it has not "
         "learnt the translation. Give it a learned output offset that starts at the mean "
-        "target (--target-offset, with --learning-rate 1e-3), or train longer (--epochs: a "
-        "small corpus makes few steps an epoch) on more pairs.",
+        "target (--target-offset, with --learning-rate 1e-3), or give the schedule a length in "
+        "steps (--total-steps 4000: a small corpus makes few steps an epoch), or more pairs.",
         file=sys.stderr,
     )
 

@@ -62,6 +62,13 @@ class TrainConfig:
 
     output_dir: str = field(metadata={"help": "Where the GlueNet, logs and state are written."})
     epochs: int = field(default=4, metadata={"help": "Passes over the training split."})
+    total_steps: int = field(
+        default=0,
+        metadata={
+            "help": "The run's length in optimizer steps, whatever the corpus size (0: `epochs` "
+            "passes); the LR schedule's `epochs` periods are stretched over them."
+        },
+    )
     batch_size: int = field(default=32, metadata={"help": "Global batch (all processes)."})
     learning_rate: float = field(default=1e-4, metadata={"help": "Adam learning rate."})
     lr_decay: float = field(default=0.5, metadata={"help": "LR factor every lr_decay_epochs."})
@@ -121,6 +128,7 @@ class TrainConfig:
                 yield f"{name} must be {allowed}, got {getattr(self, name)}"
         at_least = {"epochs": 1, "batch_size": 1, "lr_decay_epochs": 1, "checkpoint_every": 0}
         at_least |= {"log_every": 1, "eval_every": 0, "max_steps": 0, "eval_candidates": 2}
+        at_least |= {"total_steps": 0}
         at_least |= {"eval_pairs": 0}
         at_least |= {"weight_decay": 0.0}
         for name, low in at_least.items():

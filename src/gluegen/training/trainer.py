@@ -78,7 +78,10 @@ class Trainer:
                 f"{len(self.train_ids)} training pairs make no full batch of {config.batch_size}; "
                 "lower batch_size or add pairs."
             )
-        self.total_steps = self.steps_per_epoch * config.epochs
+        # a length in steps (`total_steps`) keeps the schedule's shape on any corpus: its
+        # `epochs` LR periods are stretched over those steps, the data cycled as needed
+        self.total_steps = config.total_steps or self.steps_per_epoch * config.epochs
+        self.steps_per_period = max(1, self.total_steps // config.epochs)
         stats = cache.statistics(self.train_ids, config.holdout, config.seed)
         self.mean_target = stats.target_mean  # (n_t, d_t): the floor evaluation scores
         if not stats.is_finite():
@@ -109,7 +112,7 @@ class Trainer:
         )
         self.scheduler = torch.optim.lr_scheduler.StepLR(
             optimizer,
-            step_size=self.steps_per_epoch * config.lr_decay_epochs,
+            step_size=self.steps_per_period * config.lr_decay_epochs,
             gamma=config.lr_decay,
         )
         self.objective, self.optimizer = self.accelerator.prepare(objective, optimizer)
