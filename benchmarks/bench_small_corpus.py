@@ -24,6 +24,7 @@ import torch
 from gluegen import testing as toy
 from gluegen.cli import main as gluegen
 
+
 def variants(lengths: list[int]) -> dict[str, list[str]]:
     """{row: the options `gluegen train` gets beside the corpus and encoders}."""
     rows = {"default preset (4 epochs)": []}
