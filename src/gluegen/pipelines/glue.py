@@ -287,14 +287,14 @@ class GlueGenPipeline:
         the generator's own rows (keys GENERATOR), in order. Gives embeds (b, n, d), mask
         (b, n) (all ones without a mask head), pooled (b, p) or None."""
         embeds = mask = pooled = None
-        glued_rows = [i for i, k in enumerate(keys) if k != GENERATOR]
+        place = {row: i for i, row in enumerate(r for r, k in enumerate(keys) if k != GENERATOR)}
         for key in dict.fromkeys(keys):
             rows = torch.tensor([i for i, k in enumerate(keys) if k == key])
             if key == GENERATOR:
                 embeds, mask, pooled = self._place(own, rows, (embeds, mask, pooled), len(keys))
                 continue
             gluenet = self.gluenets[key]
-            read = source[[glued_rows.index(row) for row in rows.tolist()]]  # (rows, n_s, d_s)
+            read = source[[place[row] for row in rows.tolist()]]  # (rows, n_s, d_s)
             read = read.to(gluenet.source_token_norm.device)  # where the GlueNet is
             glued = gluenet.translate(read)  # (rows, n_t, d_t), on the GlueNet's device
             if embeds is None:
