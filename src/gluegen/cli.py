@@ -202,12 +202,14 @@ def say_if_no_better(metrics: dict) -> None:
     )
 
 
-def training_split(output_dir: str) -> tuple[float, int]:
-    """(holdout, seed) of the training run in `output_dir`, or the training defaults."""
+def training_split(output_dir: str) -> tuple[float, int, str]:
+    """(holdout, seed, split_by) of the training run in `output_dir`, or the training
+    defaults (a run saved before split_by existed was split by permutation)."""
     progress = Path(output_dir) / "state" / "progress.json"
     settings = json.loads(progress.read_text())["config"] if progress.is_file() else {}
     defaults = TrainConfig(output_dir=output_dir)
-    return settings.get("holdout", defaults.holdout), settings.get("seed", defaults.seed)
+    names = ("holdout", "seed", "split_by")
+    return tuple(settings.get(name, getattr(defaults, name)) for name in names)
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
@@ -221,11 +223,11 @@ def run_evaluate(args: argparse.Namespace) -> None:
         cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
     else:
         cache = FeatureCache.open(cache_folder(args.cache_dir, args.output_dir))
-    run_holdout, run_seed = training_split(args.output_dir)
+    run_holdout, run_seed, split = training_split(args.output_dir)
     holdout = run_holdout if args.holdout is None else args.holdout
     seed = run_seed if args.seed is None else args.seed
     metrics = evaluate_on_cache(
-        gluenet, cache, holdout, seed, args.eval_candidates, limit=args.eval_pairs
+        gluenet, cache, holdout, seed, args.eval_candidates, limit=args.eval_pairs, split=split
     )
     title = f"alignment of {gluenet} ({int(metrics['count'])} pairs)"
     print(metrics_table(title, metric_rows(metrics)))

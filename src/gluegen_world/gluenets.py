@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gluegen.data.cache import FeatureCache
 from gluegen.data.prepare import CacheSpec, cache_shapes, prepare_cache
-from gluegen.data.split import split_indices
+from gluegen.data.split import split_pairs
 from gluegen.evaluation.baselines import LinearMap
 from gluegen.io import atomic_write_text
 from gluegen.recipes import Recipe, get_recipe
@@ -117,7 +117,7 @@ def fit_linear(cache: FeatureCache, folder: Path, recipe: Recipe | None = None) 
     if linear_is_current(cache, folder):
         return LinearMap.from_pretrained(folder)
     training = (recipe or get_recipe("world-language")).train_config(str(folder))
-    train_ids, _ = split_indices(len(cache), training.holdout, training.seed)
+    train_ids, _ = split_pairs(cache, training.holdout, training.seed, training.split_by)
     linear = LinearMap.fit(cache, train_ids)
     linear.save_pretrained(folder)
     atomic_write_text(folder / LINEAR_STAMP, json.dumps(cache.key, indent=2))

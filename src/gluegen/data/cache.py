@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -41,9 +42,10 @@ from gluegen.data.integrity import (
     verify_cache,
 )
 from gluegen.data.shards import OpenFiles, ShardedArray, pack_mask
+from gluegen.data.split import pair_keys
 from gluegen.data.statistics import split_statistics
 from gluegen.encoders.base import Encoder, TokenFeatures, identity_key
-from gluegen.io import atomic_write_text
+from gluegen.io import atomic_write_file, atomic_write_text
 from gluegen.models.stats import FeatureStatistics
 from gluegen.precision import process_state, warn_if_bf16_is_slow_here
 
@@ -135,10 +137,29 @@ class FeatureCache:
         opened = OpenFiles()  # the shard files, opened once for every tensor
         return {name: ShardedArray(files, name, tokens.get(name), opened) for name in shapes}
 
-    def statistics(self, train_ids: torch.Tensor, holdout: float, seed: int) -> FeatureStatistics:
-        """The statistics of the training split `train_ids` (of the split `holdout`, `seed`),
-        measured once and kept beside the cache."""
-        return split_statistics(self.folder, self.manifest, self.arrays(), train_ids, holdout, seed)
+    def statistics(
+        self, train_ids: torch.Tensor, holdout: float, seed: int, how: str = "permutation"
+    ) -> FeatureStatistics:
+        """The statistics of the training split `train_ids` (of the split `holdout`, `seed`,
+        `how`), measured once and kept beside the cache."""
+        split = (holdout, seed) if how == "permutation" else (holdout, seed, how)
+        return split_statistics(self.folder, self.manifest, self.arrays(), train_ids, *split)
+
+    def pair_keys(self) -> np.ndarray:
+        """(N,) uint64: each pair's key (data/split.py), kept when the cache was built."""
+        names = self.manifest.get("pair_keys")
+        if not names:
+            raise ValueError(
+                f"The cache in {self.folder} was built before pair keys were kept, so it cannot "
+                "be split by hash: delete the folder to rebuild it, or use --split-by permutation."
+            )
+        keys = np.concatenate([read_pair_keys(self.folder / name) for name in names])
+        if len(keys) != len(self):
+            raise ValueError(
+                f"{self.folder}: {len(keys)} pair keys for {len(self)} pairs; the cache is "
+                "damaged: delete its folder to rebuild it."
+            )
+        return keys
 
     def load(self) -> dict[str, torch.Tensor]:
         """Every row of every tensor, in memory (features as float32)."""
@@ -189,8 +210,38 @@ def pool_caches(members: list[FeatureCache], folder: str | Path) -> FeatureCache
         "shapes": first.manifest["shapes"],
         "origin": {"pooled": [member.manifest.get("origin") for member in members]},
     }
+    if all(member.manifest.get("pair_keys") for member in members):  # every member's, in order
+        manifest["pair_keys"] = [
+            os.path.relpath(member.folder / name, folder)
+            for member in members
+            for name in member.manifest["pair_keys"]
+        ]
     atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     return FeatureCache.open(folder)
+
+
+PAIR_KEYS_FILE = "pair_keys.npy"  # each pair's key, for the split by hash
+
+
+def write_pair_keys(path: Path, keys: np.ndarray) -> None:
+    """Keys (N,) uint64 to `path`, whole or not at all."""
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as handle:  # a handle: np.save would add ".npy" to a name
+            np.save(handle, keys, allow_pickle=False)
+
+    atomic_write_file(path, write)
+
+
+def read_pair_keys(path: Path) -> np.ndarray:
+    """The keys written by `write_pair_keys`."""
+    try:
+        keys = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"{path}: cannot read the pair keys ({error}); rebuild the cache."
+        ) from error
+    return keys.astype(np.uint64, copy=False)
 
 
 def matching_cache(folder: Path, key: dict[str, Any]) -> FeatureCache | None:
@@ -372,6 +423,7 @@ def build_cache(
     if state.is_main_process:
         with safe_open(folder / shard_name(0), "pt") as first:
             shapes = {name: first.get_slice(name).get_shape()[1:] for name in first.keys()}  # noqa: SIM118
+        write_pair_keys(folder / PAIR_KEYS_FILE, pair_keys(corpus.keyed_pairs()))
         manifest = {
             "key": key,
             "count": len(corpus),
@@ -379,6 +431,7 @@ def build_cache(
             "records": [_shard_record(folder, k) for k in range(num_shards)],
             "shapes": shapes,
             "origin": corpus.origin,
+            "pair_keys": [PAIR_KEYS_FILE],
         }
         atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
         mark_verified(folder, manifest)

@@ -56,6 +56,11 @@ class ParallelCorpus:
         """(sources, targets) of the pairs `ids`; one gather a column where it is mapped."""
         return _take(self.sources, ids), _take(self.targets, ids)
 
+    def keyed_pairs(self) -> Iterator[tuple[str, str]]:
+        """(source, target) of every pair, a sound as its identity (what a pair's key hashes)."""
+        sources = sound_identities(self.sources) if self.source_kind == "audio" else self.sources
+        return zip(sources, self.targets, strict=True)
+
     def fingerprint(self) -> str:
         """Hash of every pair, for cache matching: texts, or for audio each file's content
         (not where it lies: a corpus moved or copied keeps its caches)."""

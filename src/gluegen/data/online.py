@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from gluegen.data.cache import FULL_PRECISION, encode_pairs
 from gluegen.data.corpus import ParallelCorpus
+from gluegen.data.split import pair_keys
 from gluegen.data.statistics import measure_statistics
 from gluegen.encoders.base import Encoder
 from gluegen.models.stats import FeatureStatistics
@@ -42,6 +44,7 @@ class OnlineFeatures:
         self.corpus, self.source, self.target = corpus, source, target
         self.encode_precision = encode_precision
         self._last: tuple[torch.Tensor, dict[str, torch.Tensor]] | None = None
+        self._keys: np.ndarray | None = None
         first = self.rows(torch.arange(1))
         self.manifest = {
             "shapes": {name: list(tensor.shape[1:]) for name, tensor in first.items()},
@@ -58,6 +61,12 @@ class OnlineFeatures:
 
     def __len__(self) -> int:
         return len(self.corpus)
+
+    def pair_keys(self) -> np.ndarray:
+        """(N,) uint64: each pair's key (data/split.py), from the corpus (one pass)."""
+        if self._keys is None:
+            self._keys = pair_keys(self.corpus.keyed_pairs())
+        return self._keys
 
     def rows(self, ids: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every tensor of the pairs `ids`: source (b, n_s, d_s), masks (b, n), target
@@ -89,7 +98,9 @@ class OnlineFeatures:
         """Each tensor, read by rows (`array[ids]`, `array.stored(ids)`) as a cache's is."""
         return {name: OnlineArray(self, name) for name in self.manifest["shapes"]}
 
-    def statistics(self, train_ids: torch.Tensor, holdout: float, seed: int) -> FeatureStatistics:
+    def statistics(
+        self, train_ids: torch.Tensor, holdout: float, seed: int, how: str = "permutation"
+    ) -> FeatureStatistics:
         """The statistics of a seeded sample of at most STATISTICS_SAMPLE training pairs."""
         generator = torch.Generator().manual_seed(seed)
         order = torch.randperm(len(train_ids), generator=generator)[:STATISTICS_SAMPLE]

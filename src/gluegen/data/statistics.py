@@ -50,11 +50,12 @@ def measure_statistics(tensors: dict, indices: torch.Tensor) -> FeatureStatistic
     return FeatureStatistics.measure(chunks())
 
 
-def statistics_path(folder: Path, manifest: dict, holdout: float, seed: int) -> Path:
+def statistics_path(folder: Path, manifest: dict, *split: object) -> Path:
     """Where the statistics of a cache's split live: named by the shards' content and the
-    split, so a rebuilt cache or another split never reads them."""
+    split (holdout, seed, and how where it is not the permutation), so a rebuilt cache or
+    another split never reads them."""
     checksums = [record["sha256"] for record in manifest.get("records", [])]
-    identity = json.dumps([manifest["key"], checksums, holdout, seed], sort_keys=True)
+    identity = json.dumps([manifest["key"], checksums, *split], sort_keys=True)
     return folder / f"statistics-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.safetensors"
 
 
@@ -79,10 +80,11 @@ def _from_tensors(tensors: dict[str, torch.Tensor]) -> FeatureStatistics:
 
 
 def split_statistics(
-    folder: Path, manifest: dict, tensors: dict, train_ids: torch.Tensor, holdout: float, seed: int
+    folder: Path, manifest: dict, tensors: dict, train_ids: torch.Tensor, *split: object
 ) -> FeatureStatistics:
-    """The training split's statistics: read from the cache folder, or measured and saved."""
-    path = statistics_path(folder, manifest, holdout, seed)
+    """The training split's statistics: read from the cache folder, or measured and saved;
+    `split`: what names it (holdout, seed[, how])."""
+    path = statistics_path(folder, manifest, *split)
     if path.is_file():
         try:
             stats = _from_tensors(load_file(path))

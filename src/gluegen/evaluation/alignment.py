@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from gluegen.data.cache import FeatureCache
 from gluegen.data.online import OnlineFeatures
-from gluegen.data.split import split_indices
+from gluegen.data.split import split_pairs
 from gluegen.models import GlueNet
 from gluegen.training.config import DEFAULT_CANDIDATES
 
@@ -181,9 +181,11 @@ def evaluate_on_cache(
     seed: int = 0,
     candidates: int = DEFAULT_CANDIDATES,
     limit: int = 0,
+    split: str = "permutation",
 ) -> dict[str, float]:
-    """Alignment metrics of a saved GlueNet on a cache: its held-out split when `holdout`
-    (beside the training split's mean target), else every pair; at most `limit` pairs."""
+    """Alignment metrics of a saved GlueNet on a cache: its held-out split (`holdout`, `seed`,
+    `split`) when `holdout` (beside the training split's mean target), else every pair; at
+    most `limit` pairs."""
     gluenet = GlueNet.from_pretrained(str(gluenet_path))
     arrays = cache.arrays()
     expected = (gluenet.config.source_tokens, gluenet.config.source_dim)
@@ -195,8 +197,8 @@ def evaluate_on_cache(
         )
     mean_target = None
     if holdout:
-        train_ids, ids = split_indices(len(cache), holdout, seed)
-        mean_target = cache.statistics(train_ids, holdout, seed).target_mean
+        train_ids, ids = split_pairs(cache, holdout, seed, split)
+        mean_target = cache.statistics(train_ids, holdout, seed, split).target_mean
     else:
         ids = torch.arange(len(cache))
     return alignment_metrics(

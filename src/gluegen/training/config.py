@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from gluegen.data.split import SPLITS
 from gluegen.settings import field_defaults, type_problems
 
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
@@ -79,6 +80,14 @@ class TrainConfig:
     grad_clip: float = field(default=1.0, metadata={"help": "Max grad norm; 0 turns it off."})
     seed: int = field(default=0, metadata={"help": "Seeds init, split and batch order."})
     holdout: float = field(default=0.05, metadata={"help": "Share of pairs held out."})
+    split_by: str = field(
+        default="permutation",
+        metadata={
+            "help": "How pairs are held out: a seeded permutation of the rows, or a hash of "
+            "each pair's texts (the same pairs whatever the corpus's order or size).",
+            "choices": SPLITS,
+        },
+    )
     eval_every: int = field(default=0, metadata={"help": "Evaluate every N steps; 0: per epoch."})
     eval_candidates: int = field(
         default=DEFAULT_CANDIDATES, metadata={"help": "Group size for retrieval accuracy."}
@@ -113,6 +122,8 @@ class TrainConfig:
 
     def _problems(self):
         """Every setting out of range, as a message that names it and the range."""
+        if self.split_by not in SPLITS:
+            yield f"split_by must be one of {SPLITS}, got {self.split_by!r}"
         if self.mixed_precision not in MIXED_PRECISION:
             yield f"mixed_precision must be one of {MIXED_PRECISION}, got {self.mixed_precision!r}"
         ranges = {  # NaN fails every comparison, so each check refuses it too

@@ -30,7 +30,7 @@ from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache
 from gluegen.data.loader import READ_WORKERS, Prefetcher, read_rows
 from gluegen.data.online import OnlineFeatures
-from gluegen.data.split import split_indices
+from gluegen.data.split import split_pairs
 from gluegen.evaluation.alignment import alignment_metrics, held_out_sample
 from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
 from gluegen.models import GlueNet, GlueNetConfig
@@ -71,7 +71,8 @@ class Trainer:
 
         # 1. data: cached features (read by rows), split, statistics of the training split
         self.tensors = cache.arrays()
-        self.train_ids, self.eval_ids = split_indices(len(cache), config.holdout, config.seed)
+        split = (config.holdout, config.seed, config.split_by)
+        self.train_ids, self.eval_ids = split_pairs(cache, *split)
         self.steps_per_epoch = len(self.train_ids) // config.batch_size
         if self.steps_per_epoch == 0:
             raise ValueError(
@@ -82,7 +83,7 @@ class Trainer:
         # `epochs` LR periods are stretched over those steps, the data cycled as needed
         self.total_steps = config.total_steps or self.steps_per_epoch * config.epochs
         self.steps_per_period = max(1, self.total_steps // config.epochs)
-        stats = cache.statistics(self.train_ids, config.holdout, config.seed)
+        stats = cache.statistics(self.train_ids, *split)
         self.mean_target = stats.target_mean  # (n_t, d_t): the floor evaluation scores
         if not stats.is_finite():
             where = f"The feature cache {cache.folder}" if cache.folder else "The encoders"
