@@ -23,6 +23,7 @@ from gluegen.data.corpus import SPLIT_COLUMN, CorpusError, ParallelCorpus
 ARROW_SUFFIXES = (".parquet", ".arrow")
 DATASETS_MARKERS = ("dataset_info.json", "dataset_dict.json", "state.json")
 HUB_PREFIX = "hf://datasets/"  # a dataset on the Hugging Face hub (or in its local cache)
+CHECK_ROWS = 65_536  # rows checked (or iterated) at once
 
 
 def require_columnar_readers() -> None:
@@ -49,7 +50,7 @@ def is_columnar(name: str | Path) -> bool:
     return (
         text.startswith(HUB_PREFIX)
         or path.suffix.lower() in ARROW_SUFFIXES
-        or (is_datasets_folder(path))
+        or is_datasets_folder(path)
     )
 
 
@@ -92,9 +93,6 @@ class TextColumn(Sequence[str]):
             return
         for start in range(0, len(self.rows), CHECK_ROWS):
             yield from self.take(np.arange(start, min(start + CHECK_ROWS, len(self.rows))))
-
-
-CHECK_ROWS = 65_536  # rows checked (or iterated) at once
 
 
 def _mapped_table(path: Path, split: str | None) -> Any:
