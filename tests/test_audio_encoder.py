@@ -125,5 +125,9 @@ def test_webdataset_tar_shards_give_their_sounds_where_they_lie(encoder, clip, t
         add(archive, "d.wav", sound)  # no caption
     with pytest.raises(ValueError, match="sample 'd' has \\['.wav'\\]; each needs a sound"):
         read_corpus(shards)
+    with tarfile.open(shards / "002.tar", "w:gz") as archive:
+        add(archive, "d.wav", sound)
+    with pytest.raises(ValueError, match="decompress .tar.gz shards first"):
+        read_corpus(shards)
     (shards / "002.tar").unlink()
     assert read_corpus(shards).fingerprint() == fingerprint

@@ -65,10 +65,13 @@ def _caption(archive: tarfile.TarFile, key: str, files: dict, column: str, split
     """The caption of a sample (None: not in `split`)."""
     where = archive.name
     if ".txt" in files:
-        return archive.extractfile(files[".txt"]).read().decode("utf-8").strip()
+        try:
+            return archive.extractfile(files[".txt"]).read().decode("utf-8").strip()
+        except UnicodeDecodeError as error:
+            raise CorpusError(f"{where}: {key}.txt is not UTF-8 ({error.reason}).") from error
     try:
         record = json.loads(archive.extractfile(files[".json"]).read())
-    except (ValueError, UnicodeDecodeError) as error:
+    except ValueError as error:  # UnicodeDecodeError too
         raise CorpusError(f"{where}: {key}.json is not valid JSON ({error}).") from error
     if split is not None and SPLIT_COLUMN in record and record[SPLIT_COLUMN] != split:
         return None
@@ -85,7 +88,7 @@ def _shard_samples(tar: Path, column: str, split: str | None) -> list[tuple[TarM
     samples: dict[str, dict[str, tarfile.TarInfo]] = {}
     found = []
     try:
-        with tarfile.open(tar) as archive:
+        with tarfile.open(tar, "r:") as archive:  # uncompressed: sounds are read in place
             for member in archive:
                 if member.isfile():
                     key, extension = sample_key(member.name)
@@ -106,14 +109,18 @@ def _shard_samples(tar: Path, column: str, split: str | None) -> list[tuple[TarM
                         (TarMember(str(tar), sound.name, sound.offset_data, sound.size), caption)
                     )
     except (tarfile.TarError, OSError) as error:
-        raise CorpusError(f"{tar}: not a readable tar shard ({error}).") from error
+        raise CorpusError(
+            f"{tar}: not a readable uncompressed tar shard ({error}); sounds are read where "
+            "they lie, so decompress .tar.gz shards first."
+        ) from error
     return found
 
 
 def read_tar_shards(
     path: str | Path, caption_column: str = "caption", split: str | None = "train"
-) -> ParallelCorpus:  # caption_column: the .json members' field
-    """The (sound, caption) samples of a .tar shard or a folder of them (sorted by name)."""
+) -> ParallelCorpus:
+    """The (sound, caption) samples of a .tar shard or a folder of them (sorted by name);
+    `caption_column`: the field of the .json members that holds the caption."""
     path = Path(path)
     if not path.exists():
         raise CorpusError(f"{path}: no such tar shard or folder.")
