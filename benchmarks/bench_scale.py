@@ -17,8 +17,8 @@ in turn, and the faster kept).
 Online mode (`--features online`, no cache), two tables:
 - memory: training runs of `--steps` steps on corpora of `--online-sizes` pairs (stand-ins of
   the real output shapes, which cost nothing), captions of a web caption's length read from a
-  parquet file (`--online-corpus list`: from a Python list): the peak should not grow with the
-  corpus;
+  parquet file (`--online-corpus tsv`: a TSV; `list`: a Python list): the peak should not grow
+  with the corpus;
 - rate: encoders of the real widths (`--encoder-layers` layers each: a layer's FLOP rate does not
   depend on how many follow) encoding training batches as the Trainer asks for them, against
   the bound of their counted FLOPs at this machine's measured fp32 matmul peak.
@@ -149,11 +149,18 @@ def caption(index: int) -> str:
 
 
 def write_corpus(pairs: int, path: Path) -> dict:
-    """A parquet corpus of `pairs` captions in both columns, written a chunk at a time."""
+    """A parquet (or, by its suffix, TSV) corpus of `pairs` captions in both columns, written a
+    chunk at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     chunk = 100_000
+    if path.suffix == ".tsv":
+        with open(path, "w", encoding="utf-8") as table:
+            table.write("source\ttarget\n")
+            for index in range(pairs):
+                table.write(f"{caption(index)}\t{caption(index)}\n")
+        return {"bytes": path.stat().st_size}
     schema = pa.schema([("source", pa.string()), ("target", pa.string())])
     with pq.ParquetWriter(path, schema) as writer:
         for start in range(0, pairs, chunk):
@@ -164,7 +171,8 @@ def write_corpus(pairs: int, path: Path) -> dict:
 
 def train_online(pairs: int, steps: int, corpus: str | None) -> dict:
     """Train `steps` steps on `pairs` online pairs (its own process): the peak memory. The
-    pairs come from the parquet file `corpus` (mapped), or else a list of the same captions."""
+    pairs come from the file `corpus` (a parquet file or a TSV, both mapped as read), or else
+    a list of the same captions."""
     from stand_ins import RandomFeatures
 
     from gluegen.data.corpus import ParallelCorpus
@@ -254,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--online-corpus",
         default="parquet",
-        choices=("parquet", "list"),
-        help="Online memory: pairs from a parquet file (mapped) or a Python list.",
+        choices=("parquet", "tsv", "list"),
+        help="Online memory: pairs from a parquet file or a TSV (both mapped), or a Python list.",
     )
     parser.add_argument("--train-online", type=int, help=argparse.SUPPRESS)  # a child
     parser.add_argument("--write-corpus", type=int, help=argparse.SUPPRESS)  # a child
@@ -311,8 +319,8 @@ def report_online(args: argparse.Namespace) -> None:
         for pairs in args.online_sizes:
             with tempfile.TemporaryDirectory(prefix="gluegen-online-", dir=args.work) as work:
                 corpus = []
-                if args.online_corpus == "parquet":
-                    path = str(Path(work) / "pairs.parquet")
+                if args.online_corpus != "list":
+                    path = str(Path(work) / f"pairs.{args.online_corpus}")
                     child("--write-corpus", str(pairs), "--corpus", path)
                     corpus = ["--corpus", path]
                 r = child("--train-online", str(pairs), "--steps", str(args.steps), *corpus)

@@ -195,3 +195,26 @@ def test_a_hub_dataset_is_loaded_by_datasets_and_its_split_read(monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", load_dataset)
     corpus = read_corpus("hf://datasets/someone/pairs", split="train")
     assert asked == [("someone/pairs", "train")] and list(corpus.targets) == ["a cat"]
+
+
+def test_text_corpora_are_mapped_as_they_are_read_and_leave_no_file(tmp_path, monkeypatch):
+    import sys
+
+    from gluegen.data.columns import TextColumn, store_pairs
+
+    monkeypatch.setenv("GLUEGEN_HOME", str(tmp_path / "home"))
+    source, target = tmp_path / "a.txt", tmp_path / "b.txt"
+    source.write_text("a cat\nthe dog\na bird\n", encoding="utf-8")
+    target.write_text("un chat\nle chien\nun oiseau\n", encoding="utf-8")
+    corpus = read_corpus(source, target)
+    assert isinstance(corpus.targets, TextColumn) and corpus.targets == [
+        "un chat",
+        "le chien",
+        "un oiseau",
+    ]
+    assert list((tmp_path / "home" / "corpora").iterdir()) == []  # unlinked once mapped
+    target.write_text("un chat\nle chien\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="a.txt has 3 lines but .*b.txt has 2"):
+        read_corpus(source, target)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # without the `data` extra: lists
+    assert store_pairs(iter([("x", "y")])) == (["x"], ["y"])

@@ -12,18 +12,17 @@ read; every text is checked a record batch at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 
+from gluegen.data.columns import CHECK_ROWS, TextColumn
 from gluegen.data.corpus import SPLIT_COLUMN, CorpusError, ParallelCorpus
 
 ARROW_SUFFIXES = (".parquet", ".arrow")
 DATASETS_MARKERS = ("dataset_info.json", "dataset_dict.json", "state.json")
 HUB_PREFIX = "hf://datasets/"  # a dataset on the Hugging Face hub (or in its local cache)
-CHECK_ROWS = 65_536  # rows checked (or iterated) at once
 
 
 def require_columnar_readers() -> None:
@@ -52,47 +51,6 @@ def is_columnar(name: str | Path) -> bool:
         or path.suffix.lower() in ARROW_SUFFIXES
         or is_datasets_folder(path)
     )
-
-
-class TextColumn(Sequence[str]):
-    """One text column of a memory-mapped Arrow table, the rows `rows` of it (None: all), read
-    as Python strings only where asked (`column[i]`, `column[a:b]`, iteration)."""
-
-    def __init__(self, column: Any, rows: np.ndarray | None = None) -> None:
-        self.column, self.rows = column, rows  # a pyarrow ChunkedArray; int64 row numbers
-
-    def __len__(self) -> int:
-        return len(self.column) if self.rows is None else len(self.rows)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
-            if self.rows is None and step == 1:
-                return self.column.slice(start, max(0, stop - start)).to_pylist()
-            return self.take(np.arange(start, stop, step))
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"row {index} of a column of {len(self)}")
-        index %= len(self)
-        row = index if self.rows is None else int(self.rows[index])
-        return self.column[row].as_py()
-
-    def take(self, indices: Sequence[int] | np.ndarray) -> list[str]:
-        """The texts of rows `indices` (one gather)."""
-        indices = np.asarray(indices, dtype=np.int64)
-        rows = indices if self.rows is None else self.rows[indices]
-        return self.column.take(rows).to_pylist()
-
-    def __iter__(self) -> Iterator[str]:
-        if self.rows is None:
-            for chunk in self.column.chunks:
-                yield from chunk.to_pylist()
-            return
-        for start in range(0, len(self.rows), CHECK_ROWS):
-            yield from self.take(np.arange(start, min(start + CHECK_ROWS, len(self.rows))))
 
 
 def _mapped_table(path: Path, split: str | None) -> Any:

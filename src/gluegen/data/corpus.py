@@ -13,13 +13,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import io
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gluegen.data.columns import store_pairs
 from gluegen.digests import files_sha256
 
 TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl")
@@ -111,24 +111,39 @@ def _decoded_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def read_text_pair(source_file: str | Path, target_file: str | Path) -> ParallelCorpus:
-    """Two aligned text files: line i of one translates line i of the other."""
-    columns = []
-    for path in (Path(source_file), Path(target_file)):
-        lines = []
-        for number, text in _decoded_lines(path):
+    """Two aligned text files: line i of one translates line i of the other (read in step,
+    a line of each at a time)."""
+    paths = (Path(source_file), Path(target_file))
+    counts = [0, 0]
+
+    def lines(side: int) -> Iterator[str]:
+        for number, text in _decoded_lines(paths[side]):
             if not text.strip():
                 raise CorpusError(
-                    f"{path}:{number}: empty line; every line must hold one example "
+                    f"{paths[side]}:{number}: empty line; every line must hold one example "
                     "(remove the line in both files)."
                 )
-            lines.append(text)
-        columns.append(lines)
-    sources, targets = columns
-    if len(sources) != len(targets):
-        raise CorpusError(
-            f"{source_file} has {len(sources)} lines but {target_file} has {len(targets)}; "
-            "the files must be aligned line by line."
-        )
+            counts[side] = number
+            yield text
+
+    def aligned() -> Iterator[tuple[str, str]]:
+        sources, targets = lines(0), lines(1)
+        for source in sources:
+            target = next(targets, None)
+            if target is None:
+                break
+            yield source, target
+        for _ in sources:  # count what is left of either, to name both lengths
+            pass
+        for _ in targets:
+            pass
+        if counts[0] != counts[1]:
+            raise CorpusError(
+                f"{source_file} has {counts[0]} lines but {target_file} has {counts[1]}; "
+                "the files must be aligned line by line."
+            )
+
+    sources, targets = store_pairs(aligned())
     return ParallelCorpus(sources, targets, origin=f"{source_file} + {target_file}")
 
 
@@ -137,9 +152,8 @@ def _table_rows(path: Path) -> Iterator[tuple[int, dict]]:
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise CorpusError(f"{path}: unknown table type {suffix!r}; use one of {TABLE_SUFFIXES}.")
-    lines = list(_decoded_lines(path))
     if suffix == ".jsonl":
-        for number, text in lines:
+        for number, text in _decoded_lines(path):
             if not text.strip():
                 continue
             try:
@@ -150,7 +164,7 @@ def _table_rows(path: Path) -> Iterator[tuple[int, dict]]:
                 raise CorpusError(f"{path}:{number}: expected a JSON object per line.")
             yield number, row
         return
-    text = io.StringIO("\n".join(t for _, t in lines))
+    text = (line + "\n" for _, line in _decoded_lines(path))  # read as csv asks, not whole
     with _fields_of_any_length():
         yield from _csv_rows(path, suffix, text)
 
@@ -165,7 +179,7 @@ def _fields_of_any_length():
         csv.field_size_limit(previous)
 
 
-def _csv_rows(path: Path, suffix: str, text: io.StringIO) -> Iterator[tuple[int, dict]]:
+def _csv_rows(path: Path, suffix: str, text: Iterator[str]) -> Iterator[tuple[int, dict]]:
     """(line number, row dict) of a TSV or CSV table's text."""
     if suffix == ".tsv":  # tab-separated: a quote is a character like any other
         reader = csv.DictReader(text, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -184,10 +198,10 @@ def _csv_rows(path: Path, suffix: str, text: io.StringIO) -> Iterator[tuple[int,
 
 def _pairs(
     path: Path, source_column: str, target_column: str, split: str | None
-) -> list[tuple[int, str, str]]:
+) -> Iterator[tuple[int, str, str]]:
     """(line number, source, target) of a table's rows in `split` (all rows when None or when
-    the table has no `split` column)."""
-    pairs, splits_seen = [], set()
+    the table has no `split` column), as they are read."""
+    found, splits_seen = 0, set()
     for number, row in _table_rows(path):
         if split is not None and SPLIT_COLUMN in row:
             splits_seen.add(row[SPLIT_COLUMN])
@@ -202,15 +216,15 @@ def _pairs(
             value = row[column]
             if not isinstance(value, str) or not value.strip():
                 raise CorpusError(f"{path}:{number}: column {column!r} is empty or not text.")
-        pairs.append((number, row[source_column], row[target_column]))
-    if not pairs and splits_seen:
+        found += 1
+        yield number, row[source_column], row[target_column]
+    if not found and splits_seen:
         raise CorpusError(
             f"{path}: no rows of split {split!r}; its splits are {sorted(splits_seen)} "
             "(choose one with --split)."
         )
-    if not pairs:
+    if not found:
         raise CorpusError(f"{path}: the table has no rows.")
-    return pairs
 
 
 def read_table(
@@ -225,8 +239,10 @@ def read_table(
     A table with a `split` column gives only the rows of `split` (None: every row).
     """
     path = Path(path)
-    pairs = _pairs(path, source_column, target_column, split)
-    sources, targets = [p[1] for p in pairs], [p[2] for p in pairs]
+    pairs = (
+        (source, target) for _, source, target in _pairs(path, source_column, target_column, split)
+    )
+    sources, targets = store_pairs(pairs)
     return ParallelCorpus(sources, targets, origin=str(path), source_kind=source_kind)
 
 
@@ -252,7 +268,7 @@ def read_audio_folder(
             "JSONL, parquet, arrow), a folder a `datasets` save wrote, or a folder of audio "
             "files with captions.tsv."
         )
-    pairs = _pairs(table, file_column, caption_column, split)
+    pairs = list(_pairs(table, file_column, caption_column, split))
     resolved = []
     for number, name, _ in pairs:
         file = folder / name
