@@ -216,5 +216,9 @@ def test_text_corpora_are_mapped_as_they_are_read_and_leave_no_file(tmp_path, mo
     target.write_text("un chat\nle chien\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="a.txt has 3 lines but .*b.txt has 2"):
         read_corpus(source, target)
+    monkeypatch.setenv("GLUEGEN_HOME", str(source))  # a file: no folder can be made there
+    kept = store_pairs(iter([("x", "y")]))
+    assert kept == (["x"], ["y"]) and isinstance(kept[0], list)
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # without the `data` extra: lists
-    assert store_pairs(iter([("x", "y")])) == (["x"], ["y"])
+    kept = store_pairs(iter([("x", "y")]))
+    assert kept == (["x"], ["y"]) and isinstance(kept[0], list)

@@ -11,6 +11,7 @@ mapped: the mapping keeps it readable, and nothing is left behind. Without pyarr
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ from typing import Any, overload
 import numpy as np
 
 CHECK_ROWS = 65_536  # rows checked, iterated or written at once
+logger = logging.getLogger(__name__)
 
 
 class TextColumn(Sequence[str]):
@@ -82,15 +84,15 @@ def store_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[Sequence[str], Sequen
     try:
         import pyarrow as pa
     except ImportError:
-        sources, targets = [], []
-        for source, target in pairs:
-            sources.append(source)
-            targets.append(target)
-        return sources, targets
+        return _lists(pairs)
     schema = pa.schema([("source", pa.large_string()), ("target", pa.large_string())])
-    folder = store_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=folder, prefix="pairs-", suffix=".arrow")
+    try:
+        folder = store_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=folder, prefix="pairs-", suffix=".arrow")
+    except OSError as error:  # a home that cannot be written: keep them in memory
+        logger.warning("Cannot write %s (%s); the corpus is kept in memory.", store_dir(), error)
+        return _lists(pairs)
     os.close(handle)
     try:
         with pa.OSFile(name, "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
@@ -104,6 +106,14 @@ def store_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[Sequence[str], Sequen
     finally:
         os.unlink(name)  # the mapping keeps the data readable until it is dropped
     return TextColumn(table.column("source")), TextColumn(table.column("target"))
+
+
+def _lists(pairs: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    sources, targets = [], []
+    for source, target in pairs:
+        sources.append(source)
+        targets.append(target)
+    return sources, targets
 
 
 def _batches(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[list[str], list[str]]]:
