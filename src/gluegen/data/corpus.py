@@ -34,7 +34,7 @@ class CorpusError(ValueError):
 @dataclass
 class ParallelCorpus:
     """Aligned examples: sources[i] (a string, or an audio file path) pairs with targets[i];
-    lists, or memory-mapped columns (`arrow.TextColumn`) for columnar corpora."""
+    memory-mapped text columns (`columns.TextColumn`), or lists (sounds, no pyarrow)."""
 
     sources: Sequence[str]
     targets: Sequence[str]
@@ -65,12 +65,17 @@ class ParallelCorpus:
         """Hash of every pair, for cache matching: texts, or for audio each file's content
         (not where it lies: a corpus moved or copied keeps its caches)."""
         digest = hashlib.sha256(self.source_kind.encode())
-        sources = sound_identities(self.sources) if self.source_kind == "audio" else self.sources
-        for source, target in zip(sources, self.targets, strict=True):
+        for source, target in self.keyed_pairs():
             # each field length-prefixed: no two corpora hash alike, whatever their texts hold
-            for field_bytes in (source.encode(), target.encode()):
-                digest.update(len(field_bytes).to_bytes(8, "little") + field_bytes)
+            digest.update(length_prefixed(source) + length_prefixed(target))
         return digest.hexdigest()[:16]
+
+
+def length_prefixed(text: str) -> bytes:
+    """`text` as UTF-8 after its length (8 bytes): fields hashed one after another this way
+    never run into each other."""
+    data = text.encode()
+    return len(data).to_bytes(8, "little") + data
 
 
 def sound_identities(sounds: Sequence) -> list[str]:

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from gluegen.data.corpus import length_prefixed
+
 SPLITS = ("permutation", "hash")
 KEY_BYTES = 8  # a pair's key: the first 8 bytes of BLAKE2b over its length-prefixed texts
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # splitmix64's increment: mixes the seed into the keys
@@ -34,10 +36,9 @@ def pair_keys(pairs: Iterable[tuple[str, str]]) -> np.ndarray:
     identity where the source is a sound, `corpus.sound_identities`)."""
     keys = []
     for source, target in pairs:
-        digest = hashlib.blake2b(digest_size=KEY_BYTES)
-        for text in (source, target):
-            data = text.encode()
-            digest.update(len(data).to_bytes(8, "little") + data)
+        digest = hashlib.blake2b(
+            length_prefixed(source) + length_prefixed(target), digest_size=KEY_BYTES
+        )
         keys.append(int.from_bytes(digest.digest(), "little"))
     return np.array(keys, dtype=np.uint64)
 
