@@ -262,16 +262,19 @@ class GlueGenPipeline:
                 self.encoder.load()
             self._warn_if_truncated(inputs)
             keys = list(keys or self.route(inputs))
-            glued = [item for item, key in zip(inputs, keys, strict=True) if key != GENERATOR]
-            source = self.encoder.encode(glued).hidden if glued else None
-            own = self._own_rows([i for i, k in zip(inputs, keys, strict=True) if k == GENERATOR])
-            return self.encode_features(source, keys, own)
+            return self.encode_features(*self._read(inputs, keys))
 
-    def _own_rows(self, texts: list[str]) -> TokenFeatures | None:
-        """The generator's own encoding of the prompts routed to it (None for none)."""
-        if not texts:
-            return None
-        return generator_conditioning(self.pipeline, texts, self.target_tokens)
+    def _read(
+        self, items: Sequence[Any], keys: Sequence[str]
+    ) -> tuple[torch.Tensor | None, Sequence[str], TokenFeatures | None]:
+        """`encode_features`' arguments for `items` routed by `keys`: source features
+        (g, n_s, d_s) of the g items routed to GlueNets, the keys, and the generator's own
+        encoding of the items routed to it (None where there are none)."""
+        glued = [item for item, key in zip(items, keys, strict=True) if key != GENERATOR]
+        own = [item for item, key in zip(items, keys, strict=True) if key == GENERATOR]
+        source = self.encoder.encode(glued).hidden if glued else None
+        mine = generator_conditioning(self.pipeline, own, self.target_tokens) if own else None
+        return source, keys, mine
 
     @property
     def target_tokens(self) -> int:
@@ -387,10 +390,7 @@ class GlueGenPipeline:
                 "negative_prompt: the source encoder reads sounds, not words; give "
                 "negative_encoder='generator' to read it with the generator's own encoder."
             )
-        glued = [words for words, key in zip(negatives, keys, strict=True) if key != GENERATOR]
-        own = self._own_rows([w for w, k in zip(negatives, keys, strict=True) if k == GENERATOR])
-        source = self.encoder.encode(glued).hidden if glued else None
-        return self.encode_features(source, keys, own)
+        return self.encode_features(*self._read(negatives, keys))
 
     @torch.no_grad()
     def mix_with_text(
