@@ -18,7 +18,7 @@ import random
 import time
 
 from gluegen.pipelines.routing import GENERATOR, LOADED_PRIOR, Router, all_languages_detector
-from gluegen_world.captions import LANGUAGES, caption, captions, heldout_captions
+from gluegen_world.captions import FAMILIES, LANGUAGES, caption, family_captions
 from gluegen_world.corpus import sample_scenes
 from gluegen_world.demo.scene_sets import pair_scene_set, scene_set
 from gluegen_world.demo.settings import FOREIGN, DemoSettings
@@ -34,8 +34,8 @@ def every_phrasing(scenes: list) -> list[tuple[str, str]]:
     found = set()
     for scene in scenes:
         for language in LANGUAGES:
-            for text in captions(scene, language) + heldout_captions(scene, language):
-                found.add((language, text))
+            for family in FAMILIES:
+                found.update((language, text) for text in family_captions(scene, language, family))
     return sorted(found)
 
 
@@ -45,7 +45,9 @@ def demo_prompts(settings: DemoSettings) -> list[tuple[str, str]]:
     for language in LANGUAGES:
         sets = [("corpus", False, ""), ("corpus", True, "-pairs")]
         if language != "en":
-            sets.append(("heldout", False, "-heldout"))
+            for phrasings in (settings.scenes, f"{settings.scenes}-requests"):
+                sets.append((phrasings, False, f"-{phrasings}"))
+            sets.append((settings.scenes, True, f"-{settings.scenes}-pairs"))
         for phrasings, pairs, suffix in sets:
             rng = random.Random(f"{EVAL_SEED}-{language}{suffix}")
             scenes = pair_scene_set(settings) if pairs else scene_set(settings)

@@ -16,6 +16,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from gluegen_world.demo.tables import sound_over_english
+
 
 def cells(results: dict) -> dict[str, float]:
     """{"table/row/column": score} of one run's results."""
@@ -48,6 +50,8 @@ def summaries(results: dict) -> dict[str, float]:
             if len(foreign) > 1:
                 flat[f"{table}/{row} mean of six"] = statistics.mean(foreign)
                 flat[f"{table}/{row} lowest / en"] = min(foreign) / ceiling
+    for row, ratio in sound_over_english(results).items():
+        flat[f"sound/{row} / en"] = ratio
     return flat
 
 

@@ -39,6 +39,7 @@ BROWSER_ARGS = [
     "--disable-sync",
 ]
 WAIT_MS = 60_000
+REQUESTS = ["请画一个蓝色的大圆在右边", "je voudrais une image d'une petite étoile rouge à gauche"]
 SCREENSHOT = Path(__file__).parent / "artifacts" / "app.png"
 
 
@@ -64,6 +65,7 @@ def page_server():
             generator, sound, random_gluenet(sound.num_tokens, sound.dim, 2), "generator"
         ),
         defaults=DrawDefaults(steps=2, guidance=4.0, images=2),
+        prompt_examples=REQUESTS,
     )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -223,3 +225,13 @@ def test_the_page_shows_each_prompts_path_and_draws_what_that_path_draws(page_se
     page.close()
     assert len(drawn) == 2
     assert all(np.array_equal(a, np.asarray(b)) for a, b in zip(drawn, expected, strict=True))
+
+
+def test_the_page_offers_requests_and_a_click_fills_the_prompt(server, browser):
+    page = open_page(browser, server)
+    for request in REQUESTS:
+        page.locator("#prompt-examples").get_by_text(request).first.click()
+        page.wait_for_function(
+            f"document.querySelector('#prompt textarea').value === {request!r}", timeout=WAIT_MS
+        )
+    page.close()

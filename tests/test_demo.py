@@ -36,13 +36,17 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     languages = results["languages"]
     assert set(languages["ours"]) == set(FOREIGN) == set(languages["shared"])
     assert set(languages["paper"]) == {"fr"} and "en" in languages["own"]
-    # the same scenes in phrasings no corpus holds, through both kinds of GlueNet
-    assert set(languages["ours_heldout_phrasings"]) == set(FOREIGN)
-    assert set(languages["shared_heldout_phrasings"]) == set(FOREIGN)
-    assert results["heldout_phrasings"]["fr"][0] not in results["prompts"]["fr"]
+    # the same scenes in families of phrasings no corpus holds, and as requests, through both
+    # kinds of GlueNet
+    assert set(languages["ours_heldout_families"]) == set(FOREIGN)
+    assert set(languages["shared_heldout_families"]) == set(FOREIGN)
+    assert set(languages["ours_requests"]) == set(FOREIGN)
+    for kind in ("heldout_families", "requests"):
+        assert results[kind]["fr"][0] not in results["prompts"]["fr"]
     # two-object scenes, read by the pair judge, for English, MiniLM and every language
     pairs = results["pairs"]
     assert set(pairs["ours"]) == set(FOREIGN) == set(pairs["shared"])
+    assert set(pairs["ours_heldout_families"]) == set(FOREIGN)
     assert set(pairs["own"]) == {"en"} == set(pairs["minilm"]) and "axis" in pairs["own"]["en"]
     for scores in (languages["ours"]["fr"], results["sound"]["sound_text_splice"]):
         assert 0 <= scores["mean"] <= 1 and "object_and_position" in scores
@@ -55,14 +59,14 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     assert len(shared_corpus) == 1 + 6 * TINY.pairs
     table = format_tables(results)
     assert "lingua routed right" in table and "sound_text_offset" in table
-    assert "Two objects in a relation" in table
+    assert "Two objects in a relation" in table and "sound over english (object)" in table
     page = write_report(results, tmp_path, tmp_path / "report")
     text = page.read_text()
     assert "Training curves" in text and "images/languages.png" in text
     assert (tmp_path / "report" / "images" / "sound.png").is_file()
 
-    frames = load_benchmark("phrasing_frames").main([str(tmp_path), "--languages", "fr"])
-    assert frames == 0 and "se trouve" in capsys.readouterr().out
+    families = load_benchmark("phrasing_families").main([str(tmp_path), "--languages", "fr"])
+    assert families == 0 and "predicate" in capsys.readouterr().out
 
     again = WorldDemo(tmp_path, TINY, progress=False).run()  # everything reused
     assert again["languages"] == languages

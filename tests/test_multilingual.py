@@ -40,6 +40,10 @@ def test_tokenizer_splits_chinese_and_japanese_within_words():
     # every dictionary word one piece, none across words: "赤い星" (red star) is no piece
     assert tokenizer.tokenize("小さい赤い星")[-3:] == ["小さい", "赤い", "星"]
     assert tokenizer.tokenize("一颗黄色星星")[-3:] == ["颗", "黄色", "星星"]
+    # it normalises as SentencePiece did while learning (NFKC): full-width punctuation people
+    # type reads as the pieces learnt, no unknown piece
+    assert tokenizer.tokenize("能不能画一个大圆？") == tokenizer.tokenize("能不能画一个大圆?")
+    assert tokenizer.unk_token_id not in tokenizer("右边有一个大圆形，是蓝色的")["input_ids"]
 
 
 def test_trained_encoder_loads_as_a_source_encoder(tmp_path):
@@ -69,3 +73,25 @@ def test_shipped_xlmr_loads_through_the_source_encoder_path():
     # it has 66 position embeddings, two before the first token: 64 tokens at most
     with pytest.raises(ValueError, match="beyond the 64 positions"):
         HFTextEncoder(str(shipped_model("xlmr")), max_length=77)
+
+
+def test_requests_as_people_type_them_are_read_and_routed_in_every_language():
+    """The page's requests ("请画...", "je voudrais une image d'..."): every piece known to the
+    shipped XLM-R, and lingua sends each to its language's GlueNet."""
+    from transformers import AutoTokenizer
+
+    from gluegen.pipelines.routing import Router
+    from gluegen_world.demo.settings import FOREIGN
+    from gluegen_world.models import shipped_model
+    from gluegen_world.serve import example_requests
+
+    tokenizer = AutoTokenizer.from_pretrained(shipped_model("xlmr"))
+    router = Router(FOREIGN)
+    for code in FOREIGN:
+        for text in example_requests([code]) + ISSUE_REQUESTS.get(code, []):
+            assert tokenizer.unk_token_id not in tokenizer(text)["input_ids"], text
+            assert router.route(text).key == code, text
+
+
+# typed on the page in the issue that asked for requests
+ISSUE_REQUESTS = {"zh": ["请画一个蓝色的大圆在右边"]}

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from gluegen.data.corpus import read_table
-from gluegen_world.captions import FRAMES, LANGUAGES, caption, captions, heldout_captions
+from gluegen_world.captions import (
+    FAMILIES,
+    FAMILY_ROLES,
+    LANGUAGES,
+    PHRASINGS,
+    caption,
+    captions,
+    family_captions,
+)
 from gluegen_world.corpus import (
     HELDOUT_COMBINATIONS,
     is_heldout,
@@ -126,8 +134,8 @@ def test_every_language_has_several_phrasings():
         captions(STAR, "xx")
 
 
-def shape_and_colour_words(language: str, o) -> tuple[str, tuple[str, ...]]:
-    """The noun of an object's shape and the forms its colour may take, in `language`."""
+def shape_and_colour_words(language: str, o) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The nouns of an object's shape and the stems its colour may take, in `language`."""
     from gluegen_world.captions import cjk, german, romance
 
     nouns = {
@@ -146,62 +154,113 @@ def shape_and_colour_words(language: str, o) -> tuple[str, tuple[str, ...]]:
         "ja": cjk.JA_COLOURS,
     }
     if language == "en":
-        return o.shape, (o.colour,)
+        return (o.shape,), (o.colour,)
     noun = cjk.JA_NOUNS[o.shape] if language == "ja" else nouns[language][o.shape][0]
+    short = cjk.ZH_SHORT_NOUNS.get(o.shape, noun) if language == "zh" else noun
     colour = colours[language][o.colour]
-    return noun, (colour,) if isinstance(colour, str) else colour
+    forms = (colour,) if isinstance(colour, str) else colour
+    # stems: German declines the colour (rot-e), Japanese conjugates it (赤い, 赤くて, 緑の, 緑で)
+    return (noun, short), tuple(form.rstrip("eいの") for form in forms)
 
 
 HELD_OUT_HAND_CHECKED = {
-    # the same sentence with another verb or word order than any corpus phrasing
-    ("fr", STAR): "une petite étoile violette se trouve à gauche",
-    ("es", CIRCLE): "en la parte de arriba se ve un gran círculo naranja",
-    ("it", STAR): "sul lato sinistro si trova una piccola stella viola",
-    ("de", STAR): "links sieht man einen kleinen violetten Stern",
-    ("zh", STAR): "一颗紫色的小星星出现在左边",
-    ("ja", CIRCLE): "上にあるのは大きいオレンジ色の円",
+    # other verbs and word orders than any corpus phrasing (validation)
+    ("fr", STAR, "verbs"): "une petite étoile violette se trouve à gauche",
+    ("es", CIRCLE, "verbs"): "en la parte de arriba se ve un gran círculo naranja",
+    ("zh", STAR, "verbs"): "一颗紫色的小星星出现在左边",
+    ("ja", CIRCLE, "verbs"): "上にあるのは大きいオレンジ色の円",
+    # relative clauses (validation): German relative pronoun by gender, Japanese te-form
+    ("de", STAR, "relative"): "links gibt es einen Stern, der klein und violett ist",
+    ("ja", STAR, "relative"): "左に紫で小さい星がある",
+    # attributes as predicates (test): French elision and place as modifier, Chinese 是...的
+    ("fr", STAR, "predicate"): "l'étoile de gauche est petite et violette",
+    ("zh", CIRCLE, "predicate"): "上面的圆形是橙色的，很大",
+    ("es", CIRCLE, "predicate"): "el círculo de arriba es grande y naranja",
+    ("ja", CIRCLE, "predicate"): "上の円はオレンジ色で大きい",
+    # articles and measure words dropped (test): German strong endings, Chinese short nouns
+    ("de", STAR, "dropped"): "kleiner violetter Stern links",
+    ("zh", CIRCLE, "dropped"): "橙色大圆在上面",
+    # requests as people type them (validation: imperatives; test: polite)
+    ("zh", CIRCLE, "request"): "请画一个橙色的大圆在上面",
+    ("it", STAR, "request"): "disegna una piccola stella viola a sinistra",
+    ("ja", STAR, "polite"): "左に小さい紫の星を描いてください",
+    ("fr", CIRCLE, "polite"): "je voudrais une image d'un grand cercle orange en haut",
+    ("de", STAR, "polite"): "kannst du einen kleinen violetten Stern links zeichnen?",
+    # two objects: contraction (du, del, della), weak dative (dem kleinen gelben ...)
+    ("fr", PAIR, "predicate"): "le grand carré bleu est à gauche du petit losange jaune",
+    ("es", PAIR, "predicate"): "el gran cuadrado azul está a la izquierda del pequeño rombo "
+    "amarillo",
+    ("de", PAIR, "predicate"): "das große blaue Quadrat ist links von der kleinen gelben Raute",
+    ("zh", PAIR, "dropped"): "蓝色大正方形在黄色小菱形左边",
 }
 
 
 @pytest.mark.parametrize(
-    "language, scene", list(HELD_OUT_HAND_CHECKED), ids=lambda v: v if isinstance(v, str) else ""
+    "language, scene, family",
+    list(HELD_OUT_HAND_CHECKED),
+    ids=lambda v: v if isinstance(v, str) else "",
 )
-def test_heldout_phrasings_follow_each_languages_grammar(language, scene):
-    assert HELD_OUT_HAND_CHECKED[(language, scene)] in heldout_captions(scene, language)
+def test_heldout_families_follow_each_languages_grammar(language, scene, family):
+    assert HELD_OUT_HAND_CHECKED[(language, scene, family)] in family_captions(
+        scene, language, family
+    )
 
 
-def test_heldout_phrasings_are_no_corpus_phrasing_and_no_corpus_holds_them(tmp_path):
+def test_heldout_families_are_no_corpus_phrasing_and_no_corpus_holds_them(tmp_path):
     rng = random.Random(3)
-    for language in FRAMES:
-        scene = random_scene(rng, two_objects=0.0)
-        heldout = heldout_captions(scene, language)
-        assert len(heldout) >= 4 and not set(heldout) & set(captions(scene, language))
-        assert caption(scene, language, rng, "heldout") in heldout
-        assert caption(scene, language, rng, "all") in heldout + captions(scene, language)
-    rows = [
-        line.split("\t")
-        for line in write_text_corpus(tmp_path, "de", 300, 0)["train"].read_text().splitlines()[1:]
-    ]
-    assert not any(row[2] in heldout_captions(parse_scene_code(row[0]), "de") for row in rows)
-    # English is the generator's language, two-object scenes keep their corpus phrasings
-    assert heldout_captions(STAR, "en") == [] and heldout_captions(PAIR, "fr") == []
-    with pytest.raises(ValueError, match="No held-out phrasings"):
-        caption(STAR, "en", rng, "heldout")
+    for _ in range(20):
+        scene = random_scene(rng, two_objects=0.5)
+        for language in LANGUAGES:
+            corpus = set(captions(scene, language))
+            for family in FAMILIES[1:]:
+                phrasings = family_captions(scene, language, family)
+                assert phrasings and not set(phrasings) & corpus, (language, family)
+    # a test family shares no phrasing with a validation family either
+    for language in LANGUAGES:
+        validation = {
+            t for f in ("verbs", "relative", "request") for t in family_captions(STAR, language, f)
+        }
+        test = {
+            t
+            for f in ("predicate", "dropped", "polite")
+            for t in family_captions(STAR, language, f)
+        }
+        assert not validation & test, language
+    for name, families in PHRASINGS.items():
+        assert caption(STAR, "fr", rng, name) in {
+            t for f in families for t in family_captions(STAR, "fr", f)
+        }
+    held_out = [f for f, role in FAMILY_ROLES.items() if role != "corpus"]
+    for language in ("de", "zh"):
+        rows = [
+            line.split("\t")
+            for line in write_text_corpus(tmp_path / language, language, 300, 0)["train"]
+            .read_text()
+            .splitlines()[1:]
+        ]
+        assert not any(
+            row[2] in family_captions(parse_scene_code(row[0]), language, family)
+            for row in rows
+            for family in held_out
+        )
     with pytest.raises(ValueError, match="phrasings must be one of"):
         caption(STAR, "fr", rng, "templates")
+    with pytest.raises(ValueError, match="Unknown family"):
+        family_captions(STAR, "fr", "slang")
 
 
 def test_every_caption_names_each_objects_shape_and_colour():
     rng = random.Random(1)
-    for _ in range(200):
+    for _ in range(100):
         scene = random_scene(rng, two_objects=0.5)
         for language in LANGUAGES:
-            for text in captions(scene, language) + heldout_captions(scene, language):
-                for o in scene.objects:
-                    noun, colours = shape_and_colour_words(language, o)
-                    assert noun in text, (language, text, o)
-                    # German declines the colour: its stem stays
-                    assert any(c.rstrip("e") in text for c in colours), (language, text, o)
+            for family in FAMILIES:
+                for text in family_captions(scene, language, family):
+                    for o in scene.objects:
+                        nouns, colours = shape_and_colour_words(language, o)
+                        assert any(noun in text for noun in nouns), (language, text, o)
+                        # German declines the colour, Japanese conjugates it: its stem stays
+                        assert any(c in text for c in colours), (language, text, o)
 
 
 # -- corpora ---------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ class Served:
     text: GlueGenPipeline | None = None
     sound: GlueGenPipeline | None = None
     examples: dict[str, str] = field(default_factory=dict)  # caption -> sound file
+    prompt_examples: list[str] = field(default_factory=list)  # prompts offered under the box
     problems: dict[str, str] = field(default_factory=dict)  # "text" / "sound" -> why not
     defaults: DrawDefaults = field(default_factory=DrawDefaults)
     title: str = "GlueGen"
@@ -184,6 +185,13 @@ def build_page(served: Served) -> gr.Blocks:
         settings = [seed, steps, guidance, count]
         with gr.Tab("Text"):
             prompt = gr.Textbox(label="prompt, in any language", elem_id="prompt")
+            if served.prompt_examples:
+                gr.Examples(
+                    [[text] for text in served.prompt_examples],
+                    [prompt],
+                    label="or one of these (click to fill the box)",
+                    elem_id="prompt-examples",
+                )
             draw_text = gr.Button("Draw", variant="primary", elem_id="draw-text")
             language = gr.Markdown(elem_id="language")
             with gr.Row():

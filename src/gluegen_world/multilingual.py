@@ -6,11 +6,12 @@ model that "une petite étoile rouge" and "a small red star" mean the same. Alig
 generator is GlueNet's job. Its SentencePiece vocabulary is learnt from the same text, with
 short pieces, and every Chinese and Japanese dictionary word one piece (`DICTIONARY_WORDS`).
 
-It reads scenes of every (shape, colour) combination in every phrasing (corpus and held-out
-ones, `gluegen_world.captions`), as a real XLM-R has read "una estrella amarilla" long before
-anyone aligns it: held-out combinations and phrasings concern the parallel corpora GlueNet
-learns from, as for the world's sound encoder and judge (reading only the training split
-cost it languages' held-out combinations).
+It reads scenes of every (shape, colour) combination in every family of phrasings of the
+world's grammar (the corpus's, the held-out ones, requests: `gluegen_world.captions`), as a
+real XLM-R has read "una estrella amarilla" and "请画一个大圆" long before anyone aligns it:
+held-out combinations and families concern the parallel corpora GlueNet learns from, as for
+the world's sound encoder and judge (reading only the training split cost it languages'
+held-out combinations).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 import sentencepiece
 import torch
+from sentencepiece import sentencepiece_model_pb2
 from tqdm.auto import tqdm
 from transformers import (
     DataCollatorForLanguageModeling,
@@ -32,13 +34,19 @@ from transformers import (
 from gluegen_world.captions import LANGUAGES, caption
 from gluegen_world.captions.cjk import (
     JA_COLOURS,
+    JA_COLOURS_PREDICATE,
+    JA_COLOURS_TE,
     JA_NOUNS,
     JA_POSITIONS,
+    JA_POSITIONS_THIRD,
     JA_SIZES,
+    JA_SIZES_TE,
     ZH_COLOURS,
     ZH_NOUNS,
     ZH_POSITIONS,
     ZH_POSITIONS_ALT,
+    ZH_POSITIONS_THIRD,
+    ZH_SHORT_NOUNS,
     ZH_SIZES,
 )
 from gluegen_world.corpus import TWO_OBJECT_SHARE, sample_scenes
@@ -59,10 +67,16 @@ DICTIONARY_WORDS = tuple(
             *ZH_SIZES.values(),
             *ZH_POSITIONS.values(),
             *ZH_POSITIONS_ALT.values(),
+            *ZH_POSITIONS_THIRD.values(),
+            *ZH_SHORT_NOUNS.values(),
             *JA_NOUNS.values(),
             *JA_COLOURS.values(),
+            *JA_COLOURS_TE.values(),
+            *JA_COLOURS_PREDICATE.values(),
             *(form for forms in JA_SIZES.values() for form in forms),
+            *JA_SIZES_TE.values(),
             *JA_POSITIONS.values(),
+            *JA_POSITIONS_THIRD.values(),
         }
     )
 )
@@ -75,13 +89,13 @@ MAX_TOKENS = 64  # the longest world caption is about 35 pieces
 class MultilingualTraining:
     """How the world's XLM-R is trained."""
 
-    sentences_per_language: int = 6_000
+    sentences_per_language: int = 12_000
     vocab_size: int = 1_000  # an upper bound: the world's text yields fewer pieces
     max_piece_length: int = 3  # short pieces (dictionary words are whole, however long)
     hidden: int = 64
     layers: int = 4
     heads: int = 4
-    steps: int = 3_000
+    steps: int = 4_000
     batch_size: int = 64
     learning_rate: float = 1e-3
     mask_share: float = 0.15
@@ -89,17 +103,18 @@ class MultilingualTraining:
 
 
 def monolingual_text(
-    per_language: int, seed: int, split: str | None = None
+    per_language: int, seed: int, split: str | None = None, phrasings: str = "all"
 ) -> dict[str, list[str]]:
-    """Captions of independently drawn scenes, per language (never parallel), in every
-    phrasing: corpus and held-out ones alike, as a real XLM-R has read every phrasing.
+    """Captions of independently drawn scenes, per language (never parallel), in every family
+    of phrasings alike, as a real XLM-R has read what people write.
 
-    Scenes of `split` ('train' or 'heldout'), or of any combination when `split` is None.
+    Scenes of `split` ('train' or 'heldout'), or of any combination when `split` is None;
+    phrasings of the families `phrasings` (`gluegen_world.captions.PHRASINGS`).
     """
     rng = random.Random(f"{seed}-monolingual")
     return {
         language: [
-            caption(scene, language, rng, phrasings="all")
+            caption(scene, language, rng, phrasings)
             for scene in _scenes(per_language, split, seed * 101 + i, TWO_OBJECT_SHARE)
         ]
         for i, language in enumerate(LANGUAGES)
@@ -135,12 +150,21 @@ def train_tokenizer(texts: list[str], settings: MultilingualTraining) -> XLMRobe
         minloglevel=2,
     )
     processor = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue())
+    # SentencePiece learnt the pieces of NFKC-normalised text (its default rule): the
+    # tokenizer normalises as it did, as a real XLM-R's does, so that what people type
+    # ("？", "，", full-width letters) reads as the pieces it learnt ("?", ",")
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString(model.getvalue())
     pieces = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(len(processor))]
     vocab = [(token, 0.0) for token in SPECIALS_BEFORE]
     vocab += [(piece, score) for piece, score in pieces if piece not in SPECIALS_BEFORE]
     vocab = [(piece, score) for piece, score in vocab if not crosses_a_word(piece)]
     vocab.append(("<mask>", 0.0))
-    return XLMRobertaTokenizer(vocab=vocab, model_max_length=MAX_TOKENS)
+    return XLMRobertaTokenizer(
+        vocab=vocab,
+        model_max_length=MAX_TOKENS,
+        _spm_precompiled_charsmap=proto.normalizer_spec.precompiled_charsmap,
+    )
 
 
 def new_encoder(

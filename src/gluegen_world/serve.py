@@ -27,6 +27,7 @@ from gluegen_world.sounds import synthesize, write_wav
 
 TRAINED_ON_FIRST_START = ("fr", "zh", "sound")  # what a page with no demo folder trains
 EXAMPLE_SOUNDS = 6
+EXAMPLE_REQUESTS = 2  # per language, offered under the prompt box
 # The world's generator draws well in few DDIM steps.
 WORLD_DEFAULTS = DrawDefaults(steps=6, guidance=4.0, images=4, mix_weight=1.0)
 
@@ -60,6 +61,14 @@ def example_sounds(folder: Path, count: int = EXAMPLE_SOUNDS) -> dict[str, str]:
     return examples
 
 
+def example_requests(languages: list[str], count: int = EXAMPLE_REQUESTS) -> list[str]:
+    """Requests as people type them ("请画...", "je voudrais une image d'..."), `count` per
+    language, of held-out scenes."""
+    rng = random.Random(f"{EVAL_SEED}-requests")
+    scenes = sample_scenes(count, "heldout", EVAL_SEED, two_objects=0.0)
+    return [caption(scene, code, rng, "requests") for code in languages for scene in scenes]
+
+
 def world_served(
     workdir: str | Path = "runs/demo",
     train_missing: bool = True,
@@ -83,6 +92,7 @@ def world_served(
     xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS)
     if nets:
         served.text = GlueGenPipeline(generator, xlmr, nets, unconditional="generator")
+        served.prompt_examples = example_requests(list(FOREIGN) if ANY in nets else list(nets))
     else:
         served.problems["text"] = f"No language GlueNet in {runs}: run `gluegen demo` first."
     if (runs / "sound" / "gluenet").is_dir():

@@ -125,10 +125,12 @@ def evaluate_world_models(
     xlmr = model_folder("xlmr")
     model = XLMRobertaForMaskedLM.from_pretrained(xlmr).eval()
     tokenizer = AutoTokenizer.from_pretrained(xlmr)
-    heldout = monolingual_text(count // 4, seed=EVAL_SEED, split="heldout")
-    results["XLM-R masked-piece accuracy, sentences of held-out combinations"] = {
-        language: masked_accuracy(model, tokenizer, texts) for language, texts in heldout.items()
-    }
+    for phrasings, words in (("all", "every family"), ("test", "the test families")):
+        heldout = monolingual_text(count // 4, EVAL_SEED, split="heldout", phrasings=phrasings)
+        results[f"XLM-R masked-piece accuracy, held-out combinations, {words}"] = {
+            language: masked_accuracy(model, tokenizer, texts)
+            for language, texts in heldout.items()
+        }
     sound = model_folder("sound")
     clips, scenes = draw_sounds(count // 4, seed=EVAL_SEED, split="heldout")
     results[f"sound encoder, {len(clips)} fresh clips of held-out combinations"] = heard_accuracy(

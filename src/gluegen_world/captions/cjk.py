@@ -120,3 +120,170 @@ def japanese_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
         f"{ja_phrase(b)}の{rel}に{ja_phrase(a)}がある",
         f"{ja_phrase(a)}は{ja_phrase(b)}の{rel}にあります",
     ]
+
+
+# -- the other families: what people also write ----------------------------------------------
+# `{pos}` is a corpus place; `{where}` any place, a third wording included.
+ZH_POSITIONS_THIRD = {"left": "最左边", "right": "最右边", "top": "最上面", "bottom": "最下面"}
+ZH_SHORT_NOUNS = {"circle": "圆", "square": "方块"}  # what people type: 大圆, 红方块
+
+
+def zh_forms(o: WorldObject) -> list[dict[str, str]]:
+    """'左边的圆形是红色的，很大', '请画一个蓝色的大圆在右边' ..."""
+    noun, measure = ZH_NOUNS[o.shape]
+    short = ZH_SHORT_NOUNS.get(o.shape, noun)
+    colour, size = ZH_COLOURS[o.colour], ZH_SIZES[o.size]
+    corpus = (ZH_POSITIONS[o.position], ZH_POSITIONS_ALT[o.position])
+    return [
+        {
+            "np": zh_phrase(o, colour_first),
+            "np_short": zh_phrase(o, colour_first).replace(noun, short),
+            "pos": pos,
+            "where": where,
+            "m": measure,
+            "noun": noun,
+            "short": short,
+            "colour": colour,
+            "size": size,
+        }
+        for pos in corpus
+        for where in (*corpus, ZH_POSITIONS_THIRD[o.position])
+        for colour_first in (True, False)
+    ]
+
+
+def zh_pair_forms(a: WorldObject, relation: str, b: WorldObject) -> list[dict[str, str]]:
+    """'一个红色的大圆形出现在一个蓝色的小正方形的左边', '红色大圆形在蓝色小正方形左边' ..."""
+
+    def bare(o: WorldObject) -> str:
+        return f"{ZH_COLOURS[o.colour]}{ZH_SIZES[o.size]}{ZH_NOUNS[o.shape][0]}"
+
+    return [
+        {
+            "a": zh_phrase(a),
+            "b": zh_phrase(b),
+            "bare_a": bare(a),
+            "bare_b": bare(b),
+            "rel": ZH_RELATIONS[relation],
+        }
+    ]
+
+
+# family -> (one-object frames, two-object frames)
+ZH_FAMILIES = {
+    "verbs": (ZH_HELDOUT_FRAMES, ("{a}出现在{b}的{rel}", "在{b}的{rel}可以看到{a}")),
+    "relative": (
+        (
+            "{where}有一{m}{size}{noun}，是{colour}的",
+            "在{where}的是一{m}{colour}的{noun}，很{size}",
+        ),
+        ("在{b}的{rel}的是{a}",),
+    ),
+    "predicate": (
+        ("{where}的{noun}是{colour}的，很{size}", "{where}那个{noun}很{size}，是{colour}的"),
+        ("{b}的{rel}是{a}",),
+    ),
+    "dropped": (
+        ("{where}一{m}{colour}{size}{short}", "{colour}{size}{short}在{where}"),
+        ("{bare_a}在{bare_b}{rel}",),
+    ),
+    "request": (
+        ("画{np_short}在{where}", "请画{np_short}在{where}", "在{where}画{np}"),
+        ("画{a}在{b}的{rel}",),
+    ),
+    "polite": (
+        (
+            "请在{where}画{np_short}",
+            "我想要一张图，{where}有{np}",
+            "帮我画一张{where}有{np_short}的图",
+            "能不能在{where}画{np}？",
+        ),
+        ("请在{b}的{rel}画{a}", "我想要一张图，{b}的{rel}有{a}"),
+    ),
+}
+
+
+JA_POSITIONS_THIRD = {"left": "左の方", "right": "右の方", "top": "上の方", "bottom": "下の方"}
+# Colours and sizes joined to what follows (te-form: 赤くて大きい) and as predicates (赤い, 緑だ)
+JA_COLOURS_TE = {
+    "red": "赤くて",
+    "green": "緑で",
+    "blue": "青くて",
+    "yellow": "黄色くて",
+    "purple": "紫で",
+    "orange": "オレンジ色で",
+}
+JA_COLOURS_PREDICATE = {
+    "red": "赤い",
+    "green": "緑だ",
+    "blue": "青い",
+    "yellow": "黄色い",
+    "purple": "紫だ",
+    "orange": "オレンジ色だ",
+}
+JA_SIZES_TE = {"small": "小さくて", "big": "大きくて"}
+
+
+def ja_forms(o: WorldObject) -> list[dict[str, str]]:
+    """'左の円は赤くて大きい', '左に大きい赤い円を描いてください' ..."""
+    noun = JA_NOUNS[o.shape]
+    size = JA_SIZES[o.size][0]
+    colour_te, size_te = JA_COLOURS_TE[o.colour], JA_SIZES_TE[o.size]
+    corpus = JA_POSITIONS[o.position]
+    return [
+        {
+            "np": ja_phrase(o, na_form),
+            "pos": corpus,
+            "where": where,
+            "noun": noun,
+            "np_te": f"{colour_te}{size}{noun}",
+            "colour_first": f"{JA_COLOURS[o.colour]}{size}{noun}",
+            "colour_te": colour_te,
+            "size_te": size_te,
+            "colour_pred": JA_COLOURS_PREDICATE[o.colour],
+            "size_pred": size,
+        }
+        for where in (corpus, f"{corpus}側", JA_POSITIONS_THIRD[o.position])
+        for na_form in (False, True)
+    ]
+
+
+def ja_pair_forms(a: WorldObject, relation: str, b: WorldObject) -> list[dict[str, str]]:
+    """'青い小さい正方形の左にある円は赤くて大きい' ..."""
+    return [
+        {
+            "a": ja_phrase(a),
+            "b": ja_phrase(b),
+            "noun_a": JA_NOUNS[a.shape],
+            "colour_te_a": JA_COLOURS_TE[a.colour],
+            "size_pred_a": JA_SIZES[a.size][0],
+            "colour_first_a": f"{JA_COLOURS[a.colour]}{JA_SIZES[a.size][0]}{JA_NOUNS[a.shape]}",
+            "rel": JA_RELATIONS[relation],
+        }
+    ]
+
+
+JA_FAMILIES = {
+    "verbs": (JA_HELDOUT_FRAMES, ("{b}の{rel}に{a}が見える", "{b}の{rel}側に{a}があります")),
+    "relative": (
+        ("{where}に{np_te}がある", "{np_te}が{where}に描かれている"),
+        ("{b}の{rel}にあるのは{a}",),
+    ),
+    "predicate": (
+        ("{where}の{noun}は{colour_te}{size_pred}", "{where}にある{noun}は{size_te}{colour_pred}"),
+        ("{b}の{rel}にある{noun_a}は{colour_te_a}{size_pred_a}",),
+    ),
+    "dropped": (
+        ("{colour_first}、{where}", "{where}に{colour_first}"),
+        ("{colour_first_a}、{b}の{rel}",),
+    ),
+    "request": (("{where}に{np}を描いて", "{np}を{where}に描いて"), ("{b}の{rel}に{a}を描いて",)),
+    "polite": (
+        (
+            "{where}に{np}を描いてください",
+            "{where}に{np}がある絵をください",
+            "{np}を{where}に描いてくれませんか",
+        ),
+        ("{b}の{rel}に{a}を描いてください",),
+    ),
+}

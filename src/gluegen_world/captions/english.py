@@ -1,4 +1,9 @@
-"""English captions: articles a / an, several word orders."""
+"""English captions: articles a / an, several word orders.
+
+The corpus phrasings (`english_single`, `english_pair`) are the ones the generator was trained
+on. The other families (`EN_FAMILIES`: requests, predicates, relative clauses, articles
+dropped) are what people also type; the world's XLM-R reads them all.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,12 @@ EN_POSITIONS = {
     "right": "on the right",
     "top": "at the top",
     "bottom": "at the bottom",
+}
+EN_POSITIONS_ALT = {
+    "left": "on the left side",
+    "right": "on the right side",
+    "top": "near the top",
+    "bottom": "near the bottom",
 }
 EN_RELATIONS = {
     "left of": "to the left of",
@@ -44,3 +55,70 @@ def english_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
     """Phrasings of two English objects in a relation."""
     rel = EN_RELATIONS[relation]
     return [f"{en_phrase(a)} {rel} {en_phrase(b)}", f"{en_phrase(a)} is {rel} {en_phrase(b)}"]
+
+
+def en_forms(o: WorldObject) -> list[dict[str, str]]:
+    """Every form of one object the families' frames take, for each way of saying its place."""
+    return [
+        {
+            "np": en_phrase(o),
+            "bare": f"{o.size} {o.colour} {o.shape}",
+            "a_noun": f"{en_article(o.shape)} {o.shape}",
+            "noun": o.shape,
+            "colour": o.colour,
+            "size": o.size,
+            "where": where[o.position],
+        }
+        for where in (EN_POSITIONS, EN_POSITIONS_ALT)
+    ]
+
+
+def en_pair_forms(a: WorldObject, relation: str, b: WorldObject) -> list[dict[str, str]]:
+    """The forms of two objects in a relation."""
+    return [
+        {
+            "np_a": en_phrase(a),
+            "np_b": en_phrase(b),
+            "the_a": f"the {a.size} {a.colour} {a.shape}",
+            "the_b": f"the {b.size} {b.colour} {b.shape}",
+            "bare_a": f"{a.size} {a.colour} {a.shape}",
+            "bare_b": f"{b.size} {b.colour} {b.shape}",
+            "rel": EN_RELATIONS[relation],
+        }
+    ]
+
+
+# family -> (one-object frames, two-object frames)
+EN_FAMILIES = {
+    "verbs": (
+        ("{np} sits {where}", "{where} you can see {np}"),
+        ("{np_a} sits {rel} {np_b}", "you can see {np_a} {rel} {np_b}"),
+    ),
+    "relative": (
+        (
+            "there is {a_noun} {where} that is {size} and {colour}",
+            "{a_noun} that is {colour} and {size}, {where}",
+        ),
+        ("there is {np_a} that is {rel} {np_b}",),
+    ),
+    "predicate": (
+        ("the {noun} {where} is {size} and {colour}", "{where}, the {noun} is {colour} and {size}"),
+        ("{the_a} is {rel} {the_b}",),
+    ),
+    "dropped": (
+        ("{bare} {where}", "{colour} {noun}, {size}, {where}"),
+        ("{bare_a} {rel} {bare_b}",),
+    ),
+    "request": (
+        ("draw {np} {where}", "please draw {np} {where}", "make {np} {where}"),
+        ("draw {np_a} {rel} {np_b}",),
+    ),
+    "polite": (
+        (
+            "could you draw {np} {where}?",
+            "i would like a picture of {np} {where}",
+            "a picture of {np} {where}, please",
+        ),
+        ("could you draw {np_a} {rel} {np_b}?", "i would like a picture of {np_a} {rel} {np_b}"),
+    ),
+}

@@ -1,8 +1,11 @@
-"""Sentence frames: a phrasing is a frame filled with an object's noun phrase and its place.
+"""Sentence frames: a phrasing is a frame filled with an object's forms (its noun phrase, its
+place, its words one by one).
 
-A frame is a format string with `{pos}` (the place) and `{np}` (the noun phrase; German also
-`{acc}`, the accusative one). Each language keeps its corpus frames and its held-out frames
-side by side, so that the split between them reads at a glance.
+A frame is a format string. The corpus frames take `{pos}` (the place) and `{np}` (the noun
+phrase; German also `{acc}`, the accusative one). The other families' frames take the keys of
+their language's `*_forms(obj)` dicts (`{the}`, `{adjs}`, `{where}` ...) and, for two objects,
+of `*_pair_forms(a, relation, b)`. Each language keeps its frames side by side, so that the
+split between families reads at a glance.
 """
 
 from __future__ import annotations
@@ -16,3 +19,8 @@ def fill(frames: tuple[str, ...], places: list[str], phrases: list[dict[str, str
         for phrase in phrases
         for frame in frames
     ]
+
+
+def fill_forms(frames: tuple[str, ...], forms: list[dict[str, str]]) -> list[str]:
+    """Every frame with every dict of forms, each phrasing once, in order."""
+    return list(dict.fromkeys(frame.format(**form) for form in forms for frame in frames))

@@ -213,3 +213,273 @@ def italian_pair(a: WorldObject, relation: str, b: WorldObject) -> list[str]:
     """Phrasings of two Italian objects in a relation."""
     rel = IT_RELATIONS[relation]
     return [f"{it_phrase(a)} {rel} {it_phrase(b)}", f"c'è {it_phrase(a)} {rel} {it_phrase(b)}"]
+
+
+# -- the other families: what people also write ----------------------------------------------
+# Each language's forms of one object (`*_forms`) and of two in a relation (`*_pair_forms`),
+# and its families' frames over them: family -> (one-object frames, two-object frames).
+# `{pos}` is a corpus place; `{where}` any place, a third wording included.
+FR_POSITIONS_THIRD = {
+    "left": "du côté gauche",
+    "right": "du côté droit",
+    "top": "vers le haut",
+    "bottom": "vers le bas",
+}
+FR_PLACE_MODIFIERS = {
+    "left": "de gauche",
+    "right": "de droite",
+    "top": "du haut",
+    "bottom": "du bas",
+}
+ES_POSITIONS_THIRD = {
+    "left": "hacia la izquierda",
+    "right": "hacia la derecha",
+    "top": "en lo alto",
+    "bottom": "en la parte baja",
+}
+ES_PLACE_MODIFIERS = {
+    "left": "de la izquierda",
+    "right": "de la derecha",
+    "top": "de arriba",
+    "bottom": "de abajo",
+}
+IT_POSITIONS_THIRD = {
+    "left": "dalla parte sinistra",
+    "right": "dalla parte destra",
+    "top": "nella parte alta",
+    "bottom": "nella parte bassa",
+}
+
+
+def _places(o: WorldObject, *tables: dict[str, str]) -> list[tuple[str, str]]:
+    """(corpus place, any place) for each wording: the corpus ones, then the others."""
+    corpus = [table[o.position] for table in tables[:2]]
+    return [(pos, where) for pos in corpus for where in [table[o.position] for table in tables]]
+
+
+def _before_definite(preposition: str, article: str, phrase: str, contracted: str) -> str:
+    """'à gauche de' + 'le ...' -> 'à gauche du ...'; 'sopra' + 'il ...' -> 'sopra il ...'."""
+    if preposition.endswith(" de") or preposition.endswith(" di"):
+        if article in ("le", "el", "il"):
+            return f"{preposition[:-3]} {contracted} {phrase}"
+    return f"{preposition} {article} {phrase}"
+
+
+def fr_forms(o: WorldObject) -> list[dict[str, str]]:
+    """'le cercle de gauche est grand et rouge', 'dessine un grand cercle rouge à gauche' ..."""
+    noun, gender = FR_NOUNS[o.shape]
+    g = 0 if gender == "m" else 1
+    size, colour = FR_SIZES[o.size][g], FR_COLOURS[o.colour][g]
+    the = f"l'{noun}" if noun[0] in "aeioué" else f"{('le', 'la')[g]} {noun}"
+    return [
+        {
+            "np": fr_phrase(o),
+            "pos": pos,
+            "where": where,
+            "the": the,
+            "place_mod": FR_PLACE_MODIFIERS[o.position],
+            "a_noun": f"{('un', 'une')[g]} {noun}",
+            "adjs": f"{size} et {colour}",
+            "size": size,
+            "colour": colour,
+            "bare": f"{size} {noun} {colour}",
+        }
+        for pos, where in _places(o, FR_POSITIONS, FR_POSITIONS_ALT, FR_POSITIONS_THIRD)
+    ]
+
+
+def fr_pair_forms(a: WorldObject, relation: str, b: WorldObject) -> list[dict[str, str]]:
+    """'le grand cercle rouge est à gauche du petit carré bleu' ..."""
+    rel = FR_RELATIONS[relation]
+
+    def definite(o: WorldObject) -> tuple[str, str]:
+        noun, gender = FR_NOUNS[o.shape]
+        g = 0 if gender == "m" else 1
+        return ("le", "la")[g], f"{FR_SIZES[o.size][g]} {noun} {FR_COLOURS[o.colour][g]}"
+
+    article_a, phrase_a = definite(a)
+    article_b, phrase_b = definite(b)
+    return [
+        {
+            "np_a": fr_phrase(a),
+            "rel_b": fr_after_de(rel, fr_phrase(b)),
+            "the_a": f"{article_a} {phrase_a}",
+            "rel_the_b": _before_definite(rel, article_b, phrase_b, "du"),
+            "bare_a": phrase_a,
+            "bare_b": phrase_b,
+            "rel": rel,
+        }
+    ]
+
+
+FR_FAMILIES = {
+    "verbs": (FR_HELDOUT_FRAMES, ("{np_a} se trouve {rel_b}", "on voit {np_a} {rel_b}")),
+    "relative": (
+        (
+            "il y a {where} {a_noun} qui est {adjs}",
+            "{where}, il y a {a_noun} {colour} qui est {size}",
+        ),
+        ("il y a {np_a} qui est {rel_b}",),
+    ),
+    "predicate": (
+        ("{the} {place_mod} est {adjs}", "{where}, {the} est {colour} et {size}"),
+        ("{the_a} est {rel_the_b}",),
+    ),
+    "dropped": (("{bare} {where}", "{where} : {bare}"), ("{bare_a} {rel} {bare_b}",)),
+    "request": (
+        ("dessine {np} {where}", "dessinez {np} {where}", "fais {np} {where}"),
+        ("dessine {np_a} {rel_b}",),
+    ),
+    "polite": (
+        (
+            "pourriez-vous dessiner {np} {where} ?",
+            "je voudrais une image d'{np} {where}",
+            "s'il te plaît, dessine {np} {where}",
+        ),
+        ("je voudrais une image d'{np_a} {rel_b}", "pourriez-vous dessiner {np_a} {rel_b} ?"),
+    ),
+}
+
+
+def es_forms(o: WorldObject) -> list[dict[str, str]]:
+    """'el círculo de la izquierda es grande y azul', 'dibuja un gran círculo azul arriba' ..."""
+    noun, gender = ES_NOUNS[o.shape]
+    g = 0 if gender == "m" else 1
+    size, colour = ES_SIZES_AFTER[o.size][g], ES_COLOURS[o.colour][g]
+    return [
+        {
+            "np": es_phrase(o, size_first),
+            "pos": pos,
+            "where": where,
+            "the": f"{('el', 'la')[g]} {noun}",
+            "place_mod": ES_PLACE_MODIFIERS[o.position],
+            "a_noun": f"{('un', 'una')[g]} {noun}",
+            "adjs": f"{size} y {colour}",
+            "size": size,
+            "colour": colour,
+            "bare": f"{ES_SIZES_BEFORE[o.size][g]} {noun} {colour}"
+            if size_first
+            else f"{noun} {colour} {size}",
+        }
+        for pos, where in _places(o, ES_POSITIONS, ES_POSITIONS_ALT, ES_POSITIONS_THIRD)
+        for size_first in (True, False)
+    ]
+
+
+def es_pair_forms(a: WorldObject, relation: str, b: WorldObject) -> list[dict[str, str]]:
+    """'el gran círculo azul está a la izquierda del pequeño cuadrado rojo' ..."""
+    rel = ES_RELATIONS[relation]
+
+    def definite(o: WorldObject) -> tuple[str, str]:
+        noun, gender = ES_NOUNS[o.shape]
+        g = 0 if gender == "m" else 1
+        return ("el", "la")[g], f"{ES_SIZES_BEFORE[o.size][g]} {noun} {ES_COLOURS[o.colour][g]}"
+
+    article_a, phrase_a = definite(a)
+    article_b, phrase_b = definite(b)
+    return [
+        {
+            "np_a": es_phrase(a),
+            "np_b": es_phrase(b),
+            "the_a": f"{article_a} {phrase_a}",
+            "rel_the_b": _before_definite(rel, article_b, phrase_b, "del"),
+            "bare_a": phrase_a,
+            "bare_b": phrase_b,
+            "rel": rel,
+        }
+    ]
+
+
+ES_FAMILIES = {
+    "verbs": (ES_HELDOUT_FRAMES, ("{np_a} se encuentra {rel} {np_b}", "se ve {np_a} {rel} {np_b}")),
+    "relative": (
+        ("hay {where} {a_noun} que es {adjs}", "{where} hay {a_noun} {colour} que es {size}"),
+        ("hay {np_a} que está {rel} {np_b}",),
+    ),
+    "predicate": (
+        ("{the} {place_mod} es {adjs}", "{where}, {the} es {colour} y {size}"),
+        ("{the_a} está {rel_the_b}",),
+    ),
+    "dropped": (("{bare} {where}",), ("{bare_a} {rel} {bare_b}",)),
+    "request": (("dibuja {np} {where}", "haz {np} {where}"), ("dibuja {np_a} {rel} {np_b}",)),
+    "polite": (
+        (
+            "¿puedes dibujar {np} {where}?",
+            "quiero una imagen de {np} {where}",
+            "por favor, dibuja {np} {where}",
+        ),
+        ("quiero una imagen de {np_a} {rel} {np_b}", "¿puedes dibujar {np_a} {rel} {np_b}?"),
+    ),
+}
+
+
+def it_forms(o: WorldObject) -> list[dict[str, str]]:
+    """'il cerchio a sinistra è grande e rosso', 'disegna un cerchio rosso grande' ..."""
+    noun, gender = IT_NOUNS[o.shape]
+    g = 0 if gender == "m" else 1
+    size, colour = IT_SIZES[o.size][g], IT_COLOURS[o.colour][g]
+    return [
+        {
+            "np": it_phrase(o, size_first),
+            "pos": pos,
+            "where": where,
+            "the": f"{('il', 'la')[g]} {noun}",
+            "a_noun": f"{('un', 'una')[g]} {noun}",
+            "adjs": f"{size} e {colour}",
+            "size": size,
+            "colour": colour,
+            "bare": f"{size} {noun} {colour}" if size_first else f"{noun} {colour} {size}",
+        }
+        for pos, where in _places(o, IT_POSITIONS, IT_POSITIONS_ALT, IT_POSITIONS_THIRD)
+        for size_first in (True, False)
+    ]
+
+
+def it_pair_forms(a: WorldObject, relation: str, b: WorldObject) -> list[dict[str, str]]:
+    """'il grande cerchio rosso è a sinistra del piccolo quadrato blu' ..."""
+    rel = IT_RELATIONS[relation]
+
+    def definite(o: WorldObject) -> tuple[str, str]:
+        noun, gender = IT_NOUNS[o.shape]
+        g = 0 if gender == "m" else 1
+        return ("il", "la")[g], f"{IT_SIZES[o.size][g]} {noun} {IT_COLOURS[o.colour][g]}"
+
+    article_a, phrase_a = definite(a)
+    article_b, phrase_b = definite(b)
+    rel_the_b = _before_definite(rel, article_b, phrase_b, "del")
+    if rel.endswith(" di") and article_b == "la":
+        rel_the_b = f"{rel[:-3]} della {phrase_b}"
+    return [
+        {
+            "np_a": it_phrase(a),
+            "np_b": it_phrase(b),
+            "the_a": f"{article_a} {phrase_a}",
+            "rel_the_b": rel_the_b,
+            "bare_a": phrase_a,
+            "bare_b": phrase_b,
+            "rel": rel,
+        }
+    ]
+
+
+IT_FAMILIES = {
+    "verbs": (IT_HELDOUT_FRAMES, ("{np_a} si trova {rel} {np_b}", "si vede {np_a} {rel} {np_b}")),
+    "relative": (
+        ("c'è {where} {a_noun} che è {adjs}", "{where} c'è {a_noun} {colour} che è {size}"),
+        ("c'è {np_a} che sta {rel} {np_b}",),
+    ),
+    "predicate": (
+        ("{the} {where} è {adjs}", "{where}, {the} è {colour} e {size}"),
+        ("{the_a} è {rel_the_b}",),
+    ),
+    "dropped": (("{bare} {where}",), ("{bare_a} {rel} {bare_b}",)),
+    "request": (("disegna {np} {where}", "fai {np} {where}"), ("disegna {np_a} {rel} {np_b}",)),
+    "polite": (
+        (
+            "potresti disegnare {np} {where}?",
+            "vorrei un'immagine di {np} {where}",
+            "per favore, disegna {np} {where}",
+        ),
+        ("vorrei un'immagine di {np_a} {rel} {np_b}", "potresti disegnare {np_a} {rel} {np_b}?"),
+    ),
+}

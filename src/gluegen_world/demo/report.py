@@ -20,13 +20,16 @@ from gluegen_world.captions import LANGUAGE_NAMES, LANGUAGES
 from gluegen_world.demo.cells import cells_folder
 from gluegen_world.demo.settings import FOREIGN
 from gluegen_world.demo.tables import (
+    ENGLISH_REFERENCE,
     LANGUAGE_ROWS,
     PAIR_ROWS,
     PARAPHRASE_ROWS,
     PARAPHRASE_SETS,
     SOUND_COLUMNS,
+    SOUND_OVER_ENGLISH,
     SOUND_ROWS,
     min_ratio,
+    sound_over_english,
 )
 
 UPSCALE = 3  # 32-pixel images shown at 96 pixels
@@ -132,13 +135,14 @@ def _language_section(results: dict, cells: Path, save) -> list[str]:
     parts += [
         f"<li>{LANGUAGE_NAMES[c]}: {html.escape(results['prompts'][c][0])}</li>" for c in LANGUAGES
     ]
-    parts.append(
-        "</ul><p>The same first scene in a held-out phrasing (in no parallel corpus):</p><ul>"
-    )
-    parts += [
-        f"<li>{LANGUAGE_NAMES[c]}: {html.escape(results['heldout_phrasings'][c][0])}</li>"
-        for c in FOREIGN
-    ]
+    for key, words in (
+        ("heldout_families", "in a held-out family of phrasings"),
+        ("requests", "asked for as people type"),
+    ):
+        parts.append(f"</ul><p>The same first scene {words} (in no parallel corpus):</p><ul>")
+        parts += [
+            f"<li>{LANGUAGE_NAMES[c]}: {html.escape(results[key][c][0])}</li>" for c in FOREIGN
+        ]
     parts.append("</ul>")
     languages = results["languages"]
     ceiling = languages["own"]["en"]["mean"]
@@ -172,7 +176,17 @@ def _sound_section(results: dict, cells: Path, save) -> list[str]:
         [label] + [_num(results["sound"][row][c]) for c in SOUND_COLUMNS]
         for row, label in SOUND_ROWS.items()
     ]
+    english = results["languages"]["own"]["en"]
+    rows.append([ENGLISH_REFERENCE] + [_num(english.get(c)) for c in SOUND_COLUMNS])
     parts.append(_table(["", *SOUND_COLUMNS], rows))
+    parts.append(
+        "<p>"
+        + "; ".join(
+            f"{html.escape(row)} over English ({SOUND_OVER_ENGLISH[row]}): {ratio:.3f}"
+            for row, ratio in sound_over_english(results).items()
+        )
+        + "</p>"
+    )
     return parts
 
 

@@ -5,7 +5,8 @@ library, GlueNets that let it draw from six other languages (one per language, a
 all six), from sounds, from sounds mixed with text, and from a pretrained English sentence
 model (all-MiniLM-L6-v2) that reads words the world's tokenizer never saw; then it draws from
 held-out scenes (shape-colour pairs in no training pair; one object, and two in a relation)
-in corpus and held-out phrasings, and the world's judges score every image.
+in corpus phrasings, in held-out families of phrasings and as requests people type, and the
+world's judges score every image.
 Baselines are drawn the same way: the generator's own encoder, a least-squares linear map,
 and the paper's GlueNet.
 
@@ -45,7 +46,7 @@ from gluegen_world.demo.settings import (
     DemoSettings,
     sentence_model,
 )
-from gluegen_world.demo.tables import LANGUAGE_ROWS
+from gluegen_world.demo.tables import LANGUAGE_ROWS, PAIR_ROWS
 from gluegen_world.demo.workers import load_generator, train_in_parallel
 from gluegen_world.gluenets import (
     PARAPHRASE_SOURCE_TOKENS,
@@ -167,12 +168,23 @@ class WorldDemo:
     def prompts(
         self, language: str, phrasings: str = "corpus", two_objects: bool = False
     ) -> list[str]:
-        """One caption in `language` of every one-object (or two-object) scene drawn, in a
-        corpus phrasing or a held-out one (`gluegen_world.captions`)."""
-        suffix = "-heldout" * (phrasings == "heldout") + "-pairs" * two_objects
+        """One caption in `language` of every one-object (or two-object) scene drawn, from the
+        families of `phrasings` (`gluegen_world.captions.PHRASINGS`)."""
+        suffix = f"-{phrasings}" * (phrasings != "corpus") + "-pairs" * two_objects
         rng = random.Random(f"{self.prompt_seed}-{language}{suffix}")
         scenes = self.pair_scenes if two_objects else self.scenes
         return [caption(scene, language, rng, phrasings) for scene in scenes]
+
+    @property
+    def heldout_families(self) -> str:
+        """The held-out families drawn: the test ones, or (validation scenes) the validation
+        ones, so that settings are chosen on families the table does not report."""
+        return self.settings.scenes
+
+    @property
+    def requests(self) -> str:
+        """The request families drawn, test or validation as `heldout_families`."""
+        return f"{self.settings.scenes}-requests"
 
     def empty(self, count: int) -> torch.Tensor:
         """The generator's own embedding of the empty prompt, `count` times."""
@@ -243,18 +255,22 @@ class WorldDemo:
                 [trained["shared"]],
                 prompts=prompts,
             )
-            phrased = self.prompts(code, "heldout")
-            rows["ours_heldout_phrasings"][code] = self.cells.cell(
-                f"ours-heldout-phrasings-{code}",
+            phrased = self.prompts(code, self.heldout_families)
+            rows["ours_heldout_families"][code] = self.cells.cell(
+                f"ours-{self.heldout_families}-{code}",
                 self.glued_inputs(ours, phrased),
                 [run],
                 prompts=phrased,
             )
-            rows["shared_heldout_phrasings"][code] = self.cells.cell(
-                f"shared-heldout-phrasings-{code}",
+            rows["shared_heldout_families"][code] = self.cells.cell(
+                f"shared-{self.heldout_families}-{code}",
                 self.glued_inputs(shared, phrased),
                 [trained["shared"]],
                 prompts=phrased,
+            )
+            asked = self.prompts(code, self.requests)  # lingua routes, as on the page
+            rows["ours_requests"][code] = self.cells.cell(
+                f"ours-{self.requests}-{code}", self.glued_inputs(ours, asked), [run], prompts=asked
             )
         return rows
 
@@ -317,7 +333,7 @@ class WorldDemo:
         GlueNet, every language through its own GlueNet and the shared one. The scenes are held
         out (at least one object's shape-colour pair is in no training pair); their captions
         are corpus phrasings (the relation's words are in every corpus: a quarter of its scenes
-        hold two objects).
+        hold two objects) and phrasings of the held-out families.
         """
         scenes = self.pair_scenes
 
@@ -327,7 +343,7 @@ class WorldDemo:
 
         _, ours, shared = self.language_pipelines(trained)
         english = self.prompts("en", two_objects=True)
-        rows: dict[str, dict[str, dict]] = {"own": {}, "ours": {}, "shared": {}, "minilm": {}}
+        rows: dict[str, dict[str, dict]] = {name: {} for name in PAIR_ROWS}
         rows["own"]["en"] = cell("own-en", self.own_inputs(english, scenes), [], english)
         minilm = self.glued_inputs(self.minilm_pipeline(trained), english, scenes=scenes)
         rows["minilm"]["en"] = cell("minilm-en", minilm, ["minilm"], english)
@@ -337,6 +353,10 @@ class WorldDemo:
             rows["ours"][code] = cell(f"ours-{code}", glued, [code], texts)
             glued = self.glued_inputs(shared, texts, scenes=scenes)
             rows["shared"][code] = cell(f"shared-{code}", glued, ["shared"], texts)
+            texts = self.prompts(code, self.heldout_families, two_objects=True)
+            glued = self.glued_inputs(ours, texts, scenes=scenes)
+            name = f"ours-{self.heldout_families}-{code}"
+            rows["ours_heldout_families"][code] = cell(name, glued, [code], texts)
         return rows
 
     def own_inputs(
@@ -403,9 +423,10 @@ class WorldDemo:
             "pairs": rows["pairs"],
             "paraphrase_examples": self.paraphrase_examples,
             "prompts": {code: self.prompts(code)[:GRID_IMAGES] for code in LANGUAGES},
-            "heldout_phrasings": {
-                code: self.prompts(code, "heldout")[:GRID_IMAGES] for code in FOREIGN
+            "heldout_families": {
+                code: self.prompts(code, self.heldout_families)[:GRID_IMAGES] for code in FOREIGN
             },
+            "requests": {code: self.prompts(code, self.requests)[:GRID_IMAGES] for code in FOREIGN},
             "curves": {
                 name: training_curve(folder)
                 for name, folder in trained.items()

@@ -15,9 +15,12 @@ LANGUAGE_ROWS = {
     "--attention-languages, by position for the others), the generator's empty prompt for "
     "guidance",
     "shared": "XLM-R + one shared GlueNet for all six languages (routes tokens by content)",
-    "ours_heldout_phrasings": "our GlueNet per language, the same scenes in held-out phrasings "
-    "(other verbs and word orders, in no parallel corpus)",
-    "shared_heldout_phrasings": "the shared GlueNet, the same held-out phrasings",
+    "ours_heldout_families": "our GlueNet per language, the same scenes in held-out families "
+    "of phrasings (test: attributes as predicates, articles and measure words dropped; in no "
+    "parallel corpus)",
+    "shared_heldout_families": "the shared GlueNet, the same held-out families",
+    "ours_requests": "our GlueNet per language (lingua routes), the same scenes asked for as "
+    "people type (test: 'je voudrais une image d'...', 'を描いてください'; in no parallel corpus)",
 }
 
 SOUND_ROWS = {
@@ -30,6 +33,10 @@ SOUND_ROWS = {
     "empty prompt added to the sound's tokens, norms kept)",
 }
 SOUND_COLUMNS = ("shape", "colour", "object", "position", "object_and_position")
+ENGLISH_REFERENCE = "English caption through the generator's own encoder, the same scenes"
+# what each sound row is judged on against English: the sound says the object, a mix also
+# the position
+SOUND_OVER_ENGLISH = {"sound": "object", "sound_text_offset": "object_and_position"}
 PARAPHRASE_ROWS = {
     "own": "generator's own text encoder",
     "minilm": "all-MiniLM-L6-v2 (mean-pooled) + GlueNet",
@@ -39,12 +46,23 @@ PAIR_ROWS = {
     "minilm": "all-MiniLM-L6-v2 (mean-pooled) + GlueNet, the English caption",
     "ours": "XLM-R + our GlueNet per language (lingua routes)",
     "shared": "XLM-R + the shared GlueNet",
+    "ours_heldout_families": "our GlueNet per language, held-out families of phrasings",
 }
 PARAPHRASE_SETS = {
     "world": "English, world's words",
     "corpus": "paraphrases, corpus words",
     "unseen": "paraphrases, unseen words",
 }
+
+
+def sound_over_english(results: dict) -> dict[str, float]:
+    """{row: its share of English's score on the same scenes} for `SOUND_OVER_ENGLISH`."""
+    english = results["languages"]["own"]["en"]
+    return {
+        row: results["sound"][row][column] / english[column]
+        for row, column in SOUND_OVER_ENGLISH.items()
+        if column in english
+    }
 
 
 def min_ratio(cells: dict[str, dict], ceiling: float) -> float | None:
@@ -96,7 +114,15 @@ def format_tables(results: dict) -> str:
     for row in SOUND_ROWS:
         scores = results["sound"][row]
         lines.append(f"{row:24}" + "".join(f"{scores[c]:21.3f}" for c in SOUND_COLUMNS))
+    english = languages["own"]["en"]
+    if all(c in english for c in SOUND_COLUMNS):
+        lines.append(f"{'english':24}" + "".join(f"{english[c]:21.3f}" for c in SOUND_COLUMNS))
     lines += [f"  {row}: {label}" for row, label in SOUND_ROWS.items()]
+    lines.append(f"  english: {ENGLISH_REFERENCE}")
+    lines += [
+        f"  {row} over english ({SOUND_OVER_ENGLISH[row]}): {ratio:.3f}"
+        for row, ratio in sound_over_english(results).items()
+    ]
     lines.append("")
     lines.append(f"A stronger encoder: attribute accuracy on {count} {scene_words(results)}")
     lines.append(f"{'':10}" + "".join(f"{label:>28}" for label in PARAPHRASE_SETS.values()))

@@ -1,9 +1,10 @@
-"""Which phrasings a demo's GlueNets read: one cell per caption frame, corpus and held-out.
+"""Which phrasings a demo's GlueNets read: one cell per family of phrasings.
 
-    python benchmarks/phrasing_frames.py runs/demo --languages zh ja
+    python benchmarks/phrasing_families.py runs/demo --languages zh ja [--scenes validation]
 
-For each language, every one-object frame of its captions (`gluegen_world.captions.FRAMES`)
-fills the demo's test scenes; the language's own GlueNet and the shared GlueNet of the work
+For each language, every family of its phrasings (`gluegen_world.captions.FAMILIES`: the
+corpus's, the validation and test ones, the requests) describes the demo's scenes; the
+language's own GlueNet and the shared GlueNet of the work
 folder draw them as the demo did (its results.json: scene count, draw settings) and the judge
 scores each image (mean and per attribute). Nothing is saved.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from gluegen_world.captions import FRAMES, GRAMMARS
+from gluegen_world.captions import FAMILIES, FAMILY_ROLES, family_captions
 from gluegen_world.demo.settings import FOREIGN, DemoSettings, DrawSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score
@@ -31,22 +32,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("workdir", type=Path, help="A demo work folder (its runs/ are read).")
     parser.add_argument("--languages", nargs="+", default=list(FOREIGN), choices=FOREIGN)
+    parser.add_argument("--scenes", default="test", choices=("test", "validation"))
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     ran = json.loads((args.workdir / "results.json").read_text())["settings"]
-    settings = DemoSettings(test_scenes=ran["test_scenes"], draw=DrawSettings(**ran["draw"]))
+    settings = DemoSettings(
+        test_scenes=ran["test_scenes"], draw=DrawSettings(**ran["draw"]), scenes=args.scenes
+    )
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     runs = {name: args.workdir / "runs" / name for name in (*FOREIGN, "shared")}
     _, ours, shared = demo.language_pipelines(runs)
     print(
-        f"{'':4}{'net':8}{'frame':28}{'set':9}{'mean':>6}" + "".join(f"{a:>9}" for a in ATTRIBUTES)
+        f"{'':4}{'net':8}{'family':12}{'role':12}{'mean':>6}"
+        + "".join(f"{a:>9}" for a in ATTRIBUTES)
     )
     for code in args.languages:
-        single = GRAMMARS[code][0]
-        corpus, heldout = FRAMES[code]
-        for frame in corpus + heldout:
-            rng = random.Random(f"frames-{code}")
-            prompts = [rng.choice(single(scene.objects[0], (frame,))) for scene in demo.scenes]
+        for family in FAMILIES:
+            rng = random.Random(f"families-{code}")
+            prompts = [rng.choice(family_captions(scene, code, family)) for scene in demo.scenes]
             for name, glue, keys in (
                 ("own", ours, [code] * len(prompts)),
                 ("shared", shared, None),
@@ -55,10 +58,11 @@ def main(argv: list[str] | None = None) -> int:
                 _, scores = draw_and_score(
                     demo.pipeline, demo.judges, embeds, negative, scenes, demo.settings.draw
                 )
-                kind = "corpus" if frame in corpus else "heldout"
+                role = FAMILY_ROLES[family]
                 values = "".join(f"{scores[a]:9.2f}" for a in ATTRIBUTES)
                 print(
-                    f"{code:4}{name:8}{frame:28}{kind:9}{scores['mean']:6.3f}{values}", flush=True
+                    f"{code:4}{name:8}{family:12}{role:12}{scores['mean']:6.3f}{values}",
+                    flush=True,
                 )
     return 0
 
