@@ -31,15 +31,17 @@ def test_monolingual_text_reads_every_combination_unless_a_split_is_named():
     assert any("se trouve" in t for t in monolingual_text(200, seed=0)["fr"])
 
 
-def test_tokenizer_splits_chinese_and_japanese_within_words():
+def test_tokenizer_reads_chinese_and_japanese_a_character_a_piece():
     text = [t for texts in monolingual_text(300, seed=0).values() for t in texts]
     tokenizer = train_tokenizer(text, MultilingualTraining())
     pieces = tokenizer.tokenize("一个红色的小圆形在左边")
-    assert max(len(p.strip("\u2581")) for p in pieces) <= 3
+    assert max(len(p.strip("\u2581")) for p in pieces) == 1
     assert tokenizer.mask_token == "<mask>" and tokenizer.pad_token_id == 1
-    # every dictionary word one piece, none across words: "赤い星" (red star) is no piece
-    assert tokenizer.tokenize("小さい赤い星")[-3:] == ["小さい", "赤い", "星"]
-    assert tokenizer.tokenize("一颗黄色星星")[-3:] == ["颗", "黄色", "星星"]
+    # no piece across words ("赤い星", red star), and a form shares its stem's piece:
+    # 赤くて and 赤い both hold 赤, 大圆 and 圆形 both 圆
+    assert tokenizer.tokenize("赤い星")[-3:] == ["赤", "い", "星"]
+    assert tokenizer.tokenize("赤くて")[-3:] == ["赤", "く", "て"]
+    assert "圆" in tokenizer.tokenize("大圆") and "圆" in tokenizer.tokenize("圆形")
     # it normalises as SentencePiece did while learning (NFKC): full-width punctuation people
     # type reads as the pieces learnt, no unknown piece
     assert tokenizer.tokenize("能不能画一个大圆？") == tokenizer.tokenize("能不能画一个大圆?")

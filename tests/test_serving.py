@@ -67,6 +67,9 @@ def test_a_world_page_trains_the_gluenets_it_lacks_on_first_start(tmp_path):
     )
     own, glued, line = text_images(served, "左边有一颗黄色的大星星", 0, 1, 4.0, 1)
     assert len(own) == len(glued) == 1 and "zh" in line
+    # the page offers requests as people type them, in the languages it has GlueNets for
+    assert len(served.prompt_examples) == 4
+    assert served.text.route(served.prompt_examples) == ["zh"] * 2 + ["fr"] * 2
 
 
 def test_page_messages_name_the_users_file_not_the_server_path():

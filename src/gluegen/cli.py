@@ -315,6 +315,13 @@ def add_model_flags(
     models.add_argument("--pipeline", required=True, help="A diffusers pipeline (folder, hub id).")
     models.add_argument("--source-encoder", help="The text source encoder (folder or hub id).")
     models.add_argument("--source-max-length", type=int, help="Tokens the text encoder reads.")
+    models.add_argument(
+        "--source-layer",
+        type=int,
+        default=-1,
+        help="Hidden layer of the text encoder the GlueNets read, as they were trained "
+        "(gluegen train --source-layer; default -1, the last).",
+    )
     models.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
     models.add_argument(
         "--gluenet",
@@ -421,7 +428,10 @@ def run_draw(args: argparse.Namespace) -> None:
         encoder = HFAudioEncoder(args.sound_encoder, device=device)
     else:
         encoder = HFTextEncoder(
-            args.source_encoder, max_length=args.source_max_length, device=device
+            args.source_encoder,
+            max_length=args.source_max_length,
+            layer=args.source_layer,
+            device=device,
         )
     nets = {key: GlueNet.from_pretrained(path).to(device) for key, path in folders.items()}
     glue = GlueGenPipeline(pipeline, encoder, nets, unconditional=args.unconditional)

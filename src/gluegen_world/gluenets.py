@@ -39,6 +39,7 @@ class ParallelSource:
     target_column: str
     max_length: int = WORLD_SOURCE_TOKENS
     pooling: str | None = None
+    layer: int = -1  # the source encoder's hidden layer read (-1: its last)
 
 
 def world_cache(source: ParallelSource, folder: Path, progress: bool) -> FeatureCache:
@@ -51,6 +52,7 @@ def world_cache(source: ParallelSource, folder: Path, progress: bool) -> Feature
         target_column=source.target_column,
         source_max_length=source.max_length,
         source_pooling=source.pooling,
+        source_layer=source.layer,
         cache_dir=str(folder),
         device="cpu",  # the world's tiny encoders: the same features on every machine
         encode_precision="no",

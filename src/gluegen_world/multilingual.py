@@ -4,7 +4,7 @@ As with the real XLM-R, it reads monolingual text of every language and never a 
 pair: each language's sentences describe independently drawn scenes, so nothing tells the
 model that "une petite étoile rouge" and "a small red star" mean the same. Aligning it to the
 generator is GlueNet's job. Its SentencePiece vocabulary is learnt from the same text, with
-short pieces, and every Chinese and Japanese dictionary word one piece (`DICTIONARY_WORDS`).
+short pieces, Chinese and Japanese one character a piece (`joins_cjk_characters`).
 
 It reads scenes of every (shape, colour) combination in every family of phrasings of the
 world's grammar (the corpus's, the held-out ones, requests: `gluegen_world.captions`), as a
@@ -32,54 +32,18 @@ from transformers import (
 )
 
 from gluegen_world.captions import LANGUAGES, caption
-from gluegen_world.captions.cjk import (
-    JA_COLOURS,
-    JA_COLOURS_PREDICATE,
-    JA_COLOURS_TE,
-    JA_NOUNS,
-    JA_POSITIONS,
-    JA_POSITIONS_THIRD,
-    JA_SIZES,
-    JA_SIZES_TE,
-    ZH_COLOURS,
-    ZH_NOUNS,
-    ZH_POSITIONS,
-    ZH_POSITIONS_ALT,
-    ZH_POSITIONS_THIRD,
-    ZH_SHORT_NOUNS,
-    ZH_SIZES,
-)
 from gluegen_world.corpus import TWO_OBJECT_SHARE, sample_scenes
 from gluegen_world.scenes import Scene, random_scene
 
 SPECIALS_BEFORE = ("<s>", "<pad>", "</s>", "<unk>")  # XLM-R's ids 0-3
 # Chinese and Japanese are written without spaces, and the world's text is so narrow that
 # SentencePiece learns whole phrases as pieces ("赤い星", red star) that no vocabulary learnt
-# from broad text holds, and that hide a (colour, shape) pair inside one piece. So every
-# dictionary word of the two is one piece of the vocabulary and no piece crosses one, as in
-# a vocabulary learnt from broad text.
-DICTIONARY_WORDS = tuple(
-    sorted(
-        {
-            *(noun for noun, _ in ZH_NOUNS.values()),
-            *(measure for _, measure in ZH_NOUNS.values()),
-            *ZH_COLOURS.values(),
-            *ZH_SIZES.values(),
-            *ZH_POSITIONS.values(),
-            *ZH_POSITIONS_ALT.values(),
-            *ZH_POSITIONS_THIRD.values(),
-            *ZH_SHORT_NOUNS.values(),
-            *JA_NOUNS.values(),
-            *JA_COLOURS.values(),
-            *JA_COLOURS_TE.values(),
-            *JA_COLOURS_PREDICATE.values(),
-            *(form for forms in JA_SIZES.values() for form in forms),
-            *JA_SIZES_TE.values(),
-            *JA_POSITIONS.values(),
-            *JA_POSITIONS_THIRD.values(),
-        }
-    )
-)
+# from broad text holds, and that hide a (colour, shape) pair inside one piece. The world's
+# words are also exchangeable (nothing in monolingual text tells red from blue), so a form
+# that is its own piece (赤くて beside 赤い, 圆 beside 圆形) could never be learnt to mean what
+# its stem means. So the two are read one character a piece, as BERT reads Chinese: 赤い is
+# 赤 + い, 赤くて 赤 + く + て, 大圆 大 + 圆.
+CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF))  # kana, CJK ideographs
 
 
 MAX_TOKENS = 64  # the longest world caption is about 35 pieces
@@ -91,7 +55,7 @@ class MultilingualTraining:
 
     sentences_per_language: int = 12_000
     vocab_size: int = 1_000  # an upper bound: the world's text yields fewer pieces
-    max_piece_length: int = 3  # short pieces (dictionary words are whole, however long)
+    max_piece_length: int = 3  # short pieces
     hidden: int = 64
     layers: int = 4
     heads: int = 4
@@ -129,18 +93,23 @@ def _scenes(count: int, split: str | None, seed: int, two_objects: float) -> lis
     return [random_scene(rng, two_objects) for _ in range(count)]
 
 
-def crosses_a_word(piece: str) -> bool:
-    """True when `piece` holds a dictionary word and more ("赤い星", "星が")."""
-    return piece not in DICTIONARY_WORDS and any(word in piece for word in DICTIONARY_WORDS)
+def is_cjk(char: str) -> bool:
+    """True for a kana or a CJK ideograph."""
+    return any(low <= ord(char) <= high for low, high in CJK_RANGES)
+
+
+def joins_cjk_characters(piece: str) -> bool:
+    """True when `piece` holds a kana or ideograph and anything more ("赤い", "の左")."""
+    text = piece.lstrip("\u2581")
+    return len(text) > 1 and any(is_cjk(char) for char in text)
 
 
 def train_tokenizer(texts: list[str], settings: MultilingualTraining) -> XLMRobertaTokenizer:
-    """A SentencePiece unigram vocabulary learnt from `texts`, every Chinese and Japanese
-    dictionary word one piece and no piece across one, as an XLMRobertaTokenizer."""
+    """A SentencePiece unigram vocabulary learnt from `texts`, Chinese and Japanese one
+    character a piece, as an XLMRobertaTokenizer."""
     model = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(
         sentence_iterator=iter(texts),
-        user_defined_symbols=list(DICTIONARY_WORDS),
         model_writer=model,
         vocab_size=settings.vocab_size,
         hard_vocab_limit=False,
@@ -158,7 +127,7 @@ def train_tokenizer(texts: list[str], settings: MultilingualTraining) -> XLMRobe
     pieces = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(len(processor))]
     vocab = [(token, 0.0) for token in SPECIALS_BEFORE]
     vocab += [(piece, score) for piece, score in pieces if piece not in SPECIALS_BEFORE]
-    vocab = [(piece, score) for piece, score in vocab if not crosses_a_word(piece)]
+    vocab = [(piece, score) for piece, score in vocab if not joins_cjk_characters(piece)]
     vocab.append(("<mask>", 0.0))
     return XLMRobertaTokenizer(
         vocab=vocab,

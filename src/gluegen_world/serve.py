@@ -89,7 +89,8 @@ def world_served(
     }
     if (runs / "shared" / "gluenet").is_dir():
         nets[ANY] = GlueNet.from_pretrained(runs / "shared" / "gluenet")
-    xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS)
+    layer = (settings or DemoSettings()).source_layer  # the layer the demo's GlueNets read
+    xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS, layer=layer)
     if nets:
         served.text = GlueGenPipeline(generator, xlmr, nets, unconditional="generator")
         served.prompt_examples = example_requests(list(FOREIGN) if ANY in nets else list(nets))

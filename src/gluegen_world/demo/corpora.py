@@ -39,11 +39,11 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         train = folder / code / "train.tsv"
         if not train.is_file():
             write_text_corpus(folder / code, code, s.pairs, 0, seed=s.seed)
-        sources[code] = ParallelSource(xlmr, str(train), code, "en")
+        sources[code] = ParallelSource(xlmr, str(train), code, "en", layer=s.source_layer)
     shared = folder / "shared" / "train.tsv"
     if not shared.is_file():
         write_shared_corpus(shared, {code: Path(sources[code].corpus) for code in FOREIGN})
-    sources[ANY] = ParallelSource(xlmr, str(shared), "text", "en")
+    sources[ANY] = ParallelSource(xlmr, str(shared), "text", "en", layer=s.source_layer)
     sounds = folder / "sounds"
     if not (sounds / "captions.tsv").is_file():
         write_sound_corpus(sounds, s.sound_pairs, 0, seed=s.seed)

@@ -67,6 +67,14 @@ class DemoSettings:
     offset_weight: float = field(
         default=1.0, metadata={"help": "Factor of the text's offset in a sound + text offset mix."}
     )
+    source_layer: int = field(
+        default=0,
+        metadata={
+            "help": "Hidden layer of the world's XLM-R the language GlueNets read (0: its "
+            "embeddings, -1: its last). Chosen on validation families "
+            "(benchmarks/source_layer.py)."
+        },
+    )
     language_recipe: str = field(
         default="world-language", metadata={"help": "Recipe of the per-language GlueNets."}
     )

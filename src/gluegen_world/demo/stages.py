@@ -193,7 +193,11 @@ class WorldDemo:
     # -- 4. the rows ----------------------------------------------------------------------
     def language_pipelines(self, trained: dict[str, Path]) -> tuple:
         """(XLM-R, the per-language GlueNets' pipeline, the shared GlueNet's pipeline)."""
-        xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS)
+        xlmr = HFTextEncoder(
+            str(shipped_model("xlmr")),
+            max_length=WORLD_SOURCE_TOKENS,
+            layer=self.settings.source_layer,
+        )
         nets = {code: GlueNet.from_pretrained(trained[code] / "gluenet") for code in FOREIGN}
         ours = GlueGenPipeline(self.pipeline, xlmr, nets, unconditional="generator")
         shared_net = GlueNet.from_pretrained(trained["shared"] / "gluenet")

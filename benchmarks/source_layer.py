@@ -1,0 +1,82 @@
+"""Which hidden layer of the world's XLM-R a per-language GlueNet reads best, on validation.
+
+    python benchmarks/source_layer.py runs/demo --languages zh ja --layers 0 1 2 3 -1
+
+For each layer and language: a feature cache of the demo's corpus (WORKDIR/corpora) read at
+that layer, the language's GlueNet trained as the demo trains it (its recipe), then cells of
+the validation scenes (`--scenes validation`): corpus phrasings, the validation families, the
+validation requests, and two-object scenes in the validation families. Prints the judge's
+mean of each cell; caches and GlueNets go to WORKDIR/layers/ and are reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from gluegen.encoders import HFTextEncoder
+from gluegen.models import GlueNet
+from gluegen.pipelines import GlueGenPipeline
+from gluegen_world.demo.settings import FOREIGN, DemoSettings
+from gluegen_world.demo.stages import WorldDemo
+from gluegen_world.demo.workers import draw_and_score, train_in_parallel
+from gluegen_world.gluenets import WORLD_SOURCE_TOKENS, ParallelSource, is_trained, world_cache
+from gluegen_world.models import shipped_model
+
+# (phrasings, two objects): the cells drawn for each layer and language
+CELLS = (
+    ("corpus", False),
+    ("validation", False),
+    ("validation-requests", False),
+    ("validation", True),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train what is missing, then print one line per (language, layer)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workdir", type=Path, help="A demo work folder (its corpora/ are read).")
+    parser.add_argument("--languages", nargs="+", default=list(FOREIGN), choices=FOREIGN)
+    parser.add_argument("--layers", nargs="+", type=int, default=[0, 1, 2, 3, -1])
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    settings = DemoSettings(scenes="validation")
+    demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
+    xlmr = str(shipped_model("xlmr"))
+    runs, jobs = {}, []
+    for code in args.languages:
+        corpus = str(args.workdir / "corpora" / code / "train.tsv")
+        recipe = settings.recipe(settings.language_role(code))
+        for layer in args.layers:
+            source = ParallelSource(xlmr, corpus, code, "en", layer=layer)
+            cache = world_cache(source, args.workdir / "layers" / f"features-{code}{layer}", False)
+            folder = runs[code, layer] = args.workdir / "layers" / f"{code}{layer}"
+            if not is_trained(cache, source, folder, recipe):
+                jobs.append((str(cache.folder), source, folder, recipe))
+    train_in_parallel(jobs, args.workers, progress=True)
+    torch.set_num_threads(args.workers)
+    header = "".join(f"{phrasings + ' pairs' * pairs:>22}" for phrasings, pairs in CELLS)
+    print(f"{'':4}{'layer':>6}{header}")
+    for (code, layer), folder in runs.items():
+        encoder = HFTextEncoder(xlmr, max_length=WORLD_SOURCE_TOKENS, layer=layer)
+        net = GlueNet.from_pretrained(folder / "gluenet")
+        glue = GlueGenPipeline(demo.pipeline, encoder, {code: net}, unconditional="generator")
+        means = []
+        for phrasings, pairs in CELLS:
+            prompts = demo.prompts(code, phrasings, two_objects=pairs)
+            scenes = demo.pair_scenes if pairs else demo.scenes
+            inputs = demo.glued_inputs(glue, prompts, [code] * len(prompts), scenes=scenes)
+            embeds, negative, scenes = inputs()
+            _, scores = draw_and_score(
+                demo.pipeline, demo.judges, embeds, negative, scenes, settings.draw
+            )
+            means.append(scores["mean"])
+        print(f"{code:4}{layer:>6}" + "".join(f"{m:22.3f}" for m in means), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
