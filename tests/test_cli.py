@@ -305,6 +305,8 @@ def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
     prompts = ["une grande étoile jaune à gauche", "un petit cercle rouge"]
     args = ["draw", "--pipeline", generator, "--source-encoder", xlmr, "--source-max-length", "48"]
     args += [
+        "--source-layer",
+        "0",  # the embedding layer, as the demo's GlueNets read it
         "--gluenet",
         f"fr={tmp_path / 'fr'}",
         "--language",
@@ -318,11 +320,14 @@ def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
     assert main(args) == 0
     drawn = json.loads((tmp_path / "out" / "draw.json").read_text())
     assert drawn["gluenet_per_input"] == ["fr", "fr"] and len(drawn["images"]) == 4
+    assert drawn["source_layer"] == 0
 
     sd = StableDiffusionPipeline.from_pretrained(generator)
     sd.set_progress_bar_config(disable=True)
     glue = GlueGenPipeline(
-        sd, HFTextEncoder(xlmr, max_length=48), {"fr": GlueNet.from_pretrained(tmp_path / "fr")}
+        sd,
+        HFTextEncoder(xlmr, max_length=48, layer=0),
+        {"fr": GlueNet.from_pretrained(tmp_path / "fr")},
     )
     expected = glue(
         prompts,

@@ -439,6 +439,7 @@ def run_draw(args: argparse.Namespace) -> None:
     record = {
         "pipeline": args.pipeline,
         "source_encoder": args.sound_encoder or args.source_encoder,
+        "source_layer": None if args.sound else args.source_layer,
         "gluenets": folders,
         "unconditional": args.unconditional,
     }

@@ -143,7 +143,9 @@ def caption(scene: Scene, language: str, rng: random.Random, phrasings: str = "c
     chosen by `rng`: a family, then one of its phrasings."""
     if phrasings not in PHRASINGS:
         raise ValueError(f"phrasings must be one of {list(PHRASINGS)}, got {phrasings!r}")
-    family = rng.choice(PHRASINGS[phrasings])
+    families = PHRASINGS[phrasings]
+    # one family draws nothing to choose it: corpus captions stay what they were
+    family = families[0] if len(families) == 1 else rng.choice(families)
     return rng.choice(family_captions(scene, language, family))
 
 

@@ -147,9 +147,12 @@ def _language_section(results: dict, cells: Path, save) -> list[str]:
     languages = results["languages"]
     ceiling = languages["own"]["en"]["mean"]
     rows = language_table_rows(languages, LANGUAGE_ROWS, ceiling)
-    rows.append(
-        ["lingua chose the right GlueNet", "—"] + [_num(results["routing"][c]) for c in FOREIGN]
-    )
+    for key, label in (
+        ("routing", "lingua chose the right GlueNet"),
+        ("routing_requests", "... of the requests"),
+    ):
+        routing = results.get(key, {})
+        rows.append([label, "—"] + [_num(routing.get(c)) for c in FOREIGN])
     parts.append(_table(["", *LANGUAGES, "min / en"], rows))
     for row in ("own", "linear", "shared"):
         grid = labelled_grid(

@@ -81,6 +81,7 @@ class WorldDemo:
         self.workers = workers
         self.timings: dict[str, float] = {}
         self.routing: dict[str, float] = {}  # share of prompts lingua routed right, by language
+        self.routing_requests: dict[str, float] = {}  # the same, of the requests
         self.paraphrase_examples: dict[str, list[str]] = {}
         self._pipeline: StableDiffusionPipeline | None = None
         self._judges: Judges | None = None
@@ -259,10 +260,13 @@ class WorldDemo:
                 [trained["shared"]],
                 prompts=prompts,
             )
+            # held-out families and requests in the language given (language=code), so that a
+            # prompt lingua misreads is no refusal; how often it reads them right is measured
             phrased = self.prompts(code, self.heldout_families)
+            given = [code] * len(phrased)
             rows["ours_heldout_families"][code] = self.cells.cell(
                 f"ours-{self.heldout_families}-{code}",
-                self.glued_inputs(ours, phrased),
+                self.glued_inputs(ours, phrased, given),
                 [run],
                 prompts=phrased,
             )
@@ -272,9 +276,14 @@ class WorldDemo:
                 [trained["shared"]],
                 prompts=phrased,
             )
-            asked = self.prompts(code, self.requests)  # lingua routes, as on the page
+            asked = self.prompts(code, self.requests)
+            read = [ours.router.language_of(text) for text in asked]
+            self.routing_requests[code] = sum(language == code for language in read) / len(read)
             rows["ours_requests"][code] = self.cells.cell(
-                f"ours-{self.requests}-{code}", self.glued_inputs(ours, asked), [run], prompts=asked
+                f"ours-{self.requests}-{code}",
+                self.glued_inputs(ours, asked, given),
+                [run],
+                prompts=asked,
             )
         return rows
 
@@ -358,7 +367,7 @@ class WorldDemo:
             glued = self.glued_inputs(shared, texts, scenes=scenes)
             rows["shared"][code] = cell(f"shared-{code}", glued, ["shared"], texts)
             texts = self.prompts(code, self.heldout_families, two_objects=True)
-            glued = self.glued_inputs(ours, texts, scenes=scenes)
+            glued = self.glued_inputs(ours, texts, [code] * len(texts), scenes=scenes)
             name = f"ours-{self.heldout_families}-{code}"
             rows["ours_heldout_families"][code] = cell(name, glued, [code], texts)
         return rows
@@ -422,6 +431,7 @@ class WorldDemo:
             "settings": json.loads(json.dumps(dataclasses.asdict(self.settings))),
             "languages": rows["languages"],
             "routing": self.routing,
+            "routing_requests": self.routing_requests,
             "sound": rows["sound"],
             "paraphrases": rows["paraphrases"],
             "pairs": rows["pairs"],

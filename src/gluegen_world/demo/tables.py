@@ -19,7 +19,7 @@ LANGUAGE_ROWS = {
     "of phrasings (test: attributes as predicates, articles and measure words dropped; in no "
     "parallel corpus)",
     "shared_heldout_families": "the shared GlueNet, the same held-out families",
-    "ours_requests": "our GlueNet per language (lingua routes), the same scenes asked for as "
+    "ours_requests": "our GlueNet per language, the same scenes asked for as "
     "people type (test: 'je voudrais une image d'...', 'を描いてください'; in no parallel corpus)",
 }
 
@@ -102,11 +102,11 @@ def format_tables(results: dict) -> str:
     header = "".join(f"{code:>7}" for code in LANGUAGES) + "  min/en"
     lines.append(f"{'':28}{header}")
     lines += [_row_line(row, languages[row], ceiling, 28) for row in LANGUAGE_ROWS]
-    routing = results["routing"]
-    lines.append(
-        f"{'lingua routed right':28}{'':7}"
-        + "".join(f"  {_figure(routing[code])}" for code in FOREIGN)
-    )
+    for key, label in (("routing", "lingua routed right"), ("routing_requests", "... requests")):
+        routing = results.get(key, {})
+        lines.append(
+            f"{label:28}{'':7}" + "".join(f"  {_figure(routing.get(code))}" for code in FOREIGN)
+        )
     lines += [f"  {row}: {label}" for row, label in LANGUAGE_ROWS.items()]
     lines.append("")
     lines.append(f"Sound -> image ({count} clips, {scene_words(results)}); shares of images right")
