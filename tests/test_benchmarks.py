@@ -94,9 +94,10 @@ def test_seed_spread_reads_demo_results(load_benchmark, tmp_path, capsys):
 
     def results(value):
         scores = {"mean": value, "object": value, "object_and_position": value}
+        english = {"mean": 1.0, "object": 1.0, "object_and_position": 0.5}
         return {
-            "languages": {"ours": {"fr": scores}},
-            "sound": {"sound": scores},
+            "languages": {"ours": {"fr": scores}, "own": {"en": english}},
+            "sound": {"sound": scores, "sound_text_offset": scores},
             "paraphrases": {"minilm": {"world": scores}},
         }
 
@@ -106,6 +107,9 @@ def test_seed_spread_reads_demo_results(load_benchmark, tmp_path, capsys):
     assert load_benchmark("seed_spread").main([str(tmp_path / f"s{s}") for s in range(3)]) == 0
     out = capsys.readouterr().out
     assert "languages/ours/fr" in out and "0.900  0.800-1.000" in out
+    # sound and the offset mix over English on the same scenes
+    assert "sound/sound / en" in out and "sound/sound_text_offset / en" in out
+    assert "1.800  1.600-2.000" in out
 
 
 def test_generation_benchmark_runs(load_benchmark, capsys):

@@ -57,7 +57,7 @@ PARAPHRASE_SETS = {
 
 def sound_over_english(results: dict) -> dict[str, float]:
     """{row: its share of English's score on the same scenes} for `SOUND_OVER_ENGLISH`."""
-    english = results["languages"]["own"]["en"]
+    english = results["languages"].get("own", {}).get("en", {})
     return {
         row: results["sound"][row][column] / english[column]
         for row, column in SOUND_OVER_ENGLISH.items()
