@@ -257,12 +257,49 @@ def _places(o: WorldObject, *tables: dict[str, str]) -> list[tuple[str, str]]:
     return [(pos, where) for pos in corpus for where in [table[o.position] for table in tables]]
 
 
-def _before_definite(preposition: str, article: str, phrase: str, contracted: str) -> str:
-    """'à gauche de' + 'le ...' -> 'à gauche du ...'; 'sopra' + 'il ...' -> 'sopra il ...'."""
-    if preposition.endswith(" de") or preposition.endswith(" di"):
-        if article in ("le", "el", "il"):
-            return f"{preposition[:-3]} {contracted} {phrase}"
-    return f"{preposition} {article} {phrase}"
+# Each language's definite noun phrases before a relation: (nouns, colours, sizes before the
+# noun, relations, articles m / f, the indefinite phrase, "de" + the masculine / feminine one)
+DEFINITES = {
+    "fr": (FR_NOUNS, FR_COLOURS, FR_SIZES, FR_RELATIONS, ("le", "la"), fr_phrase, "du", "de la"),
+    "es": (
+        ES_NOUNS,
+        ES_COLOURS,
+        ES_SIZES_BEFORE,
+        ES_RELATIONS,
+        ("el", "la"),
+        es_phrase,
+        "del",
+        "de la",
+    ),
+    "it": (IT_NOUNS, IT_COLOURS, IT_SIZES, IT_RELATIONS, ("il", "la"), it_phrase, "del", "della"),
+}
+
+
+def _pair_forms(language: str, a: WorldObject, relation: str, b: WorldObject) -> dict[str, str]:
+    """The forms of two objects in a relation: indefinite, definite ('à gauche du petit carré
+    bleu', 'a sinistra della piccola stella', 'sopra il ...') and bare."""
+    nouns, colours, sizes, relations, articles, phrase, of_m, of_f = DEFINITES[language]
+    rel = relations[relation]
+
+    def definite(o: WorldObject) -> tuple[int, str]:
+        noun, gender = nouns[o.shape]
+        g = 0 if gender == "m" else 1
+        return g, f"{sizes[o.size][g]} {noun} {colours[o.colour][g]}"
+
+    (g_a, phrase_a), (g_b, phrase_b) = definite(a), definite(b)
+    if rel.endswith((" de", " di")):  # the preposition takes the article in
+        rel_the_b = f"{rel[:-3]} {(of_m, of_f)[g_b]} {phrase_b}"
+    else:
+        rel_the_b = f"{rel} {articles[g_b]} {phrase_b}"
+    return {
+        "np_a": phrase(a),
+        "np_b": phrase(b),
+        "the_a": f"{articles[g_a]} {phrase_a}",
+        "rel_the_b": rel_the_b,
+        "bare_a": phrase_a,
+        "bare_b": phrase_b,
+        "rel": rel,
+    }
 
 
 def fr_forms(o: WorldObject) -> list[dict[str, str]]:
@@ -290,26 +327,8 @@ def fr_forms(o: WorldObject) -> list[dict[str, str]]:
 
 def fr_pair_forms(a: WorldObject, relation: str, b: WorldObject) -> list[dict[str, str]]:
     """'le grand cercle rouge est à gauche du petit carré bleu' ..."""
-    rel = FR_RELATIONS[relation]
-
-    def definite(o: WorldObject) -> tuple[str, str]:
-        noun, gender = FR_NOUNS[o.shape]
-        g = 0 if gender == "m" else 1
-        return ("le", "la")[g], f"{FR_SIZES[o.size][g]} {noun} {FR_COLOURS[o.colour][g]}"
-
-    article_a, phrase_a = definite(a)
-    article_b, phrase_b = definite(b)
-    return [
-        {
-            "np_a": fr_phrase(a),
-            "rel_b": fr_after_de(rel, fr_phrase(b)),
-            "the_a": f"{article_a} {phrase_a}",
-            "rel_the_b": _before_definite(rel, article_b, phrase_b, "du"),
-            "bare_a": phrase_a,
-            "bare_b": phrase_b,
-            "rel": rel,
-        }
-    ]
+    forms = _pair_forms("fr", a, relation, b)
+    return [{**forms, "rel_b": fr_after_de(forms["rel"], forms["np_b"])}]
 
 
 FR_FAMILIES = {
@@ -368,26 +387,7 @@ def es_forms(o: WorldObject) -> list[dict[str, str]]:
 
 def es_pair_forms(a: WorldObject, relation: str, b: WorldObject) -> list[dict[str, str]]:
     """'el gran círculo azul está a la izquierda del pequeño cuadrado rojo' ..."""
-    rel = ES_RELATIONS[relation]
-
-    def definite(o: WorldObject) -> tuple[str, str]:
-        noun, gender = ES_NOUNS[o.shape]
-        g = 0 if gender == "m" else 1
-        return ("el", "la")[g], f"{ES_SIZES_BEFORE[o.size][g]} {noun} {ES_COLOURS[o.colour][g]}"
-
-    article_a, phrase_a = definite(a)
-    article_b, phrase_b = definite(b)
-    return [
-        {
-            "np_a": es_phrase(a),
-            "np_b": es_phrase(b),
-            "the_a": f"{article_a} {phrase_a}",
-            "rel_the_b": _before_definite(rel, article_b, phrase_b, "del"),
-            "bare_a": phrase_a,
-            "bare_b": phrase_b,
-            "rel": rel,
-        }
-    ]
+    return [_pair_forms("es", a, relation, b)]
 
 
 ES_FAMILIES = {
@@ -437,29 +437,7 @@ def it_forms(o: WorldObject) -> list[dict[str, str]]:
 
 def it_pair_forms(a: WorldObject, relation: str, b: WorldObject) -> list[dict[str, str]]:
     """'il grande cerchio rosso è a sinistra del piccolo quadrato blu' ..."""
-    rel = IT_RELATIONS[relation]
-
-    def definite(o: WorldObject) -> tuple[str, str]:
-        noun, gender = IT_NOUNS[o.shape]
-        g = 0 if gender == "m" else 1
-        return ("il", "la")[g], f"{IT_SIZES[o.size][g]} {noun} {IT_COLOURS[o.colour][g]}"
-
-    article_a, phrase_a = definite(a)
-    article_b, phrase_b = definite(b)
-    rel_the_b = _before_definite(rel, article_b, phrase_b, "del")
-    if rel.endswith(" di") and article_b == "la":
-        rel_the_b = f"{rel[:-3]} della {phrase_b}"
-    return [
-        {
-            "np_a": it_phrase(a),
-            "np_b": it_phrase(b),
-            "the_a": f"{article_a} {phrase_a}",
-            "rel_the_b": rel_the_b,
-            "bare_a": phrase_a,
-            "bare_b": phrase_b,
-            "rel": rel,
-        }
-    ]
+    return [_pair_forms("it", a, relation, b)]
 
 
 IT_FAMILIES = {
