@@ -6,7 +6,7 @@ verbs and word orders, never in a parallel corpus); `*_single(obj, frames)` fill
 
 from __future__ import annotations
 
-from gluegen_world.captions.frames import fill
+from gluegen_world.captions.frames import fill, places
 from gluegen_world.scenes import WorldObject
 
 # -- Chinese ---------------------------------------------------------------------------------
@@ -133,7 +133,6 @@ def zh_forms(o: WorldObject) -> list[dict[str, str]]:
     noun, measure = ZH_NOUNS[o.shape]
     short = ZH_SHORT_NOUNS.get(o.shape, noun)
     colour, size = ZH_COLOURS[o.colour], ZH_SIZES[o.size]
-    corpus = (ZH_POSITIONS[o.position], ZH_POSITIONS_ALT[o.position])
     return [
         {
             "np": zh_phrase(o, colour_first),
@@ -146,8 +145,7 @@ def zh_forms(o: WorldObject) -> list[dict[str, str]]:
             "colour": colour,
             "size": size,
         }
-        for pos in corpus
-        for where in (*corpus, ZH_POSITIONS_THIRD[o.position])
+        for pos, where in places(o.position, ZH_POSITIONS, ZH_POSITIONS_ALT, ZH_POSITIONS_THIRD)
         for colour_first in (True, False)
     ]
 

@@ -21,6 +21,13 @@ def fill(frames: tuple[str, ...], places: list[str], phrases: list[dict[str, str
     ]
 
 
+def places(position: str, *tables: dict[str, str]) -> list[tuple[str, str]]:
+    """(corpus place, any place) of `position` for every pairing: the first two tables are
+    the corpus's wordings, any further ones the held-out families' own."""
+    corpus = [table[position] for table in tables[:2]]
+    return [(pos, where) for pos in corpus for where in [table[position] for table in tables]]
+
+
 def fill_forms(frames: tuple[str, ...], forms: list[dict[str, str]]) -> list[str]:
     """Every frame with every dict of forms, each phrasing once, in order."""
     return list(dict.fromkeys(frame.format(**form) for form in forms for frame in frames))

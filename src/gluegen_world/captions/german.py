@@ -5,7 +5,7 @@ orders, never in a parallel corpus); `german_single(obj, frames)` fills them."""
 
 from __future__ import annotations
 
-from gluegen_world.captions.frames import fill
+from gluegen_world.captions.frames import fill, places
 from gluegen_world.scenes import WorldObject
 
 # -- German ----------------------------------------------------------------------------------
@@ -123,7 +123,6 @@ def de_forms(o: WorldObject) -> list[dict[str, str]]:
     noun, gender = DE_NOUNS[o.shape]
     article = DE_DEFINITE[("nom", gender)][0]  # also the relative pronoun
     size, colour = DE_SIZES[o.size], DE_COLOURS[o.colour]
-    corpus = (DE_POSITIONS[o.position], DE_POSITIONS_ALT[o.position])
     return [
         {
             "np": de_phrase(o),
@@ -139,8 +138,7 @@ def de_forms(o: WorldObject) -> list[dict[str, str]]:
             "colour": colour,
             "bare": de_bare(o),
         }
-        for pos in corpus
-        for where in (*corpus, DE_POSITIONS_THIRD[o.position])
+        for pos, where in places(o.position, DE_POSITIONS, DE_POSITIONS_ALT, DE_POSITIONS_THIRD)
     ]
 
 

@@ -7,7 +7,7 @@ fills them."""
 
 from __future__ import annotations
 
-from gluegen_world.captions.frames import fill
+from gluegen_world.captions.frames import fill, places
 from gluegen_world.scenes import WorldObject
 
 # The three languages side by side: (French, Spanish, Italian).
@@ -251,12 +251,6 @@ IT_POSITIONS_THIRD = {
 }
 
 
-def _places(o: WorldObject, *tables: dict[str, str]) -> list[tuple[str, str]]:
-    """(corpus place, any place) for each wording: the corpus ones, then the others."""
-    corpus = [table[o.position] for table in tables[:2]]
-    return [(pos, where) for pos in corpus for where in [table[o.position] for table in tables]]
-
-
 # Each language's definite noun phrases before a relation: (nouns, colours, sizes before the
 # noun, relations, articles m / f, the indefinite phrase, "de" + the masculine / feminine one)
 DEFINITES = {
@@ -321,7 +315,7 @@ def fr_forms(o: WorldObject) -> list[dict[str, str]]:
             "colour": colour,
             "bare": f"{size} {noun} {colour}",
         }
-        for pos, where in _places(o, FR_POSITIONS, FR_POSITIONS_ALT, FR_POSITIONS_THIRD)
+        for pos, where in places(o.position, FR_POSITIONS, FR_POSITIONS_ALT, FR_POSITIONS_THIRD)
     ]
 
 
@@ -380,7 +374,7 @@ def es_forms(o: WorldObject) -> list[dict[str, str]]:
             if size_first
             else f"{noun} {colour} {size}",
         }
-        for pos, where in _places(o, ES_POSITIONS, ES_POSITIONS_ALT, ES_POSITIONS_THIRD)
+        for pos, where in places(o.position, ES_POSITIONS, ES_POSITIONS_ALT, ES_POSITIONS_THIRD)
         for size_first in (True, False)
     ]
 
@@ -430,7 +424,7 @@ def it_forms(o: WorldObject) -> list[dict[str, str]]:
             "colour": colour,
             "bare": f"{size} {noun} {colour}" if size_first else f"{noun} {colour} {size}",
         }
-        for pos, where in _places(o, IT_POSITIONS, IT_POSITIONS_ALT, IT_POSITIONS_THIRD)
+        for pos, where in places(o.position, IT_POSITIONS, IT_POSITIONS_ALT, IT_POSITIONS_THIRD)
         for size_first in (True, False)
     ]
 
