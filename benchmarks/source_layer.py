@@ -1,17 +1,20 @@
 """Which hidden layer of the world's XLM-R a per-language GlueNet reads best, on validation.
 
     python benchmarks/source_layer.py runs/demo --languages zh ja --layers 0 1 2 3 -1
+    python benchmarks/source_layer.py runs/demo --layers 0 --variant seed1 --overrides '{"seed": 1}'
 
 For each layer and language: a feature cache of the demo's corpus (WORKDIR/corpora) read at
 that layer, the language's GlueNet trained as the demo trains it (its recipe), then cells of
 the validation scenes (`--scenes validation`): corpus phrasings, the validation families, the
 validation requests, and two-object scenes in the validation families. Prints the judge's
-mean of each cell; caches and GlueNets go to WORKDIR/layers/ and are reused.
+mean of each cell; caches and GlueNets go to WORKDIR/layers/ and are reused. `--overrides`
+changes settings of the language's recipe (a variant, named by `--variant` in the folders).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -42,18 +45,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--languages", nargs="+", default=list(FOREIGN), choices=FOREIGN)
     parser.add_argument("--layers", nargs="+", type=int, default=[0, 1, 2, 3, -1])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--overrides", type=json.loads, default={}, help="Recipe settings (JSON).")
+    parser.add_argument("--variant", default="", help="Folder suffix of the overrides' runs.")
     args = parser.parse_args(argv)
+    if args.overrides and not args.variant:
+        parser.error("--overrides needs --variant: a name for the folders of its GlueNets.")
     settings = DemoSettings(scenes="validation")
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     xlmr = str(shipped_model("xlmr"))
     runs, jobs = {}, []
     for code in args.languages:
         corpus = str(args.workdir / "corpora" / code / "train.tsv")
-        recipe = settings.recipe(settings.language_role(code))
+        recipe = settings.recipe(settings.language_role(code)).with_overrides(**args.overrides)
         for layer in args.layers:
             source = ParallelSource(xlmr, corpus, code, "en", layer=layer)
             cache = world_cache(source, args.workdir / "layers" / f"features-{code}{layer}", False)
-            folder = runs[code, layer] = args.workdir / "layers" / f"{code}{layer}"
+            name = f"{code}{layer}" + (f"-{args.variant}" if args.variant else "")
+            folder = runs[code, layer] = args.workdir / "layers" / name
             if not is_trained(cache, source, folder, recipe):
                 jobs.append((str(cache.folder), source, folder, recipe))
     train_in_parallel(jobs, args.workers, progress=True)
