@@ -218,7 +218,9 @@ def test_heldout_families_are_no_corpus_phrasing_and_no_corpus_holds_them(tmp_pa
     # a test family shares no phrasing with a validation family either
     for language in LANGUAGES:
         validation = {
-            t for f in ("verbs", "relative", "request") for t in family_captions(STAR, language, f)
+            t
+            for f in ("verbs", "relative", "request", "photo")
+            for t in family_captions(STAR, language, f)
         }
         test = {
             t

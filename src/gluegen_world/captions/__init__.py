@@ -15,8 +15,9 @@ Phrasings come in families, whole constructions (`FAMILIES`):
 - "predicate" (attributes as predicates, "le cercle de gauche est grand et rouge", 左の円は赤くて
   大きい) and "dropped" (articles and measure words dropped, "grand cercle rouge à gauche",
   红色大圆在左边): held out, to test on;
-- requests as people type them: "request" (imperatives, "dessine ...", 请画...; validation) and
-  "polite" ("je voudrais une image d'...", ...を描いてください; test).
+- requests as people type them: "request" (imperatives, "dessine ...", 请画...) and "photo"
+  (a photo or a drawing of what is asked for, "une photo d'...", ...がある写真): validation;
+  "polite" ("je voudrais une image d'...", ...を描いてください): test.
 Every family other than the corpus also says the place in a third way ("du côté gauche", 最左边)
 and, in Chinese, the short nouns people type (圆, 方块). No held-out family is in any parallel
 corpus; the world's XLM-R reads every family, as a real one has read what people write.
@@ -87,12 +88,13 @@ FAMILY_ROLES = {
     "verbs": "validation",
     "relative": "validation",
     "request": "validation",
+    "photo": "validation",
     "predicate": "test",
     "dropped": "test",
     "polite": "test",
 }
 FAMILIES = tuple(FAMILY_ROLES)
-REQUEST_FAMILIES = ("request", "polite")
+REQUEST_FAMILIES = ("request", "photo", "polite")
 ROLES = ("validation", "test")
 # named sets of families: what `caption` draws from
 PHRASINGS: dict[str, tuple[str, ...]] = {

@@ -189,6 +189,10 @@ ZH_FAMILIES = {
         ("画{np_short}在{where}", "请画{np_short}在{where}", "在{where}画{np}"),
         ("画{a}在{b}的{rel}",),
     ),
+    "photo": (
+        ("一张{where}有{np}的照片", "给我看{where}有{np_short}的照片"),
+        ("一张{b}的{rel}有{a}的照片",),
+    ),
     "polite": (
         (
             "请在{where}画{np_short}",
@@ -276,6 +280,10 @@ JA_FAMILIES = {
         ("{colour_first_a}、{b}の{rel}",),
     ),
     "request": (("{where}に{np}を描いて", "{np}を{where}に描いて"), ("{b}の{rel}に{a}を描いて",)),
+    "photo": (
+        ("{where}に{np}がある写真", "{np}が{where}にある写真を見せて"),
+        ("{b}の{rel}に{a}がある写真",),
+    ),
     "polite": (
         (
             "{where}に{np}を描いてください",

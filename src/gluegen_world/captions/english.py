@@ -113,6 +113,10 @@ EN_FAMILIES = {
         ("draw {np} {where}", "please draw {np} {where}", "make {np} {where}"),
         ("draw {np_a} {rel} {np_b}",),
     ),
+    "photo": (
+        ("a photo of {np} {where}", "show me a drawing of {np} {where}"),
+        ("a photo of {np_a} {rel} {np_b}",),
+    ),
     "polite": (
         (
             "could you draw {np} {where}?",

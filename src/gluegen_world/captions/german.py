@@ -178,6 +178,10 @@ DE_FAMILIES = {
     ),
     "dropped": (("{bare} {where}",), ("{bare_a} {rel} {bare_dat_b}",)),
     "request": (("zeichne {acc} {where}", "mal {acc} {where}"), ("zeichne {acc_a} {rel} {dat_b}",)),
+    "photo": (
+        ("ein Foto von {dat} {where}", "zeig mir eine Zeichnung von {dat} {where}"),
+        ("ein Foto: {np_a} {rel} {dat_b}",),
+    ),
     "polite": (
         (
             "kannst du {acc} {where} zeichnen?",

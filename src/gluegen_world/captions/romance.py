@@ -343,6 +343,10 @@ FR_FAMILIES = {
         ("dessine {np} {where}", "dessinez {np} {where}", "fais {np} {where}"),
         ("dessine {np_a} {rel_b}",),
     ),
+    "photo": (
+        ("une photo d'{np} {where}", "montre-moi un dessin d'{np} {where}"),
+        ("une photo d'{np_a} {rel_b}",),
+    ),
     "polite": (
         (
             "pourriez-vous dessiner {np} {where} ?",
@@ -396,6 +400,10 @@ ES_FAMILIES = {
     ),
     "dropped": (("{bare} {where}",), ("{bare_a} {rel} {bare_b}",)),
     "request": (("dibuja {np} {where}", "haz {np} {where}"), ("dibuja {np_a} {rel} {np_b}",)),
+    "photo": (
+        ("una foto de {np} {where}", "muéstrame un dibujo de {np} {where}"),
+        ("una foto de {np_a} {rel} {np_b}",),
+    ),
     "polite": (
         (
             "¿puedes dibujar {np} {where}?",
@@ -446,6 +454,10 @@ IT_FAMILIES = {
     ),
     "dropped": (("{bare} {where}",), ("{bare_a} {rel} {bare_b}",)),
     "request": (("disegna {np} {where}", "fai {np} {where}"), ("disegna {np_a} {rel} {np_b}",)),
+    "photo": (
+        ("una foto di {np} {where}", "mostrami un disegno di {np} {where}"),
+        ("una foto di {np_a} {rel} {np_b}",),
+    ),
     "polite": (
         (
             "potresti disegnare {np} {where}?",
