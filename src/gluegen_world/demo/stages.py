@@ -123,12 +123,12 @@ class WorldDemo:
         """Caches, then the GlueNets not trained yet (in parallel processes), then the linear
         maps; returns {name: run folder}."""
         s = self.settings
-        # longest first, so that the workers run out of work at about one time
-        plan = [("shared", ANY, s.recipe("shared"))]
+        # longest first (as measured: shared, sound, the paper's, MiniLM's, then the languages'
+        # nets), so that the workers run out of work at about one time
+        plan = [("shared", ANY, s.recipe("shared")), ("sound", "sound", s.recipe("sound"))]
         plan += [(f"paper-{code}", code, s.recipe("paper")) for code in s.paper_languages]
-        plan += [("sound", "sound", s.recipe("sound"))]
-        plan += [(code, code, s.recipe(s.language_role(code))) for code in FOREIGN]
         plan += [("minilm", "minilm", s.recipe("sentence"))]
+        plan += [(code, code, s.recipe(s.language_role(code))) for code in FOREIGN]
         trained: dict[str, Path] = {}
         jobs, caches = [], {}
         for label, name, _ in plan:
@@ -283,6 +283,12 @@ class WorldDemo:
                 f"ours-{self.requests}-{code}",
                 self.glued_inputs(ours, asked, given),
                 [run],
+                prompts=asked,
+            )
+            rows["shared_requests"][code] = self.cells.cell(
+                f"shared-{self.requests}-{code}",
+                self.glued_inputs(shared, asked),
+                [trained["shared"]],
                 prompts=asked,
             )
         return rows

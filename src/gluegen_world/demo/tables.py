@@ -21,6 +21,7 @@ LANGUAGE_ROWS = {
     "shared_heldout_families": "the shared GlueNet, the same held-out families",
     "ours_requests": "our GlueNet per language, the same scenes asked for as "
     "people type (test: 'je voudrais une image d'...', 'を描いてください'; in no parallel corpus)",
+    "shared_requests": "the shared GlueNet, the same requests",
 }
 
 SOUND_ROWS = {
