@@ -180,9 +180,12 @@ HELD_OUT_HAND_CHECKED = {
     # articles and measure words dropped (test): German strong endings, Chinese short nouns
     ("de", STAR, "dropped"): "kleiner violetter Stern links",
     ("zh", CIRCLE, "dropped"): "橙色大圆在上面",
-    # requests as people type them (validation: imperatives; test: polite)
+    # requests as people type them (validation: imperatives, a photo or a drawing; test: polite)
     ("zh", CIRCLE, "request"): "请画一个橙色的大圆在上面",
     ("it", STAR, "request"): "disegna una piccola stella viola a sinistra",
+    ("fr", CIRCLE, "photo"): "une photo d'un grand cercle orange en haut",
+    ("de", STAR, "photo"): "zeig mir eine Zeichnung von einem kleinen violetten Stern links",
+    ("ja", STAR, "photo"): "左に小さい紫の星がある写真",
     ("ja", STAR, "polite"): "左に小さい紫の星を描いてください",
     ("fr", CIRCLE, "polite"): "je voudrais une image d'un grand cercle orange en haut",
     ("de", STAR, "polite"): "kannst du einen kleinen violetten Stern links zeichnen?",
