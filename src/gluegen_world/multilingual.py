@@ -46,7 +46,7 @@ SPECIALS_BEFORE = ("<s>", "<pad>", "</s>", "<unk>")  # XLM-R's ids 0-3
 CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF))  # kana, CJK ideographs
 
 
-MAX_TOKENS = 64  # the longest world caption (a German two-object request) is 62 pieces
+MAX_TOKENS = 64  # the longest world caption (a German two-object request) is 61 pieces
 
 
 @dataclass
