@@ -129,7 +129,7 @@ def test_scaling_benchmark_runs(load_benchmark, capsys):
 def test_drawing_benchmark_runs(load_benchmark, capsys):
     assert load_benchmark("bench_drawing").main(["--repeats", "1", "--images", "2"]) == 0
     out = capsys.readouterr().out
-    assert "one cell: 2 images" in out and "channels-last" in out and "pixel difference" in out
+    assert "one cell: 2 images" in out and "bfloat16 channels-last" in out and "judged" in out
 
 
 def test_loader_benchmark_runs(load_benchmark, capsys, tmp_path):

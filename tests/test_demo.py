@@ -112,6 +112,31 @@ def test_demo_settings_come_from_flags_and_a_config_file(tmp_path):
         parse_with_config(build_demo_parser(), ["--config", str(config)], nested=("draw",))
 
 
+def test_draw_precision_resolves_and_bfloat16_draws_what_float32_draws(monkeypatch):
+    import torch
+
+    from gluegen_world.demo import settings as demo_settings_module
+    from gluegen_world.demo.workers import load_generator
+    from gluegen_world.scoring import draw
+
+    for native in (True, False):
+        monkeypatch.setattr(demo_settings_module, "cpu_has_bf16_matmul", lambda n=native: n)
+        # auto is saved as what it resolved to, so a cell's stamp says what drew it
+        assert DrawSettings().precision == ("bfloat16" if native else "float32")
+    assert demo_settings_module.DrawSettings(precision="float32").precision == "float32"
+    with pytest.raises(ValueError, match="draw precision must be one of"):
+        DrawSettings(precision="float16")
+    torch.manual_seed(0)
+    pipeline = load_generator()
+    embeds = torch.randn(2, 4, pipeline.unet.config.cross_attention_dim)
+    images = {
+        precision: draw(pipeline, embeds, embeds * 0, DrawSettings(steps=2, precision=precision))
+        for precision in ("float32", "bfloat16")
+    }
+    assert images["bfloat16"].dtype == torch.float32
+    assert 0 < (images["float32"] - images["bfloat16"]).abs().mean() < 0.05
+
+
 def test_unknown_recipe_overrides_are_named():
     with pytest.raises(ValueError, match="Unknown setting 'epochz'"):
         DemoSettings(recipe_overrides={"all": {"epochz": 1}})

@@ -21,9 +21,12 @@ def draw(
     negative: torch.Tensor,
     settings: DrawSettings,
 ) -> torch.Tensor:
-    """Images (b, 3, h, w) in [-1, 1] from prompt embeds (b, n, d) and negative embeds."""
+    """Images (b, 3, h, w) in [-1, 1] from prompt embeds (b, n, d) and negative embeds, the
+    generator computing in `settings.precision` (float32 images either way)."""
     inputs = {"prompt_embeds": embeds, "negative_prompt_embeds": negative}
-    return draw_batches(pipeline, inputs, settings.steps, settings.guidance, settings.seed)[0]
+    low_precision = settings.precision == "bfloat16"
+    with torch.autocast(pipeline.device.type, dtype=torch.bfloat16, enabled=low_precision):
+        return draw_batches(pipeline, inputs, settings.steps, settings.guidance, settings.seed)[0]
 
 
 @torch.no_grad()

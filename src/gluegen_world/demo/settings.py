@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from gluegen.precision import cpu_has_bf16_matmul
 from gluegen.recipes import Recipe, get_recipe
 from gluegen_world.captions import LANGUAGES
 
@@ -24,6 +25,16 @@ SCENE_SETS = ("test", "validation")
 EVERY_ROLE = "all"  # recipe_overrides key that applies to every role
 
 
+PRECISIONS = ("float32", "bfloat16")
+AUTO_PRECISION = "auto"
+
+
+def native_precision() -> str:
+    """bfloat16 where this CPU computes it in hardware, else float32: emulated bfloat16 is
+    slower than float32."""
+    return "bfloat16" if cpu_has_bf16_matmul() else "float32"
+
+
 @dataclass(frozen=True)
 class DrawSettings:
     """How every image of the demo is drawn."""
@@ -31,6 +42,25 @@ class DrawSettings:
     steps: int = field(default=6, metadata={"help": "DDIM steps per image."})
     guidance: float = field(default=4.0, metadata={"help": "Classifier-free guidance scale."})
     seed: int = field(default=0, metadata={"help": "Seed of the initial noise."})
+    precision: str = field(
+        default=AUTO_PRECISION,
+        metadata={
+            "help": "What the generator computes in: bfloat16 (autocast; latents stay float32) "
+            "or float32. auto: bfloat16 where the CPU computes it natively (AVX512-BF16, AMX), "
+            "else float32.",
+            "choices": (AUTO_PRECISION, *PRECISIONS),
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.precision not in (AUTO_PRECISION, *PRECISIONS):
+            raise ValueError(
+                f"draw precision must be one of {[AUTO_PRECISION, *PRECISIONS]}, "
+                f"got {self.precision!r}."
+            )
+        if self.precision == AUTO_PRECISION:
+            # saved as resolved, so that a cell's stamp says what drew it
+            object.__setattr__(self, "precision", native_precision())
 
 
 @dataclass(frozen=True)
