@@ -132,6 +132,17 @@ def test_drawing_benchmark_runs(load_benchmark, capsys):
     assert "one cell: 2 images" in out and "bfloat16 channels-last" in out and "judged" in out
 
 
+def test_sound_training_benchmark_runs(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("sound_training")
+    tiny = ["--pairs", "12", "--seeds", "0", "--test-scenes", "2", "--workers", "1"]
+    overrides = ["--overrides", '{"epochs": 1, "batch_size": 4, "holdout": 0.2}']
+    assert bench.main([str(tmp_path), *tiny, *overrides, "--variant", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny, 12 clips, validation scenes" in out and out.strip().splitlines()[-1].startswith(
+        "  mean"
+    )
+
+
 def test_loader_benchmark_runs(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("bench_loader")
     assert bench.main(["--pairs", "64", "--batches", "3", "--work", str(tmp_path)]) == 0

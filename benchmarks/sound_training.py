@@ -1,0 +1,108 @@
+"""The sound GlueNet's corpus size and training, chosen on validation scenes.
+
+    python benchmarks/sound_training.py runs/sound --pairs 2000 --variant default
+    python benchmarks/sound_training.py runs/sound --pairs 3000 --variant p3000-e24 \
+        --overrides '{"epochs": 24, "lr_decay_epochs": 8}'
+
+For each training seed (`--seeds`): a sound corpus of `--pairs` clips (corpus seed 0, as the
+demo's), its feature cache, the sound GlueNet trained as the demo trains it (`world-sound`,
+`--overrides` over it), then two cells of the validation scenes as the demo draws them: the
+sound alone (shape and colour right: "object") and the sound + its position in words, offset
+mix (object and position right). Each is also given over English through the generator's own
+encoder on the same scenes, as the demo gives it. Corpora, caches and GlueNets go to WORKDIR
+and are reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+from gluegen.encoders import HFAudioEncoder
+from gluegen.models import GlueNet
+from gluegen.pipelines import GlueGenPipeline
+from gluegen_world.captions import EN_POSITIONS
+from gluegen_world.corpus import write_sound_corpus
+from gluegen_world.demo.settings import CLIP_SEED_OFFSET, DemoSettings
+from gluegen_world.demo.stages import WorldDemo
+from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
+from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
+from gluegen_world.models import shipped_model
+from gluegen_world.sounds import SAMPLE_RATE, synthesize
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train what is missing, then print one line per seed and their mean."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workdir", type=Path, help="Where corpora, caches and GlueNets go.")
+    parser.add_argument("--pairs", type=int, default=DemoSettings().sound_pairs)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--overrides", type=json.loads, default={}, help="Recipe settings (JSON).")
+    parser.add_argument("--variant", required=True, help="Folder name of this variant's runs.")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--test-scenes", type=int, default=DemoSettings().test_scenes)
+    args = parser.parse_args(argv)
+    quiet_model_loading()
+    settings = DemoSettings(
+        scenes="validation", sound_pairs=args.pairs, test_scenes=args.test_scenes
+    )
+    folder = args.workdir / f"pairs-{args.pairs}"
+    if not (folder / "sounds" / "captions.tsv").is_file():
+        write_sound_corpus(folder / "sounds", args.pairs, 0, seed=0)
+    source = ParallelSource(str(shipped_model("sound")), str(folder / "sounds"), "file", "caption")
+    cache = world_cache(source, folder / "features", progress=True)
+    runs, jobs = {}, []
+    for seed in args.seeds:
+        recipe = settings.recipe("sound").with_overrides(**args.overrides, seed=seed)
+        run = runs[seed] = folder / "runs" / f"{args.variant}-seed{seed}"
+        if not is_trained(cache, source, run, recipe):
+            jobs.append((str(cache.folder), source, run, recipe))
+    train_in_parallel(jobs, args.workers, progress=True)
+    torch.set_num_threads(args.workers)
+    demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
+    english = draw_and_score(
+        demo.pipeline, demo.judges, *demo.own_inputs(demo.prompts("en"))(), settings.draw
+    )[1]
+    clips = [
+        (synthesize(scene.objects[0], seed=CLIP_SEED_OFFSET + i), SAMPLE_RATE)
+        for i, scene in enumerate(demo.scenes)
+    ]
+    texts = [EN_POSITIONS[scene.objects[0].position] for scene in demo.scenes]
+    encoder = HFAudioEncoder(str(shipped_model("sound")))
+    print(
+        f"{args.variant}, {args.pairs} clips, validation scenes; English (own encoder): "
+        f"object {english['object']:.3f}, object and position "
+        f"{english['object_and_position']:.3f}"
+    )
+    print(f"{'seed':>6}{'sound':>10}{'/ en':>8}{'offset mix':>12}{'/ en':>8}")
+    ratios: dict[str, list[float]] = {"sound": [], "offset": []}
+    for seed, run in runs.items():
+        net = GlueNet.from_pretrained(run / "gluenet")
+        glue = GlueGenPipeline(demo.pipeline, encoder, net, unconditional="generator")
+        sound = draw_and_score(
+            demo.pipeline, demo.judges, *demo.glued_inputs(glue, clips)(), settings.draw
+        )[1]["object"]
+        inputs = demo.glued_inputs(
+            glue, clips, text=texts, mix="offset", weight=settings.offset_weight
+        )
+        mixed = draw_and_score(demo.pipeline, demo.judges, *inputs(), settings.draw)[1]
+        mixed = mixed["object_and_position"]
+        ratios["sound"].append(sound / english["object"])
+        ratios["offset"].append(mixed / english["object_and_position"])
+        print(
+            f"{seed:>6}{sound:>10.3f}{ratios['sound'][-1]:>8.3f}"
+            f"{mixed:>12.3f}{ratios['offset'][-1]:>8.3f}",
+            flush=True,
+        )
+    means = {name: statistics.mean(values) for name, values in ratios.items()}
+    print(f"{'mean':>6}{'':>10}{means['sound']:>8.3f}{'':>12}{means['offset']:>8.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
