@@ -1,16 +1,19 @@
-"""The sound GlueNet's corpus size and training, chosen on validation scenes.
+"""The sound GlueNet's corpus, its training and the offset mix's weight, judged on scenes.
 
     python benchmarks/sound_training.py runs/sound --pairs 2000 --variant default
     python benchmarks/sound_training.py runs/sound --pairs 3000 --variant p3000-e24 \
         --overrides '{"epochs": 24, "lr_decay_epochs": 8}'
+    python benchmarks/sound_training.py runs/sound --variant default --offset-weight 0.7 \
+        --scenes train --test-scenes 128
 
 For each training seed (`--seeds`): a sound corpus of `--pairs` clips (corpus seed 0, as the
 demo's), its feature cache, the sound GlueNet trained as the demo trains it (`world-sound`,
 `--overrides` over it), then two cells of the validation scenes as the demo draws them: the
 sound alone (shape and colour right: "object") and the sound + its position in words, offset
-mix (object and position right). Each is also given over English through the generator's own
-encoder on the same scenes, as the demo gives it. Corpora, caches and GlueNets go to WORKDIR
-and are reused.
+mix (object and position right) at `--offset-weight`. Each is also given over English through
+the generator's own encoder on the same scenes, as the demo gives it. `--scenes train` draws
+training-split scenes instead (pairs the net trained on, fresh clips). Corpora, caches and
+GlueNets go to WORKDIR and are reused.
 """
 
 from __future__ import annotations
@@ -27,12 +30,12 @@ from gluegen.encoders import HFAudioEncoder
 from gluegen.models import GlueNet
 from gluegen.pipelines import GlueGenPipeline
 from gluegen_world.captions import EN_POSITIONS
-from gluegen_world.corpus import write_sound_corpus
+from gluegen_world.corpus import sample_scenes, write_sound_corpus
 from gluegen_world.demo.settings import CLIP_SEED_OFFSET, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
-from gluegen_world.models import shipped_model
+from gluegen_world.models import VALIDATION_SEED, shipped_model
 from gluegen_world.sounds import SAMPLE_RATE, synthesize
 
 
@@ -46,10 +49,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", required=True, help="Folder name of this variant's runs.")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--test-scenes", type=int, default=DemoSettings().test_scenes)
+    parser.add_argument(
+        "--offset-weight", type=float, default=DemoSettings().offset_weight, help="Of the mix."
+    )
+    parser.add_argument(
+        "--scenes",
+        choices=("validation", "train"),
+        default="validation",
+        help="The demo's validation scenes (held-out pairs, 10 of them at 64 draws), or as "
+        "many draws of training-split scenes (pairs the net trained on, fresh clips: what "
+        "does not need unseen pairs, such as a mix weight).",
+    )
     args = parser.parse_args(argv)
     quiet_model_loading()
     settings = DemoSettings(
-        scenes="validation", sound_pairs=args.pairs, test_scenes=args.test_scenes
+        scenes="validation",
+        sound_pairs=args.pairs,
+        test_scenes=args.test_scenes,
+        offset_weight=args.offset_weight,
     )
     folder = args.workdir / f"pairs-{args.pairs}"
     if not (folder / "sounds" / "captions.tsv").is_file():
@@ -65,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     train_in_parallel(jobs, args.workers, progress=True)
     torch.set_num_threads(args.workers)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
+    if args.scenes == "train":
+        demo.scenes = sample_scenes(args.test_scenes, "train", VALIDATION_SEED, two_objects=0.0)
     english = draw_and_score(
         demo.pipeline, demo.judges, *demo.own_inputs(demo.prompts("en"))(), settings.draw
     )[1]
@@ -75,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     texts = [EN_POSITIONS[scene.objects[0].position] for scene in demo.scenes]
     encoder = HFAudioEncoder(str(shipped_model("sound")))
     print(
-        f"{args.variant}, {args.pairs} clips, validation scenes; English (own encoder): "
+        f"{args.variant}, {args.pairs} clips, {args.scenes} scenes; English (own encoder): "
         f"object {english['object']:.3f}, object and position "
         f"{english['object_and_position']:.3f}"
     )
-    print(f"{'seed':>6}{'sound':>10}{'/ en':>8}{'offset mix':>12}{'/ en':>8}")
+    header = f"{'seed':>6}{'sound':>10}{'/ en':>8}{'offset mix':>12}{'/ en':>8}"
+    print(f"{header}  (offset weight {args.offset_weight})")
     ratios: dict[str, list[float]] = {"sound": [], "offset": []}
     for seed, run in runs.items():
         net = GlueNet.from_pretrained(run / "gluenet")
