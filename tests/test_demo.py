@@ -123,7 +123,7 @@ def test_draw_precision_resolves_and_bfloat16_draws_what_float32_draws(monkeypat
         monkeypatch.setattr(demo_settings_module, "cpu_has_bf16_matmul", lambda n=native: n)
         # auto is saved as what it resolved to, so a cell's stamp says what drew it
         assert DrawSettings().precision == ("bfloat16" if native else "float32")
-    assert demo_settings_module.DrawSettings(precision="float32").precision == "float32"
+    assert DrawSettings(precision="float32").precision == "float32"  # as given
     with pytest.raises(ValueError, match="draw precision must be one of"):
         DrawSettings(precision="float16")
     torch.manual_seed(0)
