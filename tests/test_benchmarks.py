@@ -146,6 +146,28 @@ def test_sound_training_benchmark_runs(load_benchmark, capsys, tmp_path):
     )
 
 
+def test_the_word_reading_averages_each_words_pieces(load_benchmark, monkeypatch):
+    import torch
+    from transformers import XLMRobertaTokenizer
+
+    from gluegen.encoders import text
+    from gluegen_world.models import shipped_model
+
+    for method in ("__init__", "encode"):  # the script patches these at import; undone after
+        monkeypatch.setattr(text.HFTextEncoder, method, getattr(text.HFTextEncoder, method))
+    reading = load_benchmark("explore_source_reading")
+    tokenizer = XLMRobertaTokenizer.from_pretrained(str(shipped_model("xlmr")))
+    ids = tokenizer(["una foto di un quadrato", "大圆"], padding=True, return_tensors="pt")
+    words = reading.word_ids(tokenizer, ids["input_ids"])
+    pieces = tokenizer.convert_ids_to_tokens(ids["input_ids"][0].tolist())
+    assert pieces[3:5] == ["▁fo", "to"] and words[0, 3] == words[0, 4] != words[0, 5]
+    assert pieces[-2] == "to" and words[0, -2] == words[0, -3] != words[0, 3]  # quadrato's
+    assert len(set(words[1].tolist())) == len(words[1])  # <s>, 大, 圆, </s>, pads: each alone
+    hidden = torch.randn(*ids["input_ids"].shape, 3)
+    means = reading.word_means(hidden, words)
+    assert torch.allclose(means[0, 3], hidden[0, 3:5].mean(0)) and torch.equal(means[1], hidden[1])
+
+
 def test_loader_benchmark_runs(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("bench_loader")
     assert bench.main(["--pairs", "64", "--batches", "3", "--work", str(tmp_path)]) == 0
