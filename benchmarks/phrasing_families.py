@@ -1,12 +1,14 @@
 """Which phrasings a demo's GlueNets read: one cell per family of phrasings.
 
     python benchmarks/phrasing_families.py runs/demo --languages zh ja [--scenes validation]
+    python benchmarks/phrasing_families.py runs/demo --families photo --wrong-shapes
 
 For each language, every family of its phrasings (`gluegen_world.captions.FAMILIES`: the
 corpus's, the validation and test ones, the requests) describes the demo's scenes; the
 language's own GlueNet and the shared GlueNet of the work
 folder draw them as the demo did (its results.json: scene count, draw settings) and the judge
-scores each image (mean and per attribute). Nothing is saved.
+scores each image (mean and per attribute); `--wrong-shapes` adds the commonest shapes drawn
+instead of the scene's (truth -> drawn: count). Nothing is saved.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import json
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -22,9 +25,25 @@ import torch
 from gluegen_world.captions import FAMILIES, FAMILY_ROLES, family_captions
 from gluegen_world.demo.settings import FOREIGN, DemoSettings, DrawSettings
 from gluegen_world.demo.stages import WorldDemo
-from gluegen_world.demo.workers import draw_and_score
+from gluegen_world.demo.workers import quiet_model_loading
+from gluegen_world.judge import SEEN
+from gluegen_world.scoring import draw, score
 
 ATTRIBUTES = ("shape", "colour", "size", "position")
+
+
+def wrong_shapes(judges, images: torch.Tensor, scenes: list, shown: int = 3) -> str:
+    """The commonest (truth -> drawn) shape mistakes among one-object images, with counts."""
+    with torch.no_grad():
+        logits = judges.single(pixel_values=images).logits
+    drawn, truth = SEEN.predict(logits)["shape"], SEEN.targets(scenes)["shape"]
+    shapes = SEEN.values["shape"]
+    mistakes = Counter(
+        f"{shapes[t]} -> {shapes[d]}"
+        for t, d in zip(truth.tolist(), drawn.tolist(), strict=True)
+        if t != d
+    )
+    return "   " + ", ".join(f"{pair} {count}" for pair, count in mistakes.most_common(shown))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workdir", type=Path, help="A demo work folder (its runs/ are read).")
     parser.add_argument("--languages", nargs="+", default=list(FOREIGN), choices=FOREIGN)
     parser.add_argument("--scenes", default="test", choices=("test", "validation"))
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES)
+    parser.add_argument(
+        "--wrong-shapes", action="store_true", help="Also the commonest wrong shapes drawn."
+    )
     args = parser.parse_args(argv)
+    quiet_model_loading()
     torch.set_num_threads(2)
     ran = json.loads((args.workdir / "results.json").read_text())["settings"]
     settings = DemoSettings(
@@ -47,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         + "".join(f"{a:>9}" for a in ATTRIBUTES)
     )
     for code in args.languages:
-        for family in FAMILIES:
+        for family in args.families:
             rng = random.Random(f"families-{code}")
             prompts = [rng.choice(family_captions(scene, code, family)) for scene in demo.scenes]
             for name, glue, keys in (
@@ -55,13 +79,13 @@ def main(argv: list[str] | None = None) -> int:
                 ("shared", shared, None),
             ):
                 embeds, negative, scenes = demo.glued_inputs(glue, prompts, keys)()
-                _, scores = draw_and_score(
-                    demo.pipeline, demo.judges, embeds, negative, scenes, demo.settings.draw
-                )
+                images = draw(demo.pipeline, embeds, negative, demo.settings.draw)
+                scores = score(demo.judges, images, scenes)
                 role = FAMILY_ROLES[family]
                 values = "".join(f"{scores[a]:9.2f}" for a in ATTRIBUTES)
+                wrong = wrong_shapes(demo.judges, images, scenes) if args.wrong_shapes else ""
                 print(
-                    f"{code:4}{name:8}{family:12}{role:12}{scores['mean']:6.3f}{values}",
+                    f"{code:4}{name:8}{family:12}{role:12}{scores['mean']:6.3f}{values}{wrong}",
                     flush=True,
                 )
     return 0

@@ -67,6 +67,10 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
 
     families = load_benchmark("phrasing_families").main([str(tmp_path), "--languages", "fr"])
     assert families == 0 and "predicate" in capsys.readouterr().out
+    photo = ["--languages", "de", "--families", "photo", "--wrong-shapes"]
+    assert load_benchmark("phrasing_families").main([str(tmp_path), *photo]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all(" photo " in line for line in lines[1:])  # own, shared
 
     again = WorldDemo(tmp_path, TINY, progress=False).run()  # everything reused
     assert again["languages"] == languages
