@@ -29,6 +29,19 @@ TINY = DemoSettings(
 )
 
 
+def check_the_benchmarks_that_read_a_demo(workdir, capsys, load_benchmark):
+    families = load_benchmark("phrasing_families").main([str(workdir), "--languages", "fr"])
+    assert families == 0 and "predicate" in capsys.readouterr().out
+    photo = ["--languages", "de", "--families", "photo", "--wrong-shapes"]
+    assert load_benchmark("phrasing_families").main([str(workdir), *photo]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all(" photo " in line for line in lines[1:])  # own, shared
+    ensemble = ["--languages", "zh", "--test-scenes", "2"]
+    assert load_benchmark("explore_ensemble").main([str(workdir), *ensemble]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "averaged" in lines[0] and len(lines) == 1 + 4 + 4  # header, zh's cells, lowest
+
+
 @pytest.mark.slow
 def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     demo = WorldDemo(tmp_path, TINY, progress=False)
@@ -41,6 +54,8 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     assert set(languages["ours_heldout_families"]) == set(FOREIGN)
     assert set(languages["shared_heldout_families"]) == set(FOREIGN)
     assert set(languages["ours_requests"]) == set(FOREIGN) == set(languages["shared_requests"])
+    assert set(languages["averaged_requests"]) == set(FOREIGN)
+    assert set(results["pairs"]["averaged_heldout_families"]) == set(FOREIGN)
     for kind in ("heldout_families", "requests"):
         assert results[kind]["fr"][0] not in results["prompts"]["fr"]
     # two-object scenes, read by the pair judge, for English, MiniLM and every language
@@ -65,12 +80,7 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     assert "Training curves" in text and "images/languages.png" in text
     assert (tmp_path / "report" / "images" / "sound.png").is_file()
 
-    families = load_benchmark("phrasing_families").main([str(tmp_path), "--languages", "fr"])
-    assert families == 0 and "predicate" in capsys.readouterr().out
-    photo = ["--languages", "de", "--families", "photo", "--wrong-shapes"]
-    assert load_benchmark("phrasing_families").main([str(tmp_path), *photo]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and all(" photo " in line for line in lines[1:])  # own, shared
+    check_the_benchmarks_that_read_a_demo(tmp_path, capsys, load_benchmark)
 
     again = WorldDemo(tmp_path, TINY, progress=False).run()  # everything reused
     assert again["languages"] == languages
@@ -139,6 +149,20 @@ def test_draw_precision_resolves_and_bfloat16_draws_what_float32_draws(monkeypat
     }
     assert images["bfloat16"].dtype == torch.float32
     assert 0 < (images["float32"] - images["bfloat16"]).abs().mean() < 0.05
+
+
+def test_averaged_inputs_are_the_mean_of_the_glued_tokens():
+    import torch
+
+    from gluegen_world.demo.stages import averaged
+
+    first, second = torch.randn(2, 3, 4), torch.randn(2, 3, 4)
+    negative, scenes = torch.zeros(2, 3, 4), ["a", "b"]
+    embeds, got_negative, got_scenes = averaged(
+        lambda: (first, negative, scenes), lambda: (second, negative + 1, ["c", "d"])
+    )()
+    assert torch.allclose(embeds, (first + second) / 2)
+    assert got_negative is negative and got_scenes is scenes
 
 
 def test_unknown_recipe_overrides_are_named():

@@ -65,6 +65,18 @@ from gluegen_world.scenes import Scene
 from gluegen_world.sounds import SAMPLE_RATE, synthesize
 
 
+def averaged(*inputs: Callable[[], tuple]) -> Callable[[], tuple]:
+    """Cell inputs whose prompt embeds are the mean of several GlueNets' glued tokens (each
+    `inputs` () -> (embeds, negative, scenes); the first's negative and scenes)."""
+
+    def combined() -> tuple:
+        made = [make() for make in inputs]
+        embeds = torch.stack([embeds for embeds, _, _ in made]).mean(0)  # (b, n, d)
+        return embeds, made[0][1], made[0][2]
+
+    return combined
+
+
 class WorldDemo:
     """The demo's stages; each keeps its output in `workdir` and reuses it."""
 
@@ -291,6 +303,23 @@ class WorldDemo:
                 [trained["shared"]],
                 prompts=asked,
             )
+            # both GlueNets at once: their glued tokens averaged (chosen on validation scenes,
+            # benchmarks/explore_ensemble.py)
+            both = [run, trained["shared"]]
+            rows["averaged_heldout_families"][code] = self.cells.cell(
+                f"averaged-{self.heldout_families}-{code}",
+                averaged(
+                    self.glued_inputs(ours, phrased, given), self.glued_inputs(shared, phrased)
+                ),
+                both,
+                prompts=phrased,
+            )
+            rows["averaged_requests"][code] = self.cells.cell(
+                f"averaged-{self.requests}-{code}",
+                averaged(self.glued_inputs(ours, asked, given), self.glued_inputs(shared, asked)),
+                both,
+                prompts=asked,
+            )
         return rows
 
     def sound_rows(self, trained: dict[str, Path]) -> dict[str, dict]:
@@ -376,6 +405,9 @@ class WorldDemo:
             glued = self.glued_inputs(ours, texts, [code] * len(texts), scenes=scenes)
             name = f"ours-{self.heldout_families}-{code}"
             rows["ours_heldout_families"][code] = cell(name, glued, [code], texts)
+            both = averaged(glued, self.glued_inputs(shared, texts, scenes=scenes))
+            name = f"averaged-{self.heldout_families}-{code}"
+            rows["averaged_heldout_families"][code] = cell(name, both, [code, "shared"], texts)
         return rows
 
     def own_inputs(

@@ -1,0 +1,73 @@
+"""The per-language and the shared GlueNet averaged, on validation: an experiment, not a
+benchmark (the demo draws each alone).
+
+    python benchmarks/explore_ensemble.py runs/demo [--languages fr de]
+
+For each language, four cells of the validation scenes (`--scenes validation`), drawn from a
+demo work folder's GlueNets as the demo draws them: corpus phrasings, the validation families,
+the validation requests, and two-object scenes in the validation families; each through the
+language's own GlueNet, through the shared one, and through both with their glued tokens
+averaged (the same XLM-R features in, the mean of the two outputs to the generator). Prints
+the judge's mean of each, then the lowest language of each column. Nothing is saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from gluegen_world.demo.settings import FOREIGN, DemoSettings
+from gluegen_world.demo.stages import WorldDemo
+from gluegen_world.demo.workers import quiet_model_loading
+from gluegen_world.scoring import draw, score
+
+# (phrasings, two objects): the cells drawn for each language, as `source_layer.py` draws them
+CELLS = (
+    ("corpus", False),
+    ("validation", False),
+    ("validation-requests", False),
+    ("validation", True),
+)
+NETS = ("own", "shared", "averaged")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print one line per (language, cell), then the lowest language per column."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workdir", type=Path, help="A demo work folder (its runs/ are read).")
+    parser.add_argument("--languages", nargs="+", default=list(FOREIGN), choices=FOREIGN)
+    parser.add_argument("--test-scenes", type=int, default=DemoSettings().test_scenes)
+    args = parser.parse_args(argv)
+    quiet_model_loading()
+    torch.set_num_threads(2)
+    settings = DemoSettings(scenes="validation", test_scenes=args.test_scenes)
+    demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
+    runs = {name: args.workdir / "runs" / name for name in (*FOREIGN, "shared")}
+    _, ours, shared = demo.language_pipelines(runs)
+    print(f"{'':4}{'cell':24}" + "".join(f"{net:>10}" for net in NETS))
+    lowest: dict[tuple[str, str], float] = {}
+    for code in args.languages:
+        for phrasings, pairs in CELLS:
+            prompts = demo.prompts(code, phrasings, two_objects=pairs)
+            scenes = demo.pair_scenes if pairs else demo.scenes
+            keys = [code] * len(prompts)
+            own, negative, _ = demo.glued_inputs(ours, prompts, keys, scenes=scenes)()
+            one_for_six, _, _ = demo.glued_inputs(shared, prompts, None, scenes=scenes)()
+            cell = phrasings + " pairs" * pairs
+            means = []
+            for net, embeds in zip(NETS, (own, one_for_six, (own + one_for_six) / 2), strict=True):
+                images = draw(demo.pipeline, embeds, negative, settings.draw)
+                means.append(score(demo.judges, images, scenes)["mean"])
+                lowest[cell, net] = min(lowest.get((cell, net), 1.0), means[-1])
+            print(f"{code:4}{cell:24}" + "".join(f"{m:10.3f}" for m in means), flush=True)
+    for phrasings, pairs in CELLS:
+        cell = phrasings + " pairs" * pairs
+        print(f"{'min':4}{cell:24}" + "".join(f"{lowest[cell, net]:10.3f}" for net in NETS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
