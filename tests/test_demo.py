@@ -53,9 +53,8 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     # kinds of GlueNet
     assert set(languages["ours_heldout_families"]) == set(FOREIGN)
     assert set(languages["shared_heldout_families"]) == set(FOREIGN)
-    assert set(languages["ours_requests"]) == set(FOREIGN) == set(languages["shared_requests"])
-    assert set(languages["averaged_requests"]) == set(FOREIGN)
-    assert set(results["pairs"]["averaged_heldout_families"]) == set(FOREIGN)
+    assert set(languages["ours_requests"]) == set(FOREIGN)
+    assert set(languages["averaged_heldout_families"]) == set(FOREIGN)
     for kind in ("heldout_families", "requests"):
         assert results[kind]["fr"][0] not in results["prompts"]["fr"]
     # two-object scenes, read by the pair judge, for English, MiniLM and every language

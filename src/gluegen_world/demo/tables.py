@@ -21,10 +21,8 @@ LANGUAGE_ROWS = {
     "shared_heldout_families": "the shared GlueNet, the same held-out families",
     "ours_requests": "our GlueNet per language, the same scenes asked for as "
     "people type (test: 'je voudrais une image d'...', 'を描いてください'; in no parallel corpus)",
-    "shared_requests": "the shared GlueNet, the same requests",
     "averaged_heldout_families": "our GlueNet per language and the shared one, their glued "
     "tokens averaged, the same held-out families",
-    "averaged_requests": "the two averaged, the same requests",
 }
 
 SOUND_ROWS = {
@@ -51,8 +49,6 @@ PAIR_ROWS = {
     "ours": "XLM-R + our GlueNet per language (lingua routes)",
     "shared": "XLM-R + the shared GlueNet",
     "ours_heldout_families": "our GlueNet per language, held-out families of phrasings",
-    "averaged_heldout_families": "our GlueNet per language and the shared one averaged, the "
-    "same held-out families",
 }
 PARAPHRASE_SETS = {
     "world": "English, world's words",
