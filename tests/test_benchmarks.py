@@ -168,6 +168,27 @@ def test_the_word_reading_averages_each_words_pieces(load_benchmark, monkeypatch
     assert torch.allclose(means[0, 3], hidden[0, 3:5].mean(0)) and torch.equal(means[1], hidden[1])
 
 
+def test_compare_cells_names_what_differs_and_how_the_means_moved(load_benchmark, capsys, tmp_path):
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    for folder, means in (("a", {"x": 0.5, "y": 0.25}), ("b", {"x": 0.75, "y": 0.25})):
+        cells = tmp_path / folder / "cells"
+        cells.mkdir(parents=True)
+        for name, mean in means.items():
+            save_file(
+                {"images": torch.full((1, 3, 2, 2), mean)}, str(cells / f"{name}.safetensors")
+            )
+            (cells / f"{name}.json").write_text(json.dumps({"scores": {"mean": mean}}))
+    compare = load_benchmark("compare_cells")
+    assert compare.main([str(tmp_path / "a"), str(tmp_path / "b")]) == 1
+    out = capsys.readouterr().out
+    assert "x: max |diff| 0.2500" in out and "1 of 2 cells equal" in out
+    assert "mean +0.1250, mean absolute 0.1250, largest 0.2500; 1 up, 0 down" in out
+
+
 def test_loader_benchmark_runs(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("bench_loader")
     assert bench.main(["--pairs", "64", "--batches", "3", "--work", str(tmp_path)]) == 0
