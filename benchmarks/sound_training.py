@@ -29,14 +29,12 @@ import torch
 from gluegen.encoders import HFAudioEncoder
 from gluegen.models import GlueNet
 from gluegen.pipelines import GlueGenPipeline
-from gluegen_world.captions import EN_POSITIONS
 from gluegen_world.corpus import sample_scenes, write_sound_corpus
-from gluegen_world.demo.settings import CLIP_SEED_OFFSET, DemoSettings
+from gluegen_world.demo.settings import DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
 from gluegen_world.models import VALIDATION_SEED, shipped_model
-from gluegen_world.sounds import SAMPLE_RATE, synthesize
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,11 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     english = draw_and_score(
         demo.pipeline, demo.judges, *demo.own_inputs(demo.prompts("en"))(), settings.draw
     )[1]
-    clips = [
-        (synthesize(scene.objects[0], seed=CLIP_SEED_OFFSET + i), SAMPLE_RATE)
-        for i, scene in enumerate(demo.scenes)
-    ]
-    texts = [EN_POSITIONS[scene.objects[0].position] for scene in demo.scenes]
+    clips, texts = demo.sound_inputs()
     encoder = HFAudioEncoder(str(shipped_model("sound")))
     print(
         f"{args.variant}, {args.pairs} clips, {args.scenes} scenes; English (own encoder): "

@@ -220,17 +220,16 @@ def test_heldout_families_are_no_corpus_phrasing_and_no_corpus_holds_them(tmp_pa
                 assert phrasings and not set(phrasings) & corpus, (language, family)
     # a test family shares no phrasing with a validation family either
     for language in LANGUAGES:
-        validation = {
-            t
-            for f in ("verbs", "relative", "request", "photo")
-            for t in family_captions(STAR, language, f)
-        }
-        test = {
-            t
-            for f in ("predicate", "dropped", "polite")
-            for t in family_captions(STAR, language, f)
-        }
-        assert not validation & test, language
+        validation, test = (
+            {
+                t
+                for f, r in FAMILY_ROLES.items()
+                if r == role
+                for t in family_captions(STAR, language, f)
+            }
+            for role in ("validation", "test")
+        )
+        assert validation and test and not validation & test, language
     for name, families in PHRASINGS.items():
         assert caption(STAR, "fr", rng, name) in {
             t for f in families for t in family_captions(STAR, "fr", f)

@@ -310,15 +310,20 @@ class WorldDemo:
             )
         return rows
 
-    def sound_rows(self, trained: dict[str, Path]) -> dict[str, dict]:
-        """{row: scores} of the sound table: sound alone, and sound + a position in words."""
-        encoder = HFAudioEncoder(str(shipped_model("sound")))
-        net = GlueNet.from_pretrained(trained["sound"] / "gluenet")
+    def sound_inputs(self) -> tuple[list[tuple], list[str]]:
+        """A fresh clip of each one-object scene drawn ((waveform, rate), seeds no corpus clip
+        has) and its position in English words, for the sound + text mixes."""
         clips = [
             (synthesize(scene.objects[0], seed=CLIP_SEED_OFFSET + i), SAMPLE_RATE)
             for i, scene in enumerate(self.scenes)
         ]
-        texts = [EN_POSITIONS[scene.objects[0].position] for scene in self.scenes]
+        return clips, [EN_POSITIONS[scene.objects[0].position] for scene in self.scenes]
+
+    def sound_rows(self, trained: dict[str, Path]) -> dict[str, dict]:
+        """{row: scores} of the sound table: sound alone, and sound + a position in words."""
+        encoder = HFAudioEncoder(str(shipped_model("sound")))
+        net = GlueNet.from_pretrained(trained["sound"] / "gluenet")
+        clips, texts = self.sound_inputs()
         runs = [trained["sound"]]
         paper = GlueGenPipeline(self.pipeline, encoder, net, unconditional="source")
         ours = GlueGenPipeline(self.pipeline, encoder, net, unconditional="generator")
