@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from gluegen_world.demo.settings import FOREIGN, DemoSettings
+from gluegen_world.demo.settings import DEFAULT_WORKERS, FOREIGN, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import quiet_model_loading
 from gluegen_world.scoring import draw, score
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-scenes", type=int, default=DemoSettings().test_scenes)
     args = parser.parse_args(argv)
     quiet_model_loading()
-    torch.set_num_threads(2)
+    torch.set_num_threads(DEFAULT_WORKERS)  # one per core, as the demo has workers
     settings = DemoSettings(scenes="validation", test_scenes=args.test_scenes)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     runs = {name: args.workdir / "runs" / name for name in (*FOREIGN, "shared")}

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from gluegen_world.captions import FAMILIES, FAMILY_ROLES, family_captions
-from gluegen_world.demo.settings import FOREIGN, DemoSettings, DrawSettings
+from gluegen_world.demo.settings import DEFAULT_WORKERS, FOREIGN, DemoSettings, DrawSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import quiet_model_loading
 from gluegen_world.judge import SEEN
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     quiet_model_loading()
-    torch.set_num_threads(2)
+    torch.set_num_threads(DEFAULT_WORKERS)  # one per core, as the demo has workers
     ran = json.loads((args.workdir / "results.json").read_text())["settings"]
     settings = DemoSettings(
         test_scenes=ran["test_scenes"], draw=DrawSettings(**ran["draw"]), scenes=args.scenes

@@ -30,7 +30,7 @@ from gluegen.encoders import HFAudioEncoder
 from gluegen.models import GlueNet
 from gluegen.pipelines import GlueGenPipeline
 from gluegen_world.corpus import sample_scenes, write_sound_corpus
-from gluegen_world.demo.settings import DemoSettings
+from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--overrides", type=json.loads, default={}, help="Recipe settings (JSON).")
     parser.add_argument("--variant", required=True, help="Folder name of this variant's runs.")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--test-scenes", type=int, default=DemoSettings().test_scenes)
     parser.add_argument(
         "--offset-weight", type=float, default=DemoSettings().offset_weight, help="Of the mix."

@@ -23,7 +23,7 @@ import torch
 from gluegen.encoders import HFTextEncoder
 from gluegen.models import GlueNet
 from gluegen.pipelines import GlueGenPipeline
-from gluegen_world.demo.settings import FOREIGN, DemoSettings
+from gluegen_world.demo.settings import DEFAULT_WORKERS, FOREIGN, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, train_in_parallel
 from gluegen_world.gluenets import WORLD_SOURCE_TOKENS, ParallelSource, is_trained, world_cache
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workdir", type=Path, help="A demo work folder (its corpora/ are read).")
     parser.add_argument("--languages", nargs="+", default=list(FOREIGN), choices=FOREIGN)
     parser.add_argument("--layers", nargs="+", type=int, default=[0, 1, 2, 3, -1])
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--overrides", type=json.loads, default={}, help="Recipe settings (JSON).")
     parser.add_argument("--variant", default="", help="Folder suffix of the overrides' runs.")
     args = parser.parse_args(argv)
