@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = DemoSettings(scenes="validation", test_scenes=args.test_scenes)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     runs = {name: args.workdir / "runs" / name for name in (*FOREIGN, "shared")}
-    _, ours, shared = demo.language_pipelines(runs)
+    _, ours, shared, both = demo.language_pipelines(runs)
     print(f"{'':4}{'cell':24}" + "".join(f"{net:>10}" for net in NETS))
     lowest: dict[tuple[str, str], float] = {}
     for code in args.languages:
@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             keys = [code] * len(prompts)
             own, negative, _ = demo.glued_inputs(ours, prompts, keys, scenes=scenes)()
             one_for_six, _, _ = demo.glued_inputs(shared, prompts, None, scenes=scenes)()
+            averaged, _, _ = demo.glued_inputs(both, prompts, keys, scenes=scenes)()
             cell = phrasings + " pairs" * pairs
             means = []
-            averaged = (own + one_for_six) / 2  # as the demo's row averages (stages.averaged)
             for net, embeds in zip(NETS, (own, one_for_six, averaged), strict=True):
                 images = draw(demo.pipeline, embeds, negative, settings.draw)
                 means.append(score(demo.judges, images, scenes)["mean"])

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     runs = {name: args.workdir / "runs" / name for name in (*FOREIGN, "shared")}
-    _, ours, shared = demo.language_pipelines(runs)
+    _, ours, shared, _ = demo.language_pipelines(runs)
     print(
         f"{'':4}{'net':8}{'family':12}{'role':12}{'mean':>6}"
         + "".join(f"{a:>9}" for a in ATTRIBUTES)

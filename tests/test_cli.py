@@ -284,8 +284,9 @@ def test_train_reads_a_parquet_file_or_a_datasets_folder(models, sentences, tmp_
 
 
 def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
-    """The world's generator and XLM-R, a GlueNet of the world's shapes: `gluegen draw` and
-    the same Python call at the same seed give the same images."""
+    """The world's generator and XLM-R, two GlueNets of the world's shapes for one language
+    (averaged): `gluegen draw` and the same Python call at the same seed give the same
+    images."""
     import numpy as np
     import torch
     from diffusers import StableDiffusionPipeline
@@ -302,6 +303,7 @@ def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
         source_tokens=48, source_dim=64, target_tokens=77, target_dim=64, source_blocks=1
     )
     GlueNet(config).save_pretrained(tmp_path / "fr")
+    GlueNet(config).save_pretrained(tmp_path / "shared")
     prompts = ["une grande étoile jaune à gauche", "un petit cercle rouge"]
     args = ["draw", "--pipeline", generator, "--source-encoder", xlmr, "--source-max-length", "48"]
     args += [
@@ -309,6 +311,7 @@ def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
         "0",  # the embedding layer, as the demo's GlueNets read it
         "--gluenet",
         f"fr={tmp_path / 'fr'}",
+        f"--gluenet=fr={tmp_path / 'shared'}",
         "--language",
         "fr",
         "--out",
@@ -321,13 +324,14 @@ def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
     drawn = json.loads((tmp_path / "out" / "draw.json").read_text())
     assert drawn["gluenet_per_input"] == ["fr", "fr"] and len(drawn["images"]) == 4
     assert drawn["source_layer"] == 0
+    assert drawn["gluenets"] == {"fr": [str(tmp_path / "fr"), str(tmp_path / "shared")]}
 
     sd = StableDiffusionPipeline.from_pretrained(generator)
     sd.set_progress_bar_config(disable=True)
     glue = GlueGenPipeline(
         sd,
         HFTextEncoder(xlmr, max_length=48, layer=0),
-        {"fr": GlueNet.from_pretrained(tmp_path / "fr")},
+        {"fr": [GlueNet.from_pretrained(tmp_path / name) for name in ("fr", "shared")]},
     )
     expected = glue(
         prompts,

@@ -150,20 +150,6 @@ def test_draw_precision_resolves_and_bfloat16_draws_what_float32_draws(monkeypat
     assert 0 < (images["float32"] - images["bfloat16"]).abs().mean() < 0.05
 
 
-def test_averaged_inputs_are_the_mean_of_the_glued_tokens():
-    import torch
-
-    from gluegen_world.demo.stages import averaged
-
-    first, second = torch.randn(2, 3, 4), torch.randn(2, 3, 4)
-    negative, scenes = torch.zeros(2, 3, 4), ["a", "b"]
-    embeds, got_negative, got_scenes = averaged(
-        lambda: (first, negative, scenes), lambda: (second, negative + 1, ["c", "d"])
-    )()
-    assert torch.allclose(embeds, (first + second) / 2)
-    assert got_negative is negative and got_scenes is scenes
-
-
 def test_unknown_recipe_overrides_are_named():
     with pytest.raises(ValueError, match="Unknown setting 'epochz'"):
         DemoSettings(recipe_overrides={"all": {"epochz": 1}})

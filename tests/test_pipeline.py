@@ -6,6 +6,7 @@ import torch
 from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
 from gluegen.encoders.text import HFTextEncoder
+from gluegen.models import GlueNetEnsemble
 from gluegen.models.gluenet import GlueNet, GlueNetConfig
 from gluegen.pipelines.glue import GlueGenPipeline, pipeline_text_shape
 from gluegen.testing import save_sd_pipeline, save_sdxl_pipeline, save_xlmr
@@ -158,6 +159,28 @@ def test_each_prompt_goes_through_the_gluenet_of_its_language(parts):
     assert torch.allclose(embeds[1], french.translate(source[1:])[0], atol=1e-6)
     negative = glue.unconditional_embeds(["en", "fr"]).hidden
     assert not torch.allclose(negative[0], negative[1])
+
+
+def test_a_list_of_gluenets_for_a_language_draws_their_mean(parts):
+    sd, encoder, _ = parts
+    own, shared = gluenet_for(sd, encoder), gluenet_for(sd, encoder)
+    for parameter in shared.parameters():  # tell them apart
+        torch.nn.init.normal_(parameter, std=0.1)
+    glue = GlueGenPipeline(sd, encoder, {"fr": [own, shared], "*": shared})
+    assert isinstance(glue.gluenets["fr"], GlueNetEnsemble) and glue.gluenets["*"] is shared
+    prompts = ["une étoile", "un cercle"]
+    source = encoder.encode(prompts).hidden
+    embeds = glue.encode(prompts, ["fr", "fr"]).hidden
+    expected = (own.translate(source) + shared.translate(source)) / 2
+    assert torch.allclose(embeds, expected, atol=1e-6)
+    negative = glue.unconditional_embeds(["fr"]).hidden  # the empty input through both, too
+    empty = encoder.encode([""]).hidden
+    assert torch.allclose(negative, (own.translate(empty) + shared.translate(empty)) / 2)
+    with pytest.raises(ValueError, match="The GlueNet for 'fr' is a str"):
+        GlueGenPipeline(sd, encoder, {"fr": "runs/fr/gluenet"})
+    other = gluenet_for(sd, encoder, source_encoder={"name_or_path": "another"})
+    with pytest.raises(ValueError, match="differs from the first"):
+        GlueGenPipeline(sd, encoder, {"fr": [own, other]})
 
 
 def test_unknown_languages_need_a_shared_gluenet(parts):

@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("gradio", reason="pip install 'gluegen[web]'")
 
 from gluegen.app import Served, text_images  # noqa: E402
+from gluegen.cli import build_serve_parser  # noqa: E402
 from gluegen.models import GlueNet, GlueNetConfig  # noqa: E402
 from gluegen.serving import gluenet_keys, served_from_files  # noqa: E402
 from gluegen_world.models import shipped_model  # noqa: E402
@@ -16,11 +17,16 @@ from gluegen_world.serve import world_served  # noqa: E402
 
 def test_gluenet_flags_name_their_language():
     assert gluenet_keys(["fr=runs/fr/gluenet", "*=runs/shared"]) == {
-        "fr": "runs/fr/gluenet",
-        "*": "runs/shared",
+        "fr": ["runs/fr/gluenet"],
+        "*": ["runs/shared"],
     }
+    # a language given twice: both GlueNets, averaged by the pipeline
+    both = gluenet_keys(["fr=runs/fr/gluenet", "fr=runs/shared"])
+    assert both == {"fr": ["runs/fr/gluenet", "runs/shared"]}
     with pytest.raises(ValueError, match="give LANG=DIR"):
         gluenet_keys(["runs/fr/gluenet"])
+    with pytest.raises(ValueError, match="given twice"):
+        gluenet_keys(["fr=runs/fr/gluenet", "fr=runs/fr/gluenet"])
 
 
 def test_a_world_folder_without_gluenets_serves_and_says_what_is_missing(tmp_path):
@@ -33,20 +39,42 @@ def test_a_world_folder_without_gluenets_serves_and_says_what_is_missing(tmp_pat
 def test_a_gluenet_that_does_not_fit_is_a_page_message(tmp_path):
     wrong = GlueNet(GlueNetConfig(source_tokens=48, source_dim=64, target_tokens=77, target_dim=32))
     wrong.save_pretrained(tmp_path / "wrong")
-    args = argparse.Namespace(
-        pipeline=str(shipped_model("generator")),
-        source_encoder=str(shipped_model("xlmr")),
-        source_max_length=48,
-        gluenet=[f"fr={tmp_path / 'wrong'}"],
-        sound_encoder=None,
-        sound_gluenet=None,
-        steps=6,
-        guidance=4.0,
-    )
-    served = served_from_files(args)
+    served = served_from_files(serve_flags(f"fr={tmp_path / 'wrong'}"))
     assert isinstance(served, Served) and served.text is None
     assert "another generator" in served.problems["text"]
     assert "--sound-gluenet" in served.problems["sound"]
+
+
+def serve_flags(*gluenets: str, layer: str | None = None) -> argparse.Namespace:
+    """`gluegen serve` flags of the world's generator and XLM-R (48 tokens)."""
+    flags = ["--pipeline", str(shipped_model("generator")), "--source-encoder"]
+    flags += [str(shipped_model("xlmr")), "--source-max-length", "48"]
+    flags += [f"--gluenet={g}" for g in gluenets] + ["--source-layer", layer] * (layer is not None)
+    return build_serve_parser().parse_args(flags)
+
+
+def test_the_page_reads_the_layer_its_gluenets_were_trained_on(tmp_path):
+    from diffusers import DiffusionPipeline
+
+    from gluegen.encoders import HFTextEncoder
+    from gluegen.pipelines.glue import pipeline_text_shape
+
+    xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=48, layer=0)
+    shape = pipeline_text_shape(DiffusionPipeline.from_pretrained(shipped_model("generator")))
+    config = GlueNetConfig(
+        source_tokens=48,
+        source_dim=xlmr.dim,
+        target_tokens=shape.tokens,
+        target_dim=shape.width,
+        source_encoder=xlmr.identity(),
+    )
+    for name in ("own", "shared"):
+        GlueNet(config).save_pretrained(tmp_path / name)
+    gluenets = (f"fr={tmp_path / 'own'}", f"fr={tmp_path / 'shared'}")
+    served = served_from_files(serve_flags(*gluenets, layer="0"))
+    assert served.text is not None and len(served.text.gluenets["fr"].members) == 2
+    served = served_from_files(serve_flags(*gluenets))  # the default: the last layer
+    assert served.text is None and "layer 0 -> -1" in served.problems["text"]
 
 
 @pytest.mark.slow

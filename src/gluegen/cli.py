@@ -328,7 +328,8 @@ def add_model_flags(
         action="append",
         default=[],
         metavar=gluenet_metavar,
-        help=f"{gluenet_help} (`*`: any language); repeatable.",
+        help=f"{gluenet_help} (`*`: any language); repeatable. A key given twice draws "
+        "through both GlueNets, their glued tokens averaged.",
     )
     return models
 
@@ -407,9 +408,8 @@ def run_draw(args: argparse.Namespace) -> None:
 
     from gluegen.drawing import draw_to_folder
     from gluegen.encoders import HFAudioEncoder, HFTextEncoder
-    from gluegen.models import GlueNet
     from gluegen.pipelines import ANY, GlueGenPipeline
-    from gluegen.serving import gluenet_keys
+    from gluegen.serving import gluenet_keys, load_gluenets
 
     inputs = draw_inputs(args)
     if not args.gluenet:
@@ -433,14 +433,14 @@ def run_draw(args: argparse.Namespace) -> None:
             layer=args.source_layer,
             device=device,
         )
-    nets = {key: GlueNet.from_pretrained(path).to(device) for key, path in folders.items()}
+    nets = load_gluenets(folders, device)
     glue = GlueGenPipeline(pipeline, encoder, nets, unconditional=args.unconditional)
     settings = DrawSettings(**given(args, DrawSettings))
     record = {
         "pipeline": args.pipeline,
         "source_encoder": args.sound_encoder or args.source_encoder,
         "source_layer": None if args.sound else args.source_layer,
-        "gluenets": folders,
+        "gluenets": {key: paths[0] if len(paths) == 1 else paths for key, paths in folders.items()},
         "unconditional": args.unconditional,
     }
     paths = draw_to_folder(glue, inputs, settings, args.out, record)

@@ -11,15 +11,29 @@ import argparse
 from gluegen.app import DrawDefaults, Served
 
 
-def gluenet_keys(pairs: list[str]) -> dict[str, str]:
-    """['fr=runs/fr/gluenet', ...] -> {'fr': 'runs/fr/gluenet'}."""
-    keyed = {}
+def gluenet_keys(pairs: list[str]) -> dict[str, list[str]]:
+    """['fr=runs/fr/gluenet', 'fr=runs/shared/gluenet', ...] -> {'fr': ['runs/fr/gluenet',
+    'runs/shared/gluenet']}: a key given more than once keeps every folder (an ensemble)."""
+    keyed: dict[str, list[str]] = {}
     for pair in pairs:
         key, separator, path = pair.partition("=")
         if not separator or not key or not path:
             raise ValueError(f"--gluenet {pair!r}: give LANG=DIR, e.g. fr=runs/fr/gluenet.")
-        keyed[key] = path
+        if path in keyed.get(key, []):
+            raise ValueError(f"--gluenet {pair!r} is given twice: give each GlueNet once.")
+        keyed.setdefault(key, []).append(path)
     return keyed
+
+
+def load_gluenets(keyed: dict[str, list[str]], device: str = "cpu") -> dict[str, list]:
+    """{key: [folder, ...]} -> {key: [GlueNet, ...]} on `device` (GlueGenPipeline averages a
+    key's GlueNets)."""
+    from gluegen.models import GlueNet
+
+    return {
+        key: [GlueNet.from_pretrained(folder).to(device) for folder in folders]
+        for key, folders in keyed.items()
+    }
 
 
 def served_from_files(args: argparse.Namespace) -> Served:
@@ -36,8 +50,10 @@ def served_from_files(args: argparse.Namespace) -> Served:
     texts = gluenet_keys(args.gluenet)
     if texts and args.source_encoder:
         try:
-            encoder = HFTextEncoder(args.source_encoder, max_length=args.source_max_length)
-            nets = {key: GlueNet.from_pretrained(path) for key, path in texts.items()}
+            encoder = HFTextEncoder(
+                args.source_encoder, max_length=args.source_max_length, layer=args.source_layer
+            )
+            nets = load_gluenets(texts)
             served.text = GlueGenPipeline(pipeline, encoder, nets, unconditional="generator")
         except ValueError as error:
             served.problems["text"] = str(error)

@@ -104,3 +104,25 @@ def folder_fingerprint(path: str | Path) -> str | None:
 def identity_key(identity: dict[str, Any]) -> str:
     """A stable string for comparing identities."""
     return json.dumps(identity, sort_keys=True)
+
+
+# What must agree between the encoder a GlueNet was trained on and the one it is given.
+ENCODER_OPTIONS = ("kind", "layer", "max_length", "pooling")
+
+
+def identity_differences(trained: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """How the encoder `given` differs from the one a GlueNet was `trained` on ('field:
+    trained -> given'); content (fingerprint) decides where both have one, else the id."""
+    if not trained:  # a GlueNet saved without its encoder's id
+        return []
+    names = list(ENCODER_OPTIONS)
+    fingerprints = (str(trained.get("fingerprint")), str(given.get("fingerprint")))
+    if all(f.startswith(FINGERPRINT_PREFIX) for f in fingerprints):
+        names.append("fingerprint")
+    else:
+        names += ["name_or_path", "revision"]
+    return [
+        f"{name} {trained.get(name)!r} -> {given.get(name)!r}"
+        for name in names
+        if trained.get(name) != given.get(name)
+    ]

@@ -62,6 +62,19 @@ def config_hash(config: GlueNetConfig) -> str:
     return settings_hash(dataclasses.asdict(config))
 
 
+def prefix_mask(attended: torch.Tensor, ignored: torch.Tensor) -> torch.Tensor:
+    """Per-token log-probabilities (b, n) that each token is attended (`attended`) and not
+    (`ignored`) -> the most likely mask (b, n) that is a prefix of at least one token, as a
+    tokenizer's padding makes: L ones then zeros, for the L maximising
+    sum_{i<L} log p_i + sum_{i>=L} log(1 - p_i), L = 1 .. n."""
+    kept = attended.cumsum(dim=1)  # (b, n): sum_{i<=k} log p_i
+    dropped = ignored.flip(1).cumsum(dim=1).flip(1)  # sum_{i>=k} log(1 - p_i)
+    dropped = torch.cat([dropped[:, 1:], dropped.new_zeros(len(dropped), 1)], dim=1)
+    length = (kept + dropped).argmax(dim=1) + 1  # (b,)
+    positions = torch.arange(attended.shape[1], device=attended.device)
+    return (positions[None, :] < length[:, None]).long()
+
+
 class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gluegen"]):
     """Source token features (b, n_s, d_s) -> generator text features (b, n_t, d_t).
 
@@ -223,19 +236,22 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         return self.pool(self(self.normalize_source(source))) * self.target_pooled_norm
 
     @torch.no_grad()
+    def mask_probability_logits(self, source: torch.Tensor) -> torch.Tensor:
+        """Raw source features (b, n_s, d_s) -> logits (b, n_t) that each token is attended."""
+        return self.mask_logits(self(self.normalize_source(source))).float()
+
+    @torch.no_grad()
     def translate_mask(self, source: torch.Tensor) -> torch.Tensor:
         """Raw source features (b, n_s, d_s) -> the generator's attention mask (b, n_t), 1 for
         attended tokens: a prefix of at least one token, as a tokenizer's padding makes, the
         most likely one under the head's per-token probabilities."""
-        logits = self.mask_logits(self(self.normalize_source(source))).float()  # (b, n_t)
-        # the length L whose mask (L ones, then zeros) the per-token logits favour most:
-        # score(L) = sum_{i<L} log p_i + sum_{i>=L} log(1 - p_i), L = 1 .. n_t
-        attended = F.logsigmoid(logits).cumsum(dim=1)  # (b, n_t): sum_{i<=k} log p_i
-        ignored = F.logsigmoid(-logits).flip(1).cumsum(dim=1).flip(1)  # sum_{i>=k} log(1-p_i)
-        ignored = torch.cat([ignored[:, 1:], ignored.new_zeros(len(ignored), 1)], dim=1)
-        length = (attended + ignored).argmax(dim=1) + 1  # (b,)
-        positions = torch.arange(logits.shape[1], device=logits.device)
-        return (positions[None, :] < length[:, None]).long()
+        logits = self.mask_probability_logits(source)  # (b, n_t)
+        return prefix_mask(F.logsigmoid(logits), F.logsigmoid(-logits))
+
+    @property
+    def device(self) -> torch.device:
+        """Where the GlueNet is (its statistics' device)."""
+        return self.source_token_norm.device
 
     @classmethod
     def from_pretrained(

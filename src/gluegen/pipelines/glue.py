@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from diffusers import DiffusionPipeline
 
-from gluegen.encoders.base import FINGERPRINT_PREFIX, Encoder, TokenFeatures
+from gluegen.encoders.base import Encoder, TokenFeatures, identity_differences
 from gluegen.encoders.families import (
     CONDITIONING_ARGUMENTS,
     TextShape,
@@ -40,7 +40,7 @@ from gluegen.encoders.families import (
     refuse_text_encoder_lora,
     require_text_encoders,
 )
-from gluegen.models import GlueNet
+from gluegen.models import GlueNet, GlueNetEnsemble
 from gluegen.pipelines.mixes import (
     DEFAULT_BLEND,
     DEFAULT_OFFSET,
@@ -84,28 +84,6 @@ def generator_conditioning(
     return family.encode(pipeline, texts, length)
 
 
-# What must agree between the encoder a GlueNet was trained on and the one it is given.
-ENCODER_OPTIONS = ("kind", "layer", "max_length", "pooling")
-
-
-def identity_differences(trained: dict[str, Any], given: dict[str, Any]) -> list[str]:
-    """How the encoder `given` differs from the one a GlueNet was `trained` on ('field:
-    trained -> given'); content (fingerprint) decides where both have one, else the id."""
-    if not trained:  # a GlueNet saved without its encoder's id
-        return []
-    names = list(ENCODER_OPTIONS)
-    fingerprints = (str(trained.get("fingerprint")), str(given.get("fingerprint")))
-    if all(f.startswith(FINGERPRINT_PREFIX) for f in fingerprints):
-        names.append("fingerprint")
-    else:
-        names += ["name_or_path", "revision"]
-    return [
-        f"{name} {trained.get(name)!r} -> {given.get(name)!r}"
-        for name in names
-        if trained.get(name) != given.get(name)
-    ]
-
-
 def check_draw_settings(num_images_per_prompt: Any, kwargs: dict[str, Any]) -> None:
     """Guidance, steps, strength and image counts a pipeline would misuse silently (a NaN
     guidance draws unguided, an infinite one NaN images): refused with the range."""
@@ -137,6 +115,24 @@ def repeat_each(features: TokenFeatures, count: int) -> TokenFeatures:
     )
 
 
+Glue = GlueNet | GlueNetEnsemble  # what translates one key's source features
+
+
+def as_glue(gluenets: Glue | Sequence[GlueNet], key: str = ANY) -> Glue:
+    """A GlueNet, an ensemble, or a list of GlueNets (-> their ensemble; one alone stays as
+    it is); anything else is refused, naming the key."""
+    if isinstance(gluenets, GlueNet | GlueNetEnsemble):
+        return gluenets
+    if isinstance(gluenets, Sequence) and not isinstance(gluenets, str) and gluenets:
+        members = list(gluenets)
+        return members[0] if len(members) == 1 else GlueNetEnsemble(members)
+    where = "The GlueNet" if key == ANY else f"The GlueNet for {key!r}"
+    raise ValueError(
+        f"{where} is a {type(gluenets).__name__}: give a GlueNet (GlueNet.from_pretrained), "
+        "or a list of them to average."
+    )
+
+
 def as_batch(inputs: Any) -> list[Any]:
     """One input (a prompt, a sound file, an array, an (array, rate) pair) or a list -> a list."""
     is_pair = isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
@@ -153,24 +149,26 @@ class GlueGenPipeline:
     GlueNet of its language, read by lingua over every language it knows (or `language=`). A
     prompt in a language with no GlueNet goes to ANY when loaded, else to the generator's own
     text encoder when it is in `generator_language`, else it is refused (routing.py).
+    Where a key is given a list of GlueNets (or a GlueNetEnsemble), its prompts go through
+    each of them and the generator gets the mean of their glued tokens (models/ensemble.py).
     """
 
     def __init__(
         self,
         pipeline: DiffusionPipeline,
         encoder: Encoder,
-        gluenets: GlueNet | Mapping[str, GlueNet],
+        gluenets: Glue | Sequence[GlueNet] | Mapping[str, Glue | Sequence[GlueNet]],
         unconditional: str = "source",
         generator_language: str | None = GENERATOR_LANGUAGE,
     ) -> None:
         if unconditional not in UNCONDITIONAL:
             raise ValueError(f"unconditional must be one of {UNCONDITIONAL}, got {unconditional!r}")
-        if isinstance(gluenets, GlueNet):
+        if not isinstance(gluenets, Mapping):
             gluenets = {ANY: gluenets}
         if not gluenets:
             raise ValueError("Give at least one GlueNet.")
         self.pipeline, self.encoder = pipeline, encoder
-        self.gluenets = {key: gluenet.eval() for key, gluenet in gluenets.items()}
+        self.gluenets = {key: as_glue(gluenet, key).eval() for key, gluenet in gluenets.items()}
         self.unconditional = unconditional
         self.family = pipeline_family(pipeline)  # names what the pipeline's call takes
         refuse_text_encoder_lora(pipeline)
@@ -181,7 +179,7 @@ class GlueGenPipeline:
         for key, gluenet in self.gluenets.items():
             self.check_fits(gluenet, key)
 
-    def check_fits(self, gluenet: GlueNet, key: str = ANY) -> None:
+    def check_fits(self, gluenet: Glue, key: str = ANY) -> None:
         """Raise, before any denoising step, when the shapes of encoder, GlueNet and pipeline
         do not chain."""
         config, name = gluenet.config, "The GlueNet" if key == ANY else f"The {key!r} GlueNet"
@@ -298,13 +296,13 @@ class GlueGenPipeline:
                 continue
             gluenet = self.gluenets[key]
             read = source[[place[row] for row in rows.tolist()]]  # (rows, n_s, d_s)
-            read = read.to(gluenet.source_token_norm.device)  # where the GlueNet is
+            read = read.to(gluenet.device)  # where the GlueNet is
             glued = gluenet.translate(read)  # (rows, n_t, d_t), on the GlueNet's device
             if embeds is None:
                 embeds = glued.new_zeros(len(keys), *glued.shape[1:])
                 mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
             embeds[rows] = glued.to(embeds.device)
-            if gluenet.mask_head is not None:
+            if gluenet.config.target_mask:
                 mask[rows] = gluenet.translate_mask(read).to(mask.device)  # (rows, n_t)
             if gluenet.config.pooled_dim:
                 part = gluenet.translate_pooled(read)  # (rows, p)
