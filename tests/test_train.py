@@ -297,3 +297,22 @@ def test_a_run_saved_before_a_setting_existed_resumes_with_its_default(tmp_path)
     assert small_config(tmp_path, weight_decay=0.1).changes_from(saved) == [
         "weight_decay 0.0 -> 0.1"
     ]
+
+
+def test_a_run_starts_from_a_trained_gluenets_weights_with_its_own_statistics(
+    small_cache, tmp_path
+):
+    config = gluenet_config_for(small_cache, source_blocks=1)
+    trained = train(small_cache, config, small_config(tmp_path / "trained"))
+    folder = str(tmp_path / "trained" / "gluenet")
+    fresh = Trainer(small_cache, config, small_config(tmp_path / "fresh", seed=1))
+    started = Trainer(small_cache, config, small_config(tmp_path / "b", seed=1, init_from=folder))
+    for name, weight in trained.named_parameters():
+        assert torch.equal(dict(started.gluenet.named_parameters())[name], weight), name
+    # the statistics are measured on this run's training split (seed 1), not copied
+    for name, statistic in fresh.gluenet.named_buffers():
+        assert torch.equal(dict(started.gluenet.named_buffers())[name], statistic), name
+    assert not torch.equal(started.gluenet.source_mean, trained.source_mean)
+    other = gluenet_config_for(small_cache, source_blocks=2)
+    with pytest.raises(ValueError, match=r"init_from .*source_blocks 1 -> 2"):
+        Trainer(small_cache, other, small_config(tmp_path / "c", init_from=folder))

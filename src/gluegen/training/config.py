@@ -79,6 +79,14 @@ class TrainConfig:
     )
     grad_clip: float = field(default=1.0, metadata={"help": "Max grad norm; 0 turns it off."})
     seed: int = field(default=0, metadata={"help": "Seeds init, split and batch order."})
+    init_from: str = field(
+        default="",
+        metadata={
+            "help": "A trained GlueNet (folder or hub id) whose weights start the run instead "
+            "of random ones: fine-tune a shared or released GlueNet on one language's pairs. "
+            "Its layout and encoders must be this run's; the statistics are this corpus's."
+        },
+    )
     holdout: float = field(default=0.05, metadata={"help": "Share of pairs held out."})
     split_by: str = field(
         default="permutation",

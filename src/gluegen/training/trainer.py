@@ -1,7 +1,8 @@
 """Train a GlueNet on a feature cache, readable top to bottom.
 
     cache (source, target features) -> split train / held-out -> measure statistics
-    -> GlueNet + decoder + discriminator -> Adam, LR halved every epoch -> loop:
+    -> GlueNet (random, or a trained one's weights: init_from) + decoder + discriminator
+    -> Adam, LR halved every epoch -> loop:
        loss terms -> backward -> clip -> step; log, evaluate, checkpoint
     -> output_dir/gluenet (config.json + model.safetensors)
 
@@ -39,6 +40,7 @@ from gluegen.runfolder import FolderLock
 from gluegen.settings import field_defaults
 from gluegen.training.config import TrainConfig
 from gluegen.training.objective import GlueObjective, head_names, head_targets
+from gluegen.training.start import start_from
 from gluegen.training.state import read_progress, read_weights, start_fresh, trim_log, write_state
 from gluegen.training.stop import StopRequest
 
@@ -101,6 +103,8 @@ class Trainer:
         self._check_shapes(gluenet_config)
         gluenet = GlueNet(gluenet_config)
         gluenet.set_statistics(stats)
+        if config.init_from:  # a trained GlueNet's weights; the statistics stay this corpus's
+            start_from(gluenet, config.init_from)
         objective = GlueObjective(gluenet, config.weights)
 
         # 3. optimiser; the LR schedule counts optimiser steps (so resuming mid-epoch is exact)
