@@ -40,6 +40,12 @@ def check_the_benchmarks_that_read_a_demo(workdir, capsys, load_benchmark):
     assert load_benchmark("explore_ensemble").main([str(workdir), *ensemble]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert "averaged" in lines[0] and len(lines) == 1 + 4 + 4  # header, zh's cells, lowest
+    tiny = json.dumps({**TINY_NET, **TINY.recipe_overrides["shared"]})
+    warm = ["--languages", "zh", "--test-scenes", "2", "--overrides", tiny, "--variant", "tiny"]
+    assert load_benchmark("explore_warm_start").main([str(workdir), *warm]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "warm" in lines[0] and len(lines) == 1 + 4 + 4  # header, zh's cells, lowest
+    assert (workdir / "warm" / "tiny-seed0" / "zh" / "gluenet" / "config.json").is_file()
 
 
 @pytest.mark.slow
