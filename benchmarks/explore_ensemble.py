@@ -32,7 +32,29 @@ CELLS = (
     ("validation-requests", False),
     ("validation", True),
 )
-NETS = ("own", "shared", "averaged")
+
+
+def draw_cells(demo: WorldDemo, nets: dict[str, tuple], languages: list[str]) -> None:
+    """Print each language's CELLS through each of `nets` ({name: (GlueGenPipeline, whether
+    prompts go to the language's key or are routed)}), one line per (language, cell), then
+    the lowest language of each column."""
+    print(f"{'':4}{'cell':24}" + "".join(f"{net:>10}" for net in nets))
+    lowest: dict[tuple[str, str], float] = {}
+    for code in languages:
+        for phrasings, pairs in CELLS:
+            prompts = demo.prompts(code, phrasings, two_objects=pairs)
+            scenes = demo.pair_scenes if pairs else demo.scenes
+            cell, means = phrasings + " pairs" * pairs, []
+            for net, (glue, keyed) in nets.items():
+                keys = [code] * len(prompts) if keyed else None
+                embeds, negative, _ = demo.glued_inputs(glue, prompts, keys, scenes=scenes)()
+                images = draw(demo.pipeline, embeds, negative, demo.settings.draw)
+                means.append(score(demo.judges, images, scenes)["mean"])
+                lowest[cell, net] = min(lowest.get((cell, net), 1.0), means[-1])
+            print(f"{code:4}{cell:24}" + "".join(f"{m:10.3f}" for m in means), flush=True)
+    for phrasings, pairs in CELLS:
+        cell = phrasings + " pairs" * pairs
+        print(f"{'min':4}{cell:24}" + "".join(f"{lowest[cell, net]:10.3f}" for net in nets))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,26 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     runs = {name: args.workdir / "runs" / name for name in (*FOREIGN, "shared")}
     _, ours, shared, both = demo.language_pipelines(runs)
-    print(f"{'':4}{'cell':24}" + "".join(f"{net:>10}" for net in NETS))
-    lowest: dict[tuple[str, str], float] = {}
-    for code in args.languages:
-        for phrasings, pairs in CELLS:
-            prompts = demo.prompts(code, phrasings, two_objects=pairs)
-            scenes = demo.pair_scenes if pairs else demo.scenes
-            keys = [code] * len(prompts)
-            own, negative, _ = demo.glued_inputs(ours, prompts, keys, scenes=scenes)()
-            one_for_six, _, _ = demo.glued_inputs(shared, prompts, None, scenes=scenes)()
-            averaged, _, _ = demo.glued_inputs(both, prompts, keys, scenes=scenes)()
-            cell = phrasings + " pairs" * pairs
-            means = []
-            for net, embeds in zip(NETS, (own, one_for_six, averaged), strict=True):
-                images = draw(demo.pipeline, embeds, negative, settings.draw)
-                means.append(score(demo.judges, images, scenes)["mean"])
-                lowest[cell, net] = min(lowest.get((cell, net), 1.0), means[-1])
-            print(f"{code:4}{cell:24}" + "".join(f"{m:10.3f}" for m in means), flush=True)
-    for phrasings, pairs in CELLS:
-        cell = phrasings + " pairs" * pairs
-        print(f"{'min':4}{cell:24}" + "".join(f"{lowest[cell, net]:10.3f}" for net in NETS))
+    # the shared GlueNet reads every prompt routed (to "*"), as the demo draws it
+    nets = {"own": (ours, True), "shared": (shared, False), "averaged": (both, True)}
+    draw_cells(demo, nets, args.languages)
     return 0
 
 

@@ -7,12 +7,12 @@ For each language: a GlueNet of the shared GlueNet's layout, started from its we
 (`init_from`, the library's) and trained on the language's own cache of the demo, with
 `--overrides` over the shared recipe (default: 3 epochs at 2e-3, the learning rate halved
 after 2; `--seed` as the demo's). Then four cells of the validation scenes, as
-`explore_ensemble.py` draws them: corpus phrasings, the validation families, the validation
-requests, and two-object scenes in the validation families; through the fine-tuned GlueNet
-(`warm`) and through it and the shared one averaged (`averaged`). Prints the judge's mean of
-each, then the lowest language of each column; the GlueNets go to WORKDIR/warm/VARIANT/ and
-are reused. `explore_ensemble.py` prints the demo's own, shared and averaged GlueNets on the
-same cells.
+`explore_ensemble.py` draws them (`draw_cells`): corpus phrasings, the validation families,
+the validation requests, and two-object scenes in the validation families; through the
+fine-tuned GlueNet (`warm`) and through it and the shared one averaged (`averaged`). Prints
+the judge's mean of each, then the lowest language of each column; the GlueNets go to
+WORKDIR/warm/VARIANT-seedN/ and are reused. `explore_ensemble.py` prints the demo's own,
+shared and averaged GlueNets on the same cells.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 import torch
+from explore_ensemble import draw_cells
 
 from gluegen.models import GlueNet
 from gluegen.pipelines import GlueGenPipeline
@@ -31,15 +32,7 @@ from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
 from gluegen_world.models import shipped_model
-from gluegen_world.scoring import draw, score
 
-# (phrasings, two objects): the cells drawn for each language, as `explore_ensemble.py` draws
-CELLS = (
-    ("corpus", False),
-    ("validation", False),
-    ("validation-requests", False),
-    ("validation", True),
-)
 NETS = ("warm", "averaged")
 # over the shared recipe: the first settings tried (its learning rate halved, few epochs)
 FINE_TUNING = {"epochs": 3, "learning_rate": 2e-3, "lr_decay_epochs": 2}
@@ -71,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         corpus = str(args.workdir / "corpora" / code / "train.tsv")
         source = ParallelSource(xlmr, corpus, code, "en", layer=settings.source_layer)
         cache = world_cache(source, args.workdir / "features" / code, False)
+        # reused while the recipe is the same: the shared GlueNet by its path (after training
+        # it again, delete WORKDIR/warm/)
         if not is_trained(cache, source, folder / code, recipe):
             jobs.append((str(cache.folder), source, folder / code, recipe))
     train_in_parallel(jobs, DEFAULT_WORKERS, progress=True)
@@ -89,23 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             unconditional="generator",
         ),
     }
-    print(f"{'':4}{'cell':24}" + "".join(f"{net:>10}" for net in args.nets))
-    lowest: dict[tuple[str, str], float] = {}
-    for code in args.languages:
-        for phrasings, pairs in CELLS:
-            prompts = demo.prompts(code, phrasings, two_objects=pairs)
-            scenes = demo.pair_scenes if pairs else demo.scenes
-            cell, means = phrasings + " pairs" * pairs, []
-            for net in args.nets:
-                glued = demo.glued_inputs(pipelines[net], prompts, [code] * len(prompts))
-                embeds, negative, _ = glued()
-                images = draw(demo.pipeline, embeds, negative, settings.draw)
-                means.append(score(demo.judges, images, scenes)["mean"])
-                lowest[cell, net] = min(lowest.get((cell, net), 1.0), means[-1])
-            print(f"{code:4}{cell:24}" + "".join(f"{m:10.3f}" for m in means), flush=True)
-    for phrasings, pairs in CELLS:
-        cell = phrasings + " pairs" * pairs
-        print(f"{'min':4}{cell:24}" + "".join(f"{lowest[cell, net]:10.3f}" for net in args.nets))
+    draw_cells(demo, {net: (pipelines[net], True) for net in args.nets}, args.languages)
     return 0
 
 
