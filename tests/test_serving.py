@@ -53,7 +53,8 @@ def serve_flags(*gluenets: str, layer: str | None = None) -> argparse.Namespace:
     return build_serve_parser().parse_args(flags)
 
 
-def test_the_page_reads_the_layer_its_gluenets_were_trained_on(tmp_path):
+def save_world_gluenets(*folders) -> None:
+    """Random GlueNets of the world's generator and XLM-R read at layer 0 (the demo's)."""
     from diffusers import DiffusionPipeline
 
     from gluegen.encoders import HFTextEncoder
@@ -68,13 +69,29 @@ def test_the_page_reads_the_layer_its_gluenets_were_trained_on(tmp_path):
         target_dim=shape.width,
         source_encoder=xlmr.identity(),
     )
-    for name in ("own", "shared"):
-        GlueNet(config).save_pretrained(tmp_path / name)
+    for folder in folders:
+        GlueNet(config).save_pretrained(folder)
+
+
+def test_the_page_reads_the_layer_its_gluenets_were_trained_on(tmp_path):
+    save_world_gluenets(tmp_path / "own", tmp_path / "shared")
     gluenets = (f"fr={tmp_path / 'own'}", f"fr={tmp_path / 'shared'}")
     served = served_from_files(serve_flags(*gluenets, layer="0"))
     assert served.text is not None and len(served.text.gluenets["fr"].members) == 2
     served = served_from_files(serve_flags(*gluenets))  # the default: the last layer
     assert served.text is None and "layer 0 -> -1" in served.problems["text"]
+
+
+def test_a_world_page_draws_each_language_through_its_own_and_the_shared_gluenet(tmp_path):
+    from gluegen.app import language_line
+
+    runs = tmp_path / "runs"
+    save_world_gluenets(runs / "fr" / "gluenet", runs / "shared" / "gluenet")
+    served = world_served(tmp_path, train_missing=False, progress=False)
+    french, shared = served.text.gluenets["fr"], served.text.gluenets["*"]
+    assert len(french.members) == 2 and french.members[1] is shared
+    line = language_line(served.text, "il y a un grand cercle rouge à gauche")
+    assert "**fr** with 1 more, their glued tokens averaged" in line
 
 
 @pytest.mark.slow

@@ -129,9 +129,12 @@ def page_errors(handler: Callable) -> Callable:
 
 
 def language_line(glue: GlueGenPipeline, prompt: str) -> str:
-    """Which path draws `prompt` (the GlueNet of its language, the shared one, or the
-    generator's own encoder), as shown above the images."""
-    return glue.routes([prompt])[0].describe()
+    """Which path draws `prompt` (the GlueNet of its language, the shared one, several of them
+    averaged, or the generator's own encoder), as shown above the images."""
+    route = glue.routes([prompt])[0]
+    members = getattr(glue.gluenets.get(route.key), "members", [])
+    averaged = f" with {len(members) - 1} more, their glued tokens averaged" if members else ""
+    return route.describe() + averaged
 
 
 @page_errors

@@ -2,9 +2,11 @@
 
 `world_served(workdir)` loads the world's generator, its XLM-R and sound encoder, and the
 GlueNets `gluegen demo` trained in WORKDIR/runs (per language, the shared one as `*`, the
-sound one). GlueNets that are not there yet are trained on first start, the way the demo
-trains them (its corpora and caches, reused), with progress bars: French, Chinese and sound
-by default. A few example sounds, with their captions, are written for the sound picker.
+sound one); where the shared one is there, each language draws through its own and the
+shared one averaged, as the demo's averaged row. GlueNets that are not there yet are trained
+on first start, the way the demo trains them (its corpora and caches, reused), with progress
+bars: French, Chinese and sound by default. A few example sounds, with their captions, are
+written for the sound picker.
 """
 
 from __future__ import annotations
@@ -89,6 +91,10 @@ def world_served(
     }
     if (runs / "shared" / "gluenet").is_dir():
         nets[ANY] = GlueNet.from_pretrained(runs / "shared" / "gluenet")
+        # each language through its own GlueNet and the shared one, their glued tokens
+        # averaged: the demo's best reading of phrasings no corpus holds (chosen on validation
+        # scenes, benchmarks/explore_ensemble.py)
+        nets |= {code: [net, nets[ANY]] for code, net in nets.items() if code != ANY}
     layer = (settings or DemoSettings()).source_layer  # the layer the demo's GlueNets read
     xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS, layer=layer)
     if nets:
