@@ -19,19 +19,11 @@ import sys
 from pathlib import Path
 
 import torch
+from source_layer import CELLS  # the cells drawn for each language, as it draws them
 
 from gluegen_world.demo.settings import DEFAULT_WORKERS, FOREIGN, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
-from gluegen_world.demo.workers import quiet_model_loading
-from gluegen_world.scoring import draw, score
-
-# (phrasings, two objects): the cells drawn for each language, as `source_layer.py` draws them
-CELLS = (
-    ("corpus", False),
-    ("validation", False),
-    ("validation-requests", False),
-    ("validation", True),
-)
+from gluegen_world.demo.workers import draw_and_score, quiet_model_loading
 
 
 def draw_cells(demo: WorldDemo, nets: dict[str, tuple], languages: list[str]) -> None:
@@ -47,9 +39,9 @@ def draw_cells(demo: WorldDemo, nets: dict[str, tuple], languages: list[str]) ->
             cell, means = phrasings + " pairs" * pairs, []
             for net, (glue, keyed) in nets.items():
                 keys = [code] * len(prompts) if keyed else None
-                embeds, negative, _ = demo.glued_inputs(glue, prompts, keys, scenes=scenes)()
-                images = draw(demo.pipeline, embeds, negative, demo.settings.draw)
-                means.append(score(demo.judges, images, scenes)["mean"])
+                inputs = demo.glued_inputs(glue, prompts, keys, scenes=scenes)()
+                _, scores = draw_and_score(demo.pipeline, demo.judges, *inputs, demo.settings.draw)
+                means.append(scores["mean"])
                 lowest[cell, net] = min(lowest.get((cell, net), 1.0), means[-1])
             print(f"{code:4}{cell:24}" + "".join(f"{m:10.3f}" for m in means), flush=True)
     for phrasings, pairs in CELLS:

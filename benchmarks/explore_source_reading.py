@@ -37,13 +37,13 @@ def word_ids(tokenizer, ids: torch.Tensor) -> torch.Tensor:
     specials = set(tokenizer.all_special_ids)
     rows = []
     for row in ids.tolist():
-        words, words_alone, word = [], [], -1
+        words, word, after_alone = [], -1, True  # a piece after one alone starts a word
         for piece_id, piece in zip(row, tokenizer.convert_ids_to_tokens(row), strict=True):
             alone = piece_id in specials or any(map(is_cjk, piece))
-            if alone or piece.startswith("▁") or word < 0 or words_alone[-1]:
+            if alone or piece.startswith("▁") or after_alone:
                 word += 1
             words.append(word)
-            words_alone.append(alone)
+            after_alone = alone
         rows.append(words)
     return torch.tensor(rows)
 

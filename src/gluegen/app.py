@@ -26,6 +26,7 @@ import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from gluegen.models import GlueNetEnsemble  # noqa: E402
 from gluegen.pipelines import MIXES, GlueGenPipeline  # noqa: E402
 
 # Fonts the browser has: the default theme would fetch its fonts from the web.
@@ -132,9 +133,11 @@ def language_line(glue: GlueGenPipeline, prompt: str) -> str:
     """Which path draws `prompt` (the GlueNet of its language, the shared one, several of them
     averaged, or the generator's own encoder), as shown above the images."""
     route = glue.routes([prompt])[0]
-    members = getattr(glue.gluenets.get(route.key), "members", [])
-    averaged = f" with {len(members) - 1} more, their glued tokens averaged" if members else ""
-    return route.describe() + averaged
+    drawn_by = glue.gluenets.get(route.key)  # None for the generator's own encoder
+    if not isinstance(drawn_by, GlueNetEnsemble):
+        return route.describe()
+    more = len(drawn_by.members) - 1
+    return route.describe() + f" with {more} more, their glued tokens averaged"
 
 
 @page_errors
