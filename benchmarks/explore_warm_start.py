@@ -27,6 +27,7 @@ from explore_ensemble import draw_cells
 
 from gluegen.models import GlueNet
 from gluegen.pipelines import GlueGenPipeline
+from gluegen_world.demo.corpora import write_corpora
 from gluegen_world.demo.settings import DEFAULT_WORKERS, FOREIGN, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import quiet_model_loading, train_in_parallel
@@ -60,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.workdir / "warm" / f"{args.variant or 'default'}-seed{args.seed}"
     xlmr = str(shipped_model("xlmr"))
     jobs = []
+    corpora = write_corpora(args.workdir, settings)  # the demo's (written when missing)
     for code in args.languages:
-        corpus = str(args.workdir / "corpora" / code / "train.tsv")
+        corpus = corpora[code].corpus  # what the demo's GlueNet of the language reads
         source = ParallelSource(xlmr, corpus, code, "en", layer=settings.source_layer)
         cache = world_cache(source, args.workdir / "features" / code, False)
         # reused while the recipe is the same: the shared GlueNet by its path (after training

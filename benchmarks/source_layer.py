@@ -23,6 +23,7 @@ import torch
 from gluegen.encoders import HFTextEncoder
 from gluegen.models import GlueNet
 from gluegen.pipelines import GlueGenPipeline
+from gluegen_world.demo.corpora import write_corpora
 from gluegen_world.demo.settings import DEFAULT_WORKERS, FOREIGN, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, train_in_parallel
@@ -54,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     xlmr = str(shipped_model("xlmr"))
     runs, jobs = {}, []
+    corpora = write_corpora(args.workdir, settings)  # the demo's (written when missing)
     for code in args.languages:
-        corpus = str(args.workdir / "corpora" / code / "train.tsv")
+        corpus = corpora[code].corpus  # what the demo's GlueNet of the language reads
         recipe = settings.recipe(settings.language_role(code)).with_overrides(**args.overrides)
         for layer in args.layers:
             source = ParallelSource(xlmr, corpus, code, "en", layer=layer)

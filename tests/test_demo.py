@@ -77,6 +77,13 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     assert len(shared) == 6 * TINY.pairs and len(shared.key["pooled"]) == 6
     shared_corpus = (tmp_path / "corpora" / "shared" / "train.tsv").read_text().splitlines()
     assert len(shared_corpus) == 1 + 6 * TINY.pairs
+    # every GlueNet of a language reads its corpus with made-up words in a share of captions
+    noisy = (tmp_path / "corpora" / "fr" / "noisy.tsv").read_text().splitlines()
+    clean = (tmp_path / "corpora" / "fr" / "train.tsv").read_text().splitlines()
+    assert len(noisy) == len(clean) and noisy != clean
+    start = 1 + TINY.pairs * FOREIGN.index("fr")  # the shared GlueNet reads the same
+    pooled = [row.split("\t")[1] for row in shared_corpus[start : start + TINY.pairs]]
+    assert pooled == [row.split("\t")[2] for row in noisy[1:]]
     table = format_tables(results)
     assert "lingua routed right" in table and "sound_text_offset" in table
     assert "Two objects in a relation" in table and "sound over english (object)" in table
@@ -107,6 +114,13 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
 def test_demo_refuses_no_test_scenes(tmp_path, capsys):
     assert main(["demo", "--test-scenes", "0", "--workdir", str(tmp_path)]) == 2
     assert "--test-scenes must be at least 1" in capsys.readouterr().err
+
+
+def test_demo_refuses_a_noise_share_outside_0_to_1(tmp_path, capsys):
+    assert main(["demo", "--noise-share", "1.5", "--workdir", str(tmp_path)]) == 2
+    assert "--noise-share must be between 0 and 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="--noise-words must be at least 1"):
+        DemoSettings(noise_words=0)
 
 
 def test_demo_settings_come_from_flags_and_a_config_file(tmp_path):

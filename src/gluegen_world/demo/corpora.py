@@ -1,6 +1,7 @@
 """The demo's parallel corpora, written once into WORKDIR/corpora.
 
-Each language's pairs with English, the six pooled for the shared GlueNet, sounds with
+Each language's pairs with English (with made-up words in a share of its captions:
+`gluegen_world.noise_words`), the six pooled for the shared GlueNet, sounds with
 captions, English paraphrases for the sentence model: what each GlueNet trains from.
 """
 
@@ -11,12 +12,15 @@ import json
 import shutil
 from pathlib import Path
 
+from transformers import XLMRobertaTokenizer
+
 from gluegen.io import atomic_write_text
 from gluegen.pipelines import ANY
 from gluegen_world.corpus import write_sound_corpus, write_text_corpus, write_tsv
 from gluegen_world.demo.settings import FOREIGN, DemoSettings, sentence_model
 from gluegen_world.gluenets import PARAPHRASE_SOURCE_TOKENS, ParallelSource
 from gluegen_world.models import shipped_model
+from gluegen_world.noise_words import write_noisy_corpus
 from gluegen_world.paraphrase import write_paraphrase_corpus
 
 
@@ -28,6 +32,8 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         "shared_corpus": "pooled",  # the six languages' corpora, one after the other
         "sound_pairs": s.sound_pairs,
         "paraphrase_pairs": s.paraphrase_pairs,
+        "noise_share": s.noise_share,
+        "noise_words": s.noise_words,
         "seed": s.seed,
     }
     stamp = folder / "corpora.json"
@@ -39,7 +45,15 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         train = folder / code / "train.tsv"
         if not train.is_file():
             write_text_corpus(folder / code, code, s.pairs, 0, seed=s.seed)
-        sources[code] = ParallelSource(xlmr, str(train), code, "en", layer=s.source_layer)
+        read = train
+        if s.noise_share > 0:  # what every GlueNet of the language reads
+            read = folder / code / "noisy.tsv"
+            if not read.is_file():
+                tokenizer = XLMRobertaTokenizer.from_pretrained(xlmr)
+                write_noisy_corpus(
+                    train, read, code, tokenizer, s.noise_share, s.noise_words, s.seed
+                )
+        sources[code] = ParallelSource(xlmr, str(read), code, "en", layer=s.source_layer)
     shared = folder / "shared" / "train.tsv"
     if not shared.is_file():
         write_shared_corpus(shared, {code: Path(sources[code].corpus) for code in FOREIGN})

@@ -105,6 +105,16 @@ class DemoSettings:
             "(benchmarks/source_layer.py)."
         },
     )
+    noise_share: float = field(
+        default=0.5,
+        metadata={
+            "help": "Share of each language's corpus captions that get made-up words (pieces of "
+            "the world's XLM-R vocabulary) at random places, their English as written, so that "
+            "the GlueNets learn to pass over words no corpus caption holds; 0: none. Chosen on "
+            "validation families (benchmarks/explore_noise_words.py)."
+        },
+    )
+    noise_words: int = field(default=3, metadata={"help": "Most made-up words in one caption."})
     language_recipe: str = field(
         default="world-language", metadata={"help": "Recipe of the per-language GlueNets."}
     )
@@ -144,6 +154,10 @@ class DemoSettings:
             raise ValueError("--test-scenes must be at least 1.")
         if not set(self.attention_languages) <= set(FOREIGN):
             raise ValueError(f"--attention-languages: each one of {list(FOREIGN)}.")
+        if not 0 <= self.noise_share <= 1:
+            raise ValueError(f"--noise-share must be between 0 and 1, got {self.noise_share}.")
+        if self.noise_words < 1:
+            raise ValueError(f"--noise-words must be at least 1, got {self.noise_words}.")
         if self.scenes not in SCENE_SETS:
             raise ValueError(f"--scenes must be one of {SCENE_SETS}, got {self.scenes!r}.")
         unknown = set(self.recipe_overrides) - {*ROLES, EVERY_ROLE}

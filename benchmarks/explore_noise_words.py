@@ -1,0 +1,121 @@
+"""Each language's GlueNet trained on its corpus with made-up words slipped into the captions,
+on validation: an experiment, not a benchmark (the demo trains on the corpus as written).
+
+    python benchmarks/explore_noise_words.py runs/demo-N --seed N [--share 0.5 --most 3]
+
+`--share` of each language's corpus captions get 1 to `--most` noise words at random places
+(`gluegen_world.noise_words`: pieces of the world's XLM-R vocabulary in the caption's script,
+drawn with the corpus seed, as the demo draws them); the English target is the caption's as
+written, so the GlueNet learns to pass over what does not name the scene.
+
+Then four cells of the validation scenes, as `explore_ensemble.py` draws them: through the
+noisy GlueNet alone (`noisy`) and averaged with the demo's shared one (`averaged`); with
+`--nets shared both`, also through a shared GlueNet trained on the six noisy corpora pooled
+(`shared`, prompts routed, as the demo draws it) and each noisy GlueNet averaged with that one
+(`both`). Prints the judge's mean of each and the lowest language of each column; the
+corpora, caches and GlueNets go to WORKDIR/noise/VARIANT-seedN/ and are reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from explore_ensemble import draw_cells
+from transformers import XLMRobertaTokenizer
+
+from gluegen.data.cache import pool_caches
+from gluegen.models import GlueNet
+from gluegen.pipelines import ANY, GlueGenPipeline
+from gluegen_world.demo.corpora import write_shared_corpus
+from gluegen_world.demo.settings import DEFAULT_WORKERS, FOREIGN, DemoSettings
+from gluegen_world.demo.stages import WorldDemo
+from gluegen_world.demo.workers import quiet_model_loading, train_in_parallel
+from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
+from gluegen_world.models import shipped_model
+from gluegen_world.noise_words import write_noisy_corpus
+
+NETS = ("noisy", "averaged", "shared", "both")
+TRAINS_SHARED = ("shared", "both")
+
+
+def train(workdir: Path, folder: Path, settings: DemoSettings, languages: list[str], args) -> None:
+    """Write the noisy corpora, cache them, and train the GlueNets missing in `folder`: each
+    language's, and with `--nets shared` or `both` the shared one on the six pooled."""
+    xlmr = str(shipped_model("xlmr"))
+    tokenizer = XLMRobertaTokenizer.from_pretrained(xlmr)
+    jobs, caches = [], {}
+    for code in languages:
+        corpus = folder / "corpora" / code / "train.tsv"
+        if not corpus.is_file():
+            clean = workdir / "corpora" / code / "train.tsv"
+            write_noisy_corpus(clean, corpus, code, tokenizer, args.share, args.most, settings.seed)
+        source = ParallelSource(xlmr, str(corpus), code, "en", layer=settings.source_layer)
+        cache = caches[code] = world_cache(source, folder / "features" / code, False)
+        recipe = settings.recipe(settings.language_role(code)).with_overrides(seed=args.seed)
+        if not is_trained(cache, source, folder / code, recipe):
+            jobs.append((str(cache.folder), source, folder / code, recipe))
+    if set(args.nets) & set(TRAINS_SHARED):
+        pooled = pool_caches([caches[code] for code in FOREIGN], folder / "features" / "shared")
+        shared_corpus = folder / "corpora" / "shared" / "train.tsv"
+        if not shared_corpus.is_file():
+            noisy_corpora = {code: folder / "corpora" / code / "train.tsv" for code in FOREIGN}
+            write_shared_corpus(shared_corpus, noisy_corpora)
+        source = ParallelSource(xlmr, str(shared_corpus), "text", "en", layer=settings.source_layer)
+        recipe = settings.recipe("shared").with_overrides(seed=args.seed)
+        if not is_trained(pooled, source, folder / "shared", recipe):
+            jobs.insert(0, (str(pooled.folder), source, folder / "shared", recipe))  # longest
+    train_in_parallel(jobs, DEFAULT_WORKERS, progress=True)
+
+
+def pipelines(demo: WorldDemo, folder: Path, languages: list[str], nets: list[str]) -> dict:
+    """{net: (GlueGenPipeline, whether prompts go to the language's key)} for `nets`."""
+    runs = {name: demo.workdir / "runs" / name for name in (*FOREIGN, "shared")}
+    encoder, _, _, _ = demo.language_pipelines(runs)
+    noisy = {code: GlueNet.from_pretrained(folder / code / "gluenet") for code in languages}
+    shared = {"demo": GlueNet.from_pretrained(runs["shared"] / "gluenet")}
+    if set(nets) & set(TRAINS_SHARED):
+        shared["noisy"] = GlueNet.from_pretrained(folder / "shared" / "gluenet")
+    keyed = {
+        "noisy": noisy,
+        "averaged": {code: [net, shared["demo"]] for code, net in noisy.items()},
+        "both": {code: [net, shared.get("noisy")] for code, net in noisy.items()},
+    }
+    chosen = {}
+    for net in nets:
+        # the shared GlueNet reads every prompt routed (to "*"), as the demo draws it
+        gluenets = {ANY: shared["noisy"]} if net == "shared" else keyed[net]
+        glue = GlueGenPipeline(demo.pipeline, encoder, gluenets, unconditional="generator")
+        chosen[net] = (glue, net != "shared")
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write, cache and train what is missing, then print one line per (language, cell)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workdir", type=Path, help="A demo work folder (corpora/, runs/).")
+    parser.add_argument("--seed", type=int, default=0, help="Training seed (the demo's).")
+    parser.add_argument("--languages", nargs="+", default=list(FOREIGN), choices=FOREIGN)
+    parser.add_argument("--nets", nargs="+", default=list(NETS[:2]), choices=NETS)
+    parser.add_argument("--share", type=float, default=0.5, help="Captions made noisy.")
+    parser.add_argument("--most", type=int, default=3, help="Most noise words in a caption.")
+    parser.add_argument("--variant", default="", help="Folder name (default: share and most).")
+    parser.add_argument("--test-scenes", type=int, default=DemoSettings().test_scenes)
+    args = parser.parse_args(argv)
+    if set(args.nets) & set(TRAINS_SHARED) and set(args.languages) != set(FOREIGN):
+        parser.error("--nets shared or both: the shared GlueNet reads all six languages.")
+    quiet_model_loading()
+    settings = DemoSettings(scenes="validation", test_scenes=args.test_scenes)
+    demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
+    variant = args.variant or f"s{args.share}-m{args.most}"
+    folder = args.workdir / "noise" / f"{variant}-seed{args.seed}"
+    train(args.workdir, folder, settings, args.languages, args)
+    torch.set_num_threads(DEFAULT_WORKERS)  # one per core, as the demo has workers
+    draw_cells(demo, pipelines(demo, folder, args.languages, args.nets), args.languages)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Made-up words slipped into a parallel corpus's captions, so that a GlueNet learns to pass
+over words no corpus caption holds.
+
+A request ("je voudrais une image d'un grand cercle rouge") brings pieces that no caption of a
+narrow parallel corpus holds, and a GlueNet that gathers tokens by content takes part of the
+shape or colour from them. Here a share of the captions get one to a few noise words at random
+places between their words (Chinese and Japanese, written without spaces: between
+characters), while their English targets stay as written. A noise word is one or two pieces
+drawn uniformly from the whole vocabulary of the source tokenizer, in the caption's script:
+nothing of any family of phrasings is chosen, as one would draw from a real XLM-R's
+vocabulary.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+from transformers import PreTrainedTokenizerBase
+
+from gluegen_world.corpus import write_tsv
+from gluegen_world.multilingual import is_cjk
+
+PIECES_PER_WORD = 2  # a noise word: 1 or 2 pieces
+UNSPACED = ("zh", "ja")  # written without spaces: noise goes between characters
+WORD_MARK = "\u2581"  # SentencePiece's mark of a piece that starts a word
+
+
+def script_pieces(tokenizer: PreTrainedTokenizerBase) -> dict[bool, list[str]]:
+    """The vocabulary's pieces by script ({holds a kana or ideograph: texts}), without the word
+    mark, specials left out; in id order, so that a seed draws the same words everywhere."""
+    pieces: dict[bool, list[str]] = {True: [], False: []}
+    vocab = tokenizer.get_vocab()
+    for piece in sorted(vocab, key=vocab.get):
+        text = piece.lstrip(WORD_MARK)
+        if text and piece not in tokenizer.all_special_tokens:
+            pieces[any(is_cjk(char) for char in text)].append(text)
+    return pieces
+
+
+def noisy_caption(
+    text: str, language: str, pieces: list[str], most: int, rng: random.Random
+) -> str:
+    """`text` with 1 to `most` noise words (each 1 to PIECES_PER_WORD of `pieces`) at places
+    drawn by `rng`."""
+    unspaced = language in UNSPACED
+    units = list(text) if unspaced else text.split(" ")
+    for _ in range(rng.randint(1, most)):
+        word = "".join(rng.choice(pieces) for _ in range(rng.randint(1, PIECES_PER_WORD)))
+        units.insert(rng.randint(0, len(units)), word)
+    return ("" if unspaced else " ").join(units)
+
+
+def write_noisy_corpus(
+    corpus: Path,
+    out: Path,
+    language: str,
+    tokenizer: PreTrainedTokenizerBase,
+    share: float,
+    most: int,
+    seed: int,
+) -> Path:
+    """`corpus` (a TSV with scene, en and `language`) written to `out` with `share` of its
+    `language` captions made noisy; its other columns as they are."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"noise share must be between 0 and 1, got {share}.")
+    if most < 1:
+        raise ValueError(f"noise words: at most must be at least 1, got {most}.")
+    pieces = script_pieces(tokenizer)[language in UNSPACED]
+    rng = random.Random(f"{seed}-{language}-noise")
+    with open(corpus, newline="", encoding="utf-8") as handle:
+        table = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = list(table.fieldnames or [])
+        rows = [row for row in table]
+    for row in rows:
+        if rng.random() < share:
+            row[language] = noisy_caption(row[language], language, pieces, most, rng)
+    write_tsv(out, header, [[row[name] for name in header] for row in rows])
+    return out
+
+
+__all__ = ["noisy_caption", "script_pieces", "write_noisy_corpus"]
