@@ -1,7 +1,7 @@
 """Each language's GlueNet trained on its corpus with made-up words slipped into the captions,
 on validation: an experiment, not a benchmark (the demo trains on the corpus as written).
 
-    python benchmarks/explore_noise_words.py runs/demo-N --seed N [--share 0.5 --most 3]
+    python benchmarks/explore_noise_words.py runs/demo-N --seed N [--share S --most K]
 
 `--share` of each language's corpus captions get 1 to `--most` noise words at random places
 (`gluegen_world.noise_words`: pieces of the world's XLM-R vocabulary in the caption's script,
@@ -99,10 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="Training seed (the demo's).")
     parser.add_argument("--languages", nargs="+", default=list(FOREIGN), choices=FOREIGN)
     parser.add_argument("--nets", nargs="+", default=list(NETS[:2]), choices=NETS)
-    parser.add_argument("--share", type=float, default=0.5, help="Captions made noisy.")
-    parser.add_argument("--most", type=int, default=3, help="Most noise words in a caption.")
+    demo_default = DemoSettings()
+    parser.add_argument(
+        "--share", type=float, default=demo_default.noise_share, help="Captions made noisy."
+    )
+    parser.add_argument(
+        "--most", type=int, default=demo_default.noise_words, help="Most noise words in one."
+    )
     parser.add_argument("--variant", default="", help="Folder name (default: share and most).")
-    parser.add_argument("--test-scenes", type=int, default=DemoSettings().test_scenes)
+    parser.add_argument("--test-scenes", type=int, default=demo_default.test_scenes)
     args = parser.parse_args(argv)
     if set(args.nets) & set(TRAINS_SHARED) and set(args.languages) != set(FOREIGN):
         parser.error("--nets shared or both: the shared GlueNet reads all six languages.")

@@ -46,6 +46,12 @@ def check_the_benchmarks_that_read_a_demo(workdir, capsys, load_benchmark):
     lines = capsys.readouterr().out.strip().splitlines()
     assert "warm" in lines[0] and len(lines) == 1 + 4 + 4  # header, zh's cells, lowest
     assert (workdir / "warm" / "tiny-seed0" / "zh" / "gluenet" / "config.json").is_file()
+    noise = ["--languages", "zh", "--test-scenes", "2", "--variant", "tiny"]
+    assert load_benchmark("explore_noise_words").main([str(workdir), *noise]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "noisy" in lines[0] and len(lines) == 1 + 4 + 4  # header, zh's cells, lowest
+    noisy = (workdir / "noise" / "tiny-seed0" / "corpora" / "zh" / "train.tsv").read_text()
+    assert noisy == (workdir / "corpora" / "zh" / "noisy.tsv").read_text()  # as the demo's
 
 
 @pytest.mark.slow

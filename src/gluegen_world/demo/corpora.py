@@ -1,7 +1,7 @@
 """The demo's parallel corpora, written once into WORKDIR/corpora.
 
-Each language's pairs with English (with made-up words in a share of its captions:
-`gluegen_world.noise_words`), the six pooled for the shared GlueNet, sounds with
+Each language's pairs with English (as written, and with made-up words in a share of its
+captions: `gluegen_world.noise_words`), the six pooled for the shared GlueNet, sounds with
 captions, English paraphrases for the sentence model: what each GlueNet trains from.
 """
 
@@ -54,6 +54,10 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
                     train, read, code, tokenizer, s.noise_share, s.noise_words, s.seed
                 )
         sources[code] = ParallelSource(xlmr, str(read), code, "en", layer=s.source_layer)
+        # the paper's GlueNet reads the corpus as written, as the paper trained it
+        sources[as_written(code)] = ParallelSource(
+            xlmr, str(train), code, "en", layer=s.source_layer
+        )
     shared = folder / "shared" / "train.tsv"
     if not shared.is_file():
         write_shared_corpus(shared, {code: Path(sources[code].corpus) for code in FOREIGN})
@@ -75,6 +79,11 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
     )
     atomic_write_text(stamp, json.dumps(written_with))
     return sources
+
+
+def as_written(code: str) -> str:
+    """The key of `code`'s corpus as written (no made-up words) among `write_corpora`'s."""
+    return f"{code}:as-written"
 
 
 def write_shared_corpus(path: Path, corpora: dict[str, Path]) -> None:

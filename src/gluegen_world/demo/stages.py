@@ -36,7 +36,7 @@ from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
 from gluegen_world.demo.cells import Cells, cells_folder
-from gluegen_world.demo.corpora import write_corpora
+from gluegen_world.demo.corpora import as_written, write_corpora
 from gluegen_world.demo.scene_sets import pair_scene_set, scene_set
 from gluegen_world.demo.settings import (
     CLIP_SEED_OFFSET,
@@ -126,7 +126,9 @@ class WorldDemo:
         # longest first (as measured: shared, sound, the paper's, MiniLM's, then the languages'
         # nets), so that the workers run out of work at about one time
         plan = [("shared", ANY, s.recipe("shared")), ("sound", "sound", s.recipe("sound"))]
-        plan += [(f"paper-{code}", code, s.recipe("paper")) for code in s.paper_languages]
+        plan += [
+            (f"paper-{code}", as_written(code), s.recipe("paper")) for code in s.paper_languages
+        ]
         plan += [("minilm", "minilm", s.recipe("sentence"))]
         plan += [(code, code, s.recipe(s.language_role(code))) for code in FOREIGN]
         trained: dict[str, Path] = {}
