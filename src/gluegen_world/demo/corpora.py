@@ -40,6 +40,7 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
     if not stamp.is_file() or json.loads(stamp.read_text()) != written_with:
         shutil.rmtree(folder, ignore_errors=True)  # other sizes: write them again
     xlmr = str(shipped_model("xlmr"))
+    tokenizer = None  # loaded once, when a noisy corpus is written
     sources = {}
     for code in FOREIGN:
         train = folder / code / "train.tsv"
@@ -49,7 +50,7 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         if s.noise_share > 0:  # what every GlueNet of the language reads
             read = folder / code / "noisy.tsv"
             if not read.is_file():
-                tokenizer = XLMRobertaTokenizer.from_pretrained(xlmr)
+                tokenizer = tokenizer or XLMRobertaTokenizer.from_pretrained(xlmr)
                 write_noisy_corpus(
                     train, read, code, tokenizer, s.noise_share, s.noise_words, s.seed
                 )
