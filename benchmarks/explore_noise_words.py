@@ -41,16 +41,16 @@ NETS = ("noisy", "averaged", "shared", "both")
 TRAINS_SHARED = ("shared", "both")
 
 
-def train(workdir: Path, folder: Path, settings: DemoSettings, languages: list[str], args) -> None:
+def train(folder: Path, settings: DemoSettings, args: argparse.Namespace) -> None:
     """Write the noisy corpora, cache them, and train the GlueNets missing in `folder`: each
     language's, and with `--nets shared` or `both` the shared one on the six pooled."""
     xlmr = str(shipped_model("xlmr"))
     tokenizer = XLMRobertaTokenizer.from_pretrained(xlmr)
-    jobs, caches = [], {}
-    for code in languages:
-        corpus = folder / "corpora" / code / "train.tsv"
+    jobs, caches, corpora = [], {}, {}
+    for code in args.languages:
+        corpus = corpora[code] = folder / "corpora" / code / "train.tsv"
         if not corpus.is_file():
-            clean = workdir / "corpora" / code / "train.tsv"
+            clean = args.workdir / "corpora" / code / "train.tsv"
             write_noisy_corpus(clean, corpus, code, tokenizer, args.share, args.most, settings.seed)
         source = ParallelSource(xlmr, str(corpus), code, "en", layer=settings.source_layer)
         cache = caches[code] = world_cache(source, folder / "features" / code, False)
@@ -61,8 +61,7 @@ def train(workdir: Path, folder: Path, settings: DemoSettings, languages: list[s
         pooled = pool_caches([caches[code] for code in FOREIGN], folder / "features" / "shared")
         shared_corpus = folder / "corpora" / "shared" / "train.tsv"
         if not shared_corpus.is_file():
-            noisy_corpora = {code: folder / "corpora" / code / "train.tsv" for code in FOREIGN}
-            write_shared_corpus(shared_corpus, noisy_corpora)
+            write_shared_corpus(shared_corpus, {code: corpora[code] for code in FOREIGN})
         source = ParallelSource(xlmr, str(shared_corpus), "text", "en", layer=settings.source_layer)
         recipe = settings.recipe("shared").with_overrides(seed=args.seed)
         if not is_trained(pooled, source, folder / "shared", recipe):
@@ -116,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     variant = args.variant or f"s{args.share}-m{args.most}"
     folder = args.workdir / "noise" / f"{variant}-seed{args.seed}"
-    train(args.workdir, folder, settings, args.languages, args)
+    train(folder, settings, args)
     torch.set_num_threads(DEFAULT_WORKERS)  # one per core, as the demo has workers
     draw_cells(demo, pipelines(demo, folder, args.languages, args.nets), args.languages)
     return 0

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.workdir / "warm" / f"{args.variant or 'default'}-seed{args.seed}"
     xlmr = str(shipped_model("xlmr"))
     jobs = []
-    corpora = write_corpora(args.workdir, settings)  # the demo's (written when missing)
+    corpora = write_corpora(args.workdir, settings)  # the default demo's (rewritten if not)
     for code in args.languages:
         corpus = corpora[code].corpus  # what the demo's GlueNet of the language reads
         source = ParallelSource(xlmr, corpus, code, "en", layer=settings.source_layer)

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     xlmr = str(shipped_model("xlmr"))
     runs, jobs = {}, []
-    corpora = write_corpora(args.workdir, settings)  # the demo's (written when missing)
+    corpora = write_corpora(args.workdir, settings)  # the default demo's (rewritten if not)
     for code in args.languages:
         corpus = corpora[code].corpus  # what the demo's GlueNet of the language reads
         recipe = settings.recipe(settings.language_role(code)).with_overrides(**args.overrides)

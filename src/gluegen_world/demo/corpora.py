@@ -47,7 +47,7 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         if not train.is_file():
             write_text_corpus(folder / code, code, s.pairs, 0, seed=s.seed)
         read = train
-        if s.noise_share > 0:  # what every GlueNet of the language reads
+        if s.noise_share > 0:  # what its own GlueNet reads, and the shared one, pooled
             read = folder / code / "noisy.tsv"
             if not read.is_file():
                 tokenizer = tokenizer or XLMRobertaTokenizer.from_pretrained(xlmr)
