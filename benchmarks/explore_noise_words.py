@@ -2,6 +2,7 @@
 on validation: an experiment, not a benchmark (the demo trains on the corpus as written).
 
     python benchmarks/explore_noise_words.py runs/demo-N --seed N [--share S --most K]
+        [--pieces vocabulary|unseen]
 
 `--share` of each language's corpus captions get 1 to `--most` noise words at random places
 (`gluegen_world.noise_words`: pieces of the world's XLM-R vocabulary in the caption's script,
@@ -35,7 +36,7 @@ from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
 from gluegen_world.models import shipped_model
-from gluegen_world.noise_words import write_noisy_corpus
+from gluegen_world.noise_words import PIECE_POOLS, write_noisy_corpus
 
 NETS = ("noisy", "averaged", "shared", "both")
 TRAINS_SHARED = ("shared", "both")
@@ -51,7 +52,9 @@ def train(folder: Path, settings: DemoSettings, args: argparse.Namespace) -> Non
         corpus = corpora[code] = folder / "corpora" / code / "train.tsv"
         if not corpus.is_file():
             clean = args.workdir / "corpora" / code / "train.tsv"
-            write_noisy_corpus(clean, corpus, code, tokenizer, args.share, args.most, settings.seed)
+            write_noisy_corpus(
+                clean, corpus, code, tokenizer, args.share, args.most, settings.seed, args.pieces
+            )
         source = ParallelSource(xlmr, str(corpus), code, "en", layer=settings.source_layer)
         cache = caches[code] = world_cache(source, folder / "features" / code, False)
         recipe = settings.recipe(settings.language_role(code)).with_overrides(seed=args.seed)
@@ -105,7 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--most", type=int, default=demo_default.noise_words, help="Most noise words in one."
     )
-    parser.add_argument("--variant", default="", help="Folder name (default: share and most).")
+    parser.add_argument(
+        "--pieces",
+        default=demo_default.noise_pieces,
+        choices=PIECE_POOLS,
+        help="What made-up words are made of (the demo's --noise-pieces).",
+    )
+    parser.add_argument(
+        "--variant", default="", help="Folder name (default: share, most and pieces)."
+    )
     parser.add_argument("--test-scenes", type=int, default=demo_default.test_scenes)
     args = parser.parse_args(argv)
     if set(args.nets) & set(TRAINS_SHARED) and set(args.languages) != set(FOREIGN):
@@ -113,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_model_loading()
     settings = DemoSettings(scenes="validation", test_scenes=args.test_scenes)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
-    variant = args.variant or f"s{args.share}-m{args.most}"
+    variant = args.variant or f"s{args.share}-m{args.most}-{args.pieces}"
     folder = args.workdir / "noise" / f"{variant}-seed{args.seed}"
     train(folder, settings, args)
     torch.set_num_threads(DEFAULT_WORKERS)  # one per core, as the demo has workers

@@ -127,6 +127,8 @@ def test_demo_refuses_a_noise_share_outside_0_to_1(tmp_path, capsys):
     assert "--noise-share must be between 0 and 1" in capsys.readouterr().err
     with pytest.raises(ValueError, match="--noise-words must be at least 1"):
         DemoSettings(noise_words=0)
+    with pytest.raises(ValueError, match="--noise-pieces must be one of"):
+        DemoSettings(noise_pieces="all")
 
 
 def test_demo_settings_come_from_flags_and_a_config_file(tmp_path):

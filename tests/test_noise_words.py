@@ -9,7 +9,12 @@ from transformers import AutoTokenizer
 from gluegen_world.corpus import write_text_corpus
 from gluegen_world.models import shipped_model
 from gluegen_world.multilingual import is_cjk
-from gluegen_world.noise_words import noisy_caption, script_pieces, write_noisy_corpus
+from gluegen_world.noise_words import (
+    noisy_caption,
+    script_pieces,
+    unseen_pieces,
+    write_noisy_corpus,
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +69,26 @@ def test_a_noisy_corpus_changes_its_share_of_captions_and_nothing_else(tmp_path,
     for share, most in ((1.5, 2), (0.5, 0)):
         with pytest.raises(ValueError, match="noise"):
             write_noisy_corpus(clean, tmp_path / "bad.tsv", "de", tokenizer, share, most, 0)
+    with pytest.raises(ValueError, match="noise pieces must be one of"):
+        write_noisy_corpus(clean, tmp_path / "bad.tsv", "de", tokenizer, 0.5, 2, 0, "all")
+
+
+def test_unseen_pieces_are_none_of_the_captions_pieces(tokenizer):
+    captions = ["左边有一个红色的大圆", "右边的星形是蓝色的"]
+    pieces = script_pieces(tokenizer)[True]
+    unseen = unseen_pieces(pieces, tokenizer, captions)
+    assert unseen and holds_in_order(pieces, unseen)
+    assert not set(unseen) & set("".join(captions))  # a character a piece
+    assert "圆" in pieces and "圆" not in unseen
+
+
+def test_a_corpus_made_noisy_with_unseen_pieces_adds_no_character_it_holds(tmp_path, tokenizer):
+    clean = write_text_corpus(tmp_path / "zh", "zh", 40, 0, seed=0)["train"]
+    noisy = write_noisy_corpus(clean, tmp_path / "n.tsv", "zh", tokenizer, 1.0, 3, 0, "unseen")
+    rows = read(clean)
+    held = set("".join(row["zh"] for row in rows))
+    for row, made in zip(rows, read(noisy), strict=True):
+        added = list(made["zh"])
+        for char in row["zh"]:
+            added.remove(char)  # what is left is what was made up
+        assert added and not set(added) & held

@@ -6,9 +6,11 @@ narrow parallel corpus holds, and a GlueNet that gathers tokens by content takes
 shape or colour from them. Here a share of the captions get one to a few noise words at random
 places between their words (Chinese and Japanese, written without spaces: between
 characters), while their English targets stay as written. A noise word is one or two pieces
-drawn uniformly from the whole vocabulary of the source tokenizer, in the caption's script:
+drawn uniformly from the vocabulary of the source tokenizer, in the caption's script:
 nothing of any family of phrasings is chosen, as one would draw from a real XLM-R's
-vocabulary.
+vocabulary. The pool is the whole script (`vocabulary`) or its pieces that no caption of the
+corpus holds (`unseen`): a made-up word then never spells a piece the corpus uses for what it
+names (a Chinese 形 in a caption of a star would be a label to doubt, not a word to pass over).
 """
 
 from __future__ import annotations
@@ -16,20 +18,24 @@ from __future__ import annotations
 import csv
 import random
 from pathlib import Path
-
-from transformers import PreTrainedTokenizerBase
+from typing import TYPE_CHECKING
 
 from gluegen_world.corpus import write_tsv
-from gluegen_world.multilingual import is_cjk
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 PIECES_PER_WORD = 2  # a noise word: 1 or 2 pieces
 UNSPACED = ("zh", "ja")  # written without spaces: noise goes between characters
 WORD_MARK = "\u2581"  # SentencePiece's mark of a piece that starts a word
+PIECE_POOLS = ("vocabulary", "unseen")  # every piece of the script / those no caption holds
 
 
 def script_pieces(tokenizer: PreTrainedTokenizerBase) -> dict[bool, list[str]]:
     """The vocabulary's pieces by script ({holds a kana or ideograph: texts}), without the word
     mark, specials left out; in id order, so that a seed draws the same words everywhere."""
+    from gluegen_world.multilingual import is_cjk  # torch and transformers: not at import
+
     pieces: dict[bool, list[str]] = {True: [], False: []}
     vocab = tokenizer.get_vocab()
     for piece in sorted(vocab, key=vocab.get):
@@ -37,6 +43,14 @@ def script_pieces(tokenizer: PreTrainedTokenizerBase) -> dict[bool, list[str]]:
         if text and piece not in tokenizer.all_special_tokens:
             pieces[any(is_cjk(char) for char in text)].append(text)
     return pieces
+
+
+def unseen_pieces(
+    pieces: list[str], tokenizer: PreTrainedTokenizerBase, captions: list[str]
+) -> list[str]:
+    """`pieces` whose text (word mark aside) is no piece of any of `captions`, in their order."""
+    seen = {piece.lstrip(WORD_MARK) for text in captions for piece in tokenizer.tokenize(text)}
+    return [piece for piece in pieces if piece not in seen]
 
 
 def noisy_caption(
@@ -60,19 +74,27 @@ def write_noisy_corpus(
     share: float,
     most: int,
     seed: int,
+    pool: str = "vocabulary",
 ) -> Path:
     """`corpus` (a TSV with scene, en and `language`) written to `out` with `share` of its
-    `language` captions made noisy; its other columns as they are."""
+    `language` captions made noisy, the made-up words' pieces drawn from `pool` (one of
+    PIECE_POOLS); its other columns as they are."""
     if not 0 <= share <= 1:
         raise ValueError(f"noise share must be between 0 and 1, got {share}.")
     if most < 1:
         raise ValueError(f"noise words: at most must be at least 1, got {most}.")
-    pieces = script_pieces(tokenizer)[language in UNSPACED]
-    rng = random.Random(f"{seed}-{language}-noise")
+    if pool not in PIECE_POOLS:
+        raise ValueError(f"noise pieces must be one of {PIECE_POOLS}, got {pool!r}.")
     with open(corpus, newline="", encoding="utf-8") as handle:
         table = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = list(table.fieldnames or [])
         rows = [row for row in table]
+    pieces = script_pieces(tokenizer)[language in UNSPACED]
+    if pool == "unseen":
+        pieces = unseen_pieces(pieces, tokenizer, [row[language] for row in rows])
+    if not pieces:
+        raise ValueError(f"no {pool} pieces in {language}'s script to make words of.")
+    rng = random.Random(f"{seed}-{language}-noise")
     for row in rows:
         if rng.random() < share:
             row[language] = noisy_caption(row[language], language, pieces, most, rng)
@@ -80,4 +102,4 @@ def write_noisy_corpus(
     return out
 
 
-__all__ = ["noisy_caption", "script_pieces", "write_noisy_corpus"]
+__all__ = ["PIECE_POOLS", "noisy_caption", "script_pieces", "unseen_pieces", "write_noisy_corpus"]

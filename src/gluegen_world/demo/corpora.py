@@ -34,6 +34,7 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         "paraphrase_pairs": s.paraphrase_pairs,
         "noise_share": s.noise_share,
         "noise_words": s.noise_words,
+        "noise_pieces": s.noise_pieces,
         "seed": s.seed,
     }
     stamp = folder / "corpora.json"
@@ -52,7 +53,14 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
             if not read.is_file():
                 tokenizer = tokenizer or XLMRobertaTokenizer.from_pretrained(xlmr)
                 write_noisy_corpus(
-                    train, read, code, tokenizer, s.noise_share, s.noise_words, s.seed
+                    train,
+                    read,
+                    code,
+                    tokenizer,
+                    s.noise_share,
+                    s.noise_words,
+                    s.seed,
+                    s.noise_pieces,
                 )
         sources[code] = ParallelSource(xlmr, str(read), code, "en", layer=s.source_layer)
         # the paper's GlueNet reads the corpus as written, as the paper trained it

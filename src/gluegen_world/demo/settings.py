@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from gluegen.precision import cpu_has_bf16_matmul
 from gluegen.recipes import Recipe, get_recipe
 from gluegen_world.captions import LANGUAGES
+from gluegen_world.noise_words import PIECE_POOLS
 
 FOREIGN = tuple(code for code in LANGUAGES if code != "en")
 # GlueNets train, then cells are drawn, in this many processes, one thread each
@@ -115,6 +116,15 @@ class DemoSettings:
         },
     )
     noise_words: int = field(default=3, metadata={"help": "Most made-up words in one caption."})
+    noise_pieces: str = field(
+        default="unseen",
+        metadata={
+            "help": "What made-up words are made of: any piece of the caption's script "
+            "('vocabulary') or only pieces no caption of the language's corpus holds ('unseen'). "
+            "Chosen on validation families (benchmarks/explore_noise_words.py --pieces).",
+            "choices": PIECE_POOLS,
+        },
+    )
     language_recipe: str = field(
         default="world-language", metadata={"help": "Recipe of the per-language GlueNets."}
     )
@@ -158,6 +168,10 @@ class DemoSettings:
             raise ValueError(f"--noise-share must be between 0 and 1, got {self.noise_share}.")
         if self.noise_words < 1:
             raise ValueError(f"--noise-words must be at least 1, got {self.noise_words}.")
+        if self.noise_pieces not in PIECE_POOLS:
+            raise ValueError(
+                f"--noise-pieces must be one of {PIECE_POOLS}, got {self.noise_pieces!r}."
+            )
         if self.scenes not in SCENE_SETS:
             raise ValueError(f"--scenes must be one of {SCENE_SETS}, got {self.scenes!r}.")
         unknown = set(self.recipe_overrides) - {*ROLES, EVERY_ROLE}
