@@ -65,14 +65,14 @@ def test_demo_trains_draws_reports_and_reuses(tmp_path, capsys, load_benchmark):
     # kinds of GlueNet
     assert set(languages["ours_heldout_families"]) == set(FOREIGN)
     assert set(languages["shared_heldout_families"]) == set(FOREIGN)
-    assert set(languages["ours_requests"]) == set(FOREIGN)
+    assert set(languages["averaged_requests"]) == set(FOREIGN)
     assert set(languages["averaged_heldout_families"]) == set(FOREIGN)
     for kind in ("heldout_families", "requests"):
         assert results[kind]["fr"][0] not in results["prompts"]["fr"]
     # two-object scenes, read by the pair judge, for English, MiniLM and every language
     pairs = results["pairs"]
     assert set(pairs["ours"]) == set(FOREIGN) == set(pairs["shared"])
-    assert set(pairs["ours_heldout_families"]) == set(FOREIGN)
+    assert set(pairs["averaged_heldout_families"]) == set(FOREIGN)
     assert set(pairs["own"]) == {"en"} == set(pairs["minilm"]) and "axis" in pairs["own"]["en"]
     for scores in (languages["ours"]["fr"], results["sound"]["sound_text_splice"]):
         assert 0 <= scores["mean"] <= 1 and "object_and_position" in scores
