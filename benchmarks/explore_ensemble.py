@@ -1,6 +1,6 @@
 """The per-language and the shared GlueNet averaged, on validation: an experiment, not a
-benchmark (it chose the demo's `averaged_heldout_families` row; this also draws the averaged
-requests and two-object scenes, which the demo does not).
+benchmark (it chose the demo's `averaged_heldout_families` rows; the demo draws its requests
+and two-object scenes in held-out families through the two averaged too).
 
     python benchmarks/explore_ensemble.py runs/demo [--languages fr de]
 
