@@ -212,3 +212,46 @@ def test_each_scene_set_keeps_its_own_cells(tmp_path):
 
     assert cells_folder(tmp_path, "test") == tmp_path / "cells"  # where work folders had them
     assert cells_folder(tmp_path, "validation") == tmp_path / "cells-validation"
+
+
+class _FakeDrawers:
+    """A drawing pool that runs jobs at once and counts them."""
+
+    def __init__(self):
+        self.jobs = 0
+
+    def submit(self, job, *args):
+        from concurrent.futures import Future
+
+        self.jobs += 1
+        future = Future()
+        future.set_result(job(*args))
+        return future
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_a_cell_asked_for_twice_is_drawn_once(tmp_path, monkeypatch):
+    import torch
+
+    from gluegen_world.demo import cells as cells_module
+    from gluegen_world.scenes import Scene
+
+    pool = _FakeDrawers()
+    monkeypatch.setattr(cells_module, "worker_pool", lambda workers, initializer: pool)
+    grid = torch.zeros(1, 3, 2, 2)
+    monkeypatch.setattr(cells_module, "draw_job", lambda *job: (grid, {"mean": 0.5}))
+    scenes: list[Scene] = []
+    cells = cells_module.Cells(tmp_path, DrawSettings(steps=1), scenes, None, 2, False, {})
+    inputs = lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4), scenes)  # noqa: E731
+    first = cells.cell("own-en", inputs, [], prompts=["a red circle"])
+    again = cells.cell("own-en", inputs, [], prompts=["a red circle"])
+    other = cells.cell("own-en-2", inputs, [], prompts=["a blue circle"])
+    results = cells.finish({"languages": first, "paraphrases": again, "other": other})
+    assert pool.jobs == 2  # the cell asked for twice went to a worker once
+    assert results["languages"] == results["paraphrases"] == {"mean": 0.5}
+    assert json.loads((tmp_path / "own-en.json").read_text())["scores"] == {"mean": 0.5}

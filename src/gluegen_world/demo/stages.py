@@ -347,8 +347,11 @@ class WorldDemo:
         self.paraphrase_examples = {name: prompts[:GRID_IMAGES] for name, prompts in sets.items()}
         rows: dict[str, dict[str, dict]] = {"own": {}, "minilm": {}}
         for name, prompts in sets.items():
+            # English in the world's words through the own encoder is the language table's
+            # English cell, the same prompts of the same scenes: drawn once
+            own_cell = "own-en" if name == "world" else f"paraphrase-own-{name}"
             rows["own"][name] = self.cells.cell(
-                f"paraphrase-own-{name}", self.own_inputs(prompts), [], prompts=prompts
+                own_cell, self.own_inputs(prompts), [], prompts=prompts
             )
             rows["minilm"][name] = self.cells.cell(
                 f"paraphrase-minilm-{name}",
