@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,9 +47,10 @@ def script_pieces(tokenizer: PreTrainedTokenizerBase) -> dict[bool, list[str]]:
 
 
 def unseen_pieces(
-    pieces: list[str], tokenizer: PreTrainedTokenizerBase, captions: list[str]
+    pieces: list[str], tokenizer: PreTrainedTokenizerBase, captions: Iterable[str]
 ) -> list[str]:
-    """`pieces` whose text (word mark aside) is no piece of any of `captions`, in their order."""
+    """`pieces` whose text (word mark aside) is no piece of any of `captions` (read once, one
+    at a time), in their order."""
     seen = {piece.lstrip(WORD_MARK) for text in captions for piece in tokenizer.tokenize(text)}
     return [piece for piece in pieces if piece not in seen]
 
@@ -91,7 +93,7 @@ def write_noisy_corpus(
         rows = [row for row in table]
     pieces = script_pieces(tokenizer)[language in UNSPACED]
     if pool == "unseen":
-        pieces = unseen_pieces(pieces, tokenizer, [row[language] for row in rows])
+        pieces = unseen_pieces(pieces, tokenizer, (row[language] for row in rows))
     if not pieces:
         raise ValueError(f"no {pool} pieces in {language}'s script to make words of.")
     rng = random.Random(f"{seed}-{language}-noise")
