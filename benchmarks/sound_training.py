@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from gluegen.encoders import HFAudioEncoder
-from gluegen.models import GlueNet
+from gluegen.models import GlueNet, GlueNetEnsemble
 from gluegen.pipelines import GlueGenPipeline
 from gluegen_world.corpus import sample_scenes, write_sound_corpus
 from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings
@@ -37,14 +37,21 @@ from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
 from gluegen_world.models import VALIDATION_SEED, shipped_model
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Train what is missing, then print one line per seed and their mean."""
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("workdir", type=Path, help="Where corpora, caches and GlueNets go.")
     parser.add_argument("--pairs", type=int, default=DemoSettings().sound_pairs)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--overrides", type=json.loads, default={}, help="Recipe settings (JSON).")
     parser.add_argument("--variant", required=True, help="Folder name of this variant's runs.")
+    parser.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        help="Also draw the seeds' GlueNets averaged, this many at a time (consecutive seeds "
+        "in --seeds order: 2 with seeds 0-5 gives three pairs); 1: each alone only.",
+    )
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--test-scenes", type=int, default=DemoSettings().test_scenes)
     parser.add_argument(
@@ -58,7 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         "many draws of training-split scenes (pairs the net trained on, fresh clips: what "
         "does not need unseen pairs, such as a mix weight).",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train what is missing, then print one line per seed (and per averaged group) and their
+    mean."""
+    args = parse_args(argv)
     quiet_model_loading()
     settings = DemoSettings(
         scenes="validation",
@@ -94,9 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     header = f"{'seed':>6}{'sound':>10}{'/ en':>8}{'offset mix':>12}{'/ en':>8}"
     print(f"{header}  (offset weight {args.offset_weight})")
+    seeds = list(runs)
+    groups = [[seed] for seed in seeds]  # each seed's GlueNet alone, then the averaged groups
+    if args.ensemble > 1:
+        size = args.ensemble
+        groups += [seeds[i : i + size] for i in range(0, len(seeds) - size + 1, size)]
     ratios: dict[str, list[float]] = {"sound": [], "offset": []}
-    for seed, run in runs.items():
-        net = GlueNet.from_pretrained(run / "gluenet")
+    for number, group in enumerate(groups):
+        nets = [GlueNet.from_pretrained(runs[seed] / "gluenet") for seed in group]
+        net = nets[0] if len(nets) == 1 else GlueNetEnsemble(nets)
         glue = GlueGenPipeline(demo.pipeline, encoder, net, unconditional="generator")
         sound = draw_and_score(
             demo.pipeline, demo.judges, *demo.glued_inputs(glue, clips)(), settings.draw
@@ -108,13 +127,16 @@ def main(argv: list[str] | None = None) -> int:
         mixed = mixed["object_and_position"]
         ratios["sound"].append(sound / english["object"])
         ratios["offset"].append(mixed / english["object_and_position"])
+        label = "+".join(str(seed) for seed in group)
         print(
-            f"{seed:>6}{sound:>10.3f}{ratios['sound'][-1]:>8.3f}"
+            f"{label:>6}{sound:>10.3f}{ratios['sound'][-1]:>8.3f}"
             f"{mixed:>12.3f}{ratios['offset'][-1]:>8.3f}",
             flush=True,
         )
-    means = {name: statistics.mean(values) for name, values in ratios.items()}
-    print(f"{'mean':>6}{'':>10}{means['sound']:>8.3f}{'':>12}{means['offset']:>8.3f}")
+        if number + 1 == len(seeds) or number + 1 == len(groups):  # the end of a kind
+            means = {name: statistics.mean(values) for name, values in ratios.items()}
+            print(f"{'mean':>6}{'':>10}{means['sound']:>8.3f}{'':>12}{means['offset']:>8.3f}")
+            ratios = {"sound": [], "offset": []}
     return 0
 
 
