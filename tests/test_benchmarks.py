@@ -134,16 +134,14 @@ def test_drawing_benchmark_runs(load_benchmark, capsys):
 
 def test_sound_training_benchmark_runs(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("sound_training")
-    tiny = ["--pairs", "12", "--seeds", "0", "--test-scenes", "2", "--workers", "1"]
-    tiny += ["--scenes", "train", "--offset-weight", "0.5"]
+    tiny = ["--pairs", "12", "--seeds", "0", "1", "--test-scenes", "2", "--workers", "1"]
+    tiny += ["--scenes", "train", "--offset-weight", "0.5", "--ensemble", "2"]
     overrides = ["--overrides", '{"epochs": 1, "batch_size": 4, "holdout": 0.2}']
     assert bench.main([str(tmp_path), *tiny, *overrides, "--variant", "tiny"]) == 0
     out = capsys.readouterr().out
-    assert (
-        "tiny, 12 clips, train scenes" in out
-        and "offset weight 0.5" in out
-        and out.strip().splitlines()[-1].startswith("  mean")
-    )
+    lines = [line.split()[0] for line in out.strip().splitlines()[-5:]]
+    assert "tiny, 12 clips, train scenes" in out and "offset weight 0.5" in out
+    assert lines == ["0", "1", "mean", "0+1", "mean"]  # each alone, then the two averaged
 
 
 def test_the_word_reading_averages_each_words_pieces(load_benchmark, monkeypatch):

@@ -36,6 +36,10 @@ def check_the_benchmarks_that_read_a_demo(workdir, capsys, load_benchmark):
     assert load_benchmark("phrasing_families").main([str(workdir), *photo]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 and all(" photo " in line for line in lines[1:])  # own, shared
+    pairs = ["--languages", "zh", "--families", "dropped", "--pairs", "--nets", "averaged"]
+    assert load_benchmark("phrasing_families").main([str(workdir), *pairs]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "second_colour" in lines[0] and lines[0].endswith("inverted") and len(lines) == 2
     ensemble = ["--languages", "zh", "--test-scenes", "2"]
     assert load_benchmark("explore_ensemble").main([str(workdir), *ensemble]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
