@@ -111,12 +111,12 @@ def main(argv: list[str] | None = None) -> int:
                 scores = score(demo.judges, images, scenes)
                 role = FAMILY_ROLES[family]
                 values = "".join(f"{scores[a]:{width}.2f}" for a in attributes)
-                wrong = wrong_shapes(demo.judges, images, scenes) if args.wrong_shapes else ""
+                extra = wrong_shapes(demo.judges, images, scenes) if args.wrong_shapes else ""
                 if args.pairs:
                     other = score(demo.judges, images, [inverted(scene) for scene in scenes])
-                    wrong = f"{other['mean']:10.3f}"
+                    extra = f"{other['mean']:10.3f}"
                 print(
-                    f"{code:4}{name:10}{family:12}{role:12}{scores['mean']:6.3f}{values}{wrong}",
+                    f"{code:4}{name:10}{family:12}{role:12}{scores['mean']:6.3f}{values}{extra}",
                     flush=True,
                 )
     return 0
