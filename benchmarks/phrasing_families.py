@@ -40,7 +40,13 @@ from gluegen_world.scoring import draw, score
 ATTRIBUTES = ("shape", "colour", "size", "position")
 PAIR_ATTRIBUTES = ("axis", "first_shape", "first_colour", "second_shape", "second_colour")
 NETS = ("own", "shared", "averaged")
-OPPOSITE = {"left of": "right of", "right of": "left of", "above": "below", "below": "above"}
+# each relation's inverse: the one that puts the two objects at each other's places
+OPPOSITE = {
+    relation: inverse
+    for relation, places in RELATIONS.items()
+    for inverse, other in RELATIONS.items()
+    if other == places[::-1]
+}
 
 
 def inverted(scene: Scene) -> Scene:
