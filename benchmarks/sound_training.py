@@ -5,6 +5,7 @@
         --overrides '{"epochs": 24, "lr_decay_epochs": 8}'
     python benchmarks/sound_training.py runs/sound --variant default --offset-weight 0.7 \
         --scenes train --test-scenes 128
+    python benchmarks/sound_training.py runs/sound --variant objects --captions object
 
 For each training seed (`--seeds`): a sound corpus of `--pairs` clips (corpus seed 0, as the
 demo's), its feature cache, the sound GlueNet trained as the demo trains it (`world-sound`,
@@ -12,13 +13,16 @@ demo's), its feature cache, the sound GlueNet trained as the demo trains it (`wo
 sound alone (shape and colour right: "object") and the sound + its position in words, offset
 mix (object and position right) at `--offset-weight`. Each is also given over English through
 the generator's own encoder on the same scenes, as the demo gives it. `--scenes train` draws
-training-split scenes instead (pairs the net trained on, fresh clips). Corpora, caches and
-GlueNets go to WORKDIR and are reused.
+training-split scenes instead (pairs the net trained on, fresh clips). `--captions object`
+gives each clip a caption that names its object alone ("a big red circle"), as the paper's
+text side names a sound's class, instead of the demo's caption of the whole scene (a place
+included, which no sound says). Corpora, caches and GlueNets go to WORKDIR and are reused.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import statistics
 import sys
@@ -29,12 +33,28 @@ import torch
 from gluegen.encoders import HFAudioEncoder
 from gluegen.models import GlueNet, GlueNetEnsemble
 from gluegen.pipelines import GlueGenPipeline
-from gluegen_world.corpus import sample_scenes, write_sound_corpus
+from gluegen_world.captions.english import en_phrase
+from gluegen_world.corpus import parse_scene_code, sample_scenes, write_sound_corpus, write_tsv
 from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
 from gluegen_world.models import VALIDATION_SEED, shipped_model
+
+CAPTIONS = ("scene", "object")  # a clip's caption: its whole scene (the demo's), its object
+CORPUS_COLUMNS = ("file", "caption", "scene", "split")  # write_sound_corpus's captions.tsv
+
+
+def name_objects_only(table: Path) -> None:
+    """Rewrite a sound corpus's captions.tsv so that each caption names the clip's object
+    alone ("a big red circle"), nothing of where it is; a table already so is left as it is."""
+    with open(table, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    named = [en_phrase(parse_scene_code(row["scene"]).objects[0]) for row in rows]
+    if named != [row["caption"] for row in rows]:
+        for row, caption in zip(rows, named, strict=True):
+            row["caption"] = caption
+        write_tsv(table, list(CORPUS_COLUMNS), [[row[c] for c in CORPUS_COLUMNS] for row in rows])
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -45,6 +65,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--overrides", type=json.loads, default={}, help="Recipe settings (JSON).")
     parser.add_argument("--variant", required=True, help="Folder name of this variant's runs.")
+    parser.add_argument(
+        "--captions",
+        choices=CAPTIONS,
+        default="scene",
+        help="What each clip's caption says: its whole scene, as the demo's corpus (scene), "
+        "or its object alone, no place (object).",
+    )
     parser.add_argument(
         "--ensemble",
         type=int,
@@ -79,9 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         test_scenes=args.test_scenes,
         offset_weight=args.offset_weight,
     )
-    folder = args.workdir / f"pairs-{args.pairs}"
-    if not (folder / "sounds" / "captions.tsv").is_file():
+    folder = args.workdir / (f"pairs-{args.pairs}" + "-objects" * (args.captions == "object"))
+    table = folder / "sounds" / "captions.tsv"
+    if not table.is_file():
         write_sound_corpus(folder / "sounds", args.pairs, 0, seed=0)
+    if args.captions == "object":  # also where a stopped run left the demo's captions
+        name_objects_only(table)
     source = ParallelSource(str(shipped_model("sound")), str(folder / "sounds"), "file", "caption")
     cache = world_cache(source, folder / "features", progress=True)
     runs, jobs = {}, []
@@ -101,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     clips, texts = demo.sound_inputs()
     encoder = HFAudioEncoder(str(shipped_model("sound")))
     print(
-        f"{args.variant}, {args.pairs} clips, {args.scenes} scenes; English (own encoder): "
+        f"{args.variant}, {args.pairs} clips, captions of the {args.captions}, {args.scenes} "
+        "scenes; English (own encoder): "
         f"object {english['object']:.3f}, object and position "
         f"{english['object_and_position']:.3f}"
     )

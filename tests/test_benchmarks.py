@@ -136,11 +136,18 @@ def test_sound_training_benchmark_runs(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("sound_training")
     tiny = ["--pairs", "12", "--seeds", "0", "1", "--test-scenes", "2", "--workers", "1"]
     tiny += ["--scenes", "train", "--offset-weight", "0.5", "--ensemble", "2"]
+    tiny += ["--captions", "object"]
     overrides = ["--overrides", '{"epochs": 1, "batch_size": 4, "holdout": 0.2}']
     assert bench.main([str(tmp_path), *tiny, *overrides, "--variant", "tiny"]) == 0
     out = capsys.readouterr().out
     lines = [line.split()[0] for line in out.strip().splitlines()[-5:]]
-    assert "tiny, 12 clips, train scenes" in out and "offset weight 0.5" in out
+    assert "tiny, 12 clips, captions of the object, train scenes" in out
+    assert "offset weight 0.5" in out
+    # each clip's caption names its object, nothing of its place
+    table = (tmp_path / "pairs-12-objects" / "sounds" / "captions.tsv").read_text()
+    rows = [line.split("\t") for line in table.splitlines()[1:]]
+    assert len(rows) == 12 and all(row[1].split()[-1] == row[2].split(",")[0] for row in rows)
+    assert all(len(row[1].split()) == 4 for row in rows)  # "a big red circle"
     assert lines == ["0", "1", "mean", "0+1", "mean"]  # each alone, then the two averaged
 
 
