@@ -22,7 +22,6 @@ included, which no sound says). Corpora, caches and GlueNets go to WORKDIR and a
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import statistics
 import sys
@@ -33,28 +32,12 @@ import torch
 from gluegen.encoders import HFAudioEncoder
 from gluegen.models import GlueNet, GlueNetEnsemble
 from gluegen.pipelines import GlueGenPipeline
-from gluegen_world.captions.english import en_phrase
-from gluegen_world.corpus import parse_scene_code, sample_scenes, write_sound_corpus, write_tsv
+from gluegen_world.corpus import SOUND_CAPTIONS, sample_scenes, write_sound_corpus
 from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
 from gluegen_world.models import VALIDATION_SEED, shipped_model
-
-CAPTIONS = ("scene", "object")  # a clip's caption: its whole scene (the demo's), its object
-CORPUS_COLUMNS = ("file", "caption", "scene", "split")  # write_sound_corpus's captions.tsv
-
-
-def name_objects_only(table: Path) -> None:
-    """Rewrite a sound corpus's captions.tsv so that each caption names the clip's object
-    alone ("a big red circle"), nothing of where it is; a table already so is left as it is."""
-    with open(table, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    named = [en_phrase(parse_scene_code(row["scene"]).objects[0]) for row in rows]
-    if named != [row["caption"] for row in rows]:
-        for row, caption in zip(rows, named, strict=True):
-            row["caption"] = caption
-        write_tsv(table, list(CORPUS_COLUMNS), [[row[c] for c in CORPUS_COLUMNS] for row in rows])
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -67,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--variant", required=True, help="Folder name of this variant's runs.")
     parser.add_argument(
         "--captions",
-        choices=CAPTIONS,
+        choices=SOUND_CAPTIONS,
         default="scene",
         help="What each clip's caption says: its whole scene, as the demo's corpus (scene), "
         "or its object alone, no place (object).",
@@ -107,11 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         offset_weight=args.offset_weight,
     )
     folder = args.workdir / (f"pairs-{args.pairs}" + "-objects" * (args.captions == "object"))
-    table = folder / "sounds" / "captions.tsv"
-    if not table.is_file():
-        write_sound_corpus(folder / "sounds", args.pairs, 0, seed=0)
-    if args.captions == "object":  # also where a stopped run left the demo's captions
-        name_objects_only(table)
+    if not (folder / "sounds" / "captions.tsv").is_file():
+        write_sound_corpus(folder / "sounds", args.pairs, 0, seed=0, captions=args.captions)
     source = ParallelSource(str(shipped_model("sound")), str(folder / "sounds"), "file", "caption")
     cache = world_cache(source, folder / "features", progress=True)
     runs, jobs = {}, []

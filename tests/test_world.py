@@ -343,3 +343,5 @@ def test_wav_round_trip_and_sound_corpus(tmp_path):
     assert len(corpus) == 6 and (tmp_path / "sounds" / corpus.sources[0]).is_file()
     heldout = read_table(table, "file", "caption", split="heldout")
     assert len(heldout) == 2 and all("heldout" in name for name in heldout.sources)
+    with pytest.raises(ValueError, match="captions must be one of"):
+        write_sound_corpus(tmp_path / "other", train=1, heldout=0, captions="class")

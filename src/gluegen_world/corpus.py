@@ -17,10 +17,12 @@ from pathlib import Path
 
 from gluegen.io import atomic_write_text
 from gluegen_world.captions import LANGUAGES, caption
+from gluegen_world.captions.english import en_phrase
 from gluegen_world.scenes import COLOURS, SHAPES, Scene, WorldObject, random_scene
 from gluegen_world.sounds import synthesize, write_wav
 
 SPLITS = ("train", "heldout")
+SOUND_CAPTIONS = ("scene", "object")  # what a clip's caption says: its whole scene, its object
 # Held out: the (shape, colour) pairs on one diagonal of the shape x colour table.
 HELDOUT_COMBINATIONS = frozenset(
     (shape, colour)
@@ -95,18 +97,31 @@ def write_text_corpus(
     return paths
 
 
-def write_sound_corpus(folder: str | Path, train: int, heldout: int, seed: int = 0) -> Path:
-    """Write WAV files of one-object scenes and `folder`/captions.tsv (English captions)."""
+def write_sound_corpus(
+    folder: str | Path, train: int, heldout: int, seed: int = 0, captions: str = "scene"
+) -> Path:
+    """Write WAV files of one-object scenes and `folder`/captions.tsv (English captions).
+
+    `captions` (`SOUND_CAPTIONS`): "scene", a caption of the whole scene, its place included
+    (the demo's); "object", the object alone ("a big red circle"), as the paper's text side
+    names a sound's class.
+    """
+    if captions not in SOUND_CAPTIONS:
+        raise ValueError(f"captions must be one of {list(SOUND_CAPTIONS)}, got {captions!r}")
     folder = Path(folder)
     (folder / "clips").mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"{seed}-sound-captions")
+
+    def text(scene: Scene) -> str:
+        return caption(scene, "en", rng) if captions == "scene" else en_phrase(scene.objects[0])
+
     rows = []
     for split, count in (("train", train), ("heldout", heldout)):
         for index, scene in enumerate(sample_scenes(count, split, seed, two_objects=0.0)):
             name = f"clips/{split}-{index:06d}.wav"
             clip_seed = (seed * CLIP_SEED_STRIDE + index) * len(SPLITS) + SPLITS.index(split)
             write_wav(folder / name, synthesize(scene.objects[0], seed=clip_seed))
-            rows.append([name, caption(scene, "en", rng), scene_code(scene), split])
+            rows.append([name, text(scene), scene_code(scene), split])
     table = folder / "captions.tsv"
     write_tsv(table, ["file", "caption", "scene", "split"], rows)
     return table
@@ -114,6 +129,7 @@ def write_sound_corpus(folder: str | Path, train: int, heldout: int, seed: int =
 
 __all__ = [
     "HELDOUT_COMBINATIONS",
+    "SOUND_CAPTIONS",
     "is_heldout",
     "parse_scene_code",
     "sample_scenes",
