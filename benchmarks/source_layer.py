@@ -2,6 +2,7 @@
 
     python benchmarks/source_layer.py runs/demo --languages zh ja --layers 0 1 2 3 -1
     python benchmarks/source_layer.py runs/demo --layers 0 --variant seed1 --overrides '{"seed": 1}'
+    python benchmarks/source_layer.py runs/demo --layers 0 --position-scale 0.0
 
 For each layer and language: a feature cache of the demo's corpus (WORKDIR/corpora) read at
 that layer, the language's GlueNet trained as the demo trains it (its recipe), then cells of
@@ -9,16 +10,21 @@ the validation scenes (`--scenes validation`): corpus phrasings, the validation 
 validation requests, and two-object scenes in the validation families. Prints the judge's
 mean of each cell; caches and GlueNets go to WORKDIR/layers/ and are reused. `--overrides`
 changes settings of the language's recipe (a variant, named by `--variant` in the folders).
+`--position-scale S` reads a copy of the world's XLM-R whose position embeddings are scaled by
+S (0: none; written once to WORKDIR/layers/xlmr-positions-S): at the embedding layer, what
+each piece is, with less (or nothing) of where it stands.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 
 from gluegen.encoders import HFTextEncoder
 from gluegen.models import GlueNet
@@ -38,6 +44,19 @@ CELLS = (
     ("validation", True),
 )
 
+POSITIONS = "roberta.embeddings.position_embeddings.weight"  # the XLM-R's learnt positions
+
+
+def scaled_positions_copy(folder: Path, scale: float) -> Path:
+    """A copy of the world's XLM-R in `folder` (written once) with its position embeddings
+    multiplied by `scale`."""
+    if not (folder / "model.safetensors").is_file():
+        shutil.copytree(shipped_model("xlmr"), folder, dirs_exist_ok=True)
+        weights = load_file(folder / "model.safetensors")
+        weights[POSITIONS] = weights[POSITIONS] * scale
+        save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+    return folder
+
 
 def main(argv: list[str] | None = None) -> int:
     """Train what is missing, then print one line per (language, layer)."""
@@ -48,12 +67,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--overrides", type=json.loads, default={}, help="Recipe settings (JSON).")
     parser.add_argument("--variant", default="", help="Folder suffix of the overrides' runs.")
+    parser.add_argument(
+        "--position-scale",
+        type=float,
+        default=None,
+        help="Read an XLM-R copy with its position embeddings scaled by this (0: none).",
+    )
     args = parser.parse_args(argv)
     if args.overrides and not args.variant:
         parser.error("--overrides needs --variant: a name for the folders of its GlueNets.")
     settings = DemoSettings(scenes="validation")
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
-    xlmr = str(shipped_model("xlmr"))
+    xlmr, reading = str(shipped_model("xlmr")), ""
+    if args.position_scale is not None:
+        reading = f"-positions{args.position_scale:g}"
+        xlmr = str(
+            scaled_positions_copy(args.workdir / "layers" / f"xlmr{reading}", args.position_scale)
+        )
     runs, jobs = {}, []
     corpora = write_corpora(args.workdir, settings)  # the default demo's (rewritten if not)
     for code in args.languages:
@@ -61,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         recipe = settings.recipe(settings.language_role(code)).with_overrides(**args.overrides)
         for layer in args.layers:
             source = ParallelSource(xlmr, corpus, code, "en", layer=layer)
-            cache = world_cache(source, args.workdir / "layers" / f"features-{code}{layer}", False)
-            name = f"{code}{layer}" + (f"-{args.variant}" if args.variant else "")
+            features = args.workdir / "layers" / f"features-{code}{layer}{reading}"
+            cache = world_cache(source, features, False)
+            name = f"{code}{layer}{reading}" + (f"-{args.variant}" if args.variant else "")
             folder = runs[code, layer] = args.workdir / "layers" / name
             if not is_trained(cache, source, folder, recipe):
                 jobs.append((str(cache.folder), source, folder, recipe))

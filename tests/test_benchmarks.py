@@ -173,6 +173,20 @@ def test_the_word_reading_averages_each_words_pieces(load_benchmark, monkeypatch
     assert torch.allclose(means[0, 3], hidden[0, 3:5].mean(0)) and torch.equal(means[1], hidden[1])
 
 
+def test_the_layer_benchmark_scales_only_the_xlmrs_positions(load_benchmark, tmp_path):
+    from safetensors.torch import load_file
+
+    from gluegen_world.models import shipped_model
+
+    layers = load_benchmark("source_layer")
+    copy = layers.scaled_positions_copy(tmp_path / "xlmr", 0.5)
+    shipped = load_file(shipped_model("xlmr") / "model.safetensors")
+    scaled = load_file(copy / "model.safetensors")
+    assert torch.equal(scaled[layers.POSITIONS], shipped[layers.POSITIONS] * 0.5)
+    assert all(torch.equal(scaled[k], v) for k, v in shipped.items() if k != layers.POSITIONS)
+    assert (copy / "tokenizer.json").is_file()
+
+
 def test_compare_cells_names_what_differs_and_how_the_means_moved(load_benchmark, capsys, tmp_path):
     import json
 
