@@ -11,7 +11,7 @@ validation requests, and two-object scenes in the validation families. Prints th
 mean of each cell; caches and GlueNets go to WORKDIR/layers/ and are reused. `--overrides`
 changes settings of the language's recipe (a variant, named by `--variant` in the folders).
 `--position-scale S` reads a copy of the world's XLM-R whose position embeddings are scaled by
-S (0: none; written once to WORKDIR/layers/xlmr-positions-S): at the embedding layer, what
+S (0: none; written once to WORKDIR/layers/xlmr-positionsS): at the embedding layer, what
 each piece is, with less (or nothing) of where it stands.
 """
 
@@ -27,6 +27,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from gluegen.encoders import HFTextEncoder
+from gluegen.io import atomic_write_folder
 from gluegen.models import GlueNet
 from gluegen.pipelines import GlueGenPipeline
 from gluegen_world.demo.corpora import write_corpora
@@ -50,11 +51,15 @@ POSITIONS = "roberta.embeddings.position_embeddings.weight"  # the XLM-R's learn
 def scaled_positions_copy(folder: Path, scale: float) -> Path:
     """A copy of the world's XLM-R in `folder` (written once) with its position embeddings
     multiplied by `scale`."""
-    if not (folder / "model.safetensors").is_file():
-        shutil.copytree(shipped_model("xlmr"), folder, dirs_exist_ok=True)
-        weights = load_file(folder / "model.safetensors")
+
+    def write(temporary: Path) -> None:
+        shutil.copytree(shipped_model("xlmr"), temporary, dirs_exist_ok=True)
+        weights = load_file(temporary / "model.safetensors")
         weights[POSITIONS] = weights[POSITIONS] * scale
-        save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+        save_file(weights, temporary / "model.safetensors", metadata={"format": "pt"})
+
+    if not folder.is_dir():  # whole or absent: written aside, then moved in
+        atomic_write_folder(folder, write)
     return folder
 
 
