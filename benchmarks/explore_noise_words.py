@@ -2,7 +2,7 @@
 on validation: an experiment, not a benchmark (the demo trains on the corpus as written).
 
     python benchmarks/explore_noise_words.py runs/demo-N --seed N [--share S --most K]
-        [--pieces vocabulary|unseen]
+        [--pieces vocabulary|unseen] [--drop R]
 
 `--share` of each language's corpus captions get 1 to `--most` noise words at random places
 (`gluegen_world.noise_words`: pieces of the world's XLM-R vocabulary in the caption's script,
@@ -53,7 +53,15 @@ def train(folder: Path, settings: DemoSettings, args: argparse.Namespace) -> Non
         if not corpus.is_file():
             clean = args.workdir / "corpora" / code / "train.tsv"
             write_noisy_corpus(
-                clean, corpus, code, tokenizer, args.share, args.most, settings.seed, args.pieces
+                clean,
+                corpus,
+                code,
+                tokenizer,
+                args.share,
+                args.most,
+                settings.seed,
+                args.pieces,
+                args.drop,
             )
         source = ParallelSource(xlmr, str(corpus), code, "en", layer=settings.source_layer)
         cache = caches[code] = world_cache(source, folder / "features" / code, False)
@@ -115,7 +123,14 @@ def main(argv: list[str] | None = None) -> int:
         help="What made-up words are made of (the demo's --noise-pieces).",
     )
     parser.add_argument(
-        "--variant", default="", help="Folder name (default: share, most and pieces)."
+        "--drop",
+        type=float,
+        default=0.0,
+        help="Each word of every caption (Chinese, Japanese: each character) dropped with this "
+        "probability, before the made-up words go in.",
+    )
+    parser.add_argument(
+        "--variant", default="", help="Folder name (default: share, most, pieces and drop)."
     )
     parser.add_argument("--test-scenes", type=int, default=demo_default.test_scenes)
     args = parser.parse_args(argv)
@@ -125,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = DemoSettings(scenes="validation", test_scenes=args.test_scenes)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     variant = args.variant or f"s{args.share}-m{args.most}-{args.pieces}"
+    variant += f"-drop{args.drop}" if args.drop and not args.variant else ""
     folder = args.workdir / "noise" / f"{variant}-seed{args.seed}"
     train(folder, settings, args)
     torch.set_num_threads(DEFAULT_WORKERS)  # one per core, as the demo has workers

@@ -10,6 +10,7 @@ from gluegen_world.corpus import write_text_corpus
 from gluegen_world.models import shipped_model
 from gluegen_world.multilingual import is_cjk
 from gluegen_world.noise_words import (
+    dropped_caption,
     noisy_caption,
     script_pieces,
     unseen_pieces,
@@ -51,6 +52,21 @@ def test_noise_words_go_between_words_or_characters_and_keep_the_caption():
         assert holds_in_order(list(noisy), list(chinese))
 
 
+def test_dropped_words_leave_the_rest_in_order_and_never_the_caption_empty():
+    rng = random.Random(0)
+    text, chinese = "un grand cercle rouge à gauche", "左边有一个红色的大圆"
+    assert dropped_caption(text, "fr", 0.0, rng) == text
+    lengths = []
+    for _ in range(200):
+        dropped = dropped_caption(text, "fr", 0.5, rng)
+        assert dropped and holds_in_order(text.split(" "), dropped.split(" "))
+        lengths.append(len(dropped.split(" ")))
+        dropped = dropped_caption(chinese, "zh", 0.5, rng)
+        assert " " not in dropped and holds_in_order(list(chinese), list(dropped))
+    assert 2 < sum(lengths) / len(lengths) < 4  # about half of six words kept
+    assert len(dropped_caption(text, "fr", 0.999, rng).split(" ")) == 1
+
+
 def read(path):
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
@@ -71,6 +87,20 @@ def test_a_noisy_corpus_changes_its_share_of_captions_and_nothing_else(tmp_path,
             write_noisy_corpus(clean, tmp_path / "bad.tsv", "de", tokenizer, share, most, 0)
     with pytest.raises(ValueError, match="noise pieces must be one of"):
         write_noisy_corpus(clean, tmp_path / "bad.tsv", "de", tokenizer, 0.5, 2, 0, "all")
+    with pytest.raises(ValueError, match="word drop rate"):
+        write_noisy_corpus(clean, tmp_path / "bad.tsv", "de", tokenizer, 0.5, 2, 0, drop=1.0)
+
+
+def test_dropping_words_leaves_the_targets_and_is_drawn_from_the_seed(tmp_path, tokenizer):
+    clean = write_text_corpus(tmp_path / "de", "de", 40, 0, seed=0)["train"]
+    dropped = write_noisy_corpus(clean, tmp_path / "d.tsv", "de", tokenizer, 0.0, 2, 0, drop=0.3)
+    rows, made = read(clean), read(dropped)
+    assert [(r["scene"], r["en"]) for r in rows] == [(r["scene"], r["en"]) for r in made]
+    assert any(m["de"] != r["de"] for r, m in zip(rows, made, strict=True))
+    for row, short in zip(rows, made, strict=True):
+        assert holds_in_order(row["de"].split(" "), short["de"].split(" "))
+    again = write_noisy_corpus(clean, tmp_path / "a.tsv", "de", tokenizer, 0.0, 2, 0, drop=0.3)
+    assert again.read_text() == dropped.read_text()
 
 
 def test_unseen_pieces_are_none_of_the_captions_pieces(tokenizer):

@@ -11,6 +11,10 @@ nothing of any family of phrasings is chosen, as one would draw from a real XLM-
 vocabulary. The pool is the whole script (`vocabulary`) or its pieces that no caption of the
 corpus holds (`unseen`): a made-up word then never spells a piece the corpus uses for what it
 names (a Chinese 形 in a caption of a star would be a label to doubt, not a word to pass over).
+
+Words can also be dropped (`drop`: each word, in Chinese and Japanese each character, left out
+with that probability, one always kept; drawn from a random stream of its own): a GlueNet
+then cannot lean on any one word being there.
 """
 
 from __future__ import annotations
@@ -68,6 +72,16 @@ def noisy_caption(
     return ("" if unspaced else " ").join(units)
 
 
+def dropped_caption(text: str, language: str, rate: float, rng: random.Random) -> str:
+    """`text` with each word (unspaced scripts: each character) left out with probability
+    `rate`; one of them is kept when every draw leaves it out."""
+    unspaced = language in UNSPACED
+    units = list(text) if unspaced else text.split(" ")
+    kept = [unit for unit in units if rng.random() >= rate]
+    kept = kept or [rng.choice(units)]
+    return ("" if unspaced else " ").join(kept)
+
+
 def write_noisy_corpus(
     corpus: Path,
     out: Path,
@@ -77,16 +91,20 @@ def write_noisy_corpus(
     most: int,
     seed: int,
     pool: str = "vocabulary",
+    drop: float = 0.0,
 ) -> Path:
     """`corpus` (a TSV with scene, en and `language`) written to `out` with `share` of its
     `language` captions made noisy, the made-up words' pieces drawn from `pool` (one of
-    PIECE_POOLS); its other columns as they are."""
+    PIECE_POOLS), and each word of every caption dropped with probability `drop` before;
+    its other columns as they are."""
     if not 0 <= share <= 1:
         raise ValueError(f"noise share must be between 0 and 1, got {share}.")
     if most < 1:
         raise ValueError(f"noise words: at most must be at least 1, got {most}.")
     if pool not in PIECE_POOLS:
         raise ValueError(f"noise pieces must be one of {PIECE_POOLS}, got {pool!r}.")
+    if not 0 <= drop < 1:
+        raise ValueError(f"word drop rate must be at least 0 and below 1, got {drop}.")
     with open(corpus, newline="", encoding="utf-8") as handle:
         table = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = list(table.fieldnames or [])
@@ -97,11 +115,21 @@ def write_noisy_corpus(
     if not pieces:
         raise ValueError(f"no {pool} pieces in {language}'s script to make words of.")
     rng = random.Random(f"{seed}-{language}-noise")
+    dropping = random.Random(f"{seed}-{language}-drop")
     for row in rows:
+        if drop:
+            row[language] = dropped_caption(row[language], language, drop, dropping)
         if rng.random() < share:
             row[language] = noisy_caption(row[language], language, pieces, most, rng)
     write_tsv(out, header, [[row[name] for name in header] for row in rows])
     return out
 
 
-__all__ = ["PIECE_POOLS", "noisy_caption", "script_pieces", "unseen_pieces", "write_noisy_corpus"]
+__all__ = [
+    "PIECE_POOLS",
+    "dropped_caption",
+    "noisy_caption",
+    "script_pieces",
+    "unseen_pieces",
+    "write_noisy_corpus",
+]
