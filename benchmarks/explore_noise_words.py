@@ -2,7 +2,7 @@
 on validation: an experiment, not a benchmark (the demo trains on the corpus as written).
 
     python benchmarks/explore_noise_words.py runs/demo-N --seed N [--share S --most K]
-        [--pieces vocabulary|unseen] [--drop R]
+        [--pieces vocabulary|unseen] [--drop R] [--pairs N --overrides JSON --variant NAME]
 
 `--share` of each language's corpus captions get 1 to `--most` noise words at random places
 (`gluegen_world.noise_words`: pieces of the world's XLM-R vocabulary in the caption's script,
@@ -20,6 +20,7 @@ corpora, caches and GlueNets go to WORKDIR/noise/VARIANT-seedN/ and are reused.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from transformers import XLMRobertaTokenizer
 from gluegen.data.cache import pool_caches
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, GlueGenPipeline
+from gluegen_world.corpus import write_text_corpus
 from gluegen_world.demo.corpora import write_shared_corpus
 from gluegen_world.demo.settings import DEFAULT_WORKERS, FOREIGN, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
@@ -52,6 +54,11 @@ def train(folder: Path, settings: DemoSettings, args: argparse.Namespace) -> Non
         corpus = corpora[code] = folder / "corpora" / code / "train.tsv"
         if not corpus.is_file():
             clean = args.workdir / "corpora" / code / "train.tsv"
+            if args.pairs:  # a corpus of another size, drawn as the demo draws its own
+                written = write_text_corpus(
+                    folder / "clean" / code, code, args.pairs, 0, seed=settings.seed
+                )
+                clean = written["train"]
             write_noisy_corpus(
                 clean,
                 corpus,
@@ -65,7 +72,8 @@ def train(folder: Path, settings: DemoSettings, args: argparse.Namespace) -> Non
             )
         source = ParallelSource(xlmr, str(corpus), code, "en", layer=settings.source_layer)
         cache = caches[code] = world_cache(source, folder / "features" / code, False)
-        recipe = settings.recipe(settings.language_role(code)).with_overrides(seed=args.seed)
+        recipe = settings.recipe(settings.language_role(code))
+        recipe = recipe.with_overrides(**{**args.overrides, "seed": args.seed})
         if not is_trained(cache, source, folder / code, recipe):
             jobs.append((str(cache.folder), source, folder / code, recipe))
     if set(args.nets) & set(TRAINS_SHARED):
@@ -130,10 +138,24 @@ def main(argv: list[str] | None = None) -> int:
         "probability, before the made-up words go in.",
     )
     parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        help="Pairs per language: a corpus of this size drawn afresh (default: the demo's).",
+    )
+    parser.add_argument(
+        "--overrides",
+        type=json.loads,
+        default={},
+        help="Recipe settings of the language GlueNets (JSON), e.g. fewer epochs over more pairs.",
+    )
+    parser.add_argument(
         "--variant", default="", help="Folder name (default: share, most, pieces and drop)."
     )
     parser.add_argument("--test-scenes", type=int, default=demo_default.test_scenes)
     args = parser.parse_args(argv)
+    if (args.pairs or args.overrides) and not args.variant:
+        parser.error("--pairs and --overrides need --variant: a name for their folders.")
     if set(args.nets) & set(TRAINS_SHARED) and set(args.languages) != set(FOREIGN):
         parser.error("--nets shared or both: the shared GlueNet reads all six languages.")
     quiet_model_loading()

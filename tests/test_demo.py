@@ -56,6 +56,12 @@ def check_the_benchmarks_that_read_a_demo(workdir, capsys, load_benchmark):
     assert "noisy" in lines[0] and len(lines) == 1 + 4 + 4  # header, zh's cells, lowest
     noisy = (workdir / "noise" / "tiny-seed0" / "corpora" / "zh" / "train.tsv").read_text()
     assert noisy == (workdir / "corpora" / "zh" / "noisy.tsv").read_text()  # as the demo's
+    resized = [*noise[:-1], "p24", "--pairs", "24", "--drop", "0.2", "--overrides", tiny]
+    assert load_benchmark("explore_noise_words").main([str(workdir), *resized]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 + 4 + 4
+    written = (workdir / "noise" / "p24-seed0" / "corpora" / "zh" / "train.tsv").read_text()
+    assert len(written.splitlines()) == 1 + 24  # header, the pairs asked for
 
 
 @pytest.mark.slow
