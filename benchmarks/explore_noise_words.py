@@ -2,7 +2,8 @@
 on validation: an experiment, not a benchmark (the demo trains on the corpus as written).
 
     python benchmarks/explore_noise_words.py runs/demo-N --seed N [--share S --most K]
-        [--pieces vocabulary|unseen] [--drop R] [--pairs N --overrides JSON --variant NAME]
+        [--pieces vocabulary|unseen] [--drop R]
+        [--swap S --pairs N --overrides JSON --variant NAME]
 
 `--share` of each language's corpus captions get 1 to `--most` noise words at random places
 (`gluegen_world.noise_words`: pieces of the world's XLM-R vocabulary in the caption's script,
@@ -39,6 +40,7 @@ from gluegen_world.demo.workers import quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
 from gluegen_world.models import shipped_model
 from gluegen_world.noise_words import PIECE_POOLS, write_noisy_corpus
+from gluegen_world.swapped_nouns import write_swapped_corpus
 
 NETS = ("noisy", "averaged", "shared", "both")
 TRAINS_SHARED = ("shared", "both")
@@ -59,6 +61,9 @@ def train(folder: Path, settings: DemoSettings, args: argparse.Namespace) -> Non
                     folder / "clean" / code, code, args.pairs, 0, seed=settings.seed
                 )
                 clean = written["train"]
+            if args.swap:  # a share of the rows with one object's noun swapped, first
+                swapped = folder / "swapped" / code / "train.tsv"
+                clean = write_swapped_corpus(clean, swapped, code, args.swap, settings.seed)
             write_noisy_corpus(
                 clean,
                 corpus,
@@ -138,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
         "probability, before the made-up words go in.",
     )
     parser.add_argument(
+        "--swap",
+        type=float,
+        default=0.0,
+        help="Share of the rows whose shape noun is swapped for another's, the words agreeing "
+        "with it kept, before the made-up words go in (gluegen_world.swapped_nouns).",
+    )
+    parser.add_argument(
         "--pairs",
         type=int,
         default=0,
@@ -154,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--test-scenes", type=int, default=demo_default.test_scenes)
     args = parser.parse_args(argv)
-    if (args.pairs or args.overrides) and not args.variant:
-        parser.error("--pairs and --overrides need --variant: a name for their folders.")
+    if (args.pairs or args.overrides or args.swap) and not args.variant:
+        parser.error("--pairs, --overrides and --swap need --variant: a name for their folders.")
     if set(args.nets) & set(TRAINS_SHARED) and set(args.languages) != set(FOREIGN):
         parser.error("--nets shared or both: the shared GlueNet reads all six languages.")
     quiet_model_loading()

@@ -139,6 +139,24 @@ def test_demo_refuses_a_noise_share_outside_0_to_1(tmp_path, capsys):
         DemoSettings(noise_words=0)
     with pytest.raises(ValueError, match="--noise-pieces must be one of"):
         DemoSettings(noise_pieces="all")
+    with pytest.raises(ValueError, match="--swap-share must be between 0 and 1"):
+        DemoSettings(swap_share=-0.1)
+
+
+def test_a_language_corpus_is_swapped_then_made_noisy(tmp_path):
+    from gluegen_world.demo.corpora import language_corpus
+
+    settings = DemoSettings(pairs=30, swap_share=0.5)
+    train, read = language_corpus(tmp_path / "de", "de", settings)
+    swapped = tmp_path / "de" / "swapped.tsv"
+    assert read == tmp_path / "de" / "noisy.tsv" and swapped.is_file()
+    rows = [line.split("\t") for line in swapped.read_text().splitlines()]
+    noisy = [line.split("\t") for line in read.read_text().splitlines()]
+    assert [row[:2] for row in rows] == [row[:2] for row in noisy]  # scenes and English kept
+    assert rows != [line.split("\t") for line in train.read_text().splitlines()]
+    plain = DemoSettings(pairs=30, swap_share=0.0, noise_share=0.0)
+    assert language_corpus(tmp_path / "fr", "fr", plain) == (tmp_path / "fr" / "train.tsv",) * 2
+    assert not (tmp_path / "fr" / "swapped.tsv").exists()
 
 
 def test_demo_settings_come_from_flags_and_a_config_file(tmp_path):

@@ -1,7 +1,8 @@
 """The demo's parallel corpora, written once into WORKDIR/corpora.
 
-Each language's pairs with English (as written, and with made-up words in a share of its
-captions: `gluegen_world.noise_words`), the six pooled for the shared GlueNet, sounds with
+Each language's pairs with English (as written, and with a share of its rows' shape nouns
+swapped, `gluegen_world.swapped_nouns`, then made-up words in a share of its captions,
+`gluegen_world.noise_words`), the six pooled for the shared GlueNet, sounds with
 captions, English paraphrases for the sentence model: what each GlueNet trains from.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from functools import cache
 from pathlib import Path
 
 from transformers import XLMRobertaTokenizer
@@ -22,6 +24,7 @@ from gluegen_world.gluenets import PARAPHRASE_SOURCE_TOKENS, ParallelSource
 from gluegen_world.models import shipped_model
 from gluegen_world.noise_words import write_noisy_corpus
 from gluegen_world.paraphrase import write_paraphrase_corpus
+from gluegen_world.swapped_nouns import write_swapped_corpus
 
 
 def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
@@ -32,6 +35,7 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         "shared_corpus": "pooled",  # the six languages' corpora, one after the other
         "sound_pairs": s.sound_pairs,
         "paraphrase_pairs": s.paraphrase_pairs,
+        "swap_share": s.swap_share,
         "noise_share": s.noise_share,
         "noise_words": s.noise_words,
         "noise_pieces": s.noise_pieces,
@@ -41,27 +45,9 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
     if not stamp.is_file() or json.loads(stamp.read_text()) != written_with:
         shutil.rmtree(folder, ignore_errors=True)  # other sizes: write them again
     xlmr = str(shipped_model("xlmr"))
-    tokenizer = None  # loaded once, when a noisy corpus is written
     sources = {}
     for code in FOREIGN:
-        train = folder / code / "train.tsv"
-        if not train.is_file():
-            write_text_corpus(folder / code, code, s.pairs, 0, seed=s.seed)
-        read = train
-        if s.noise_share > 0:  # what its own GlueNet reads, and the shared one, pooled
-            read = folder / code / "noisy.tsv"
-            if not read.is_file():
-                tokenizer = tokenizer or XLMRobertaTokenizer.from_pretrained(xlmr)
-                write_noisy_corpus(
-                    train,
-                    read,
-                    code,
-                    tokenizer,
-                    s.noise_share,
-                    s.noise_words,
-                    s.seed,
-                    s.noise_pieces,
-                )
+        train, read = language_corpus(folder / code, code, s)
         sources[code] = ParallelSource(xlmr, str(read), code, "en", layer=s.source_layer)
         # the paper's GlueNet reads the corpus as written, as the paper trained it
         sources[as_written(code)] = ParallelSource(
@@ -88,6 +74,39 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
     )
     atomic_write_text(stamp, json.dumps(written_with))
     return sources
+
+
+def language_corpus(folder: Path, code: str, s: DemoSettings) -> tuple[Path, Path]:
+    """(`code`'s corpus as written, what its own GlueNet reads and the shared one pools):
+    written into `folder` where missing, nouns swapped first, then made-up words."""
+    train = folder / "train.tsv"
+    if not train.is_file():
+        write_text_corpus(folder, code, s.pairs, 0, seed=s.seed)
+    read = train
+    if s.swap_share > 0:
+        before, read = read, folder / "swapped.tsv"
+        if not read.is_file():
+            write_swapped_corpus(before, read, code, s.swap_share, s.seed)
+    if s.noise_share > 0:
+        before, read = read, folder / "noisy.tsv"
+        if not read.is_file():
+            write_noisy_corpus(
+                before,
+                read,
+                code,
+                xlmr_tokenizer(),
+                s.noise_share,
+                s.noise_words,
+                s.seed,
+                s.noise_pieces,
+            )
+    return train, read
+
+
+@cache
+def xlmr_tokenizer() -> XLMRobertaTokenizer:
+    """The world's XLM-R tokenizer, loaded once, when a noisy corpus is written."""
+    return XLMRobertaTokenizer.from_pretrained(str(shipped_model("xlmr")))
 
 
 def as_written(code: str) -> str:

@@ -116,6 +116,16 @@ class DemoSettings:
         },
     )
     noise_words: int = field(default=3, metadata={"help": "Most made-up words in one caption."})
+    swap_share: float = field(
+        default=0.0,
+        metadata={
+            "help": "Share of each language's corpus rows whose shape noun is swapped for "
+            "another shape's, the article, endings and measure word that agree with it kept and "
+            "the English written for the new shape, so that the GlueNets read the shape from "
+            "the noun (gluegen_world.swapped_nouns); before the made-up words; 0: none. Chosen "
+            "on validation families (benchmarks/explore_noise_words.py --swap)."
+        },
+    )
     noise_pieces: str = field(
         default="unseen",
         metadata={
@@ -166,6 +176,8 @@ class DemoSettings:
             raise ValueError(f"--attention-languages: each one of {list(FOREIGN)}.")
         if not 0 <= self.noise_share <= 1:
             raise ValueError(f"--noise-share must be between 0 and 1, got {self.noise_share}.")
+        if not 0 <= self.swap_share <= 1:
+            raise ValueError(f"--swap-share must be between 0 and 1, got {self.swap_share}.")
         if self.noise_words < 1:
             raise ValueError(f"--noise-words must be at least 1, got {self.noise_words}.")
         if self.noise_pieces not in PIECE_POOLS:
