@@ -177,6 +177,29 @@ def test_source_blocks_without_token_mixing_keep_content_routing_order_free():
         MixerBlock(6, 8, 5, 8, mult=1.0, residual=False, mix_tokens=False)
 
 
+def test_token_context_reads_neighbours_the_same_way_everywhere_and_starts_as_without():
+    attention = dict(attention_heads=2, attention_head_dim=4, attention_slots=3)
+    source = torch.randn(2, 6, 8)
+    torch.manual_seed(0)
+    without = GlueNet(tiny_config(**attention, source_token_mixing=False)).eval()
+    torch.manual_seed(0)
+    context = GlueNet(tiny_config(**attention, source_token_mixing=False, source_context=1))
+    context.eval()
+    torch.testing.assert_close(context(source), without(source))  # zero at the start
+    block = context.source_context
+    with torch.no_grad():
+        block.weight.normal_()
+    shifted = torch.roll(source, 1, dims=1)
+    # one token later, the same output: windows that hold neither padding nor the wrapped token
+    torch.testing.assert_close(block(shifted)[:, 2:5], block(source)[:, 1:4])
+    changed = source.clone()
+    changed[:, 3] += 1.0  # a neighbour's features reach the tokens beside it, nothing further
+    moved = (block(changed) - block(source)).abs().sum(dim=(0, 2))
+    assert (moved[2:5] > 0).all() and (moved[[0, 1, 5]] == 0).all()
+    with pytest.raises(ValueError, match="source_context cannot be negative"):
+        tiny_config(source_context=-1)
+
+
 def test_a_gluenet_saved_before_a_config_field_existed_loads_with_its_default(tmp_path):
     gluenet = GlueNet(tiny_config())
     gluenet.set_statistics(stats_for(tiny_config()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import partial
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 ACTIVATIONS = {"gelu": nn.GELU, "identity": nn.Identity}  # by GlueNetConfig.activation
@@ -34,6 +35,28 @@ class GroupedLinear(nn.Module):
         x = x.reshape(b, self.groups, rows // self.groups, width)  # (b, g, r/g, in)
         y = torch.einsum("bgri,gio->bgro", x, self.weight) + self.bias
         return y.reshape(b, rows, -1)
+
+
+class TokenContext(nn.Module):
+    """Each token plus a learned linear map of itself and its `reach` neighbours on each side,
+    the same at every position (a convolution across tokens): (b, n, d) -> (b, n, d).
+
+    A tokenizer splits words into pieces that other words share ("Rand" and "Raute" both start
+    with "Ra"); read one piece at a time, the shared piece says the wrong word. Its neighbours
+    tell them apart wherever the word stands. Zero at the start: a fresh GlueNet reads as
+    without it, and no random draw is spent on it.
+    """
+
+    def __init__(self, dim: int, reach: int) -> None:
+        super().__init__()
+        self.reach = reach
+        self.weight = nn.Parameter(torch.zeros(dim, dim, 2 * reach + 1))  # (out, in, window)
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(b, n, d) -> (b, n, d)."""
+        mixed = F.conv1d(x.transpose(1, 2), self.weight, self.bias, padding=self.reach)
+        return x + mixed.transpose(1, 2)
 
 
 class MLP(nn.Sequential):

@@ -51,6 +51,14 @@ class GlueNetConfig:
             "features rather than a mix fixed by word positions."
         },
     )
+    source_context: int = field(
+        default=0,
+        metadata={
+            "help": "Before the source blocks, each token also reads this many neighbours on "
+            "each side, the same way at every position (a convolution across tokens), so that "
+            "a word's pieces are read together; 0: none."
+        },
+    )
     target_blocks: int = field(default=0, metadata={"help": "Residual blocks after the bridge."})
     tail_blocks: int = field(
         default=0, metadata={"help": "Un-normalised blocks at the end (audio preset: 2)."}
@@ -166,7 +174,7 @@ class GlueNetConfig:
                 f"({self.mix_order}), got {self.bridge_token_groups}."
             )
         counts = ("source_blocks", "target_blocks", "tail_blocks", "attention_heads")
-        counts += ("attention_slots",)
+        counts += ("attention_slots", "source_context")
         yield from (f"{name} cannot be negative." for name in counts if getattr(self, name) < 0)
         if self.attention_heads and min(self.attention_head_dim, self.attention_layers) < 1:
             yield "an attention bridge needs attention_head_dim and attention_layers >= 1."

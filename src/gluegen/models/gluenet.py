@@ -41,7 +41,7 @@ from gluegen.checkpoints import (
     read_tensors,
 )
 from gluegen.models.attention import ContentBridge
-from gluegen.models.blocks import ACTIVATIONS, MixerBlock
+from gluegen.models.blocks import ACTIVATIONS, MixerBlock, TokenContext
 from gluegen.models.card import model_card
 from gluegen.models.config import GlueNetConfig
 from gluegen.models.stats import FeatureStatistics
@@ -137,6 +137,10 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
         # (n_t, d_t), normalised; set to the measured mean target by set_statistics
         self.target_offset = nn.Parameter(torch.zeros(n_t, d_t)) if config.target_offset else None
         self.act = ACTIVATIONS[config.activation]()
+        # last: its zeros draw nothing, so every other weight starts as without it
+        self.source_context = (
+            TokenContext(d_m, config.source_context) if config.source_context else None
+        )
         # Feature statistics, measured from data (stats.py) and saved with the weights.
         self.register_buffer("source_token_norm", torch.ones(()))
         self.register_buffer("target_token_norm", torch.ones(n_t))
@@ -195,6 +199,8 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
                 "encoder's output to the length this GlueNet was trained with."
             )
         x = source.reshape(b, *self.config.mixer_shape)  # (b, n_m, d_m)
+        if self.source_context is not None:
+            x = self.source_context(x)
         for block in self.source_blocks:
             x = self.act(block(x) + x)
         x = self.bridge(x)  # (b, n_t, d_t)
