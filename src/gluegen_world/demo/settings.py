@@ -122,8 +122,9 @@ class DemoSettings:
             "help": "Share of each language's corpus rows whose shape noun is swapped for "
             "another shape's, the article, endings and measure word that agree with it kept and "
             "the English written for the new shape, so that the GlueNets read the shape from "
-            "the noun (gluegen_world.swapped_nouns); before the made-up words; 0: none. Chosen "
-            "on validation families (benchmarks/explore_noise_words.py --swap)."
+            "the noun (gluegen_world.swapped_nouns); before the made-up words. 0 (none) by "
+            "default: on validation families it read no better (benchmarks/"
+            "explore_noise_words.py --swap)."
         },
     )
     noise_pieces: str = field(
