@@ -173,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet_model_loading()
     settings = DemoSettings(scenes="validation", test_scenes=args.test_scenes)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
-    variant = args.variant or f"s{args.share}-m{args.most}-{args.pieces}"
-    variant += f"-drop{args.drop}" if args.drop and not args.variant else ""
+    dropped = f"-drop{args.drop}" if args.drop else ""
+    variant = args.variant or f"s{args.share}-m{args.most}-{args.pieces}{dropped}"
     folder = args.workdir / "noise" / f"{variant}-seed{args.seed}"
     train(folder, settings, args)
     torch.set_num_threads(DEFAULT_WORKERS)  # one per core, as the demo has workers

@@ -1,12 +1,11 @@
 """Made-up words in a corpus's captions: where they go, what they are, what stays as written."""
 
-import csv
 import random
 
 import pytest
 from transformers import AutoTokenizer
 
-from gluegen_world.corpus import write_text_corpus
+from gluegen_world.corpus import read_tsv, write_text_corpus
 from gluegen_world.models import shipped_model
 from gluegen_world.multilingual import is_cjk
 from gluegen_world.noise_words import (
@@ -68,8 +67,7 @@ def test_dropped_words_leave_the_rest_in_order_and_never_the_caption_empty():
 
 
 def read(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return read_tsv(path)[1]
 
 
 def test_a_noisy_corpus_changes_its_share_of_captions_and_nothing_else(tmp_path, tokenizer):

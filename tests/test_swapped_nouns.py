@@ -1,19 +1,17 @@
 """Swapped shape nouns: the noun changes, what agrees with it stays, no held-out pair enters."""
 
-import csv
 import random
 
 import pytest
 
 from gluegen_world.captions import captions
-from gluegen_world.corpus import is_heldout, parse_scene_code, write_text_corpus
+from gluegen_world.corpus import is_heldout, parse_scene_code, read_tsv, write_text_corpus
 from gluegen_world.scenes import Scene, WorldObject
 from gluegen_world.swapped_nouns import SHAPE_NOUNS, swapped_caption, write_swapped_corpus
 
 
 def read(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return read_tsv(path)[1]
 
 
 def test_the_noun_is_swapped_and_its_article_and_endings_kept():

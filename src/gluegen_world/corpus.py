@@ -12,6 +12,7 @@ combinations, so the held-out split measures composition, not new words.
 
 from __future__ import annotations
 
+import csv
 import random
 from pathlib import Path
 
@@ -65,6 +66,14 @@ def sample_scenes(count: int, split: str, seed: int, two_objects: float) -> list
         if is_heldout(scene) == (split == "heldout"):
             scenes.append(scene)
     return scenes
+
+
+def read_tsv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """(header, rows by column name) of a table `write_tsv` wrote, read whole: the world's
+    corpora are thousands of rows."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        table = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return list(table.fieldnames or []), list(table)
 
 
 def write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -132,6 +141,7 @@ __all__ = [
     "SOUND_CAPTIONS",
     "is_heldout",
     "parse_scene_code",
+    "read_tsv",
     "sample_scenes",
     "scene_code",
     "write_sound_corpus",

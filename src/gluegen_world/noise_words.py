@@ -19,13 +19,12 @@ then cannot lean on any one word being there.
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gluegen_world.corpus import write_tsv
+from gluegen_world.corpus import read_tsv, write_tsv
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -59,27 +58,34 @@ def unseen_pieces(
     return [piece for piece in pieces if piece not in seen]
 
 
+def caption_units(text: str, language: str) -> list[str]:
+    """`text`'s words, or (Chinese, Japanese: written without spaces) its characters."""
+    return list(text) if language in UNSPACED else text.split(" ")
+
+
+def joined_units(units: list[str], language: str) -> str:
+    """The inverse of `caption_units`."""
+    return ("" if language in UNSPACED else " ").join(units)
+
+
 def noisy_caption(
     text: str, language: str, pieces: list[str], most: int, rng: random.Random
 ) -> str:
     """`text` with 1 to `most` noise words (each 1 to PIECES_PER_WORD of `pieces`) at places
     drawn by `rng`."""
-    unspaced = language in UNSPACED
-    units = list(text) if unspaced else text.split(" ")
+    units = caption_units(text, language)
     for _ in range(rng.randint(1, most)):
         word = "".join(rng.choice(pieces) for _ in range(rng.randint(1, PIECES_PER_WORD)))
         units.insert(rng.randint(0, len(units)), word)
-    return ("" if unspaced else " ").join(units)
+    return joined_units(units, language)
 
 
 def dropped_caption(text: str, language: str, rate: float, rng: random.Random) -> str:
     """`text` with each word (unspaced scripts: each character) left out with probability
     `rate`; one of them is kept when every draw leaves it out."""
-    unspaced = language in UNSPACED
-    units = list(text) if unspaced else text.split(" ")
+    units = caption_units(text, language)
     kept = [unit for unit in units if rng.random() >= rate]
-    kept = kept or [rng.choice(units)]
-    return ("" if unspaced else " ").join(kept)
+    return joined_units(kept or [rng.choice(units)], language)
 
 
 def write_noisy_corpus(
@@ -105,10 +111,7 @@ def write_noisy_corpus(
         raise ValueError(f"noise pieces must be one of {PIECE_POOLS}, got {pool!r}.")
     if not 0 <= drop < 1:
         raise ValueError(f"word drop rate must be at least 0 and below 1, got {drop}.")
-    with open(corpus, newline="", encoding="utf-8") as handle:
-        table = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = list(table.fieldnames or [])
-        rows = [row for row in table]
+    header, rows = read_tsv(corpus)
     pieces = script_pieces(tokenizer)[language in UNSPACED]
     if pool == "unseen":
         pieces = unseen_pieces(pieces, tokenizer, (row[language] for row in rows))

@@ -15,7 +15,6 @@ the language GlueNets read no better with it (docs/experiments.md, 2026-12-06, l
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import random
 from pathlib import Path
@@ -24,7 +23,13 @@ from gluegen_world.captions import caption
 from gluegen_world.captions.cjk import JA_NOUNS, ZH_NOUNS
 from gluegen_world.captions.german import DE_NOUNS
 from gluegen_world.captions.romance import ES_NOUNS, FR_NOUNS, IT_NOUNS
-from gluegen_world.corpus import is_heldout, parse_scene_code, scene_code, write_tsv
+from gluegen_world.corpus import (
+    is_heldout,
+    parse_scene_code,
+    read_tsv,
+    scene_code,
+    write_tsv,
+)
 from gluegen_world.scenes import SHAPES, Scene
 
 # each language's noun of each shape, as its corpus captions spell it
@@ -73,10 +78,7 @@ def write_swapped_corpus(corpus: Path, out: Path, language: str, share: float, s
         raise ValueError(f"no shape nouns for {language!r}; one of {sorted(SHAPE_NOUNS)}.")
     if not 0 <= share <= 1:
         raise ValueError(f"swap share must be between 0 and 1, got {share}.")
-    with open(corpus, newline="", encoding="utf-8") as handle:
-        table = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = list(table.fieldnames or [])
-        rows = [row for row in table]
+    header, rows = read_tsv(corpus)
     rng = random.Random(f"{seed}-{language}-swap")
     for row in rows:
         if rng.random() >= share:

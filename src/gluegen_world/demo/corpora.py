@@ -8,7 +8,6 @@ captions, English paraphrases for the sentence model: what each GlueNet trains f
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from functools import cache
@@ -18,7 +17,7 @@ from transformers import XLMRobertaTokenizer
 
 from gluegen.io import atomic_write_text
 from gluegen.pipelines import ANY
-from gluegen_world.corpus import write_sound_corpus, write_text_corpus, write_tsv
+from gluegen_world.corpus import read_tsv, write_sound_corpus, write_text_corpus, write_tsv
 from gluegen_world.demo.settings import FOREIGN, DemoSettings, sentence_model
 from gluegen_world.gluenets import PARAPHRASE_SOURCE_TOKENS, ParallelSource
 from gluegen_world.models import shipped_model
@@ -119,7 +118,5 @@ def write_shared_corpus(path: Path, corpora: dict[str, Path]) -> None:
     order; the shared GlueNet's cache pools their caches the same way."""
     rows = []
     for code, corpus in corpora.items():
-        with open(corpus, newline="", encoding="utf-8") as handle:
-            table = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-            rows += [[row["scene"], row[code], row["en"]] for row in table]
+        rows += [[row["scene"], row[code], row["en"]] for row in read_tsv(corpus)[1]]
     write_tsv(path, ["scene", "text", "en"], rows)
