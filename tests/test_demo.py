@@ -283,3 +283,21 @@ def test_a_cell_asked_for_twice_is_drawn_once(tmp_path, monkeypatch):
     assert pool.jobs == 2  # the cell asked for twice went to a worker once
     assert results["languages"] == results["paraphrases"] == {"mean": 0.5}
     assert json.loads((tmp_path / "own-en.json").read_text())["scores"] == {"mean": 0.5}
+
+
+def test_noisy_corpora_are_written_again_for_another_xlmr(tmp_path, monkeypatch):
+    # made-up words are pieces of the XLM-R's vocabulary: a work folder kept across a
+    # retrained XLM-R must not train on the old vocabulary's pieces
+    from gluegen_world.demo import corpora
+
+    settings = DemoSettings(pairs=8, sound_pairs=2, paraphrase_pairs=2)
+    corpora.write_corpora(tmp_path, settings)
+    noisy = tmp_path / "corpora" / "fr" / "noisy.tsv"
+    noisy.write_text("written with the old vocabulary")
+    corpora.write_corpora(tmp_path, settings)  # the same XLM-R: kept
+    assert noisy.read_text() == "written with the old vocabulary"
+    monkeypatch.setattr(corpora, "folder_fingerprint", lambda path: "sha256:retrained")
+    corpora.write_corpora(tmp_path, settings)
+    assert noisy.read_text() != "written with the old vocabulary"
+    stamp = json.loads((tmp_path / "corpora" / "corpora.json").read_text())
+    assert stamp["noise_vocabulary"] == "sha256:retrained"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from transformers import XLMRobertaTokenizer
 
+from gluegen.encoders.base import folder_fingerprint
 from gluegen.io import atomic_write_text
 from gluegen.pipelines import ANY
 from gluegen_world.corpus import read_tsv, write_sound_corpus, write_text_corpus, write_tsv
@@ -39,6 +40,10 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         "noise_words": s.noise_words,
         "noise_pieces": s.noise_pieces,
         "seed": s.seed,
+        # made-up words are pieces of the XLM-R's vocabulary: a retrained XLM-R, new words
+        **(
+            {"noise_vocabulary": folder_fingerprint(shipped_model("xlmr"))} if s.noise_share else {}
+        ),
     }
     stamp = folder / "corpora.json"
     if not stamp.is_file() or json.loads(stamp.read_text()) != written_with:
