@@ -77,19 +77,6 @@ def test_shipped_xlmr_loads_through_the_source_encoder_path():
         HFTextEncoder(str(shipped_model("xlmr")), max_length=77)
 
 
-def test_shipped_tokenizer_keeps_place_words_apart_from_shape_nouns():
-    from transformers import XLMRobertaTokenizer
-
-    from gluegen_world.models import shipped_model
-
-    tokenizer = XLMRobertaTokenizer.from_pretrained(str(shipped_model("xlmr")))
-    # "Rand" (edge) shares no piece with "Raute" (diamond) but the word mark: with pieces of
-    # 3 characters both began with ▁Ra, and "am oberen Rand" drew diamonds
-    assert set(tokenizer.tokenize("Rand")) & set(tokenizer.tokenize("Raute")) <= {"\u2581"}
-    # and an inflected form keeps its stem's piece
-    assert {"\u2581groß"} <= set(tokenizer.tokenize("große")) & set(tokenizer.tokenize("großer"))
-
-
 def test_requests_as_people_type_them_are_read_and_routed_in_every_language():
     """The page's requests ("请画...", "je voudrais une image d'..."): every piece known to the
     shipped XLM-R, and lingua sends each to its language's GlueNet."""

@@ -23,8 +23,8 @@ from gluegen.recipes import Recipe, get_recipe
 from gluegen.training.trainer import Trainer
 from gluegen_world.models import shipped_model
 
-# Tokens the world's XLM-R reads: every world caption fits (the longest, a German two-object
-# request, 47 pieces of 12,000 drawn per language).
+# Tokens the world's XLM-R reads: every drawn test caption fits (the longest, a German request,
+# 45 pieces); German two-object validation sentences reach 51 and are cut.
 WORLD_SOURCE_TOKENS = 48
 # A pretrained English model reads a one-object paraphrase in at most 20 pieces.
 PARAPHRASE_SOURCE_TOKENS = 24

@@ -4,8 +4,7 @@ As with the real XLM-R, it reads monolingual text of every language and never a 
 pair: each language's sentences describe independently drawn scenes, so nothing tells the
 model that "une petite étoile rouge" and "a small red star" mean the same. Aligning it to the
 generator is GlueNet's job. Its SentencePiece vocabulary is learnt from the same text, with
-pieces of at most 5 characters, Chinese and Japanese one character a piece
-(`joins_cjk_characters`).
+short pieces, Chinese and Japanese one character a piece (`joins_cjk_characters`).
 
 It reads scenes of every (shape, colour) combination in every family of phrasings of the
 world's grammar (the corpus's, the held-out ones, requests: `gluegen_world.captions`), as a
@@ -47,7 +46,7 @@ SPECIALS_BEFORE = ("<s>", "<pad>", "</s>", "<unk>")  # XLM-R's ids 0-3
 CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF))  # kana, CJK ideographs
 
 
-MAX_TOKENS = 64  # the longest world caption (a German two-object request) is 47 pieces
+MAX_TOKENS = 64  # the longest world caption (a German two-object request) is 61 pieces
 
 
 @dataclass
@@ -56,12 +55,9 @@ class MultilingualTraining:
 
     sentences_per_language: int = 12_000
     vocab_size: int = 1_000  # an upper bound: the world's text yields fewer pieces
-    # At most 3, a word's first piece could begin another word: German "Rand" (edge) was
-    # `▁Ra nd` and "Raute" (diamond) `▁Ra ute`, and GlueNets reading the embeddings drew a
-    # diamond for "am oberen Rand". At 5 both are whole, and stems still carry their endings
-    # ("groß e", "groß er"); 6 gave French adjectives pieces of their own and lost French
-    # (chosen on validation scenes, docs/experiments.md).
-    max_piece_length: int = 5
+    # short pieces: at 5 or 6 an inflected form can be a piece of its own (French "▁grand",
+    # "▁gran de"), and held-out phrasings were read worse (docs/experiments.md)
+    max_piece_length: int = 3
     hidden: int = 64
     layers: int = 4
     heads: int = 4
