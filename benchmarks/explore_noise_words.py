@@ -15,7 +15,9 @@ noisy GlueNet alone (`noisy`) and averaged with the demo's shared one (`averaged
 `--nets shared both`, also through a shared GlueNet trained on the six noisy corpora pooled
 (`shared`, prompts routed, as the demo draws it) and each noisy GlueNet averaged with that one
 (`both`). Prints the judge's mean of each and the lowest language of each column; the
-corpora, caches and GlueNets go to WORKDIR/noise/VARIANT-seedN/ and are reused.
+corpora, caches and GlueNets go to WORKDIR/noise/VARIANT-seedN/ and are reused. Everything
+reads the shipped XLM-R, so another one put in its place is measured the same way (without
+`averaged`: the demo's shared GlueNet reads only the XLM-R it was trained on).
 """
 
 from __future__ import annotations

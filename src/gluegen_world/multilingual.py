@@ -55,8 +55,8 @@ class MultilingualTraining:
 
     sentences_per_language: int = 12_000
     vocab_size: int = 1_000  # an upper bound: the world's text yields fewer pieces
-    # short pieces: at 5 or 6 an inflected form can be a piece of its own (French "▁grand",
-    # "▁gran de"), and held-out phrasings were read worse (docs/experiments.md)
+    # short pieces: at 5 or 6 an inflected form can be a piece of its own (French "grand"
+    # `▁ grand` beside "grande" `▁gran de`), and held-out phrasings read worse (experiments.md)
     max_piece_length: int = 3
     hidden: int = 64
     layers: int = 4
