@@ -32,7 +32,6 @@ from explore_ensemble import draw_cells
 from transformers import XLMRobertaTokenizer
 
 from gluegen.data.cache import pool_caches
-from gluegen.encoders import HFTextEncoder
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, GlueGenPipeline
 from gluegen_world.corpus import write_text_corpus
@@ -40,7 +39,7 @@ from gluegen_world.demo.corpora import write_shared_corpus
 from gluegen_world.demo.settings import DEFAULT_WORKERS, FOREIGN, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import quiet_model_loading, train_in_parallel
-from gluegen_world.gluenets import WORLD_SOURCE_TOKENS, ParallelSource, is_trained, world_cache
+from gluegen_world.gluenets import ParallelSource, is_trained, world_cache, world_xlmr
 from gluegen_world.models import shipped_model
 from gluegen_world.noise_words import PIECE_POOLS, write_noisy_corpus
 from gluegen_world.swapped_nouns import write_swapped_corpus
@@ -100,11 +99,7 @@ def pipelines(demo: WorldDemo, folder: Path, languages: list[str], nets: list[st
     """{net: (GlueGenPipeline, whether prompts go to the language's key)} for `nets`."""
     # the XLM-R the GlueNets here were trained on; the demo's shared GlueNet only where a
     # cell averages with it (it reads the XLM-R the demo ran with)
-    encoder = HFTextEncoder(
-        str(shipped_model("xlmr")),
-        max_length=WORLD_SOURCE_TOKENS,
-        layer=demo.settings.source_layer,
-    )
+    encoder = world_xlmr(demo.settings.source_layer)
     noisy = {code: GlueNet.from_pretrained(folder / code / "gluenet") for code in languages}
     shared = {}
     if "averaged" in nets:

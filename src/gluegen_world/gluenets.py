@@ -17,6 +17,7 @@ from pathlib import Path
 from gluegen.data.cache import FeatureCache
 from gluegen.data.prepare import CacheSpec, cache_shapes, prepare_cache
 from gluegen.data.split import split_pairs
+from gluegen.encoders import HFTextEncoder
 from gluegen.evaluation.baselines import LinearMap
 from gluegen.io import atomic_write_text
 from gluegen.recipes import Recipe, get_recipe
@@ -59,6 +60,12 @@ def world_cache(source: ParallelSource, folder: Path, progress: bool) -> Feature
         encode_precision="no",
     )
     return prepare_cache(spec, progress=progress)
+
+
+def world_xlmr(layer: int) -> HFTextEncoder:
+    """The shipped world XLM-R as the world's language GlueNets read it: `layer`'s features of
+    WORLD_SOURCE_TOKENS tokens."""
+    return HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS, layer=layer)
 
 
 STAMP = "world-settings.json"  # what a run folder's GlueNet was trained from
@@ -145,4 +152,5 @@ __all__ = [
     "train_gluenet",
     "training_curve",
     "world_cache",
+    "world_xlmr",
 ]

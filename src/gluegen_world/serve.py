@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 
 from gluegen.app import DrawDefaults, Served
-from gluegen.encoders import HFAudioEncoder, HFTextEncoder
+from gluegen.encoders import HFAudioEncoder
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, GlueGenPipeline
 from gluegen_world.captions import caption
@@ -23,7 +23,7 @@ from gluegen_world.corpus import sample_scenes
 from gluegen_world.demo.corpora import write_corpora
 from gluegen_world.demo.settings import FOREIGN, DemoSettings
 from gluegen_world.demo.workers import load_generator
-from gluegen_world.gluenets import WORLD_SOURCE_TOKENS, train_gluenet, world_cache
+from gluegen_world.gluenets import train_gluenet, world_cache, world_xlmr
 from gluegen_world.models import EVAL_SEED, shipped_model
 from gluegen_world.sounds import synthesize, write_wav
 
@@ -96,7 +96,7 @@ def world_served(
         # scenes, benchmarks/explore_ensemble.py)
         nets |= {code: [net, nets[ANY]] for code, net in nets.items() if code != ANY}
     layer = (settings or DemoSettings()).source_layer  # the layer the demo's GlueNets read
-    xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=WORLD_SOURCE_TOKENS, layer=layer)
+    xlmr = world_xlmr(layer)
     if nets:
         served.text = GlueGenPipeline(generator, xlmr, nets, unconditional="generator")
         served.prompt_examples = example_requests(list(FOREIGN) if ANY in nets else list(nets))

@@ -30,6 +30,7 @@ from gluegen_world.swapped_nouns import write_swapped_corpus
 def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
     """Write the parallel corpora (once); the sources each GlueNet trains from."""
     folder = workdir / "corpora"
+    xlmr = str(shipped_model("xlmr"))
     written_with = {
         "pairs": s.pairs,
         "shared_corpus": "pooled",  # the six languages' corpora, one after the other
@@ -41,14 +42,11 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         "noise_pieces": s.noise_pieces,
         "seed": s.seed,
         # made-up words are pieces of the XLM-R's vocabulary: a retrained XLM-R, new words
-        **(
-            {"noise_vocabulary": folder_fingerprint(shipped_model("xlmr"))} if s.noise_share else {}
-        ),
+        **({"noise_vocabulary": folder_fingerprint(xlmr)} if s.noise_share else {}),
     }
     stamp = folder / "corpora.json"
     if not stamp.is_file() or json.loads(stamp.read_text()) != written_with:
         shutil.rmtree(folder, ignore_errors=True)  # other sizes: write them again
-    xlmr = str(shipped_model("xlmr"))
     sources = {}
     for code in FOREIGN:
         train, read = language_corpus(folder / code, code, s)

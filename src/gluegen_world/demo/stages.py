@@ -50,13 +50,13 @@ from gluegen_world.demo.tables import LANGUAGE_ROWS, PAIR_ROWS
 from gluegen_world.demo.workers import load_generator, train_in_parallel
 from gluegen_world.gluenets import (
     PARAPHRASE_SOURCE_TOKENS,
-    WORLD_SOURCE_TOKENS,
     ParallelSource,
     fit_linear,
     is_trained,
     linear_is_current,
     training_curve,
     world_cache,
+    world_xlmr,
 )
 from gluegen_world.judge import Judges, load_judges
 from gluegen_world.models import EVAL_SEED, VALIDATION_SEED, shipped_model
@@ -197,11 +197,7 @@ class WorldDemo:
     def language_pipelines(self, trained: dict[str, Path]) -> tuple:
         """(XLM-R, the per-language GlueNets' pipeline, the shared GlueNet's pipeline, and the
         pipeline of both averaged: each language's own GlueNet and the shared one)."""
-        xlmr = HFTextEncoder(
-            str(shipped_model("xlmr")),
-            max_length=WORLD_SOURCE_TOKENS,
-            layer=self.settings.source_layer,
-        )
+        xlmr = world_xlmr(self.settings.source_layer)
         nets = {code: GlueNet.from_pretrained(trained[code] / "gluenet") for code in FOREIGN}
         ours = GlueGenPipeline(self.pipeline, xlmr, nets, unconditional="generator")
         shared_net = GlueNet.from_pretrained(trained["shared"] / "gluenet")
