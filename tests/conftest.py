@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# parquet corpora are converted to Arrow by `datasets` into its cache: a throwaway one here
-os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="gluegen-tests-datasets-"))
+# What the tests' libraries and child processes write outside pytest's tmp_path goes under one
+# throwaway folder, removed when the session ends (`pytest_unconfigure`), so that runs do not
+# pile folders up in the temp directory: `datasets`' Arrow cache of parquet corpora, gradio's
+# upload copies, the temporary folders of processes the tests start (torchrun's `torchelastic_*`).
+os.environ["GLUEGEN_TESTS_TEMP"] = tempfile.mkdtemp(prefix="gluegen-tests-")
+os.environ.setdefault(
+    "HF_DATASETS_CACHE", os.path.join(os.environ["GLUEGEN_TESTS_TEMP"], "datasets")
+)
+os.environ.setdefault("GRADIO_TEMP_DIR", os.path.join(os.environ["GLUEGEN_TESTS_TEMP"], "gradio"))
+os.environ["TMPDIR"] = os.environ["GLUEGEN_TESTS_TEMP"]  # child processes; this one's is set
 
 import pytest
 import torch
@@ -22,6 +31,11 @@ from gluegen import testing as toy
 torch.set_num_threads(1)
 transformers.logging.set_verbosity_error()
 transformers.utils.logging.disable_progress_bar()
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(os.environ["GLUEGEN_TESTS_TEMP"], ignore_errors=True)
+
 
 TOY_SIZE = toy.EncoderSize(hidden=16, layers=1, heads=2, max_tokens=12)
 
