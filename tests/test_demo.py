@@ -274,7 +274,10 @@ def test_a_cell_asked_for_twice_is_drawn_once(tmp_path, monkeypatch):
     grid = torch.zeros(1, 3, 2, 2)
     monkeypatch.setattr(cells_module, "draw_job", lambda *job: (grid, {"mean": 0.5}))
     scenes: list[Scene] = []
-    cells = cells_module.Cells(tmp_path, DrawSettings(steps=1), scenes, None, 2, False, {})
+    drawn_by = lambda: {"generator": "sha256:shipped"}  # noqa: E731
+    cells = cells_module.Cells(
+        tmp_path, DrawSettings(steps=1), scenes, None, drawn_by, 2, False, {}
+    )
     inputs = lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4), scenes)  # noqa: E731
     first = cells.cell("own-en", inputs, [], prompts=["a red circle"])
     again = cells.cell("own-en", inputs, [], prompts=["a red circle"])
@@ -283,6 +286,47 @@ def test_a_cell_asked_for_twice_is_drawn_once(tmp_path, monkeypatch):
     assert pool.jobs == 2  # the cell asked for twice went to a worker once
     assert results["languages"] == results["paraphrases"] == {"mean": 0.5}
     assert json.loads((tmp_path / "own-en.json").read_text())["scores"] == {"mean": 0.5}
+
+
+def test_cells_are_drawn_again_by_another_generator_or_judge(tmp_path, monkeypatch):
+    # a work folder kept across a retrained generator or judge (or another version's shipped
+    # ones) must not report cells the old weights drew or judged
+    import torch
+
+    from gluegen_world.demo import cells as cells_module
+
+    pool = _FakeDrawers()
+    monkeypatch.setattr(cells_module, "worker_pool", lambda workers, initializer: pool)
+    monkeypatch.setattr(cells_module, "draw_job", lambda *job: (torch.zeros(1), {"mean": 0.5}))
+    inputs = lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4), [])  # noqa: E731
+
+    def draw_with(**fingerprints):
+        drawn_by = lambda: fingerprints  # noqa: E731
+        cells = cells_module.Cells(
+            tmp_path, DrawSettings(steps=1), [], None, drawn_by, 2, False, {}
+        )
+        cells.finish({"own": cells.cell("own-en", inputs, [], prompts=["a red circle"])})
+        return pool.jobs
+
+    shipped = {"generator": "sha256:a", "judge": "sha256:b", "pair_judge": "sha256:c"}
+    assert draw_with(**shipped) == 1
+    assert draw_with(**shipped) == 1  # the same weights: read back
+    assert draw_with(**{**shipped, "judge": "sha256:retrained"}) == 2
+    assert draw_with(**{**shipped, "judge": "sha256:retrained", "generator": "sha256:new"}) == 3
+    # the demo's own: every world model that draws or judges, by content
+    from gluegen_world.demo.workers import DRAWING_MODELS, drawn_by
+
+    assert set(drawn_by()) == set(DRAWING_MODELS) and all(drawn_by().values())
+    # a sound cell's prompts are its clips
+    import numpy as np
+
+    clip = np.zeros(16, dtype=np.float32)
+    assert cells_module.clips_digest([(clip, 16_000)]) == cells_module.clips_digest(
+        [(clip, 16_000)]
+    )
+    assert cells_module.clips_digest([(clip, 16_000)]) != cells_module.clips_digest(
+        [(clip + 1, 16_000)]
+    )
 
 
 def test_noisy_corpora_are_written_again_for_another_xlmr(tmp_path, monkeypatch):

@@ -4,8 +4,9 @@ changes.
 A cell is a set of prompt embeds drawn by the world's generator and scored by its judge. Its
 scores and first images are saved under WORKDIR/cells (WORKDIR/cells-validation for the
 validation scenes, so that neither set's cells replace the other's) with a stamp (draw
-settings, the scenes, the prompts, fingerprints of the model files, anything else that shapes
-its inputs); a re-run with the same stamp reads them back instead of drawing.
+settings, the scenes, the prompts, fingerprints of the model files, of the generator and the
+judges, anything else that shapes its inputs); a re-run with the same stamp reads them back
+instead of drawing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
@@ -46,6 +48,14 @@ def scenes_digest(scenes: list[Scene]) -> str:
     return text_digest([scene_code(scene) for scene in scenes])
 
 
+def clips_digest(clips: list[tuple]) -> str:
+    """A short digest of sound clips ((waveform, sample rate) each)."""
+    digest = hashlib.sha256()
+    for waveform, rate in clips:
+        digest.update(f"{rate}:".encode() + np.ascontiguousarray(waveform).tobytes())
+    return digest.hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class PendingCell:
     """A cell being drawn in a worker process (`Cells.finish` fills it in)."""
@@ -62,6 +72,7 @@ class Cells:
         draw_settings: DrawSettings,
         scenes: list[Scene],
         models: Callable[[], tuple],
+        drawn_by: Callable[[], dict],
         workers: int,
         progress: bool,
         timings: dict[str, float],
@@ -70,12 +81,23 @@ class Cells:
         self.draw_settings = draw_settings
         self.scenes_digest = scenes_digest(scenes)  # of the default scenes
         self.models = models  # () -> (generator, judges), loaded on first use in this process
+        # () -> content fingerprints of the generator and the judges: a cell drawn or judged by
+        # other weights (a retrained world model, another version's) is drawn again
+        self._drawn_by_of = drawn_by
+        self._drawn_by: dict | None = None
         self.workers = workers
         self.progress = progress
         self.timings = timings
         self._drawers: ProcessPoolExecutor | None = None  # drawing workers, while cells are drawn
         self._pending: dict[str, tuple] = {}  # cell name -> (future, stamp)
         self._drawing_started = 0.0
+
+    @property
+    def drawn_by(self) -> dict:
+        """Fingerprints of the generator and the judges, read once."""
+        if self._drawn_by is None:
+            self._drawn_by = self._drawn_by_of()
+        return self._drawn_by
 
     def cell(
         self,
@@ -99,6 +121,7 @@ class Cells:
             "prompts": None if prompts is None else text_digest(prompts),
             "models": [folder_fingerprint(path) for path in models],
             "detail": detail,
+            "drawn_by": self.drawn_by,
         }
         result_file = self.folder / f"{name}.json"
         if result_file.is_file():

@@ -35,7 +35,7 @@ from gluegen.io import atomic_write_text
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
-from gluegen_world.demo.cells import Cells, cells_folder
+from gluegen_world.demo.cells import Cells, cells_folder, clips_digest
 from gluegen_world.demo.corpora import as_written, write_corpora
 from gluegen_world.demo.scene_sets import pair_scene_set, scene_set
 from gluegen_world.demo.settings import (
@@ -47,7 +47,7 @@ from gluegen_world.demo.settings import (
     sentence_model,
 )
 from gluegen_world.demo.tables import LANGUAGE_ROWS, PAIR_ROWS
-from gluegen_world.demo.workers import load_generator, train_in_parallel
+from gluegen_world.demo.workers import drawn_by, load_generator, train_in_parallel
 from gluegen_world.gluenets import (
     PARAPHRASE_SOURCE_TOKENS,
     ParallelSource,
@@ -92,6 +92,7 @@ class WorldDemo:
             settings.draw,
             self.scenes,
             lambda: (self.pipeline, self.judges),
+            drawn_by,
             workers,
             progress,
             self.timings,
@@ -312,14 +313,15 @@ class WorldDemo:
         encoder = HFAudioEncoder(str(shipped_model("sound")))
         net = GlueNet.from_pretrained(trained["sound"] / "gluenet")
         clips, texts = self.sound_inputs()
+        heard = clips_digest(clips)  # the clips are the cells' prompts
         runs = [trained["sound"]]
         paper = GlueGenPipeline(self.pipeline, encoder, net, unconditional="source")
         ours = GlueGenPipeline(self.pipeline, encoder, net, unconditional="generator")
         rows = {
             "sound_paper_guidance": self.cells.cell(
-                "sound-paper-guidance", self.glued_inputs(paper, clips), runs
+                "sound-paper-guidance", self.glued_inputs(paper, clips), runs, detail=heard
             ),
-            "sound": self.cells.cell("sound", self.glued_inputs(ours, clips), runs),
+            "sound": self.cells.cell("sound", self.glued_inputs(ours, clips), runs, detail=heard),
         }
         weights = {"blend": self.settings.blend_weight, "offset": self.settings.offset_weight}
         for mix in MIXES:
@@ -328,7 +330,8 @@ class WorldDemo:
                 f"sound-text-{mix}",
                 self.glued_inputs(ours, clips, text=texts, mix=mix, weight=weight),
                 runs,
-                detail="" if weight is None else f"{mix} weight {weight}",
+                detail=heard + ("" if weight is None else f", {mix} weight {weight}"),
+                prompts=texts,
             )
         return rows
 

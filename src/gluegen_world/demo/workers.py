@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from gluegen.allocator import keep_freed_memory
 from gluegen.data.cache import FeatureCache
+from gluegen.encoders.base import folder_fingerprint
 from gluegen.recipes import Recipe
 from gluegen_world.demo.settings import GRID_IMAGES, DrawSettings
 from gluegen_world.gluenets import ParallelSource, train_gluenet
@@ -46,6 +47,15 @@ def load_generator() -> StableDiffusionPipeline:
     pipeline.unet.to(memory_format=torch.channels_last)
     pipeline.set_progress_bar_config(disable=True)
     return pipeline
+
+
+# the world models a cell's scores come from: the generator draws it, the judges score it
+DRAWING_MODELS = ("generator", "judge", "pair_judge")
+
+
+def drawn_by() -> dict[str, str | None]:
+    """Content fingerprints of the shipped generator and judges (a cell's stamp holds them)."""
+    return {name: folder_fingerprint(shipped_model(name)) for name in DRAWING_MODELS}
 
 
 def worker_pool(workers: int, initializer: Callable[[], None]) -> ProcessPoolExecutor:
