@@ -53,3 +53,22 @@ def test_fits_a_real_target_on_given_rows(tmp_path, models, sentences):
         cache.manifest["shapes"]["target"][0],
         cache.manifest["shapes"]["target"][1],
     )
+
+
+def test_the_worlds_linear_map_is_fitted_again_on_another_split(tmp_path, models, sentences):
+    # a work folder re-run with another training seed (or holdout) must not keep the linear
+    # map fitted on the old split
+    from gluegen.recipes import get_recipe
+    from gluegen_world.gluenets import fit_linear, linear_is_current
+
+    source = HFTextEncoder(models["xlmr"], max_length=4)
+    corpus = ParallelCorpus(sentences[:60], sentences[:60])
+    cache = build_cache(corpus, source, Linear(source), tmp_path / "cache", progress=False)
+    seed0 = get_recipe("world-language").with_overrides(seed=0)
+    seed1 = seed0.with_overrides(seed=1)
+    fit_linear(cache, tmp_path / "linear", seed0)
+    assert linear_is_current(cache, tmp_path / "linear", seed0)
+    assert not linear_is_current(cache, tmp_path / "linear", seed1)
+    fit_linear(cache, tmp_path / "linear", seed1)
+    assert linear_is_current(cache, tmp_path / "linear", seed1)
+    assert not linear_is_current(cache, tmp_path / "linear", seed0)

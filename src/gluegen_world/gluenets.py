@@ -69,7 +69,7 @@ def world_xlmr(layer: int) -> HFTextEncoder:
 
 
 STAMP = "world-settings.json"  # what a run folder's GlueNet was trained from
-LINEAR_STAMP = "cache-key.json"  # the cache a linear map was fitted on
+LINEAR_STAMP = "fitted-on.json"  # the cache and the training split a linear map was fitted on
 
 
 def _stamp(source: ParallelSource, recipe: Recipe, cache: FeatureCache) -> dict:
@@ -116,21 +116,31 @@ def train_gluenet(
     return folder / "gluenet"
 
 
-def linear_is_current(cache: FeatureCache, folder: Path) -> bool:
-    """True when `folder` holds a linear map fitted on `cache`."""
-    return _stamped(folder / LinearMap.FILE, folder / LINEAR_STAMP, cache.key)
+def _linear_stamp(cache: FeatureCache, recipe: Recipe) -> dict:
+    # the training split moves with the recipe's seed and holdout, so it is part of the stamp
+    training = recipe.train_config("")
+    split = {"holdout": training.holdout, "seed": training.seed, "split_by": training.split_by}
+    return {"cache": cache.key, "split": split}
+
+
+def linear_is_current(cache: FeatureCache, folder: Path, recipe: Recipe | None = None) -> bool:
+    """True when `folder` holds a linear map fitted on `cache`, on the training split of
+    `recipe` (default `world-language`)."""
+    wanted = _linear_stamp(cache, recipe or get_recipe("world-language"))
+    return _stamped(folder / LinearMap.FILE, folder / LINEAR_STAMP, wanted)
 
 
 def fit_linear(cache: FeatureCache, folder: Path, recipe: Recipe | None = None) -> LinearMap:
     """The least-squares baseline on the training split `recipe`'s GlueNet trains on
     (default `world-language`), or the one already in `folder`."""
-    if linear_is_current(cache, folder):
+    recipe = recipe or get_recipe("world-language")
+    if linear_is_current(cache, folder, recipe):
         return LinearMap.from_pretrained(folder)
-    training = (recipe or get_recipe("world-language")).train_config(str(folder))
+    training = recipe.train_config(str(folder))
     train_ids, _ = split_pairs(cache, training.holdout, training.seed, training.split_by)
     linear = LinearMap.fit(cache, train_ids)
     linear.save_pretrained(folder)
-    atomic_write_text(folder / LINEAR_STAMP, json.dumps(cache.key, indent=2))
+    atomic_write_text(folder / LINEAR_STAMP, json.dumps(_linear_stamp(cache, recipe), indent=2))
     return linear
 
 

@@ -153,7 +153,7 @@ class WorldDemo:
             self._timed("training", lambda: train_in_parallel(jobs, self.workers, self.progress))
         for code in FOREIGN:
             linear = trained[f"linear-{code}"] = self.workdir / "runs" / f"linear-{code}"
-            if not linear_is_current(caches[code], linear):
+            if not linear_is_current(caches[code], linear, s.recipe("language")):
                 self._timed(
                     "training",
                     lambda c=caches[code], f=linear: fit_linear(c, f, s.recipe("language")),
