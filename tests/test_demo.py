@@ -206,6 +206,19 @@ def test_draw_precision_resolves_and_bfloat16_draws_what_float32_draws(monkeypat
     assert 0 < (images["float32"] - images["bfloat16"]).abs().mean() < 0.05
 
 
+def test_the_demo_runs_as_many_processes_as_cpus_it_may_use():
+    # a container's CPU quota, which os.cpu_count() does not see, bounds the demo's processes
+    # (joblib reads it; LOKY_MAX_CPU_COUNT stands in for a quota here)
+    import os
+    import subprocess
+    import sys
+
+    read = "from gluegen_world.demo.settings import DEFAULT_WORKERS as w; print(w)"
+    env = {**os.environ, "LOKY_MAX_CPU_COUNT": "1"}
+    out = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "1", out.stderr
+
+
 def test_unknown_recipe_overrides_are_named():
     with pytest.raises(ValueError, match="Unknown setting 'epochz'"):
         DemoSettings(recipe_overrides={"all": {"epochz": 1}})

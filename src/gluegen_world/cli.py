@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,12 @@ from gluegen.cli import (
 )
 from gluegen.settings import add_flags, given, parse_with_config
 from gluegen_world.captions import LANGUAGES
-from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings, DrawSettings
+from gluegen_world.demo.settings import (
+    AVAILABLE_CPUS,
+    DEFAULT_WORKERS,
+    DemoSettings,
+    DrawSettings,
+)
 from gluegen_world.models import WORLD_MODELS
 from gluegen_world.training import GENERATOR_IMAGES
 
@@ -45,7 +49,7 @@ def build_demo_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--report", help="Folder of the HTML report (default: WORKDIR/report).")
     parser.add_argument(
-        "--threads", type=int, default=os.cpu_count() or 1, help="CPU threads for PyTorch."
+        "--threads", type=int, default=AVAILABLE_CPUS, help="CPU threads for PyTorch."
     )
     parser.add_argument(
         "--workers",

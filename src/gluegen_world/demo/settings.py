@@ -16,8 +16,23 @@ from gluegen_world.captions import LANGUAGES
 from gluegen_world.noise_words import PIECE_POOLS
 
 FOREIGN = tuple(code for code in LANGUAGES if code != "en")
+
+
+def available_cpus() -> int:
+    """The CPUs this process may use: its affinity and a container's CPU quota, which
+    os.cpu_count() does not see (docker --cpus=4 on a 64-core host: 4, not 64 processes)."""
+    try:
+        from joblib import cpu_count  # the demo's extras install it
+    except ImportError:  # `gluegen --help` without them: the affinity alone, where there is one
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+    return cpu_count()
+
+
+AVAILABLE_CPUS = available_cpus()
 # GlueNets train, then cells are drawn, in this many processes, one thread each
-DEFAULT_WORKERS = os.cpu_count() or 1
+DEFAULT_WORKERS = AVAILABLE_CPUS
 GRID_IMAGES = 8  # images of each cell kept for the report
 CLIP_SEED_OFFSET = 7_919  # test clips use seeds no corpus clip has
 # the demo's kinds of GlueNet ("attention": the per-language ones that route by content)
