@@ -2,6 +2,7 @@
 missing or does not fit is said on the page instead of stopping the server."""
 
 import argparse
+import json
 
 import pytest
 
@@ -92,6 +93,23 @@ def test_a_world_page_draws_each_language_through_its_own_and_the_shared_gluenet
     assert len(french.members) == 2 and french.members[1] is shared
     line = language_line(served.text, "il y a un grand cercle rouge à gauche")
     assert "**fr** with 1 more, their glued tokens averaged" in line
+
+
+def test_a_world_page_leaves_out_gluenets_of_a_retrained_encoder(tmp_path, caplog):
+    # a demo folder kept across `gluegen world train --only xlmr`: its GlueNets read the old
+    # XLM-R; the page serves the rest and names them, rather than refusing to start
+    runs = tmp_path / "runs"
+    save_world_gluenets(
+        runs / "fr" / "gluenet", runs / "de" / "gluenet", runs / "shared" / "gluenet"
+    )
+    config = runs / "de" / "gluenet" / "config.json"
+    trained = json.loads(config.read_text())
+    trained["source_encoder"]["fingerprint"] = "sha256:0123456789abcdef"  # the old XLM-R
+    config.write_text(json.dumps(trained))
+    with caplog.at_level("WARNING"):
+        served = world_served(tmp_path, train_missing=False, progress=False)
+    assert set(served.text.gluenets) == {"fr", "*"}
+    assert "de in" in caplog.text and "gluegen demo --workdir" in caplog.text
 
 
 @pytest.mark.slow

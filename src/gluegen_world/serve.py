@@ -11,11 +11,14 @@ written for the sound picker.
 
 from __future__ import annotations
 
+import json
+import logging
 import random
 from pathlib import Path
 
 from gluegen.app import DrawDefaults, Served
-from gluegen.encoders import HFAudioEncoder
+from gluegen.encoders import Encoder, HFAudioEncoder
+from gluegen.encoders.base import identity_differences
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, GlueGenPipeline
 from gluegen_world.captions import caption
@@ -27,6 +30,8 @@ from gluegen_world.gluenets import train_gluenet, world_cache, world_xlmr
 from gluegen_world.models import EVAL_SEED, shipped_model
 from gluegen_world.sounds import synthesize, write_wav
 
+logger = logging.getLogger(__name__)
+
 TRAINED_ON_FIRST_START = ("fr", "zh", "sound")  # what a page with no demo folder trains
 EXAMPLE_SOUNDS = 6
 EXAMPLE_REQUESTS = 2  # per language, offered under the prompt box
@@ -34,13 +39,33 @@ EXAMPLE_REQUESTS = 2  # per language, offered under the prompt box
 WORLD_DEFAULTS = DrawDefaults(steps=6, guidance=4.0, images=4, mix_weight=1.0)
 
 
+def world_encoder(name: str, layer: int) -> Encoder:
+    """The encoder the demo's GlueNet `name` (a language, 'shared' or 'sound') reads."""
+    return HFAudioEncoder(str(shipped_model("sound"))) if name == "sound" else world_xlmr(layer)
+
+
+def is_current(run: Path, encoder: Encoder) -> bool:
+    """True when `run` holds a GlueNet trained on `encoder` (the shipped one now, not one
+    retrained since, or another version's)."""
+    config = run / "gluenet" / "config.json"
+    if not config.is_file():
+        return False
+    trained_on = json.loads(config.read_text()).get("source_encoder", {})
+    return not identity_differences(trained_on, encoder.identity())
+
+
 def ensure_gluenets(
     workdir: Path, names: tuple[str, ...], progress: bool, settings: DemoSettings | None = None
 ) -> None:
-    """Train the GlueNets `names` (languages or 'sound') missing from WORKDIR/runs, as the demo
-    trains them (with its default settings unless `settings` are given)."""
+    """Train the GlueNets `names` (languages or 'sound') that WORKDIR/runs lacks, or holds
+    trained on another encoder than the shipped one, as the demo trains them (with its default
+    settings unless `settings` are given)."""
     settings = settings or DemoSettings()
-    missing = [name for name in names if not (workdir / "runs" / name / "gluenet").is_dir()]
+    missing = [
+        name
+        for name in names
+        if not is_current(workdir / "runs" / name, world_encoder(name, settings.source_layer))
+    ]
     if not missing:
         return
     sources = write_corpora(workdir, settings)
@@ -84,27 +109,39 @@ def world_served(
     runs = workdir / "runs"
     generator = load_generator()
     served = Served(defaults=WORLD_DEFAULTS, title="GlueGen on the shapes world")
+    layer = (settings or DemoSettings()).source_layer  # the layer the demo's GlueNets read
+    xlmr = world_xlmr(layer)
+    # a GlueNet trained on another XLM-R or sound encoder (a world model retrained since) is
+    # left out, and said so, rather than refusing the whole page
+    found = [name for name in (*FOREIGN, "shared", "sound") if (runs / name / "gluenet").is_dir()]
+    current = {name for name in found if is_current(runs / name, world_encoder(name, layer))}
+    if stale := [name for name in found if name not in current]:
+        logger.warning(
+            "Left out, trained on another encoder than the shipped one: %s in %s. "
+            "`gluegen demo --workdir %s` trains them again.",
+            ", ".join(stale),
+            runs,
+            workdir,
+        )
     nets = {
         code: GlueNet.from_pretrained(runs / code / "gluenet")
         for code in FOREIGN
-        if (runs / code / "gluenet").is_dir()
+        if code in current
     }
-    if (runs / "shared" / "gluenet").is_dir():
+    if "shared" in current:
         nets[ANY] = GlueNet.from_pretrained(runs / "shared" / "gluenet")
         # each language through its own GlueNet and the shared one, their glued tokens
         # averaged: the demo's best reading of phrasings no corpus holds (chosen on validation
         # scenes, benchmarks/explore_ensemble.py)
         nets |= {code: [net, nets[ANY]] for code, net in nets.items() if code != ANY}
-    layer = (settings or DemoSettings()).source_layer  # the layer the demo's GlueNets read
-    xlmr = world_xlmr(layer)
     if nets:
         served.text = GlueGenPipeline(generator, xlmr, nets, unconditional="generator")
         served.prompt_examples = example_requests(list(FOREIGN) if ANY in nets else list(nets))
     else:
         served.problems["text"] = f"No language GlueNet in {runs}: run `gluegen demo` first."
-    if (runs / "sound" / "gluenet").is_dir():
+    if "sound" in current:
         sound = GlueNet.from_pretrained(runs / "sound" / "gluenet")
-        encoder = HFAudioEncoder(str(shipped_model("sound")))
+        encoder = world_encoder("sound", layer)
         served.sound = GlueGenPipeline(generator, encoder, sound, unconditional="generator")
         served.examples = example_sounds(workdir / "serve-examples")
     else:
