@@ -113,7 +113,7 @@ def test_a_world_page_leaves_out_gluenets_of_a_retrained_encoder(tmp_path, caplo
 
 
 @pytest.mark.slow
-def test_a_world_page_trains_the_gluenets_it_lacks_on_first_start(tmp_path):
+def test_a_world_page_trains_the_gluenets_it_lacks_on_first_start(tmp_path, monkeypatch):
     from gluegen_world.demo.settings import DemoSettings, DrawSettings
 
     tiny = DemoSettings(
@@ -133,6 +133,15 @@ def test_a_world_page_trains_the_gluenets_it_lacks_on_first_start(tmp_path):
     # the page offers requests as people type them, in the languages it has GlueNets for
     assert len(served.prompt_examples) == 4
     assert served.text.route(served.prompt_examples) == ["zh"] * 2 + ["fr"] * 2
+    # the XLM-R retrained since (its content fingerprint another): French and Chinese are
+    # trained again on first start, as if missing
+    import gluegen.encoders.text
+
+    monkeypatch.setattr(gluegen.encoders.text, "folder_fingerprint", lambda path: "sha256:new")
+    served = world_served(tmp_path, settings=tiny, progress=False)
+    assert set(served.text.gluenets) == {"fr", "zh"}
+    config = json.loads((tmp_path / "runs" / "fr" / "gluenet" / "config.json").read_text())
+    assert config["source_encoder"]["fingerprint"] == "sha256:new"
 
 
 def test_page_messages_name_the_users_file_not_the_server_path():
