@@ -287,7 +287,7 @@ def test_a_cell_asked_for_twice_is_drawn_once(tmp_path, monkeypatch):
     grid = torch.zeros(1, 3, 2, 2)
     monkeypatch.setattr(cells_module, "draw_job", lambda *job: (grid, {"mean": 0.5}))
     scenes: list[Scene] = []
-    drawn_by = lambda: {"generator": "sha256:shipped"}  # noqa: E731
+    drawn_by = {"generator": "sha256:shipped"}
     cells = cells_module.Cells(
         tmp_path, DrawSettings(steps=1), scenes, None, drawn_by, 2, False, {}
     )
@@ -314,9 +314,8 @@ def test_cells_are_drawn_again_by_another_generator_or_judge(tmp_path, monkeypat
     inputs = lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4), [])  # noqa: E731
 
     def draw_with(**fingerprints):
-        drawn_by = lambda: fingerprints  # noqa: E731
         cells = cells_module.Cells(
-            tmp_path, DrawSettings(steps=1), [], None, drawn_by, 2, False, {}
+            tmp_path, DrawSettings(steps=1), [], None, fingerprints, 2, False, {}
         )
         cells.finish({"own": cells.cell("own-en", inputs, [], prompts=["a red circle"])})
         return pool.jobs

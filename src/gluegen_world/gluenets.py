@@ -21,6 +21,7 @@ from gluegen.encoders import HFTextEncoder
 from gluegen.evaluation.baselines import LinearMap
 from gluegen.io import atomic_write_text
 from gluegen.recipes import Recipe, get_recipe
+from gluegen.training.config import TrainConfig
 from gluegen.training.trainer import Trainer
 from gluegen_world.models import shipped_model
 
@@ -116,9 +117,8 @@ def train_gluenet(
     return folder / "gluenet"
 
 
-def _linear_stamp(cache: FeatureCache, recipe: Recipe) -> dict:
+def _linear_stamp(cache: FeatureCache, training: TrainConfig) -> dict:
     # the training split moves with the recipe's seed and holdout, so it is part of the stamp
-    training = recipe.train_config("")
     split = {"holdout": training.holdout, "seed": training.seed, "split_by": training.split_by}
     return {"cache": cache.key, "split": split}
 
@@ -126,7 +126,8 @@ def _linear_stamp(cache: FeatureCache, recipe: Recipe) -> dict:
 def linear_is_current(cache: FeatureCache, folder: Path, recipe: Recipe | None = None) -> bool:
     """True when `folder` holds a linear map fitted on `cache`, on the training split of
     `recipe` (default `world-language`)."""
-    wanted = _linear_stamp(cache, recipe or get_recipe("world-language"))
+    training = (recipe or get_recipe("world-language")).train_config(str(folder))
+    wanted = _linear_stamp(cache, training)
     return _stamped(folder / LinearMap.FILE, folder / LINEAR_STAMP, wanted)
 
 
@@ -140,7 +141,7 @@ def fit_linear(cache: FeatureCache, folder: Path, recipe: Recipe | None = None) 
     train_ids, _ = split_pairs(cache, training.holdout, training.seed, training.split_by)
     linear = LinearMap.fit(cache, train_ids)
     linear.save_pretrained(folder)
-    atomic_write_text(folder / LINEAR_STAMP, json.dumps(_linear_stamp(cache, recipe), indent=2))
+    atomic_write_text(folder / LINEAR_STAMP, json.dumps(_linear_stamp(cache, training), indent=2))
     return linear
 
 

@@ -113,8 +113,13 @@ def world_served(
     xlmr = world_xlmr(layer)
     # a GlueNet trained on another XLM-R or sound encoder (a world model retrained since) is
     # left out, and said so, rather than refusing the whole page
+    sound_encoder = world_encoder("sound", layer)
     found = [name for name in (*FOREIGN, "shared", "sound") if (runs / name / "gluenet").is_dir()]
-    current = {name for name in found if is_current(runs / name, world_encoder(name, layer))}
+    current = {
+        name
+        for name in found
+        if is_current(runs / name, sound_encoder if name == "sound" else xlmr)
+    }
     if stale := [name for name in found if name not in current]:
         logger.warning(
             "Left out, trained on another encoder than the shipped one: %s in %s. "
@@ -141,8 +146,7 @@ def world_served(
         served.problems["text"] = f"No language GlueNet in {runs}: run `gluegen demo` first."
     if "sound" in current:
         sound = GlueNet.from_pretrained(runs / "sound" / "gluenet")
-        encoder = world_encoder("sound", layer)
-        served.sound = GlueGenPipeline(generator, encoder, sound, unconditional="generator")
+        served.sound = GlueGenPipeline(generator, sound_encoder, sound, unconditional="generator")
         served.examples = example_sounds(workdir / "serve-examples")
     else:
         served.problems["sound"] = f"No sound GlueNet in {runs}: run `gluegen demo` first."

@@ -72,7 +72,7 @@ class Cells:
         draw_settings: DrawSettings,
         scenes: list[Scene],
         models: Callable[[], tuple],
-        drawn_by: Callable[[], dict],
+        drawn_by: dict,
         workers: int,
         progress: bool,
         timings: dict[str, float],
@@ -81,23 +81,15 @@ class Cells:
         self.draw_settings = draw_settings
         self.scenes_digest = scenes_digest(scenes)  # of the default scenes
         self.models = models  # () -> (generator, judges), loaded on first use in this process
-        # () -> content fingerprints of the generator and the judges: a cell drawn or judged by
-        # other weights (a retrained world model, another version's) is drawn again
-        self._drawn_by_of = drawn_by
-        self._drawn_by: dict | None = None
+        # content fingerprints of the generator and the judges: a cell drawn or judged by other
+        # weights (a retrained world model, another version's) is drawn again
+        self.drawn_by = drawn_by
         self.workers = workers
         self.progress = progress
         self.timings = timings
         self._drawers: ProcessPoolExecutor | None = None  # drawing workers, while cells are drawn
         self._pending: dict[str, tuple] = {}  # cell name -> (future, stamp)
         self._drawing_started = 0.0
-
-    @property
-    def drawn_by(self) -> dict:
-        """Fingerprints of the generator and the judges, read once."""
-        if self._drawn_by is None:
-            self._drawn_by = self._drawn_by_of()
-        return self._drawn_by
 
     def cell(
         self,

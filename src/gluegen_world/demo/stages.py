@@ -92,7 +92,7 @@ class WorldDemo:
             settings.draw,
             self.scenes,
             lambda: (self.pipeline, self.judges),
-            drawn_by,
+            drawn_by(),
             workers,
             progress,
             self.timings,
