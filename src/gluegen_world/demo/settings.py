@@ -122,7 +122,7 @@ class DemoSettings:
         },
     )
     noise_share: float = field(
-        default=0.5,
+        default=0.7,
         metadata={
             "help": "Share of each language's corpus captions that get made-up words (pieces of "
             "the world's XLM-R vocabulary) at random places, their English as written, so that "
