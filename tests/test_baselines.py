@@ -72,3 +72,23 @@ def test_the_worlds_linear_map_is_fitted_again_on_another_split(tmp_path, models
     fit_linear(cache, tmp_path / "linear", seed1)
     assert linear_is_current(cache, tmp_path / "linear", seed1)
     assert not linear_is_current(cache, tmp_path / "linear", seed0)
+
+
+def test_the_demos_training_step_fits_the_linear_maps_after_the_gluenets(
+    tmp_path, models, sentences
+):
+    # the demo hands its linear maps to the worker processes with the GlueNets (they fill the
+    # time one process waits for the longest GlueNet); a map fitted there is the map fitted here
+    from gluegen.recipes import get_recipe
+    from gluegen_world.demo.workers import train_in_parallel
+    from gluegen_world.gluenets import fit_linear, linear_is_current
+
+    source = HFTextEncoder(models["xlmr"], max_length=4)
+    corpus = ParallelCorpus(sentences[:60], sentences[:60])
+    cache = build_cache(corpus, source, Linear(source), tmp_path / "cache", progress=False)
+    recipe = get_recipe("world-language")
+    train_in_parallel([], 1, False, linear_fits=[(str(cache.folder), tmp_path / "job", recipe)])
+    assert linear_is_current(cache, tmp_path / "job", recipe)
+    here = fit_linear(cache, tmp_path / "here", recipe)
+    fitted = LinearMap.from_pretrained(tmp_path / "job")
+    assert torch.equal(fitted.weight, here.weight)

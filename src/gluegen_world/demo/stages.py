@@ -47,11 +47,15 @@ from gluegen_world.demo.settings import (
     sentence_model,
 )
 from gluegen_world.demo.tables import LANGUAGE_ROWS, PAIR_ROWS
-from gluegen_world.demo.workers import drawn_by, load_generator, train_in_parallel
+from gluegen_world.demo.workers import (
+    build_caches_in_parallel,
+    drawn_by,
+    load_generator,
+    train_in_parallel,
+)
 from gluegen_world.gluenets import (
     PARAPHRASE_SOURCE_TOKENS,
     ParallelSource,
-    fit_linear,
     is_trained,
     linear_is_current,
     training_curve,
@@ -134,12 +138,15 @@ class WorldDemo:
         plan += [(code, code, s.recipe(s.language_role(code))) for code in FOREIGN]
         trained: dict[str, Path] = {}
         jobs, caches = [], {}
-        for label, name, _ in plan:
-            if name != ANY:
-                cache_label = name if name in FOREIGN else label
-                caches[name] = self._timed(
-                    "caches", lambda n=name, c=cache_label: self._cache(sources[n], c)
-                )
+        labels = {
+            name: name if name in FOREIGN else label for label, name, _ in plan if name != ANY
+        }
+        self._timed("caches", lambda: self._build_caches(sources, labels))
+        for name, cache_label in labels.items():
+            # each one built: read back (or, where stale, built again here)
+            caches[name] = self._timed(
+                "caches", lambda n=name, c=cache_label: self._cache(sources[n], c)
+            )
         # the shared GlueNet's cache: the languages' caches pooled, nothing encoded twice
         pooled = [caches[code] for code in FOREIGN]
         caches[ANY] = self._timed(
@@ -149,19 +156,30 @@ class WorldDemo:
             folder = trained[label] = self.workdir / "runs" / label
             if not is_trained(caches[name], sources[name], folder, recipe):
                 jobs.append((str(caches[name].folder), sources[name], folder, recipe))
-        if jobs:
-            self._timed("training", lambda: train_in_parallel(jobs, self.workers, self.progress))
+        linear_fits = []
         for code in FOREIGN:
             linear = trained[f"linear-{code}"] = self.workdir / "runs" / f"linear-{code}"
             if not linear_is_current(caches[code], linear, s.recipe("language")):
-                self._timed(
-                    "training",
-                    lambda c=caches[code], f=linear: fit_linear(c, f, s.recipe("language")),
-                )
+                linear_fits.append((str(caches[code].folder), linear, s.recipe("language")))
+        if jobs or linear_fits:
+            self._timed(
+                "training",
+                lambda: train_in_parallel(jobs, self.workers, self.progress, linear_fits),
+            )
         return trained
 
     def _cache(self, source: ParallelSource, label: str):
         return world_cache(source, self.workdir / "features" / label, self.progress)
+
+    def _build_caches(self, sources: dict[str, ParallelSource], labels: dict[str, str]) -> None:
+        """The caches a fresh work folder lacks, encoded in the worker processes at once."""
+        missing = [
+            (sources[name], self.workdir / "features" / label)
+            for name, label in labels.items()
+            if not (self.workdir / "features" / label / "manifest.json").exists()
+        ]
+        if self.workers > 1 and len(missing) > 1:
+            build_caches_in_parallel(missing, self.workers, self.progress)
 
     # -- 3. drawing and scoring -----------------------------------------------------------
     @property

@@ -8,7 +8,7 @@ spawned, never forked from a threaded torch.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from gluegen.data.cache import FeatureCache
 from gluegen.encoders.base import folder_fingerprint
 from gluegen.recipes import Recipe
 from gluegen_world.demo.settings import GRID_IMAGES, DrawSettings
-from gluegen_world.gluenets import ParallelSource, train_gluenet
+from gluegen_world.gluenets import ParallelSource, fit_linear, train_gluenet, world_cache
 from gluegen_world.judge import Judges, load_judges
 from gluegen_world.models import shipped_model
 from gluegen_world.scoring import draw, score
@@ -98,26 +98,57 @@ def draw_job(embeds, negative, scenes, settings) -> tuple[torch.Tensor, dict]:
     )
 
 
+def _cache_job(source: ParallelSource, folder: Path) -> str:
+    """One feature cache (in a worker process, `build_caches_in_parallel`)."""
+    world_cache(source, folder, progress=False)
+    return folder.name
+
+
+def build_caches_in_parallel(
+    caches: Sequence[tuple[ParallelSource, Path]], workers: int, progress: bool
+) -> None:
+    """Build the feature caches of (source, folder) pairs, `workers` processes at a time:
+    encoding is one-thread work, so a second process halves it on two cores."""
+    bar = tqdm(total=len(caches), desc="feature caches", unit="cache", disable=not progress)
+    with worker_pool(min(workers, len(caches)), _start_worker) as pool:
+        for done in as_completed([pool.submit(_cache_job, *cache) for cache in caches]):
+            bar.set_postfix(cache=done.result())
+            bar.update(1)
+    bar.close()
+
+
 def _train_job(cache_folder: str, source: ParallelSource, folder: Path, recipe: Recipe) -> str:
     """One GlueNet (in a worker process, `train_in_parallel`)."""
     train_gluenet(FeatureCache.open(cache_folder), source, folder, recipe, progress=False)
     return folder.name
 
 
-def train_in_parallel(jobs: list[tuple], workers: int, progress: bool) -> None:
-    """Train GlueNets, `workers` processes at a time (in this process when workers is 1)."""
-    if not jobs:
+def _fit_linear_job(cache_folder: str, folder: Path, recipe: Recipe) -> str:
+    """One least-squares map (in a worker process, `train_in_parallel`)."""
+    fit_linear(FeatureCache.open(cache_folder), folder, recipe)
+    return folder.name
+
+
+def train_in_parallel(
+    jobs: list[tuple], workers: int, progress: bool, linear_fits: Sequence[tuple] = ()
+) -> None:
+    """Train GlueNets (`jobs`: cache folder, source, run folder, recipe), then fit linear maps
+    (`linear_fits`: cache folder, folder, recipe), `workers` processes at a time (in this
+    process when workers is 1). The maps go last: a few seconds each, they fill the time
+    the other process waits for the longest GlueNet."""
+    tasks = [(_train_job, job) for job in jobs] + [(_fit_linear_job, fit) for fit in linear_fits]
+    if not tasks:
         return
-    bar = tqdm(total=len(jobs), desc="training GlueNets", unit="net", disable=not progress)
+    bar = tqdm(total=len(tasks), desc="training GlueNets", unit="net", disable=not progress)
     if workers <= 1:
-        for job in jobs:
-            bar.set_postfix(net=job[2].name)
-            _train_job(*job)
+        for run, arguments in tasks:
+            bar.set_postfix(net=run(*arguments))
             bar.update(1)
     else:
         # one thread per worker: tiny networks gain little from two
-        with worker_pool(min(workers, len(jobs)), _start_worker) as pool:
-            for done in as_completed([pool.submit(_train_job, *job) for job in jobs]):
+        with worker_pool(min(workers, len(tasks)), _start_worker) as pool:
+            futures = [pool.submit(run, *arguments) for run, arguments in tasks]
+            for done in as_completed(futures):
                 bar.set_postfix(net=done.result())
                 bar.update(1)
     bar.close()
