@@ -125,8 +125,8 @@ class WorldDemo:
 
     # -- 2. GlueNets ----------------------------------------------------------------------
     def train(self, sources: dict[str, ParallelSource]) -> dict[str, Path]:
-        """Caches, then the GlueNets not trained yet (in parallel processes), then the linear
-        maps; returns {name: run folder}."""
+        """Caches (those a fresh folder lacks in parallel processes), then the GlueNets not
+        trained yet and the linear maps (in parallel processes); returns {name: run folder}."""
         s = self.settings
         # longest first (as measured: shared, sound, the paper's, MiniLM's, then the languages'
         # nets), so that the workers run out of work at about one time

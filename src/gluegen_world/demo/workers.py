@@ -108,7 +108,7 @@ def build_caches_in_parallel(
     caches: Sequence[tuple[ParallelSource, Path]], workers: int, progress: bool
 ) -> None:
     """Build the feature caches of (source, folder) pairs, `workers` processes at a time:
-    encoding is one-thread work, so a second process halves it on two cores."""
+    encoding them one after another in the main process left a core mostly idle."""
     bar = tqdm(total=len(caches), desc="feature caches", unit="cache", disable=not progress)
     with worker_pool(min(workers, len(caches)), _start_worker) as pool:
         for done in as_completed([pool.submit(_cache_job, *cache) for cache in caches]):
