@@ -98,6 +98,29 @@ def draw_job(embeds, negative, scenes, settings) -> tuple[torch.Tensor, dict]:
     )
 
 
+def _run_tasks(
+    tasks: list[tuple[Callable, tuple]], workers: int, progress: bool, desc: str, unit: str
+) -> None:
+    """Run (function, arguments) tasks, `workers` one-thread processes at a time, in the order
+    given (in this process when workers is 1); each function returns the name of the `unit` it
+    made, which the bar shows."""
+    if not tasks:
+        return
+    bar = tqdm(total=len(tasks), desc=desc, unit=unit, disable=not progress)
+    if workers <= 1:
+        for run, arguments in tasks:
+            bar.set_postfix({unit: run(*arguments)})
+            bar.update(1)
+    else:
+        # one thread per worker: tiny networks gain little from two
+        with worker_pool(min(workers, len(tasks)), _start_worker) as pool:
+            futures = [pool.submit(run, *arguments) for run, arguments in tasks]
+            for done in as_completed(futures):
+                bar.set_postfix({unit: done.result()})
+                bar.update(1)
+    bar.close()
+
+
 def _cache_job(source: ParallelSource, folder: Path) -> str:
     """One feature cache (in a worker process, `build_caches_in_parallel`)."""
     world_cache(source, folder, progress=False)
@@ -109,12 +132,9 @@ def build_caches_in_parallel(
 ) -> None:
     """Build the feature caches of (source, folder) pairs, `workers` processes at a time:
     encoding them one after another in the main process left a core mostly idle."""
-    bar = tqdm(total=len(caches), desc="feature caches", unit="cache", disable=not progress)
-    with worker_pool(min(workers, len(caches)), _start_worker) as pool:
-        for done in as_completed([pool.submit(_cache_job, *cache) for cache in caches]):
-            bar.set_postfix(cache=done.result())
-            bar.update(1)
-    bar.close()
+    _run_tasks(
+        [(_cache_job, cache) for cache in caches], workers, progress, "feature caches", "cache"
+    )
 
 
 def _train_job(cache_folder: str, source: ParallelSource, folder: Path, recipe: Recipe) -> str:
@@ -137,18 +157,4 @@ def train_in_parallel(
     process when workers is 1). The maps go last: a few seconds each, they fill the time
     the other process waits for the longest GlueNet."""
     tasks = [(_train_job, job) for job in jobs] + [(_fit_linear_job, fit) for fit in linear_fits]
-    if not tasks:
-        return
-    bar = tqdm(total=len(tasks), desc="training GlueNets", unit="net", disable=not progress)
-    if workers <= 1:
-        for run, arguments in tasks:
-            bar.set_postfix(net=run(*arguments))
-            bar.update(1)
-    else:
-        # one thread per worker: tiny networks gain little from two
-        with worker_pool(min(workers, len(tasks)), _start_worker) as pool:
-            futures = [pool.submit(run, *arguments) for run, arguments in tasks]
-            for done in as_completed(futures):
-                bar.set_postfix(net=done.result())
-                bar.update(1)
-    bar.close()
+    _run_tasks(tasks, workers, progress, "training GlueNets", "net")
