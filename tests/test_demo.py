@@ -256,7 +256,9 @@ def test_each_scene_set_keeps_its_own_cells(tmp_path):
 
 
 class _FakeDrawers:
-    """A drawing pool that runs jobs at once and counts them."""
+    """Worker processes that run jobs at once and count them."""
+
+    parallel = True
 
     def __init__(self):
         self.jobs = 0
@@ -269,12 +271,6 @@ class _FakeDrawers:
         future.set_result(job(*args))
         return future
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
 
 def test_a_cell_asked_for_twice_is_drawn_once(tmp_path, monkeypatch):
     import torch
@@ -283,13 +279,12 @@ def test_a_cell_asked_for_twice_is_drawn_once(tmp_path, monkeypatch):
     from gluegen_world.scenes import Scene
 
     pool = _FakeDrawers()
-    monkeypatch.setattr(cells_module, "worker_pool", lambda workers, initializer: pool)
     grid = torch.zeros(1, 3, 2, 2)
     monkeypatch.setattr(cells_module, "draw_job", lambda *job: (grid, {"mean": 0.5}))
     scenes: list[Scene] = []
     drawn_by = {"generator": "sha256:shipped"}
     cells = cells_module.Cells(
-        tmp_path, DrawSettings(steps=1), scenes, None, drawn_by, 2, False, {}
+        tmp_path, DrawSettings(steps=1), scenes, None, drawn_by, pool, False, {}
     )
     inputs = lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4), scenes)  # noqa: E731
     first = cells.cell("own-en", inputs, [], prompts=["a red circle"])
@@ -309,13 +304,12 @@ def test_cells_are_drawn_again_by_another_generator_or_judge(tmp_path, monkeypat
     from gluegen_world.demo import cells as cells_module
 
     pool = _FakeDrawers()
-    monkeypatch.setattr(cells_module, "worker_pool", lambda workers, initializer: pool)
     monkeypatch.setattr(cells_module, "draw_job", lambda *job: (torch.zeros(1), {"mean": 0.5}))
     inputs = lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4), [])  # noqa: E731
 
     def draw_with(**fingerprints):
         cells = cells_module.Cells(
-            tmp_path, DrawSettings(steps=1), [], None, fingerprints, 2, False, {}
+            tmp_path, DrawSettings(steps=1), [], None, fingerprints, pool, False, {}
         )
         cells.finish({"own": cells.cell("own-en", inputs, [], prompts=["a red circle"])})
         return pool.jobs
@@ -339,6 +333,53 @@ def test_cells_are_drawn_again_by_another_generator_or_judge(tmp_path, monkeypat
     assert cells_module.clips_digest([(clip, 16_000)]) != cells_module.clips_digest(
         [(clip + 1, 16_000)]
     )
+
+
+class _FakeExecutor(_FakeDrawers):
+    """A process pool that runs jobs at once and remembers how it was shut down."""
+
+    def shutdown(self, cancel_futures=False):
+        self.cancelled = cancel_futures
+
+
+def test_a_runs_caches_gluenets_and_cells_go_to_one_set_of_processes(tmp_path, monkeypatch):
+    # each start of processes spawns python and imports torch and diffusers (about 5 s on the
+    # project's machine): the demo's three stages share the processes its first stage starts
+    import torch
+
+    from gluegen_world.demo import cells as cells_module
+    from gluegen_world.demo import workers as workers_module
+
+    started = []
+
+    def start(count, initializer):
+        started.append(_FakeExecutor())
+        return started[-1]
+
+    monkeypatch.setattr(workers_module, "worker_pool", start)
+    monkeypatch.setattr(cells_module, "draw_job", lambda *job: (torch.zeros(1), {"mean": 0.5}))
+    inputs = lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4), [])  # noqa: E731
+    demo = WorldDemo(tmp_path, TINY, progress=False, workers=2)
+    assert demo.cells.workers is demo.workers  # the demo's cells: its caches' processes
+    with workers_module.Workers(2) as workers:
+        workers_module._run_tasks([(str, ("cache",))], workers, False, "caches", "cache")
+        workers_module.train_in_parallel([], workers, False)
+        workers_module._run_tasks([(str, ("net",))], workers, False, "training", "net")
+        draw = DrawSettings(steps=1)
+        cells = cells_module.Cells(tmp_path, draw, [], None, {}, workers, False, {})
+        cells.finish({"own": cells.cell("own-en", inputs, [], prompts=["a red circle"])})
+        assert len(started) == 1 and started[0].jobs == 3
+    assert started[0].cancelled is False  # ended once its work was done
+    # an error (or Ctrl-C) starts nothing more of what was queued
+    with pytest.raises(KeyboardInterrupt), workers_module.Workers(2) as workers:
+        workers.submit(str, "net")
+        raise KeyboardInterrupt
+    assert started[1].cancelled is True
+    # one process: no workers at all, the work runs here
+    monkeypatch.setattr(workers_module, "worker_pool", None)
+    with workers_module.Workers(1) as alone:
+        assert not alone.parallel
+        workers_module._run_tasks([(str, ("net",))], alone, False, "training", "net")
 
 
 def test_noisy_corpora_are_written_again_for_another_xlmr(tmp_path, monkeypatch):

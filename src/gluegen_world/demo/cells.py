@@ -16,7 +16,6 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from gluegen.encoders.base import folder_fingerprint
 from gluegen.io import atomic_write_text
 from gluegen_world.corpus import scene_code
 from gluegen_world.demo.settings import DrawSettings
-from gluegen_world.demo.workers import draw_and_score, draw_job, start_drawer, worker_pool
+from gluegen_world.demo.workers import Workers, draw_and_score, draw_job
 from gluegen_world.scenes import Scene
 
 
@@ -64,7 +63,8 @@ class PendingCell:
 
 
 class Cells:
-    """Draws and judges cells, in worker processes when `workers` > 1; keeps their results."""
+    """Draws and judges cells, in the run's worker processes where it has them; keeps their
+    results."""
 
     def __init__(
         self,
@@ -73,7 +73,7 @@ class Cells:
         scenes: list[Scene],
         models: Callable[[], tuple],
         drawn_by: dict,
-        workers: int,
+        workers: Workers,
         progress: bool,
         timings: dict[str, float],
     ) -> None:
@@ -87,9 +87,8 @@ class Cells:
         self.workers = workers
         self.progress = progress
         self.timings = timings
-        self._drawers: ProcessPoolExecutor | None = None  # drawing workers, while cells are drawn
         self._pending: dict[str, tuple] = {}  # cell name -> (future, stamp)
-        self._drawing_started = 0.0
+        self._drawing_started: float | None = None  # when the first cell went to a worker
 
     def cell(
         self,
@@ -104,8 +103,8 @@ class Cells:
 
         Reused when the cell was drawn the same way (`detail`: anything else that shapes its
         inputs) from the same scenes (`scenes`, default the constructor's), `prompts` and
-        model files. With several workers the
-        drawing goes to a worker process and a `PendingCell` stands in until `finish`.
+        model files. Where the run has worker processes the drawing goes to one of them and a
+        `PendingCell` stands in until `finish`.
         """
         stamp = {
             "draw": dataclasses.asdict(self.draw_settings),
@@ -123,12 +122,11 @@ class Cells:
         if name in self._pending and self._pending[name][1] == stamp:
             return PendingCell(name)  # asked for twice (one cell in two tables): drawn once
         embeds, negative, scenes = inputs()
-        if self.workers > 1:
-            if self._drawers is None:
+        if self.workers.parallel:
+            if self._drawing_started is None:
                 self._drawing_started = time.time()
-                self._drawers = worker_pool(self.workers, start_drawer)
             job = (embeds, negative, scenes, self.draw_settings)
-            self._pending[name] = (self._drawers.submit(draw_job, *job), stamp)
+            self._pending[name] = (self.workers.submit(draw_job, *job), stamp)
             return PendingCell(name)
         started = time.time()
         grid, scores = draw_and_score(*self.models(), embeds, negative, scenes, self.draw_settings)
@@ -144,18 +142,17 @@ class Cells:
 
     def finish(self, results: dict) -> dict:
         """`results` with every PendingCell replaced by its scores, once its worker is done."""
-        if self._drawers is None:
+        if self._drawing_started is None:
             return results
         bar = tqdm(total=len(self._pending), desc="drawing", unit="cell", disable=not self.progress)
         scores = {}
-        with self._drawers:
-            for name, (future, stamp) in self._pending.items():
-                grid, scores[name] = future.result()
-                self._save_cell(name, stamp, grid, scores[name])
-                bar.update(1)
+        for name, (future, stamp) in self._pending.items():
+            grid, scores[name] = future.result()
+            self._save_cell(name, stamp, grid, scores[name])
+            bar.update(1)
         bar.close()
         self.timings["drawing"] = time.time() - self._drawing_started
-        self._drawers, self._pending = None, {}
+        self._drawing_started, self._pending = None, {}
 
         def resolve(value):
             if isinstance(value, PendingCell):

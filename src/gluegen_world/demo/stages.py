@@ -48,6 +48,7 @@ from gluegen_world.demo.settings import (
 )
 from gluegen_world.demo.tables import LANGUAGE_ROWS, PAIR_ROWS
 from gluegen_world.demo.workers import (
+    Workers,
     build_caches_in_parallel,
     drawn_by,
     load_generator,
@@ -82,7 +83,8 @@ class WorldDemo:
         self.workdir = Path(workdir)
         self.settings = settings
         self.progress = progress
-        self.workers = workers
+        # one set of worker processes for the caches, the GlueNets and the cells
+        self.workers = Workers(workers)
         self.timings: dict[str, float] = {}
         self.routing: dict[str, float] = {}  # share of prompts lingua routed right, by language
         self.routing_requests: dict[str, float] = {}  # the same, of the requests
@@ -97,7 +99,7 @@ class WorldDemo:
             self.scenes,
             lambda: (self.pipeline, self.judges),
             drawn_by(),
-            workers,
+            self.workers,
             progress,
             self.timings,
         )
@@ -178,7 +180,7 @@ class WorldDemo:
             for name, label in labels.items()
             if not (self.workdir / "features" / label / "manifest.json").exists()
         ]
-        if self.workers > 1 and len(missing) > 1:
+        if self.workers.parallel and len(missing) > 1:
             build_caches_in_parallel(missing, self.workers, self.progress)
 
     # -- 3. drawing and scoring -----------------------------------------------------------
@@ -460,6 +462,10 @@ class WorldDemo:
     # -- 5. all of it ---------------------------------------------------------------------
     def run(self) -> dict:
         """Train what is missing, draw what is missing; return every figure."""
+        with self.workers:  # the worker processes end with the run
+            return self._run()
+
+    def _run(self) -> dict:
         sources = self._timed("corpora", lambda: write_corpora(self.workdir, self.settings))
         trained = self.train(sources)
         rows = {

@@ -1,4 +1,5 @@
-"""Worker processes of the demo: GlueNets trained, and cells drawn, one thread each.
+"""Worker processes of the demo: caches built, GlueNets trained and cells drawn, one thread
+each, in the same processes from a run's first cache to its last cell (`Workers`).
 
 On this project's 2-core machine two one-thread processes do more per second than one
 process on both cores (tiny networks gain little from a second thread). Processes are
@@ -8,8 +9,9 @@ spawned, never forked from a threaded torch.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -82,43 +84,83 @@ def _start_worker() -> None:
     quiet_model_loading()
 
 
-_DRAWER: dict = {}  # a drawing worker's generator and judges
+class Workers:
+    """The one-thread worker processes of a run, spawned on first use and kept until `close`:
+    the demo's caches, GlueNets and cells go to the same processes (each start spawns python
+    and imports torch and diffusers, about 5 s a process on the project's machine). With
+    `count` <= 1 there are none: the work runs in this process."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def parallel(self) -> bool:
+        """Whether work goes to worker processes (else it runs in this one)."""
+        return self.count > 1
+
+    def submit(self, run: Callable, *arguments) -> Future:
+        """`run(*arguments)` in a worker process."""
+        if self._pool is None:
+            self._pool = worker_pool(self.count, _start_worker)
+        return self._pool.submit(run, *arguments)
+
+    def close(self, cancel: bool = False) -> None:
+        """End the processes once the work submitted is done (or, with `cancel`, once the
+        work they have begun is: on an error or Ctrl-C nothing more is started)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=cancel)
+            self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        self.close(cancel=error_type is not None)
 
 
-def start_drawer() -> None:
-    """Drawing worker initializer: one thread, the generator and judges loaded once."""
-    _start_worker()
-    _DRAWER.update(pipeline=load_generator(), judges=load_judges())
+_DRAWER: dict = {}  # a worker's generator and judges, loaded by its first cell
 
 
 def draw_job(embeds, negative, scenes, settings) -> tuple[torch.Tensor, dict]:
-    """One cell, in a drawing worker."""
+    """One cell, in a worker process."""
+    if not _DRAWER:
+        _DRAWER.update(pipeline=load_generator(), judges=load_judges())
     return draw_and_score(
         _DRAWER["pipeline"], _DRAWER["judges"], embeds, negative, scenes, settings
     )
 
 
 def _run_tasks(
-    tasks: list[tuple[Callable, tuple]], workers: int, progress: bool, desc: str, unit: str
+    tasks: list[tuple[Callable, tuple]], workers: Workers, progress: bool, desc: str, unit: str
 ) -> None:
-    """Run (function, arguments) tasks, `workers` one-thread processes at a time, in the order
-    given (in this process when workers is 1); each function returns the name of the `unit` it
-    made, which the bar shows."""
+    """Run (function, arguments) tasks in the worker processes, in the order given (in this
+    process when there are none); each function returns the name of the `unit` it made,
+    which the bar shows."""
     if not tasks:
         return
     bar = tqdm(total=len(tasks), desc=desc, unit=unit, disable=not progress)
-    if workers <= 1:
+    if not workers.parallel:
         for run, arguments in tasks:
             bar.set_postfix({unit: run(*arguments)})
             bar.update(1)
     else:
-        # one thread per worker: tiny networks gain little from two
-        with worker_pool(min(workers, len(tasks)), _start_worker) as pool:
-            futures = [pool.submit(run, *arguments) for run, arguments in tasks]
-            for done in as_completed(futures):
-                bar.set_postfix({unit: done.result()})
-                bar.update(1)
+        futures = [workers.submit(run, *arguments) for run, arguments in tasks]
+        for done in as_completed(futures):
+            bar.set_postfix({unit: done.result()})
+            bar.update(1)
     bar.close()
+
+
+@contextmanager
+def _processes(workers: Workers | int) -> Iterator[Workers]:
+    """A run's worker processes as they are, or `workers` processes for one call, ended with
+    it."""
+    if isinstance(workers, Workers):
+        yield workers
+    else:
+        with Workers(workers) as own:
+            yield own
 
 
 def _cache_job(source: ParallelSource, folder: Path) -> str:
@@ -128,13 +170,14 @@ def _cache_job(source: ParallelSource, folder: Path) -> str:
 
 
 def build_caches_in_parallel(
-    caches: Sequence[tuple[ParallelSource, Path]], workers: int, progress: bool
+    caches: Sequence[tuple[ParallelSource, Path]], workers: Workers | int, progress: bool
 ) -> None:
-    """Build the feature caches of (source, folder) pairs, `workers` processes at a time:
-    encoding them one after another in the main process left a core mostly idle."""
-    _run_tasks(
-        [(_cache_job, cache) for cache in caches], workers, progress, "feature caches", "cache"
-    )
+    """Build the feature caches of (source, folder) pairs in the worker processes (`workers`:
+    a run's, or a count of processes for this call alone): encoding them one after another
+    in the main process left a core mostly idle."""
+    tasks = [(_cache_job, cache) for cache in caches]
+    with _processes(workers) as processes:
+        _run_tasks(tasks, processes, progress, "feature caches", "cache")
 
 
 def _train_job(cache_folder: str, source: ParallelSource, folder: Path, recipe: Recipe) -> str:
@@ -150,11 +193,16 @@ def _fit_linear_job(cache_folder: str, folder: Path, recipe: Recipe) -> str:
 
 
 def train_in_parallel(
-    jobs: list[tuple], workers: int, progress: bool, linear_fits: Sequence[tuple] = ()
+    jobs: list[tuple],
+    workers: Workers | int,
+    progress: bool,
+    linear_fits: Sequence[tuple] = (),
 ) -> None:
     """Train GlueNets (`jobs`: cache folder, source, run folder, recipe), then fit linear maps
-    (`linear_fits`: cache folder, folder, recipe), `workers` processes at a time (in this
-    process when workers is 1). The maps go last: a few seconds each, they fill the time
-    the other process waits for the longest GlueNet."""
+    (`linear_fits`: cache folder, folder, recipe), in the worker processes (`workers`: a
+    run's, or a count of processes for this call alone; in this process when it is 1). The
+    maps go last: a few seconds each, they fill the time the other process waits for the
+    longest GlueNet."""
     tasks = [(_train_job, job) for job in jobs] + [(_fit_linear_job, fit) for fit in linear_fits]
-    _run_tasks(tasks, workers, progress, "training GlueNets", "net")
+    with _processes(workers) as processes:
+        _run_tasks(tasks, processes, progress, "training GlueNets", "net")
