@@ -142,7 +142,7 @@ class Cells:
 
     def finish(self, results: dict) -> dict:
         """`results` with every PendingCell replaced by its scores, once its worker is done."""
-        if self._drawing_started is None:
+        if not self._pending:
             return results
         bar = tqdm(total=len(self._pending), desc="drawing", unit="cell", disable=not self.progress)
         scores = {}

@@ -102,6 +102,7 @@ class Workers:
     def submit(self, run: Callable, *arguments) -> Future:
         """`run(*arguments)` in a worker process."""
         if self._pool is None:
+            # a spawn pool starts its processes as work arrives: no more than the jobs given
             self._pool = worker_pool(self.count, _start_worker)
         return self._pool.submit(run, *arguments)
 
