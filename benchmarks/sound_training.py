@@ -6,6 +6,7 @@
     python benchmarks/sound_training.py runs/sound --variant default --offset-weight 0.7 \
         --scenes train --test-scenes 128
     python benchmarks/sound_training.py runs/sound --variant objects --captions object
+    python benchmarks/sound_training.py runs/sound --variant default --captions scene
 
 For each training seed (`--seeds`): a sound corpus of `--pairs` clips (corpus seed 0, as the
 demo's), its feature cache, the sound GlueNet trained as the demo trains it (`world-sound`,
@@ -13,10 +14,13 @@ demo's), its feature cache, the sound GlueNet trained as the demo trains it (`wo
 sound alone (shape and colour right: "object") and the sound + its position in words, offset
 mix (object and position right) at `--offset-weight`. Each is also given over English through
 the generator's own encoder on the same scenes, as the demo gives it. `--scenes train` draws
-training-split scenes instead (pairs the net trained on, fresh clips). `--captions object`
-gives each clip a caption that names its object alone ("a big red circle"), as the paper's
-text side names a sound's class, instead of the demo's caption of the whole scene (a place
-included, which no sound says). Corpora, caches and GlueNets go to WORKDIR and are reused.
+training-split scenes instead (pairs the net trained on, fresh clips). `--captions` says what
+each clip's caption says (`gluegen_world.corpus.SOUND_CAPTIONS`): by default the demo's, its
+whole scene in one phrasing, the place first ("on the right, a big green star"), so that the
+words an offset mix adds stand where the glued sound says its place; `scene`, its whole scene
+in any corpus phrasing (the demo's until 2026-12-07); `object`, its object alone ("a big red
+circle"), as the paper's text side names a sound's class. Corpora, caches and GlueNets go to
+WORKDIR and are reused.
 """
 
 from __future__ import annotations
@@ -51,9 +55,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--captions",
         choices=SOUND_CAPTIONS,
-        default="scene",
-        help="What each clip's caption says: its whole scene, as the demo's corpus (scene), "
-        "or its object alone, no place (object).",
+        default=DemoSettings().sound_captions,
+        help="What each clip's caption says: its whole scene in one phrasing, the place first "
+        "(place-first, the demo's), in any corpus phrasing (scene), or its object alone, no "
+        "place (object).",
     )
     parser.add_argument(
         "--ensemble",
@@ -89,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         test_scenes=args.test_scenes,
         offset_weight=args.offset_weight,
     )
-    folder = args.workdir / (f"pairs-{args.pairs}" + "-objects" * (args.captions == "object"))
+    suffix = {"scene": "", "object": "-objects"}.get(args.captions, f"-{args.captions}")
+    folder = args.workdir / f"pairs-{args.pairs}{suffix}"
     if not (folder / "sounds" / "captions.tsv").is_file():
         write_sound_corpus(folder / "sounds", args.pairs, 0, seed=0, captions=args.captions)
     source = ParallelSource(str(shipped_model("sound")), str(folder / "sounds"), "file", "caption")

@@ -98,6 +98,8 @@ def test_world_cli(tmp_path, capsys):
         main(["world", "sounds", "--out", str(tmp_path / "s"), "--train", "3", "--heldout", "1"])
         == 0
     )
+    captions = (tmp_path / "s" / "captions.tsv").read_text().splitlines()[1:]
+    assert all(line.split("\t")[1].startswith(("on the", "at the")) for line in captions)
     evaluate = ["world", "evaluate", "--count", "64", "--generator-images", "4"]
     assert main(evaluate) == 0
     printed = capsys.readouterr().out

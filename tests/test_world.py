@@ -345,3 +345,19 @@ def test_wav_round_trip_and_sound_corpus(tmp_path):
     assert len(heldout) == 2 and all("heldout" in name for name in heldout.sources)
     with pytest.raises(ValueError, match="captions must be one of"):
         write_sound_corpus(tmp_path / "other", train=1, heldout=0, captions="class")
+
+
+def test_sound_captions_say_the_scene_in_one_phrasing_the_place_first(tmp_path):
+    from gluegen_world.captions import captions
+    from gluegen_world.captions.english import EN_POSITIONS
+    from gluegen_world.corpus import parse_scene_code, read_tsv
+    from gluegen_world.demo.settings import DemoSettings
+
+    table = write_sound_corpus(tmp_path / "sounds", 8, 0, seed=0, captions="place-first")
+    for row in read_tsv(table)[1]:
+        scene = parse_scene_code(row["scene"])
+        (thing,) = scene.objects
+        assert row["caption"] in captions(scene, "en")  # an English corpus phrasing ...
+        assert row["caption"].startswith(f"{EN_POSITIONS[thing.position]}, a")  # ... place first
+    with pytest.raises(ValueError, match="--sound-captions must be one of"):
+        DemoSettings(sound_captions="class")

@@ -23,6 +23,7 @@ from gluegen.cli import (
 )
 from gluegen.settings import add_flags, given, parse_with_config
 from gluegen_world.captions import LANGUAGES
+from gluegen_world.corpus import SOUND_CAPTIONS
 from gluegen_world.demo.settings import (
     AVAILABLE_CPUS,
     DEFAULT_WORKERS,
@@ -125,6 +126,13 @@ def build_world_parser() -> argparse.ArgumentParser:
     sounds.add_argument("--train", type=int, default=2_000, help="Training clips.")
     sounds.add_argument("--heldout", type=int, default=200, help="Held-out clips.")
     sounds.add_argument("--seed", type=int, default=0, help="Seed of scenes and noise.")
+    sounds.add_argument(
+        "--captions",
+        choices=SOUND_CAPTIONS,
+        default=DemoSettings().sound_captions,
+        help="What each clip's caption says: its scene in one phrasing, the place first "
+        "(place-first, the demo's), in any corpus phrasing (scene), or its object alone.",
+    )
     train = action(
         "train",
         "Train the judge, XLM-R, the sound encoder and the generator into OUT/NAME, each "
@@ -185,7 +193,10 @@ def run_world(args: argparse.Namespace) -> None:
         paths = write_text_corpus(args.out, args.language, args.train, args.heldout, args.seed)
         print(f"wrote {paths['train']} and {paths['heldout']}")
     elif args.world_command == "sounds":
-        print(f"wrote {write_sound_corpus(args.out, args.train, args.heldout, args.seed)}")
+        table = write_sound_corpus(
+            args.out, args.train, args.heldout, args.seed, captions=args.captions
+        )
+        print(f"wrote {table}")
     elif args.world_command == "serve":
         serve_world(args)
     elif args.world_command == "train":

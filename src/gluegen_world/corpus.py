@@ -18,12 +18,14 @@ from pathlib import Path
 
 from gluegen.io import atomic_write_text
 from gluegen_world.captions import LANGUAGES, caption
-from gluegen_world.captions.english import en_phrase
+from gluegen_world.captions.english import PLACE_FIRST, en_phrase, english_single
 from gluegen_world.scenes import COLOURS, SHAPES, Scene, WorldObject, random_scene
 from gluegen_world.sounds import synthesize, write_wav
 
 SPLITS = ("train", "heldout")
-SOUND_CAPTIONS = ("scene", "object")  # what a clip's caption says: its whole scene, its object
+# what a clip's caption says: its whole scene (any corpus phrasing), its object alone, or its
+# whole scene in one phrasing, the place first ("on the right, a big green star")
+SOUND_CAPTIONS = ("scene", "object", "place-first")
 # Held out: the (shape, colour) pairs on one diagonal of the shape x colour table.
 HELDOUT_COMBINATIONS = frozenset(
     (shape, colour)
@@ -113,7 +115,8 @@ def write_sound_corpus(
 
     `captions` (`SOUND_CAPTIONS`): "scene", a caption of the whole scene, its place included
     (the demo's); "object", the object alone ("a big red circle"), as the paper's text side
-    names a sound's class.
+    names a sound's class; "place-first", the whole scene in one phrasing, the place first
+    ("on the right, a big green star"), as one template.
     """
     if captions not in SOUND_CAPTIONS:
         raise ValueError(f"captions must be one of {list(SOUND_CAPTIONS)}, got {captions!r}")
@@ -122,7 +125,11 @@ def write_sound_corpus(
     rng = random.Random(f"{seed}-sound-captions")
 
     def text(scene: Scene) -> str:
-        return caption(scene, "en", rng) if captions == "scene" else en_phrase(scene.objects[0])
+        if captions == "object":
+            return en_phrase(scene.objects[0])
+        if captions == "place-first":
+            return english_single(scene.objects[0])[PLACE_FIRST]
+        return caption(scene, "en", rng)
 
     rows = []
     for split, count in (("train", train), ("heldout", heldout)):

@@ -24,7 +24,7 @@ from gluegen.pipelines import ANY, GlueGenPipeline
 from gluegen_world.captions import caption
 from gluegen_world.corpus import sample_scenes
 from gluegen_world.demo.corpora import write_corpora
-from gluegen_world.demo.settings import FOREIGN, DemoSettings
+from gluegen_world.demo.settings import FOREIGN, DemoSettings, DrawSettings
 from gluegen_world.demo.workers import load_generator
 from gluegen_world.gluenets import train_gluenet, world_cache, world_xlmr
 from gluegen_world.models import EVAL_SEED, shipped_model
@@ -35,8 +35,10 @@ logger = logging.getLogger(__name__)
 TRAINED_ON_FIRST_START = ("fr", "zh", "sound")  # what a page with no demo folder trains
 EXAMPLE_SOUNDS = 6
 EXAMPLE_REQUESTS = 2  # per language, offered under the prompt box
-# The world's generator draws well in few DDIM steps.
-WORLD_DEFAULTS = DrawDefaults(steps=6, guidance=4.0, images=4, mix_weight=1.0)
+# The page draws as the demo's table was drawn: its DDIM steps and guidance.
+WORLD_DEFAULTS = DrawDefaults(
+    steps=DrawSettings().steps, guidance=DrawSettings().guidance, images=4, mix_weight=1.0
+)
 
 
 def world_encoder(name: str, layer: int) -> Encoder:

@@ -40,6 +40,9 @@ def en_phrase(o: WorldObject) -> str:
     return f"{en_article(o.size)} {o.size} {o.colour} {o.shape}"
 
 
+PLACE_FIRST = 1  # the index of `english_single`'s phrasing that says the place first
+
+
 def english_single(o: WorldObject) -> list[str]:
     """Phrasings of one English object."""
     pos = EN_POSITIONS[o.position]

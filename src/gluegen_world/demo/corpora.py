@@ -1,7 +1,8 @@
 """The demo's parallel corpora, written once into WORKDIR/corpora.
 
-Each language's pairs with English (as written, and with a share of its rows' shape nouns
-swapped, `gluegen_world.swapped_nouns`, then made-up words in a share of its captions,
+Each language's pairs with English (as written, and, where the settings ask, with its
+two-object targets in its captions' order, `gluegen_world.mention_order`, a share of its rows'
+shape nouns swapped, `gluegen_world.swapped_nouns`, then made-up words in a share of its captions,
 `gluegen_world.noise_words`), the six pooled for the shared GlueNet, sounds with
 captions, English paraphrases for the sentence model: what each GlueNet trains from.
 """
@@ -21,6 +22,7 @@ from gluegen.pipelines import ANY
 from gluegen_world.corpus import read_tsv, write_sound_corpus, write_text_corpus, write_tsv
 from gluegen_world.demo.settings import FOREIGN, DemoSettings, sentence_model
 from gluegen_world.gluenets import PARAPHRASE_SOURCE_TOKENS, ParallelSource
+from gluegen_world.mention_order import write_mention_order_corpus
 from gluegen_world.models import shipped_model
 from gluegen_world.noise_words import write_noisy_corpus
 from gluegen_world.paraphrase import write_paraphrase_corpus
@@ -35,6 +37,7 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         "pairs": s.pairs,
         "shared_corpus": "pooled",  # the six languages' corpora, one after the other
         "sound_pairs": s.sound_pairs,
+        "sound_captions": s.sound_captions,
         "paraphrase_pairs": s.paraphrase_pairs,
         "swap_share": s.swap_share,
         "noise_share": s.noise_share,
@@ -43,6 +46,8 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         "seed": s.seed,
         # made-up words are pieces of the XLM-R's vocabulary: a retrained XLM-R, new words
         **({"noise_vocabulary": folder_fingerprint(xlmr)} if s.noise_share else {}),
+        # none: the stamp, and so a kept folder, as before the setting was
+        **({"mention_order": list(s.mention_order_languages)} if s.mention_order_languages else {}),
     }
     stamp = folder / "corpora.json"
     if not stamp.is_file() or json.loads(stamp.read_text()) != written_with:
@@ -61,7 +66,7 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
     sources[ANY] = ParallelSource(xlmr, str(shared), "text", "en", layer=s.source_layer)
     sounds = folder / "sounds"
     if not (sounds / "captions.tsv").is_file():
-        write_sound_corpus(sounds, s.sound_pairs, 0, seed=s.seed)
+        write_sound_corpus(sounds, s.sound_pairs, 0, seed=s.seed, captions=s.sound_captions)
     sources["sound"] = ParallelSource(str(shipped_model("sound")), str(sounds), "file", "caption")
     paraphrases = folder / "paraphrases" / "train.tsv"
     if not paraphrases.is_file():
@@ -80,11 +85,16 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
 
 def language_corpus(folder: Path, code: str, s: DemoSettings) -> tuple[Path, Path]:
     """(`code`'s corpus as written, what its own GlueNet reads and the shared one pools):
-    written into `folder` where missing, nouns swapped first, then made-up words."""
+    written into `folder` where missing, targets ordered first, nouns swapped, then made-up
+    words."""
     train = folder / "train.tsv"
     if not train.is_file():
         write_text_corpus(folder, code, s.pairs, 0, seed=s.seed)
     read = train
+    if code in s.mention_order_languages:
+        before, read = read, folder / "ordered.tsv"
+        if not read.is_file():
+            write_mention_order_corpus(before, read, code, s.seed)
     if s.swap_share > 0:
         before, read = read, folder / "swapped.tsv"
         if not read.is_file():

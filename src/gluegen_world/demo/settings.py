@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from gluegen.precision import cpu_has_bf16_matmul
 from gluegen.recipes import Recipe, get_recipe
+from gluegen.settings import flag
 from gluegen_world.captions import LANGUAGES
+from gluegen_world.corpus import SOUND_CAPTIONS
 from gluegen_world.noise_words import PIECE_POOLS
 
 FOREIGN = tuple(code for code in LANGUAGES if code != "en")
@@ -93,6 +95,16 @@ class DemoSettings:
         default=3000, metadata={"help": "Parallel pairs per language (per-language corpora)."}
     )
     sound_pairs: int = field(default=2000, metadata={"help": "Sound clips with captions."})
+    sound_captions: str = field(
+        default="place-first",
+        metadata={
+            "help": "What each clip's English caption says (gluegen_world.corpus."
+            "write_sound_corpus): its scene in one phrasing, the place first (place-first: "
+            "an offset mix's words then stand where the glued sound says its place; chosen on "
+            "validation scenes), in any corpus phrasing (scene), or its object alone (object).",
+            "choices": SOUND_CAPTIONS,
+        },
+    )
     paraphrase_pairs: int = field(
         default=4000, metadata={"help": "English paraphrase pairs for the sentence model."}
     )
@@ -137,6 +149,17 @@ class DemoSettings:
         },
     )
     noise_words: int = field(default=3, metadata={"help": "Most made-up words in one caption."})
+    mention_order_languages: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "Languages whose two-object corpus rows, where the caption names the second "
+            "object first, get an English target that names them in that order, the relation "
+            "turned round (gluegen_world.mention_order); before the nouns are swapped and the "
+            "made-up words go in. None by default: on validation scenes it read two objects "
+            "better and one object in held-out families worse (docs/experiments.md, "
+            "2026-12-07, mention order)."
+        },
+    )
     swap_share: float = field(
         default=0.0,
         metadata={
@@ -194,18 +217,13 @@ class DemoSettings:
     def __post_init__(self) -> None:
         if self.test_scenes < 1:
             raise ValueError("--test-scenes must be at least 1.")
-        if not set(self.attention_languages) <= set(FOREIGN):
-            raise ValueError(f"--attention-languages: each one of {list(FOREIGN)}.")
-        if not 0 <= self.noise_share <= 1:
-            raise ValueError(f"--noise-share must be between 0 and 1, got {self.noise_share}.")
-        if not 0 <= self.swap_share <= 1:
-            raise ValueError(f"--swap-share must be between 0 and 1, got {self.swap_share}.")
-        if self.noise_words < 1:
-            raise ValueError(f"--noise-words must be at least 1, got {self.noise_words}.")
-        if self.noise_pieces not in PIECE_POOLS:
-            raise ValueError(
-                f"--noise-pieces must be one of {PIECE_POOLS}, got {self.noise_pieces!r}."
-            )
+        for name, languages in (
+            ("attention-languages", self.attention_languages),
+            ("mention-order-languages", self.mention_order_languages),
+        ):
+            if not set(languages) <= set(FOREIGN):
+                raise ValueError(f"--{name}: each one of {list(FOREIGN)}.")
+        self._check_corpus_changes()
         if self.scenes not in SCENE_SETS:
             raise ValueError(f"--scenes must be one of {SCENE_SETS}, got {self.scenes!r}.")
         unknown = set(self.recipe_overrides) - {*ROLES, EVERY_ROLE}
@@ -215,6 +233,24 @@ class DemoSettings:
             )
         for role in ROLES:
             self.recipe(role)  # names a missing recipe or setting before any work
+
+    def _check_corpus_changes(self) -> None:
+        """Clear errors for the settings that change the language corpora."""
+        for name in ("noise_share", "swap_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(
+                    f"{flag(name)} must be between 0 and 1, got {getattr(self, name)}."
+                )
+        if self.noise_words < 1:
+            raise ValueError(f"--noise-words must be at least 1, got {self.noise_words}.")
+        if self.sound_captions not in SOUND_CAPTIONS:
+            raise ValueError(
+                f"--sound-captions must be one of {SOUND_CAPTIONS}, got {self.sound_captions!r}."
+            )
+        if self.noise_pieces not in PIECE_POOLS:
+            raise ValueError(
+                f"--noise-pieces must be one of {PIECE_POOLS}, got {self.noise_pieces!r}."
+            )
 
     def language_role(self, code: str) -> str:
         """The role of `code`'s own GlueNet: "attention" or "language"."""
