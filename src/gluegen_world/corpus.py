@@ -113,10 +113,10 @@ def write_sound_corpus(
 ) -> Path:
     """Write WAV files of one-object scenes and `folder`/captions.tsv (English captions).
 
-    `captions` (`SOUND_CAPTIONS`): "scene", a caption of the whole scene, its place included
-    (the demo's); "object", the object alone ("a big red circle"), as the paper's text side
-    names a sound's class; "place-first", the whole scene in one phrasing, the place first
-    ("on the right, a big green star"), as one template.
+    `captions` (`SOUND_CAPTIONS`): "scene", a caption of the whole scene in any English corpus
+    phrasing, its place included; "object", the object alone ("a big red circle"), as the
+    paper's text side names a sound's class; "place-first", the whole scene in one phrasing,
+    the place first ("on the right, a big green star"), one template (the demo's).
     """
     if captions not in SOUND_CAPTIONS:
         raise ValueError(f"captions must be one of {list(SOUND_CAPTIONS)}, got {captions!r}")

@@ -157,7 +157,7 @@ class DemoSettings:
             "turned round (gluegen_world.mention_order); before the nouns are swapped and the "
             "made-up words go in. None by default: on validation scenes it read two objects "
             "better and one object in held-out families worse (docs/experiments.md, "
-            "2026-12-07, mention order)."
+            "2026-12-07, last)."
         },
     )
     swap_share: float = field(
@@ -235,7 +235,7 @@ class DemoSettings:
             self.recipe(role)  # names a missing recipe or setting before any work
 
     def _check_corpus_changes(self) -> None:
-        """Clear errors for the settings that change the language corpora."""
+        """Clear errors for the settings that change how the corpora are written."""
         for name in ("noise_share", "swap_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(
