@@ -56,7 +56,9 @@ def build_demo_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=DEFAULT_WORKERS,
-        help="Processes training GlueNets, then drawing, at once, one thread each.",
+        help="Processes training GlueNets, then drawing, at once, one thread each. With 1 the "
+        "work runs in this process on --threads threads: the default run's bits only with "
+        "--threads 1 (PyTorch's sums follow the thread count).",
     )
     settings = parser.add_argument_group("demo settings (also keys of --config)")
     add_flags(settings, DemoSettings, skip=("draw", "recipe_overrides"))
