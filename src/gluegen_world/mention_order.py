@@ -12,6 +12,7 @@ the same image, the relation turned round); no new construction enters any corpu
 from __future__ import annotations
 
 import random
+from functools import cache
 from pathlib import Path
 
 from gluegen_world.captions import GRAMMARS, caption
@@ -31,6 +32,7 @@ def turned(scene: Scene) -> Scene:
     return Scene((second, first), TURNED[scene.relation])
 
 
+@cache  # one answer per (language, relation), asked for every two-object row
 def second_named_first(language: str, relation: str) -> tuple[bool, ...]:
     """For each corpus phrasing of two objects in `language` (`GRAMMARS` order): whether it
     names the second object before the first."""
