@@ -17,7 +17,7 @@ the generator's own encoder on the same scenes, as the demo gives it. `--scenes 
 training-split scenes instead (pairs the net trained on, fresh clips). `--captions` says what
 each clip's caption says (`gluegen_world.corpus.SOUND_CAPTIONS`): by default the demo's, its
 whole scene in one phrasing, the place first ("on the right, a big green star"), so that the
-words an offset mix adds stand where the glued sound says its place; `scene`, its whole scene
+glued sound says its object at the same tokens every time; `scene`, its whole scene
 in any corpus phrasing (the demo's until 2026-12-07); `object`, its object alone ("a big red
 circle"), as the paper's text side names a sound's class. Corpora, caches and GlueNets go to
 WORKDIR and are reused.

@@ -52,6 +52,7 @@ from gluegen.precision import process_state, warn_if_bf16_is_slow_here
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 3  # 2: shard checksums in the manifest; 3: masks packed eight tokens a byte
+MANIFEST_FILE = "manifest.json"  # written last: a cache folder holding it is finished
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -107,10 +108,10 @@ class FeatureCache:
     def open(cls, folder: str | Path) -> FeatureCache:
         """Open a finished cache (one with a manifest)."""
         folder = Path(folder)
-        manifest_path = folder / "manifest.json"
+        manifest_path = folder / MANIFEST_FILE
         if not manifest_path.is_file():
             raise ValueError(
-                f"{folder} holds no finished feature cache (no manifest.json); "
+                f"{folder} holds no finished feature cache (no {MANIFEST_FILE}); "
                 "build it with `gluegen cache`."
             )
         return cls(folder, json.loads(manifest_path.read_text()))
@@ -216,7 +217,7 @@ def pool_caches(members: list[FeatureCache], folder: str | Path) -> FeatureCache
             for member in members
             for name in member.manifest["pair_keys"]
         ]
-    atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
+    atomic_write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True))
     return FeatureCache.open(folder)
 
 
@@ -262,9 +263,9 @@ def _prepare_folder(folder: Path, key: dict[str, Any]) -> None:
         logger.warning(
             "Feature cache %s is stale (encoders or corpus changed); rebuilding.", folder
         )
-        for stale in [*folder.glob("shard-*"), folder / "manifest.json", folder / VERIFIED_FILE]:
+        for stale in [*folder.glob("shard-*"), folder / MANIFEST_FILE, folder / VERIFIED_FILE]:
             stale.unlink(missing_ok=True)
-    (folder / "manifest.json").unlink(missing_ok=True)
+    (folder / MANIFEST_FILE).unlink(missing_ok=True)
     for leftover in folder.glob(".shard-*.tmp"):  # from a build killed mid-write
         leftover.unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
@@ -433,7 +434,7 @@ def build_cache(
             "origin": corpus.origin,
             "pair_keys": [PAIR_KEYS_FILE],
         }
-        atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
+        atomic_write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True))
         mark_verified(folder, manifest)
     state.wait_for_everyone()
     return FeatureCache.open(folder)

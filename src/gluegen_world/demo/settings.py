@@ -100,8 +100,9 @@ class DemoSettings:
         metadata={
             "help": "What each clip's English caption says (gluegen_world.corpus."
             "write_sound_corpus): its scene in one phrasing, the place first (place-first: "
-            "an offset mix's words then stand where the glued sound says its place; chosen on "
-            "validation scenes), in any corpus phrasing (scene), or its object alone (object).",
+            "one word order, so the glued sound says its object at the same tokens every "
+            "time; chosen on validation scenes), in any corpus phrasing (scene), or its "
+            "object alone (object).",
             "choices": SOUND_CAPTIONS,
         },
     )

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from diffusers import StableDiffusionPipeline
 
-from gluegen.data.cache import pool_caches
+from gluegen.data.cache import MANIFEST_FILE, pool_caches
 from gluegen.encoders import HFAudioEncoder, HFTextEncoder
 from gluegen.evaluation.baselines import LinearMap
 from gluegen.io import atomic_write_text
@@ -178,7 +178,7 @@ class WorldDemo:
         missing = [
             (sources[name], self.workdir / "features" / label)
             for name, label in labels.items()
-            if not (self.workdir / "features" / label / "manifest.json").exists()
+            if not (self.workdir / "features" / label / MANIFEST_FILE).exists()
         ]
         if self.workers.parallel and len(missing) > 1:
             build_caches_in_parallel(missing, self.workers, self.progress)
