@@ -27,6 +27,17 @@ def test_building_reads_only_the_config():
     assert not encoder.is_loaded and encoder.num_tokens > 2 and encoder.dim == 128
 
 
+def test_the_asts_two_summary_tokens_average_to_its_pooled_output(encoder, clip):
+    # a linear map reading a sound's summary reads what ASTModel itself pools
+    from gluegen.evaluation.baselines import read_source
+
+    assert encoder.summary_tokens == 2
+    inputs = encoder._extractor([clip], sampling_rate=SAMPLE_RATE, return_tensors="pt")
+    pooled = encoder._model(**inputs).pooler_output  # (1, d)
+    summary = read_source(encoder.encode([clip]).hidden, encoder.summary_tokens)
+    assert torch.allclose(summary, pooled, atol=1e-5)
+
+
 def test_files_and_arrays_give_the_same_features(encoder, clip, tmp_path):
     write_wav(tmp_path / "star.wav", clip)
     from_file = encoder.encode([tmp_path / "star.wav"])

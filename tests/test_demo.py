@@ -143,6 +143,11 @@ def test_demo_refuses_a_noise_share_outside_0_to_1(tmp_path, capsys):
         DemoSettings(swap_share=-0.1)
 
 
+def test_demo_refuses_a_sound_baseline_without_ridge(tmp_path, capsys):
+    assert main(["demo", "--sound-linear-ridge", "0", "--workdir", str(tmp_path)]) == 2
+    assert "--sound-linear-ridge must be > 0" in capsys.readouterr().err
+
+
 def test_a_language_corpus_is_swapped_then_made_noisy(tmp_path):
     from gluegen_world.demo.corpora import language_corpus
 

@@ -18,7 +18,7 @@ from gluegen.data.cache import FeatureCache
 from gluegen.data.prepare import CacheSpec, cache_shapes, prepare_cache
 from gluegen.data.split import split_pairs
 from gluegen.encoders import HFTextEncoder
-from gluegen.evaluation.baselines import LinearMap
+from gluegen.evaluation.baselines import ALL_TOKENS, RIDGE, LinearMap
 from gluegen.io import atomic_write_text
 from gluegen.recipes import Recipe, get_recipe
 from gluegen.training.config import TrainConfig
@@ -117,31 +117,56 @@ def train_gluenet(
     return folder / "gluenet"
 
 
-def _linear_stamp(cache: FeatureCache, training: TrainConfig) -> dict:
+@dataclass(frozen=True)
+class LinearReading:
+    """What a least-squares baseline reads and how strongly it is regularised."""
+
+    summary_tokens: int = ALL_TOKENS  # every source token, or the mean of the first ones
+    ridge: float = RIDGE  # a fraction of the mean eigenvalue of the source Gram matrix
+
+
+DEFAULT_READING = LinearReading()  # every token, the library's ridge: the language maps'
+
+
+def _linear_stamp(cache: FeatureCache, training: TrainConfig, reading: LinearReading) -> dict:
     # the training split moves with the recipe's seed and holdout, so it is part of the stamp
     split = {"holdout": training.holdout, "seed": training.seed, "split_by": training.split_by}
-    return {"cache": cache.key, "split": split}
+    stamp = {"cache": cache.key, "split": split}
+    if reading != DEFAULT_READING:  # the language maps' stamps stay as they were written
+        stamp["reading"] = dataclasses.asdict(reading)
+    return stamp
 
 
-def linear_is_current(cache: FeatureCache, folder: Path, recipe: Recipe | None = None) -> bool:
+def linear_is_current(
+    cache: FeatureCache,
+    folder: Path,
+    recipe: Recipe | None = None,
+    reading: LinearReading = DEFAULT_READING,
+) -> bool:
     """True when `folder` holds a linear map fitted on `cache`, on the training split of
-    `recipe` (default `world-language`)."""
+    `recipe` (default `world-language`), reading as `reading` says."""
     training = (recipe or get_recipe("world-language")).train_config(str(folder))
-    wanted = _linear_stamp(cache, training)
+    wanted = _linear_stamp(cache, training, reading)
     return _stamped(folder / LinearMap.FILE, folder / LINEAR_STAMP, wanted)
 
 
-def fit_linear(cache: FeatureCache, folder: Path, recipe: Recipe | None = None) -> LinearMap:
+def fit_linear(
+    cache: FeatureCache,
+    folder: Path,
+    recipe: Recipe | None = None,
+    reading: LinearReading = DEFAULT_READING,
+) -> LinearMap:
     """The least-squares baseline on the training split `recipe`'s GlueNet trains on
     (default `world-language`), or the one already in `folder`."""
     recipe = recipe or get_recipe("world-language")
-    if linear_is_current(cache, folder, recipe):
+    if linear_is_current(cache, folder, recipe, reading):
         return LinearMap.from_pretrained(folder)
     training = recipe.train_config(str(folder))
     train_ids, _ = split_pairs(cache, training.holdout, training.seed, training.split_by)
-    linear = LinearMap.fit(cache, train_ids)
+    linear = LinearMap.fit(cache, train_ids, reading.ridge, reading.summary_tokens)
     linear.save_pretrained(folder)
-    atomic_write_text(folder / LINEAR_STAMP, json.dumps(_linear_stamp(cache, training), indent=2))
+    stamp = _linear_stamp(cache, training, reading)
+    atomic_write_text(folder / LINEAR_STAMP, json.dumps(stamp, indent=2))
     return linear
 
 
@@ -156,6 +181,8 @@ def training_curve(folder: Path) -> list[tuple[int, float]]:
 
 
 __all__ = [
+    "DEFAULT_READING",
+    "LinearReading",
     "ParallelSource",
     "fit_linear",
     "is_trained",

@@ -44,6 +44,9 @@ class AudioFamily:
     shape: Callable[[Any], tuple[int, int]]  # config -> (tokens, width)
     features: Callable[[Any, dict], torch.Tensor]  # (model, extractor output) -> (b, n, d)
     reads: str  # which hidden states become source tokens, and why
+    # the first tokens that summarise the whole sound (their mean: the model's pooled output);
+    # 0: none
+    summary_tokens: int
 
 
 AUDIO_FAMILIES = {
@@ -53,6 +56,7 @@ AUDIO_FAMILIES = {
         lambda model, inputs: model(**inputs).last_hidden_state,
         "every token of the last layer (two summary tokens, then one per spectrogram patch): "
         "the parts of a sound stay apart for GlueNet to route",
+        2,  # CLS and distillation: ASTModel's pooler_output is their mean
     ),
     "clap": AudioFamily(
         "ClapAudioModelWithProjection",
@@ -60,6 +64,7 @@ AUDIO_FAMILIES = {
         lambda model, inputs: model(**inputs).audio_embeds[:, None],  # (b, 1, p)
         "the projected audio embedding, one token: the space CLAP aligned with text, read as "
         "the paper read AudioCLIP's (fold it into tokens with mixer_tokens / mixer_dim)",
+        1,
     ),
     "whisper": AudioFamily(
         "WhisperModel",
@@ -67,6 +72,7 @@ AUDIO_FAMILIES = {
         lambda model, inputs: model.get_encoder()(inputs["input_features"]).last_hidden_state,
         "the encoder's last hidden state, one token per 20 ms of its 30 s window: what its "
         "decoder reads",
+        0,
     ),
 }
 AUDIO_MODEL_TYPES = tuple(AUDIO_FAMILIES)  # what HFAudioEncoder reads
@@ -150,6 +156,7 @@ class HFAudioEncoder(LazyModel):
             )
         self.family = AUDIO_FAMILIES[config.model_type]
         self.num_tokens, self.dim = self.family.shape(config)
+        self.summary_tokens = self.family.summary_tokens  # the first tokens sum up the sound
         self.pooled_dim = None
         self._model: PreTrainedModel | None = None
         self._extractor = None

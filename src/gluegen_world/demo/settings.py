@@ -132,6 +132,14 @@ class DemoSettings:
     offset_weight: float = field(
         default=1.0, metadata={"help": "Factor of the text's offset in a sound + text offset mix."}
     )
+    sound_linear_ridge: float = field(
+        default=0.03,
+        metadata={
+            "help": "Ridge of the sound's least-squares baseline, which reads the sound "
+            "encoder's pooled summary (a fraction of its Gram matrix's mean eigenvalue; "
+            "chosen on validation scenes, experiments.md 2026-12-07, linear)."
+        },
+    )
     source_layer: int = field(
         default=0,
         metadata={
@@ -231,6 +239,10 @@ class DemoSettings:
         if unknown:
             raise ValueError(
                 f"recipe_overrides: unknown roles {sorted(unknown)}; use {[*ROLES, EVERY_ROLE]}."
+            )
+        if not self.sound_linear_ridge > 0:
+            raise ValueError(
+                f"--sound-linear-ridge must be > 0, got {self.sound_linear_ridge} (try 0.03)."
             )
         for role in ROLES:
             self.recipe(role)  # names a missing recipe or setting before any work

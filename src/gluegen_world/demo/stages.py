@@ -33,7 +33,7 @@ from gluegen.encoders import HFAudioEncoder, HFTextEncoder
 from gluegen.evaluation.baselines import LinearMap
 from gluegen.io import atomic_write_text
 from gluegen.models import GlueNet
-from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning
+from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning, offset
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
 from gluegen_world.demo.cells import Cells, cells_folder, clips_digest
 from gluegen_world.demo.corpora import as_written, write_corpora
@@ -56,6 +56,7 @@ from gluegen_world.demo.workers import (
 )
 from gluegen_world.gluenets import (
     PARAPHRASE_SOURCE_TOKENS,
+    LinearReading,
     ParallelSource,
     is_trained,
     linear_is_current,
@@ -163,12 +164,24 @@ class WorldDemo:
             linear = trained[f"linear-{code}"] = self.workdir / "runs" / f"linear-{code}"
             if not linear_is_current(caches[code], linear, s.recipe("language")):
                 linear_fits.append((str(caches[code].folder), linear, s.recipe("language")))
+        # the sound's baseline reads the sound's summary, on the sound GlueNet's training split
+        linear = trained["linear-sound"] = self.workdir / "runs" / "linear-sound"
+        reading = self.sound_linear_reading()
+        if not linear_is_current(caches["sound"], linear, s.recipe("sound"), reading):
+            fit = (str(caches["sound"].folder), linear, s.recipe("sound"), reading)
+            linear_fits.append(fit)
         if jobs or linear_fits:
             self._timed(
                 "training",
                 lambda: train_in_parallel(jobs, self.workers, self.progress, linear_fits),
             )
         return trained
+
+    def sound_linear_reading(self) -> LinearReading:
+        """What the sound's least-squares baseline reads: the mean of the sound encoder's
+        summary tokens (its pooled output, the paper's audio reading), ridge as chosen."""
+        summary = HFAudioEncoder(str(shipped_model("sound"))).summary_tokens
+        return LinearReading(summary, self.settings.sound_linear_ridge)
 
     def _cache(self, source: ParallelSource, label: str):
         return world_cache(source, self.workdir / "features" / label, self.progress)
@@ -353,7 +366,36 @@ class WorldDemo:
                 detail=heard + ("" if weight is None else f", {mix} weight {weight}"),
                 prompts=texts,
             )
+        linear = [trained["linear-sound"]]
+        rows["sound_linear"] = self.cells.cell(
+            "sound-linear", self.sound_linear_inputs(encoder, linear[0], clips), linear, heard
+        )
+        weight = self.settings.offset_weight
+        rows["sound_text_offset_linear"] = self.cells.cell(
+            "sound-text-offset-linear",
+            self.sound_linear_inputs(encoder, linear[0], clips, texts),
+            linear,
+            detail=heard + f", offset weight {weight}",
+            prompts=texts,
+        )
         return rows
+
+    def sound_linear_inputs(
+        self, encoder: HFAudioEncoder, folder: Path, clips: list, texts: list[str] | None = None
+    ) -> Callable[[], tuple]:
+        """Clips through the sound encoder and the least-squares map; with `texts`, their
+        offset mix (the words' offset from the empty prompt added, as the GlueNet's is)."""
+
+        def inputs() -> tuple:
+            source = encoder.encode(clips).hidden  # (b, n_s, d_s)
+            embeds = LinearMap.from_pretrained(folder).translate(source)  # (b, n_t, d_t)
+            if texts is not None:
+                words = generator_conditioning(self.pipeline, texts, embeds.shape[1]).hidden
+                empty = generator_conditioning(self.pipeline, [""], embeds.shape[1]).hidden
+                embeds = offset(embeds, words, empty, self.settings.offset_weight)
+            return embeds, self.empty(len(clips)), self.scenes
+
+        return inputs
 
     def paraphrase_rows(self, trained: dict[str, Path]) -> dict[str, dict[str, dict]]:
         """{encoder: {prompt set: scores}}: the generator's own encoder and MiniLM + GlueNet

@@ -33,12 +33,20 @@ SOUND_ROWS = {
     "the sound's share --blend-weight)",
     "sound_text_offset": "sound + position in words, offset (ours: the text's offset from the "
     "empty prompt added to the sound's tokens, norms kept)",
+    "sound_linear": "sound -> least-squares map of the sound's pooled summary (ridge), the "
+    "generator's empty prompt for guidance: the baseline",
+    "sound_text_offset_linear": "sound -> the least-squares map, + position in words, offset",
 }
 SOUND_COLUMNS = ("shape", "colour", "object", "position", "object_and_position")
 ENGLISH_REFERENCE = "English caption through the generator's own encoder, the same scenes"
 # what each sound row is judged on against English: the sound says the object, a mix also
 # the position
-SOUND_OVER_ENGLISH = {"sound": "object", "sound_text_offset": "object_and_position"}
+SOUND_OVER_ENGLISH = {
+    "sound": "object",
+    "sound_text_offset": "object_and_position",
+    "sound_linear": "object",
+    "sound_text_offset_linear": "object_and_position",
+}
 PARAPHRASE_ROWS = {
     "own": "generator's own text encoder",
     "minilm": "all-MiniLM-L6-v2 (mean-pooled) + GlueNet",
@@ -64,7 +72,7 @@ def sound_over_english(results: dict) -> dict[str, float]:
     return {
         row: results["sound"][row][column] / english[column]
         for row, column in SOUND_OVER_ENGLISH.items()
-        if column in english
+        if column in english and row in results["sound"]  # results of before a row was added
     }
 
 

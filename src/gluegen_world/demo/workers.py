@@ -23,7 +23,14 @@ from gluegen.data.cache import FeatureCache
 from gluegen.encoders.base import folder_fingerprint
 from gluegen.recipes import Recipe
 from gluegen_world.demo.settings import GRID_IMAGES, DrawSettings
-from gluegen_world.gluenets import ParallelSource, fit_linear, train_gluenet, world_cache
+from gluegen_world.gluenets import (
+    DEFAULT_READING,
+    LinearReading,
+    ParallelSource,
+    fit_linear,
+    train_gluenet,
+    world_cache,
+)
 from gluegen_world.judge import Judges, load_judges
 from gluegen_world.models import shipped_model
 from gluegen_world.scoring import draw, score
@@ -187,9 +194,11 @@ def _train_job(cache_folder: str, source: ParallelSource, folder: Path, recipe: 
     return folder.name
 
 
-def _fit_linear_job(cache_folder: str, folder: Path, recipe: Recipe) -> str:
+def _fit_linear_job(
+    cache_folder: str, folder: Path, recipe: Recipe, reading: LinearReading = DEFAULT_READING
+) -> str:
     """One least-squares map (in a worker process, `train_in_parallel`)."""
-    fit_linear(FeatureCache.open(cache_folder), folder, recipe)
+    fit_linear(FeatureCache.open(cache_folder), folder, recipe, reading)
     return folder.name
 
 
@@ -200,8 +209,9 @@ def train_in_parallel(
     linear_fits: Sequence[tuple] = (),
 ) -> None:
     """Train GlueNets (`jobs`: cache folder, source, run folder, recipe), then fit linear maps
-    (`linear_fits`: cache folder, folder, recipe), in the worker processes (`workers`: a
-    run's, or a count of processes for this call alone; in this process when it is 1). The
+    (`linear_fits`: cache folder, folder, recipe[, reading]), in the worker processes
+    (`workers`: a run's, or a count of processes for this call alone; in this process when it
+    is 1). The
     maps go last: a few seconds each, they fill the time the other process waits for the
     longest GlueNet."""
     tasks = [(_train_job, job) for job in jobs] + [(_fit_linear_job, fit) for fit in linear_fits]
