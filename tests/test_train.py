@@ -222,6 +222,8 @@ def test_bad_settings_are_clear_errors(small_cache, tmp_path):
         TrainConfig(output_dir=str(tmp_path), mixed_precision="fp8")
     with pytest.raises(ValueError, match="weight_decay must be >= 0.0, got -0.1"):
         TrainConfig(output_dir=str(tmp_path), weight_decay=-0.1)
+    with pytest.raises(ValueError, match="source_noise must be >= 0.0, got -0.5"):
+        TrainConfig(output_dir=str(tmp_path), source_noise=-0.5)
     with pytest.raises(ValueError, match="checkpoint_minutes must be finite and >= 0"):
         TrainConfig(output_dir=str(tmp_path), checkpoint_minutes=-1)
     with pytest.raises(ValueError, match="no full batch"):
@@ -288,6 +290,22 @@ def test_weight_decay_shrinks_the_weights(small_cache, tmp_path):
         return sum(p.detach().pow(2).sum() for p in gluenet.parameters())
 
     assert squared_norm(decayed) < 0.8 * squared_norm(plain)
+
+
+def test_source_noise_changes_the_run_and_a_resumed_run_draws_the_same_noise(small_cache, tmp_path):
+    config = gluenet_config_for(small_cache, source_blocks=1)
+    plain = train(small_cache, config, small_config(tmp_path / "plain"))
+    noisy = train(small_cache, config, small_config(tmp_path / "noisy", source_noise=0.5))
+    name = "source_blocks.0.channel_mlp.1.weight"
+    assert not torch.equal(plain.state_dict()[name], noisy.state_dict()[name])
+    interrupted = Trainer(
+        small_cache, config, small_config(tmp_path / "resumed", source_noise=0.5, max_steps=7)
+    )
+    interrupted.run()
+    resumed = Trainer(small_cache, config, small_config(tmp_path / "resumed", source_noise=0.5))
+    resumed.run(resume=True)
+    for name, tensor in noisy.state_dict().items():
+        assert torch.equal(tensor, resumed.gluenet.state_dict()[name]), name
 
 
 def test_a_run_saved_before_a_setting_existed_resumes_with_its_default(tmp_path):

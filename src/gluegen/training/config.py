@@ -77,6 +77,14 @@ class TrainConfig:
     weight_decay: float = field(
         default=0.0, metadata={"help": "Decoupled weight decay (AdamW); 0: plain Adam."}
     )
+    source_noise: float = field(
+        default=0.0,
+        metadata={
+            "help": "Gaussian noise added to the normalised source features while training, "
+            "its std this fraction of their per-element RMS (for a linear GlueNet, ridge "
+            "regularisation: directions the pairs hardly vary in are shrunk); 0: none."
+        },
+    )
     grad_clip: float = field(default=1.0, metadata={"help": "Max grad norm; 0 turns it off."})
     seed: int = field(default=0, metadata={"help": "Seeds init, split and batch order."})
     init_from: str = field(
@@ -149,7 +157,7 @@ class TrainConfig:
         at_least |= {"log_every": 1, "eval_every": 0, "max_steps": 0, "eval_candidates": 2}
         at_least |= {"total_steps": 0}
         at_least |= {"eval_pairs": 0}
-        at_least |= {"weight_decay": 0.0}
+        at_least |= {"weight_decay": 0.0, "source_noise": 0.0}
         for name, low in at_least.items():
             if getattr(self, name) < low:
                 yield f"{name} must be >= {low}, got {getattr(self, name)}"

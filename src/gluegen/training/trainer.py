@@ -38,7 +38,7 @@ from gluegen.models import GlueNet, GlueNetConfig
 from gluegen.precision import make_accelerator, resolve_mixed_precision
 from gluegen.runfolder import FolderLock
 from gluegen.settings import field_defaults
-from gluegen.training.config import TrainConfig
+from gluegen.training.config import SEED_LIMIT, TrainConfig
 from gluegen.training.objective import GlueObjective, head_names, head_targets
 from gluegen.training.start import start_from
 from gluegen.training.state import read_progress, read_weights, start_fresh, trim_log, write_state
@@ -240,6 +240,8 @@ class Trainer:
         source = moved["source"].float()  # (b, n_s, d_s)
         target = moved["target"].float()  # (b, n_t, d_t)
         source, target = gluenet.normalize_source(source), gluenet.normalize_target(target)
+        if self.config.source_noise > 0:
+            source = source + self.source_noise(source)
         heads = head_targets(moved, gluenet, device)  # pooled (b, p), mask (b, n_t)
         with self.accelerator.autocast():
             terms = self.objective(source, target, **heads)
@@ -260,6 +262,19 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
         return values | {"lr": lr}
+
+    def source_noise(self, source: torch.Tensor) -> torch.Tensor:
+        """Noise for this step's normalised source (b, n_s, d_s), a function of the seed, the
+        step and the process alone: a resumed run draws what the unbroken one drew."""
+        config = self.gluenet.config
+        rms = 1.0 / (config.norm_fraction * config.source_dim**0.5)  # of a normalised element
+        stream = self.config.seed * EPOCH_SEED_STRIDE + self.step
+        seed = (stream * self.accelerator.num_processes + self.accelerator.process_index) % (
+            SEED_LIMIT
+        )
+        generator = torch.Generator(device=source.device).manual_seed(seed)
+        noise = torch.randn(source.shape, generator=generator, device=source.device)
+        return noise * (self.config.source_noise * rms)
 
     def evaluate(self) -> dict[str, float]:
         """Alignment on a fixed sample of the held-out split (`eval_pairs`), read a chunk at a
