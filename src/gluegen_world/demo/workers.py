@@ -211,9 +211,8 @@ def train_in_parallel(
     """Train GlueNets (`jobs`: cache folder, source, run folder, recipe), then fit linear maps
     (`linear_fits`: cache folder, folder, recipe[, reading]), in the worker processes
     (`workers`: a run's, or a count of processes for this call alone; in this process when it
-    is 1). The
-    maps go last: a few seconds each, they fill the time the other process waits for the
-    longest GlueNet."""
+    is 1). The maps go last: a few seconds each, they fill the time the other process waits
+    for the longest GlueNet."""
     tasks = [(_train_job, job) for job in jobs] + [(_fit_linear_job, fit) for fit in linear_fits]
     with _processes(workers) as processes:
         _run_tasks(tasks, processes, progress, "training GlueNets", "net")
