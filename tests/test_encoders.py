@@ -85,6 +85,34 @@ def test_fingerprint_changes_when_weights_change(models, tmp_path):
     assert folder_fingerprint("org/not-a-local-folder") is None
 
 
+def test_a_hub_id_is_fingerprinted_by_the_commit_of_its_cached_snapshot(tmp_path, monkeypatch):
+    # a hub model updated and downloaded again must not reuse caches of its old files; the
+    # lookup reads the local Hugging Face cache only
+    from huggingface_hub import constants
+
+    from gluegen.encoders import model_fingerprint
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    first, second = "a" * 40, "b" * 40
+
+    def download(name: str, commit: str, filename: str = "config.json") -> None:
+        repo = tmp_path / f"models--org--{name}"
+        (repo / "snapshots" / commit).mkdir(parents=True, exist_ok=True)
+        (repo / "snapshots" / commit / filename).write_text("{}")
+        (repo / "refs").mkdir(exist_ok=True)
+        (repo / "refs" / "main").write_text(commit)
+
+    assert model_fingerprint("org/encoder") is None  # not downloaded yet
+    download("encoder", first)
+    assert model_fingerprint("org/encoder") == "hub:" + first
+    download("encoder", second)  # the repository moved on, and main was downloaded again
+    assert model_fingerprint("org/encoder") == "hub:" + second
+    assert model_fingerprint("org/encoder", revision=first) == "hub:" + first
+    download("pipeline", first, "model_index.json")  # a diffusers pipeline's root file
+    assert model_fingerprint("org/pipeline") == "hub:" + first
+    assert model_fingerprint("/no/such/folder") is None
+
+
 def test_mean_pooling_gives_one_token_the_mean_of_the_prompts_tokens(models):
     tokens = HFTextEncoder(models["xlmr"], max_length=8)
     pooled = HFTextEncoder(models["xlmr"], max_length=8, pooling="mean")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gluegen.encoders.audio import HFAudioEncoder
-from gluegen.encoders.base import Encoder, TokenFeatures, folder_fingerprint
+from gluegen.encoders.base import Encoder, TokenFeatures, folder_fingerprint, model_fingerprint
 from gluegen.encoders.target import DiffusersTextTarget, EncodePromptTarget, pipeline_target
 from gluegen.encoders.text import HFTextEncoder
 
@@ -43,5 +43,6 @@ __all__ = [
     "HFTextEncoder",
     "TokenFeatures",
     "folder_fingerprint",
+    "model_fingerprint",
     "load_target",
 ]

@@ -20,7 +20,7 @@ import torch
 import transformers
 from transformers import AutoConfig, AutoFeatureExtractor, PreTrainedModel
 
-from gluegen.encoders.base import LazyModel, TokenFeatures, folder_fingerprint
+from gluegen.encoders.base import LazyModel, TokenFeatures, model_fingerprint
 
 SILENCE = 1e-4  # peak amplitude below which a sound counts as silent
 SHORTEST_SECONDS = 0.025  # one 25 ms filterbank window: shorter sounds give no spectrogram
@@ -183,7 +183,7 @@ class HFAudioEncoder(LazyModel):
             "kind": "hf-audio",
             "name_or_path": self.name_or_path,
             "revision": self.revision,
-            "fingerprint": folder_fingerprint(self.name_or_path),
+            "fingerprint": model_fingerprint(self.name_or_path, self.revision),
         }
 
     @torch.no_grad()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import torch
+from huggingface_hub import try_to_load_from_cache
 
 from gluegen.digests import files_sha256
 
@@ -99,6 +100,31 @@ def folder_fingerprint(path: str | Path) -> str | None:
     for file, content in zip(files, files_sha256(files), strict=True):
         digest.update(f"{file.relative_to(root).as_posix()}:{content}".encode())
     return FINGERPRINT_PREFIX + digest.hexdigest()[:16]
+
+
+HUB_PREFIX = "hub:"  # a hub model's fingerprint: the commit of the snapshot it is read from
+HUB_ROOT_FILES = ("config.json", "model_index.json")  # a model's, a diffusers pipeline's
+
+
+def model_fingerprint(name_or_path: str | Path, revision: str | None = None) -> str | None:
+    """What a model's files are: a local folder's content hash (`folder_fingerprint`), or for
+    a hub id the commit of its snapshot in the local Hugging Face cache (the repository's
+    `revision`, default main, as last downloaded), or None where neither is known yet.
+
+    A hub model updated and downloaded again has another commit, so a feature cache of the
+    old files is rebuilt; looking it up reads the local cache only, never the network.
+    """
+    local = folder_fingerprint(name_or_path)
+    if local is not None:
+        return local
+    for filename in HUB_ROOT_FILES:
+        try:
+            cached = try_to_load_from_cache(str(name_or_path), filename, revision=revision)
+        except ValueError:  # neither a folder nor a hub id (HFValidationError)
+            return None
+        if isinstance(cached, str):  # .../snapshots/<commit>/<filename>
+            return HUB_PREFIX + Path(cached).parent.name
+    return None
 
 
 def identity_key(identity: dict[str, Any]) -> str:

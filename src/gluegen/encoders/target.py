@@ -20,7 +20,7 @@ import torch
 from huggingface_hub import hf_hub_download
 from transformers import AutoConfig, AutoTokenizer
 
-from gluegen.encoders.base import ModelSource, TokenFeatures, folder_fingerprint
+from gluegen.encoders.base import ModelSource, TokenFeatures, model_fingerprint
 from gluegen.encoders.families import (
     TEXT_ENCODERS,
     StableDiffusion,
@@ -70,7 +70,7 @@ def pipeline_identity(target: Any, **options: Any) -> dict[str, Any]:
         "pipeline_class": target.pipeline_class,
         "clip_skip": target.clip_skip,
         **options,
-        "fingerprint": folder_fingerprint(target.name_or_path),
+        "fingerprint": model_fingerprint(target.name_or_path, target.revision),
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
 
-from gluegen.encoders.base import LazyModel, TokenFeatures, folder_fingerprint
+from gluegen.encoders.base import LazyModel, TokenFeatures, model_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class HFTextEncoder(LazyModel):
             "layer": self.layer,
             "max_length": self.max_length,
             "pooling": self.pooling,
-            "fingerprint": folder_fingerprint(self.name_or_path),
+            "fingerprint": model_fingerprint(self.name_or_path, self.revision),
         }
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
