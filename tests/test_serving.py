@@ -137,7 +137,9 @@ def test_a_world_page_trains_the_gluenets_it_lacks_on_first_start(tmp_path, monk
     # trained again on first start, as if missing
     import gluegen.encoders.text
 
-    monkeypatch.setattr(gluegen.encoders.text, "folder_fingerprint", lambda path: "sha256:new")
+    monkeypatch.setattr(
+        gluegen.encoders.text, "model_fingerprint", lambda path, revision=None: "sha256:new"
+    )
     served = world_served(tmp_path, settings=tiny, progress=False)
     assert set(served.text.gluenets) == {"fr", "zh"}
     config = json.loads((tmp_path / "runs" / "fr" / "gluenet" / "config.json").read_text())
