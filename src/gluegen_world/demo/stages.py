@@ -29,11 +29,11 @@ import torch
 from diffusers import StableDiffusionPipeline
 
 from gluegen.data.cache import MANIFEST_FILE, pool_caches
-from gluegen.encoders import HFAudioEncoder, HFTextEncoder
+from gluegen.encoders import HFAudioEncoder, HFTextEncoder, TokenFeatures
 from gluegen.evaluation.baselines import LinearMap
 from gluegen.io import atomic_write_text
 from gluegen.models import GlueNet
-from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning, offset
+from gluegen.pipelines import ANY, MIXES, GlueGenPipeline, generator_conditioning
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES, caption
 from gluegen_world.demo.cells import Cells, cells_folder, clips_digest
 from gluegen_world.demo.corpora import as_written, write_corpora
@@ -368,12 +368,12 @@ class WorldDemo:
             )
         linear = [trained["linear-sound"]]
         rows["sound_linear"] = self.cells.cell(
-            "sound-linear", self.sound_linear_inputs(encoder, linear[0], clips), linear, heard
+            "sound-linear", self.sound_linear_inputs(ours, linear[0], clips), linear, heard
         )
         weight = self.settings.offset_weight
         rows["sound_text_offset_linear"] = self.cells.cell(
             "sound-text-offset-linear",
-            self.sound_linear_inputs(encoder, linear[0], clips, texts),
+            self.sound_linear_inputs(ours, linear[0], clips, texts),
             linear,
             detail=heard + f", offset weight {weight}",
             prompts=texts,
@@ -381,18 +381,18 @@ class WorldDemo:
         return rows
 
     def sound_linear_inputs(
-        self, encoder: HFAudioEncoder, folder: Path, clips: list, texts: list[str] | None = None
+        self, glue: GlueGenPipeline, folder: Path, clips: list, texts: list[str] | None = None
     ) -> Callable[[], tuple]:
-        """Clips through the sound encoder and the least-squares map; with `texts`, their
-        offset mix (the words' offset from the empty prompt added, as the GlueNet's is)."""
+        """Clips through `glue`'s sound encoder and the least-squares map instead of its
+        GlueNet; with `texts`, mixed as `glue` mixes the GlueNet's (the offset mix)."""
 
         def inputs() -> tuple:
-            source = encoder.encode(clips).hidden  # (b, n_s, d_s)
-            embeds = LinearMap.from_pretrained(folder).translate(source)  # (b, n_t, d_t)
+            source = glue.encoder.encode(clips)  # hidden (b, n_s, d_s)
+            embeds = LinearMap.from_pretrained(folder).translate(source.hidden)  # (b, n_t, d_t)
             if texts is not None:
-                words = generator_conditioning(self.pipeline, texts, embeds.shape[1]).hidden
-                empty = generator_conditioning(self.pipeline, [""], embeds.shape[1]).hidden
-                embeds = offset(embeds, words, empty, self.settings.offset_weight)
+                mapped = TokenFeatures(embeds, torch.ones(embeds.shape[:2], dtype=torch.long))
+                weight = self.settings.offset_weight
+                embeds = glue.mix_with_text(mapped, texts, "offset", weight=weight).hidden
             return embeds, self.empty(len(clips)), self.scenes
 
         return inputs
