@@ -7,6 +7,8 @@
         --scenes train --test-scenes 128
     python benchmarks/sound_training.py runs/sound --variant objects --captions object
     python benchmarks/sound_training.py runs/sound --variant default --captions scene
+    python benchmarks/sound_training.py runs/sound --variant default --withhold --scenes pairs \
+        --test-scenes 120
 
 For each training seed (`--seeds`): a sound corpus of `--pairs` clips (corpus seed 0, as the
 demo's), its feature cache, the sound GlueNet trained as the demo trains it (`world-sound`,
@@ -19,8 +21,11 @@ each clip's caption says (`gluegen_world.corpus.SOUND_CAPTIONS`): by default the
 whole scene in one phrasing, the place first ("on the right, a big green star"), so that the
 glued sound says its object at the same tokens every time; `scene`, its whole scene
 in any corpus phrasing (the demo's until 2026-12-07); `object`, its object alone ("a big red
-circle"), as the paper's text side names a sound's class. Corpora, caches and GlueNets go to
-WORKDIR and are reused.
+circle"), as the paper's text side names a sound's class. `--withhold` keeps the validation
+pairs (a second diagonal of shape-colour pairs, `VALIDATION_COMBINATIONS`) out of the corpus,
+and `--scenes pairs` draws their 40 one-object scenes: unseen pairs four times as many as the
+demo's validation scenes, none of them the test's. Corpora, caches and GlueNets go to WORKDIR
+and are reused.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from gluegen.encoders import HFAudioEncoder
 from gluegen.models import GlueNet, GlueNetEnsemble
 from gluegen.pipelines import GlueGenPipeline
 from gluegen_world.corpus import SOUND_CAPTIONS, sample_scenes, write_sound_corpus
+from gluegen_world.demo.scene_sets import validation_pair_scenes
 from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
@@ -74,13 +80,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--scenes",
-        choices=("validation", "train"),
+        choices=("validation", "train", "pairs"),
         default="validation",
-        help="The demo's validation scenes (held-out pairs, 10 of them at 64 draws), or as "
+        help="The demo's validation scenes (held-out pairs, 10 of them at 64 draws), as "
         "many draws of training-split scenes (pairs the net trained on, fresh clips: what "
-        "does not need unseen pairs, such as a mix weight).",
+        "does not need unseen pairs, such as a mix weight), or of the validation pairs' 40 "
+        "scenes (pairs: with --withhold only).",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--withhold",
+        action="store_true",
+        help="Train on a corpus without the validation pairs (a second diagonal), so that "
+        "--scenes pairs judges pairs the GlueNets never saw.",
+    )
+    args = parser.parse_args(argv)
+    if args.scenes == "pairs" and not args.withhold:
+        parser.error("--scenes pairs judges the validation pairs: train without them, --withhold")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,9 +111,12 @@ def main(argv: list[str] | None = None) -> int:
         offset_weight=args.offset_weight,
     )
     suffix = {"scene": "", "object": "-objects"}.get(args.captions, f"-{args.captions}")
+    suffix += "-withheld" if args.withhold else ""
     folder = args.workdir / f"pairs-{args.pairs}{suffix}"
     if not (folder / "sounds" / "captions.tsv").is_file():
-        write_sound_corpus(folder / "sounds", args.pairs, 0, seed=0, captions=args.captions)
+        write_sound_corpus(
+            folder / "sounds", args.pairs, 0, 0, args.captions, withhold_validation=args.withhold
+        )
     source = ParallelSource(str(shipped_model("sound")), str(folder / "sounds"), "file", "caption")
     cache = world_cache(source, folder / "features", progress=True)
     runs, jobs = {}, []
@@ -110,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.workers)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     if args.scenes == "train":
-        demo.scenes = sample_scenes(args.test_scenes, "train", VALIDATION_SEED, two_objects=0.0)
+        demo.scenes = sample_scenes(
+            args.test_scenes, "train", VALIDATION_SEED, 0.0, withhold_validation=args.withhold
+        )
+    elif args.scenes == "pairs":
+        demo.scenes = validation_pair_scenes(args.test_scenes)
     english = draw_and_score(
         demo.pipeline, demo.judges, *demo.own_inputs(demo.prompts("en"))(), settings.draw
     )[1]

@@ -253,6 +253,30 @@ def test_validation_scenes_are_heldout_scenes_the_test_draws_never_hit():
         DemoSettings(attention_languages=("en",))
 
 
+def test_validation_pairs_are_drawn_and_every_corpus_written_without_them(tmp_path):
+    from gluegen_world.corpus import is_heldout, is_validation_pair, parse_scene_code, read_tsv
+    from gluegen_world.demo import corpora
+    from gluegen_world.demo.scene_sets import pair_scene_set, scene_set
+
+    settings = DemoSettings(scenes="pairs", pairs=60, sound_pairs=20, paraphrase_pairs=20)
+    singles, doubles = scene_set(settings), pair_scene_set(settings)
+    assert len(singles) == len(doubles) == 64 and len(set(singles)) == 40
+    for scene in singles + doubles:
+        assert is_validation_pair(scene) and not is_heldout(scene)
+    corpora.write_corpora(tmp_path, settings)
+    tables = [tmp_path / "corpora" / name for name in ("fr/noisy.tsv", "shared/train.tsv")]
+    tables += [tmp_path / "corpora" / name for name in ("sounds/captions.tsv",)]
+    tables += [tmp_path / "corpora" / "paraphrases" / "train.tsv"]
+    scenes = [parse_scene_code(row["scene"]) for table in tables for row in read_tsv(table)[1]]
+    assert len(scenes) > 100 and not any(map(is_validation_pair, scenes))
+    stamp = tmp_path / "corpora" / "corpora.json"
+    assert json.loads(stamp.read_text())["withhold_validation"] is True
+    corpora.write_corpora(tmp_path, DemoSettings(pairs=60, sound_pairs=20, paraphrase_pairs=20))
+    assert "withhold_validation" not in json.loads(stamp.read_text())  # the table's, as before
+    with pytest.raises(ValueError, match="leave --swap-share at 0"):
+        DemoSettings(scenes="pairs", swap_share=0.5)
+
+
 def test_each_scene_set_keeps_its_own_cells(tmp_path):
     from gluegen_world.demo.cells import cells_folder
 

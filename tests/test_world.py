@@ -283,6 +283,33 @@ def test_text_corpus_holds_out_unseen_combinations(tmp_path):
     assert len(HELDOUT_COMBINATIONS) == len(SHAPES)
 
 
+def test_validation_pairs_are_kept_out_only_when_asked(tmp_path):
+    from gluegen_world.corpus import (
+        VALIDATION_COMBINATIONS,
+        is_validation_pair,
+        read_tsv,
+        sample_scenes,
+    )
+    from gluegen_world.demo.scene_sets import validation_pair_scenes
+
+    assert len(VALIDATION_COMBINATIONS) == len(SHAPES)
+    assert not VALIDATION_COMBINATIONS & HELDOUT_COMBINATIONS
+    # the demo's corpora keep them; a withheld corpus trains on every shape and colour still
+    kept = sample_scenes(400, "train", 0, two_objects=0.5)
+    withheld = sample_scenes(400, "train", 0, two_objects=0.5, withhold_validation=True)
+    assert any(map(is_validation_pair, kept)) and not any(map(is_validation_pair, withheld))
+    seen = {(o.shape, o.colour) for scene in withheld for o in scene.objects}
+    assert {shape for shape, _ in seen} == set(SHAPES) and {c for _, c in seen} == set(COLOURS)
+    assert sample_scenes(5, "heldout", 0, 0.0, True) == sample_scenes(5, "heldout", 0, 0.0)
+    table = write_sound_corpus(tmp_path / "sounds", 40, 0, withhold_validation=True)
+    rows = read_tsv(table)[1]
+    assert not any(is_validation_pair(parse_scene_code(row["scene"])) for row in rows)
+    # what a withheld run is judged on: the 40 scenes of the pairs, each as often
+    scenes = validation_pair_scenes(120)
+    assert all(map(is_validation_pair, scenes)) and not any(map(is_heldout, scenes))
+    assert len(set(scenes)) == 40 and {scenes.count(scene) for scene in scenes} == {3}
+
+
 def test_scene_codes_round_trip():
     rng = random.Random(2)
     for _ in range(50):

@@ -2,7 +2,9 @@
 
 Some (shape, colour) combinations never occur in training scenes: a scene is held out when
 any of its objects has one. Every shape and every colour still occurs in training, in other
-combinations, so the held-out split measures composition, not new words.
+combinations, so the held-out split measures composition, not new words. A second diagonal,
+the validation pairs, can be kept from a corpus too, to choose settings on pairs a run has
+not seen without reading the test's.
 
 - `write_text_corpus(folder, language, ...)`: train.tsv and heldout.tsv with columns
   `scene`, `en` and the language's code (an English caption and a translation of one scene);
@@ -33,6 +35,15 @@ HELDOUT_COMBINATIONS = frozenset(
     for j, colour in enumerate(COLOURS)
     if (i + j) % len(COLOURS) == 0
 )
+# Validation pairs: the pairs on another diagonal, kept from a corpus only when asked
+# (`withhold_validation`), so that a run trained without them is judged on unseen pairs that
+# are not the test's (settings are chosen there; the demo's own corpora keep them).
+VALIDATION_COMBINATIONS = frozenset(
+    (shape, colour)
+    for i, shape in enumerate(SHAPES)
+    for j, colour in enumerate(COLOURS)
+    if (i + j) % len(COLOURS) == len(COLOURS) // 2
+)
 TWO_OBJECT_SHARE = 0.25  # share of two-object scenes in text corpora
 CLIP_SEED_STRIDE = 1_000_003  # a prime: every (seed, split, index) draws its own noise
 
@@ -40,6 +51,11 @@ CLIP_SEED_STRIDE = 1_000_003  # a prime: every (seed, split, index) draws its ow
 def is_heldout(scene: Scene) -> bool:
     """True when any object of `scene` has a held-out (shape, colour) combination."""
     return any((o.shape, o.colour) in HELDOUT_COMBINATIONS for o in scene.objects)
+
+
+def is_validation_pair(scene: Scene) -> bool:
+    """True when any object of `scene` has a validation (shape, colour) pair."""
+    return any((o.shape, o.colour) in VALIDATION_COMBINATIONS for o in scene.objects)
 
 
 def scene_code(scene: Scene) -> str:
@@ -57,16 +73,22 @@ def parse_scene_code(code: str) -> Scene:
     return Scene((WorldObject(*first.split(",")), WorldObject(*second.split(","))), relation)
 
 
-def sample_scenes(count: int, split: str, seed: int, two_objects: float) -> list[Scene]:
-    """`count` random scenes of `split` ('train' or 'heldout')."""
+def sample_scenes(
+    count: int, split: str, seed: int, two_objects: float, withhold_validation: bool = False
+) -> list[Scene]:
+    """`count` random scenes of `split` ('train' or 'heldout'); with `withhold_validation`,
+    no training scene holds a validation pair."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     rng = random.Random(f"{seed}-{split}")
     scenes: list[Scene] = []
     while len(scenes) < count:
         scene = random_scene(rng, two_objects)
-        if is_heldout(scene) == (split == "heldout"):
-            scenes.append(scene)
+        if is_heldout(scene) != (split == "heldout"):
+            continue
+        if withhold_validation and split == "train" and is_validation_pair(scene):
+            continue
+        scenes.append(scene)
     return scenes
 
 
@@ -91,8 +113,10 @@ def write_text_corpus(
     heldout: int,
     seed: int = 0,
     two_objects: float = TWO_OBJECT_SHARE,
+    withhold_validation: bool = False,
 ) -> dict[str, Path]:
-    """Write `folder`/train.tsv and heldout.tsv: scene, en, `language` (one phrasing each)."""
+    """Write `folder`/train.tsv and heldout.tsv: scene, en, `language` (one phrasing each);
+    `withhold_validation`: no training scene of a validation pair."""
     if language not in LANGUAGES or language == "en":
         raise ValueError(f"language must be one of {[c for c in LANGUAGES if c != 'en']}")
     folder = Path(folder)
@@ -101,7 +125,7 @@ def write_text_corpus(
     for split, count in (("train", train), ("heldout", heldout)):
         rows = [
             [scene_code(scene), caption(scene, "en", rng), caption(scene, language, rng)]
-            for scene in sample_scenes(count, split, seed, two_objects)
+            for scene in sample_scenes(count, split, seed, two_objects, withhold_validation)
         ]
         paths[split] = folder / f"{split}.tsv"
         write_tsv(paths[split], ["scene", "en", language], rows)
@@ -109,7 +133,12 @@ def write_text_corpus(
 
 
 def write_sound_corpus(
-    folder: str | Path, train: int, heldout: int, seed: int = 0, captions: str = "scene"
+    folder: str | Path,
+    train: int,
+    heldout: int,
+    seed: int = 0,
+    captions: str = "scene",
+    withhold_validation: bool = False,
 ) -> Path:
     """Write WAV files of one-object scenes and `folder`/captions.tsv (English captions).
 
@@ -117,6 +146,7 @@ def write_sound_corpus(
     phrasing, its place included; "object", the object alone ("a big red circle"), as the
     paper's text side names a sound's class; "place-first", the whole scene in one phrasing,
     the place first ("on the right, a big green star"), one template (the demo's).
+    `withhold_validation`: no training clip of a validation pair (`VALIDATION_COMBINATIONS`).
     """
     if captions not in SOUND_CAPTIONS:
         raise ValueError(f"captions must be one of {list(SOUND_CAPTIONS)}, got {captions!r}")
@@ -133,7 +163,8 @@ def write_sound_corpus(
 
     rows = []
     for split, count in (("train", train), ("heldout", heldout)):
-        for index, scene in enumerate(sample_scenes(count, split, seed, two_objects=0.0)):
+        scenes = sample_scenes(count, split, seed, 0.0, withhold_validation)
+        for index, scene in enumerate(scenes):
             name = f"clips/{split}-{index:06d}.wav"
             clip_seed = (seed * CLIP_SEED_STRIDE + index) * len(SPLITS) + SPLITS.index(split)
             write_wav(folder / name, synthesize(scene.objects[0], seed=clip_seed))
@@ -145,8 +176,10 @@ def write_sound_corpus(
 
 __all__ = [
     "HELDOUT_COMBINATIONS",
+    "VALIDATION_COMBINATIONS",
     "SOUND_CAPTIONS",
     "is_heldout",
+    "is_validation_pair",
     "parse_scene_code",
     "read_tsv",
     "sample_scenes",

@@ -89,11 +89,17 @@ def paraphrase_words(split: str) -> set[str]:
 
 
 def write_paraphrase_corpus(
-    folder: str | Path, train: int, heldout: int, seed: int = 0, world_share: float = 0.5
+    folder: str | Path,
+    train: int,
+    heldout: int,
+    seed: int = 0,
+    world_share: float = 0.5,
+    withhold_validation: bool = False,
 ) -> dict[str, Path]:
     """`folder`/train.tsv and heldout.tsv: scene, en (the world's words), paraphrase (in the
     corpus words, or for `world_share` of the rows another caption in the
-    world's words); one-object scenes, held-out combinations in heldout.tsv."""
+    world's words); one-object scenes, held-out combinations in heldout.tsv
+    (`withhold_validation`: none of the validation pairs in train.tsv)."""
     folder = Path(folder)
     rng = random.Random(f"{seed}-paraphrases")
 
@@ -106,7 +112,7 @@ def write_paraphrase_corpus(
     for split, count in (("train", train), ("heldout", heldout)):
         rows = [
             [scene_code(scene), caption(scene, "en", rng), free_text(scene)]
-            for scene in sample_scenes(count, split, seed, two_objects=0.0)
+            for scene in sample_scenes(count, split, seed, 0.0, withhold_validation)
         ]
         paths[split] = folder / f"{split}.tsv"
         write_tsv(paths[split], ["scene", "en", "paraphrase"], rows)

@@ -48,6 +48,7 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
         **({"noise_vocabulary": folder_fingerprint(xlmr)} if s.noise_share else {}),
         # none: the stamp, and so a kept folder, as before the setting was
         **({"mention_order": list(s.mention_order_languages)} if s.mention_order_languages else {}),
+        **({"withhold_validation": True} if s.withholds_validation else {}),
     }
     stamp = folder / "corpora.json"
     if not stamp.is_file() or json.loads(stamp.read_text()) != written_with:
@@ -66,11 +67,19 @@ def write_corpora(workdir: Path, s: DemoSettings) -> dict[str, ParallelSource]:
     sources[ANY] = ParallelSource(xlmr, str(shared), "text", "en", layer=s.source_layer)
     sounds = folder / "sounds"
     if not (sounds / "captions.tsv").is_file():
-        write_sound_corpus(sounds, s.sound_pairs, 0, seed=s.seed, captions=s.sound_captions)
+        write_sound_corpus(
+            sounds, s.sound_pairs, 0, s.seed, s.sound_captions, s.withholds_validation
+        )
     sources["sound"] = ParallelSource(str(shipped_model("sound")), str(sounds), "file", "caption")
     paraphrases = folder / "paraphrases" / "train.tsv"
     if not paraphrases.is_file():
-        write_paraphrase_corpus(paraphrases.parent, s.paraphrase_pairs, 0, seed=s.seed)
+        write_paraphrase_corpus(
+            paraphrases.parent,
+            s.paraphrase_pairs,
+            0,
+            seed=s.seed,
+            withhold_validation=s.withholds_validation,
+        )
     sources["minilm"] = ParallelSource(
         sentence_model(),
         str(paraphrases),
@@ -89,7 +98,9 @@ def language_corpus(folder: Path, code: str, s: DemoSettings) -> tuple[Path, Pat
     words."""
     train = folder / "train.tsv"
     if not train.is_file():
-        write_text_corpus(folder, code, s.pairs, 0, seed=s.seed)
+        write_text_corpus(
+            folder, code, s.pairs, 0, seed=s.seed, withhold_validation=s.withholds_validation
+        )
     read = train
     if code in s.mention_order_languages:
         before, read = read, folder / "ordered.tsv"

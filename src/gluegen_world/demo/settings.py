@@ -39,7 +39,7 @@ GRID_IMAGES = 8  # images of each cell kept for the report
 CLIP_SEED_OFFSET = 7_919  # test clips use seeds no corpus clip has
 # the demo's kinds of GlueNet ("attention": the per-language ones that route by content)
 ROLES = ("language", "attention", "shared", "sound", "paper", "sentence")
-SCENE_SETS = ("test", "validation")
+SCENE_SETS = ("test", "validation", "pairs")
 EVERY_ROLE = "all"  # recipe_overrides key that applies to every role
 
 
@@ -116,8 +116,12 @@ class DemoSettings:
     scenes: str = field(
         default="test",
         metadata={
-            "help": "Scenes drawn: 'test' (held-out pairs: the table) or 'validation' "
-            "(the held-out scenes the test draws never hit: to choose settings on)."
+            "help": "Scenes drawn: 'test' (held-out pairs: the table), 'validation' "
+            "(the held-out scenes the test draws never hit: to choose settings on), or "
+            "'pairs' (every corpus written without a second diagonal of shape-colour pairs, "
+            "the validation pairs, and the scenes drawn of those: four times the unseen "
+            "scenes of 'validation', none of the test's; give it its own --workdir, its "
+            "corpora and GlueNets are not the table's)."
         },
     )
     paper_languages: tuple[str, ...] = field(
@@ -235,6 +239,11 @@ class DemoSettings:
         self._check_corpus_changes()
         if self.scenes not in SCENE_SETS:
             raise ValueError(f"--scenes must be one of {SCENE_SETS}, got {self.scenes!r}.")
+        if self.withholds_validation and self.swap_share > 0:
+            raise ValueError(
+                "--scenes pairs with --swap-share: swapped nouns would write validation pairs "
+                "back into the corpora; leave --swap-share at 0."
+            )
         unknown = set(self.recipe_overrides) - {*ROLES, EVERY_ROLE}
         if unknown:
             raise ValueError(
@@ -264,6 +273,11 @@ class DemoSettings:
             raise ValueError(
                 f"--noise-pieces must be one of {PIECE_POOLS}, got {self.noise_pieces!r}."
             )
+
+    @property
+    def withholds_validation(self) -> bool:
+        """Whether the corpora are written without the validation pairs (`--scenes pairs`)."""
+        return self.scenes == "pairs"
 
     def language_role(self, code: str) -> str:
         """The role of `code`'s own GlueNet: "attention" or "language"."""

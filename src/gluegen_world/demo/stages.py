@@ -214,14 +214,15 @@ class WorldDemo:
 
     @property
     def heldout_families(self) -> str:
-        """The held-out families drawn: the test ones, or (validation scenes) the validation
-        ones, so that settings are chosen on families the table does not report."""
-        return self.settings.scenes
+        """The held-out families drawn: the test ones, or (validation scenes, validation pairs)
+        the validation ones, so that settings are chosen on families the table does not
+        report."""
+        return "test" if self.settings.scenes == "test" else "validation"
 
     @property
     def requests(self) -> str:
         """The request families drawn, test or validation as `heldout_families`."""
-        return f"{self.settings.scenes}-requests"
+        return f"{self.heldout_families}-requests"
 
     def empty(self, count: int) -> torch.Tensor:
         """The generator's own embedding of the empty prompt, `count` times."""

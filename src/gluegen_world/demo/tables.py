@@ -86,8 +86,11 @@ def min_ratio(cells: dict[str, dict], ceiling: float) -> float | None:
 
 def scene_words(results: dict) -> str:
     """What the drawn scenes are, for table headings."""
-    if results["settings"].get("scenes", "test") == "validation":
+    scenes = results["settings"].get("scenes", "test")
+    if scenes == "validation":
         return "validation scenes (held-out scenes the test draws never hit)"
+    if scenes == "pairs":
+        return "validation pairs (a second diagonal, kept out of every corpus)"
     return "held-out scenes"
 
 
@@ -150,7 +153,8 @@ def pair_table(results: dict) -> list[str]:
     """The two-object table: the pair judge's mean over its reading (the axis, then both
     objects' shape, colour and size), per row and prompt language."""
     pairs, count = results["pairs"], results["settings"]["test_scenes"]
-    where = "held-out" if results["settings"].get("scenes", "test") == "test" else "validation"
+    scenes = results["settings"].get("scenes", "test")
+    where = {"test": "held-out", "pairs": "validation-pair"}.get(scenes, "validation")
     lines = [
         f"Two objects in a relation ({count} {where} two-object scenes): pair judge, mean of "
         "axis and both objects' shape/colour/size",
