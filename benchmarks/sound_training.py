@@ -43,7 +43,7 @@ from gluegen.models import GlueNet, GlueNetEnsemble
 from gluegen.pipelines import GlueGenPipeline
 from gluegen_world.corpus import SOUND_CAPTIONS, sample_scenes, write_sound_corpus
 from gluegen_world.demo.scene_sets import validation_pair_scenes
-from gluegen_world.demo.settings import DEFAULT_WORKERS, DemoSettings
+from gluegen_world.demo.settings import DEFAULT_WORKERS, OFFSET_ORIGINS, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
@@ -79,6 +79,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--offset-weight", type=float, default=DemoSettings().offset_weight, help="Of the mix."
     )
     parser.add_argument(
+        "--offset-against",
+        choices=OFFSET_ORIGINS,
+        default=DemoSettings().offset_against,
+        help="What the mix's place words are measured from: every place's words (their mean) "
+        "or the empty prompt.",
+    )
+    parser.add_argument(
         "--scenes",
         choices=("validation", "train", "pairs"),
         default="validation",
@@ -99,6 +106,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def judged_scenes(args: argparse.Namespace) -> list | None:
+    """The scenes `--scenes` names, or None for the demo's validation scenes."""
+    if args.scenes == "train":
+        return sample_scenes(
+            args.test_scenes, "train", VALIDATION_SEED, 0.0, withhold_validation=args.withhold
+        )
+    if args.scenes == "pairs":
+        return validation_pair_scenes(args.test_scenes)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train what is missing, then print one line per seed (and per averaged group) and their
     mean."""
@@ -109,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         sound_pairs=args.pairs,
         test_scenes=args.test_scenes,
         offset_weight=args.offset_weight,
+        offset_against=args.offset_against,
     )
     suffix = {"scene": "", "object": "-objects"}.get(args.captions, f"-{args.captions}")
     suffix += "-withheld" if args.withhold else ""
@@ -128,12 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     train_in_parallel(jobs, args.workers, progress=True)
     torch.set_num_threads(args.workers)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
-    if args.scenes == "train":
-        demo.scenes = sample_scenes(
-            args.test_scenes, "train", VALIDATION_SEED, 0.0, withhold_validation=args.withhold
-        )
-    elif args.scenes == "pairs":
-        demo.scenes = validation_pair_scenes(args.test_scenes)
+    demo.scenes = judged_scenes(args) or demo.scenes
     english = draw_and_score(
         demo.pipeline, demo.judges, *demo.own_inputs(demo.prompts("en"))(), settings.draw
     )[1]
@@ -146,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{english['object_and_position']:.3f}"
     )
     header = f"{'seed':>6}{'sound':>10}{'/ en':>8}{'offset mix':>12}{'/ en':>8}"
-    print(f"{header}  (offset weight {args.offset_weight})")
+    print(f"{header}  (offset weight {args.offset_weight}, against {args.offset_against})")
     seeds = list(runs)
     groups = [[seed] for seed in seeds]  # each seed's GlueNet alone, then the averaged groups
     if args.ensemble > 1:
@@ -160,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         sound = draw_and_score(
             demo.pipeline, demo.judges, *demo.glued_inputs(glue, clips)(), settings.draw
         )[1]["object"]
+        weight, against = settings.offset_weight, demo.offset_origin()
         inputs = demo.glued_inputs(
-            glue, clips, text=texts, mix="offset", weight=settings.offset_weight
+            glue, clips, text=texts, mix="offset", weight=weight, against=against
         )
         mixed = draw_and_score(demo.pipeline, demo.judges, *inputs(), settings.draw)[1]
         mixed = mixed["object_and_position"]

@@ -377,3 +377,19 @@ def test_two_processes_online_on_a_parquet_corpus_train_as_one(models, sentences
     for name, weight in one.items():
         torch.testing.assert_close(two[name], weight, rtol=1e-4, atol=1e-5)
     assert not (tmp_path / "run2" / "features").exists()
+
+
+def test_draw_tells_the_offset_mix_what_its_words_are_told_apart_from():
+    from gluegen.cli import build_draw_parser
+    from gluegen.drawing import DrawSettings
+    from gluegen.settings import given
+
+    places = ["on the left", "on the right"]
+    args = build_draw_parser().parse_args(
+        ["--pipeline", "p", "--out", "x", "--text", "on the left", "--mix", "offset"]
+        + ["--mix-against", *places]
+    )
+    settings = DrawSettings(**given(args, DrawSettings))
+    arguments = settings.call_arguments(2)
+    assert arguments["mix_against"] == places and arguments["text"] == ["on the left"] * 2
+    assert "mix_against" not in DrawSettings(text="on the left").call_arguments(1)

@@ -240,8 +240,25 @@ def test_inputs_mixed_with_text_draw(parts):
     expected = embeds + 2.0 * (own - own_empty)
     expected = expected * embeds.norm(dim=-1, keepdim=True) / expected.norm(dim=-1, keepdim=True)
     torch.testing.assert_close(shifted, expected)
+    assert torch.equal(
+        shifted,
+        glue.mix_with_text(glued, ["on the left"], "offset", weight=2.0, against=[""]).hidden,
+    )
+    # measured from the alternatives' mean: what "on the left" says that "on the right" does not
+    places = ["on the left", "on the right"]
+    told_apart = glue.mix_with_text(glued, ["on the left"], "offset", against=places).hidden
+    others = torch.cat([sd.encode_prompt(p, "cpu", 1, False)[0] for p in places])
+    expected = embeds + (own - others.mean(0, keepdim=True))
+    expected = expected * embeds.norm(dim=-1, keepdim=True) / expected.norm(dim=-1, keepdim=True)
+    torch.testing.assert_close(told_apart, expected)
+    drawn = glue("a red star", text="on the left", mix="offset", mix_against=places,
+                 num_inference_steps=2, output_type="np")  # fmt: skip
+    assert drawn.images.shape == (1, 16, 16, 3)
     with pytest.raises(ValueError, match="one text per input"):
         glue.mix_with_text(glued, ["a", "b"])
+    for mix, against in (("blend", places), ("offset", [])):
+        with pytest.raises(ValueError, match="against names the texts"):
+            glue.mix_with_text(glued, ["on the left"], mix, against=against)
 
 
 def test_a_sound_pipelines_empty_input_is_silence(parts):

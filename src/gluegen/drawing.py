@@ -53,6 +53,14 @@ class DrawSettings:
     mix_weight: float | None = field(
         default=None, metadata={"help": "The sound's share (blend) or the words' factor (offset)."}
     )
+    mix_against: tuple[str, ...] | None = field(
+        default=None,
+        metadata={
+            "help": "Texts the words are told apart from (offset only): the offset is measured "
+            "from their mean, not the empty prompt, e.g. --text 'on the left' --mix-against "
+            "'on the left' 'on the right' 'at the top' 'at the bottom'."
+        },
+    )
     height: int | None = field(default=None, metadata={"help": "Image height (pipeline default)."})
     width: int | None = field(default=None, metadata={"help": "Image width (pipeline default)."})
 
@@ -73,6 +81,8 @@ class DrawSettings:
             arguments["negative_encoder"] = self.negative_encoder
         if self.text is not None:
             arguments.update(text=[self.text] * count, mix=self.mix, mix_weight=self.mix_weight)
+            if self.mix_against is not None:
+                arguments["mix_against"] = list(self.mix_against)
         arguments.update({k: v for k, v in (("height", self.height), ("width", self.width)) if v})
         return arguments
 

@@ -398,15 +398,25 @@ class GlueGenPipeline:
         mix: str = "splice",
         split: int = DEFAULT_SPLIT,
         weight: float | None = None,
+        against: Sequence[str] | None = None,
     ) -> TokenFeatures:
         """Glued conditioning (b inputs) mixed with the generator's own encoding of `texts`
         (b of them); the mask attends to the tokens either side attends to.
 
         `weight`: the sound's share in a blend (default DEFAULT_BLEND), the text offset's
         factor in an offset mix (default DEFAULT_OFFSET); a splice cuts at `split`.
+        `against` (offset only): texts the words are told apart from, such as every value
+        they choose among ("on the left", "on the right", ...); the offset is then measured
+        from the mean of their encodings instead of the empty prompt, so that what all of
+        them say alike (words that pull towards some object) is not added.
         """
         if mix not in MIXES:
             raise ValueError(f"mix must be one of {MIXES}, got {mix!r}")
+        if against is not None and (mix != "offset" or not against):
+            raise ValueError(
+                "against names the texts an offset mix is measured from: give mix='offset' "
+                "and at least one text (or against=None for the empty prompt)."
+            )
         require_text_encoders(self.pipeline, "Mixing with text")
         embeds = glued.hidden
         if len(texts) != len(embeds):
@@ -417,9 +427,10 @@ class GlueGenPipeline:
         elif mix == "blend":
             mixed = blend(embeds, own.hidden, DEFAULT_BLEND if weight is None else weight)
         else:
-            empty = self._own([""], embeds).hidden  # (1, n, d)
+            reference = [""] if against is None else list(against)
+            origin = self._own(reference, embeds).hidden.mean(0, keepdim=True)  # (1, n, d)
             factor = DEFAULT_OFFSET if weight is None else weight
-            mixed = offset(embeds, own.hidden, empty, factor)
+            mixed = offset(embeds, own.hidden, origin, factor)
         return TokenFeatures(mixed, torch.maximum(glued.mask, own.mask), glued.pooled)
 
     def draw_with_own_encoder(self, prompts: str | Sequence[str], **kwargs: Any) -> Any:
@@ -437,6 +448,7 @@ class GlueGenPipeline:
         mix: str = "splice",
         mix_split: int = DEFAULT_SPLIT,
         mix_weight: float | None = None,
+        mix_against: Sequence[str] | None = None,
         negative_prompt: str | Sequence[str] | None = None,
         negative_encoder: str | None = None,
         **kwargs: Any,
@@ -447,9 +459,10 @@ class GlueGenPipeline:
         With `text` (one per input), each input's glued embeds are mixed with the text's own
         embeds from the generator's text encoder: `mix="splice"` (the paper's, at `mix_split`),
         `"blend"` (a weighted average, `mix_weight` of the input) or `"offset"` (the text's
-        offset from the empty prompt, times `mix_weight`, added to the input's tokens, each
-        kept at its norm). `negative_prompt` (one, or one per input) replaces the empty input
-        for guidance, read by `negative_encoder`: "source" or "generator" (`negative_embeds`).
+        offset from the empty prompt, or from the mean of `mix_against`'s, times `mix_weight`,
+        added to the input's tokens, each kept at its norm). `negative_prompt` (one, or one per
+        input) replaces the empty input for guidance, read by `negative_encoder`: "source" or
+        "generator" (`negative_embeds`).
         """
         negative = (negative_prompt, negative_encoder)
         with self._lock:
@@ -457,7 +470,7 @@ class GlueGenPipeline:
                 inputs,
                 num_images_per_prompt,
                 language,
-                (text, mix, mix_split, mix_weight),
+                (text, mix, mix_split, mix_weight, mix_against),
                 negative,
                 kwargs,
             )
@@ -487,9 +500,11 @@ class GlueGenPipeline:
         keys = self.route(batch, language)
         # 3. source encoder -> GlueNet
         glued = self.encode(batch, keys)
-        text, mix, mix_split, mix_weight = mixing
+        text, mix, mix_split, mix_weight, mix_against = mixing
         if text is not None:
-            glued = self.mix_with_text(glued, as_batch(text), mix, mix_split, mix_weight)
+            glued = self.mix_with_text(
+                glued, as_batch(text), mix, mix_split, mix_weight, mix_against
+            )
         # 4. the unconditional conditioning: the empty input, or a negative prompt in words
         negative_prompt, negative_encoder = negative
         if negative_prompt is None:

@@ -3,7 +3,8 @@
 Notation: b - batch, n - tokens, d - features. Every mix takes and returns (b, n, d).
 - splice: the paper's, `concat(a[:i], c[:i], (a[2i:] + c[2i:]) / 2)`;
 - blend: every token a weighted average of both;
-- offset: what the words add to the generator's empty prompt, added to the input's tokens.
+- offset: what the words add to the generator's empty prompt (or to the mean of some other
+  texts), added to the input's tokens.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def offset(
 ) -> torch.Tensor:
     """glued + weight * (text - empty), each token scaled back to the glued token's norm.
 
-    glued, text (b, n, d); empty (1 or b, n, d), the generator's own empty prompt. What the
-    text's words add to the empty prompt is added to the input's tokens; the rescale keeps
+    glued, text (b, n, d); empty (1 or b, n, d), the generator's own empty prompt, or any
+    origin the words are measured from (the mean of the texts they are told apart from).
+    What the text's words add to it is added to the input's tokens; the rescale keeps
     every token at the norm the generator gets from the glued input alone.
     """
     if weight < 0.0:

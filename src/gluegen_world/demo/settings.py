@@ -40,6 +40,7 @@ CLIP_SEED_OFFSET = 7_919  # test clips use seeds no corpus clip has
 # the demo's kinds of GlueNet ("attention": the per-language ones that route by content)
 ROLES = ("language", "attention", "shared", "sound", "paper", "sentence")
 SCENE_SETS = ("test", "validation", "pairs")
+OFFSET_ORIGINS = ("places", "empty")  # what an offset mix's words are measured from
 EVERY_ROLE = "all"  # recipe_overrides key that applies to every role
 
 
@@ -135,6 +136,15 @@ class DemoSettings:
     )
     offset_weight: float = field(
         default=1.0, metadata={"help": "Factor of the text's offset in a sound + text offset mix."}
+    )
+    offset_against: str = field(
+        default="places",
+        metadata={
+            "help": "What an offset mix's place words are measured from: the mean of the four "
+            "places' words (places: what one place says that the others do not, without the "
+            "object every place phrase pulls towards; chosen on the validation pairs, "
+            "experiments.md 2026-12-07, validation pairs) or the empty prompt (empty)."
+        },
     )
     sound_linear_ridge: float = field(
         default=0.03,
@@ -248,6 +258,10 @@ class DemoSettings:
         if unknown:
             raise ValueError(
                 f"recipe_overrides: unknown roles {sorted(unknown)}; use {[*ROLES, EVERY_ROLE]}."
+            )
+        if self.offset_against not in OFFSET_ORIGINS:
+            raise ValueError(
+                f"--offset-against must be one of {OFFSET_ORIGINS}, got {self.offset_against!r}."
             )
         if not self.sound_linear_ridge > 0:
             raise ValueError(

@@ -348,6 +348,8 @@ class WorldDemo:
         net = GlueNet.from_pretrained(trained["sound"] / "gluenet")
         clips, texts = self.sound_inputs()
         heard = clips_digest(clips)  # the clips are the cells' prompts
+        against = self.offset_origin()
+        told_apart = "" if against is None else ", against the places"
         runs = [trained["sound"]]
         paper = GlueGenPipeline(self.pipeline, encoder, net, unconditional="source")
         ours = GlueGenPipeline(self.pipeline, encoder, net, unconditional="generator")
@@ -360,11 +362,14 @@ class WorldDemo:
         weights = {"blend": self.settings.blend_weight, "offset": self.settings.offset_weight}
         for mix in MIXES:
             weight = weights.get(mix)
+            origin = against if mix == "offset" else None
             rows[f"sound_text_{mix}"] = self.cells.cell(
                 f"sound-text-{mix}",
-                self.glued_inputs(ours, clips, text=texts, mix=mix, weight=weight),
+                self.glued_inputs(ours, clips, text=texts, mix=mix, weight=weight, against=origin),
                 runs,
-                detail=heard + ("" if weight is None else f", {mix} weight {weight}"),
+                detail=heard
+                + ("" if weight is None else f", {mix} weight {weight}")
+                + (told_apart if mix == "offset" else ""),
                 prompts=texts,
             )
         linear = [trained["linear-sound"]]
@@ -376,10 +381,15 @@ class WorldDemo:
             "sound-text-offset-linear",
             self.sound_linear_inputs(ours, linear[0], clips, texts),
             linear,
-            detail=heard + f", offset weight {weight}",
+            detail=heard + f", offset weight {weight}" + told_apart,
             prompts=texts,
         )
         return rows
+
+    def offset_origin(self) -> list[str] | None:
+        """What the offset mix measures its place words from: every place's words (their
+        mean), or None, the empty prompt (`--offset-against`)."""
+        return list(EN_POSITIONS.values()) if self.settings.offset_against == "places" else None
 
     def sound_linear_inputs(
         self, glue: GlueGenPipeline, folder: Path, clips: list, texts: list[str] | None = None
@@ -392,8 +402,9 @@ class WorldDemo:
             embeds = LinearMap.from_pretrained(folder).translate(source.hidden)  # (b, n_t, d_t)
             if texts is not None:
                 mapped = TokenFeatures(embeds, torch.ones(embeds.shape[:2], dtype=torch.long))
-                weight = self.settings.offset_weight
-                embeds = glue.mix_with_text(mapped, texts, "offset", weight=weight).hidden
+                weight, against = self.settings.offset_weight, self.offset_origin()
+                mixed = glue.mix_with_text(mapped, texts, "offset", weight=weight, against=against)
+                embeds = mixed.hidden
             return embeds, self.empty(len(clips)), self.scenes
 
         return inputs
@@ -489,15 +500,17 @@ class WorldDemo:
         mix: str = "splice",
         weight: float | None = None,
         scenes: list[Scene] | None = None,
+        against: list[str] | None = None,
     ) -> Callable[[], tuple]:
         """Inputs (of `scenes`, default the one-object ones) through a GlueGenPipeline's
-        encoder and GlueNet(s), mixed with `text`."""
+        encoder and GlueNet(s), mixed with `text` (an offset from the mean of `against`'s
+        words where given)."""
 
         def inputs() -> tuple:
             chosen = keys or glue.route(items)
             glued = glue.encode(items, chosen)
             if text is not None:
-                glued = glue.mix_with_text(glued, text, mix, weight=weight)
+                glued = glue.mix_with_text(glued, text, mix, weight=weight, against=against)
             return glued.hidden, glue.unconditional_embeds(chosen).hidden, scenes or self.scenes
 
         return inputs
