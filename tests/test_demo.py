@@ -427,3 +427,17 @@ def test_noisy_corpora_are_written_again_for_another_xlmr(tmp_path, monkeypatch)
     assert noisy.read_text() != "written with the old vocabulary"
     stamp = json.loads((tmp_path / "corpora" / "corpora.json").read_text())
     assert stamp["noise_vocabulary"] == "sha256:retrained"
+
+
+def test_a_prompt_lingua_misreads_is_drawn_through_the_likeliest_of_the_six():
+    # the page refuses a prompt read as a language with no GlueNet; the demo, whose prompts
+    # are all in the six, counts it as misread (its routing share) and draws it all the same
+    from types import SimpleNamespace
+
+    pytest.importorskip("lingua", reason="pip install 'gluegen[languages]'")
+    from gluegen.pipelines.routing import Router
+    from gluegen_world.demo.stages import WorldDemo
+
+    glue = SimpleNamespace(router=Router(list(FOREIGN)))
+    prompts = ["hay un gran rombo naranja arriba", "une grande étoile rouge à gauche"]
+    assert WorldDemo.lingua_keys(glue, prompts) == ["es", "fr"]

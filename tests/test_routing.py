@@ -56,6 +56,19 @@ def test_a_near_tie_goes_to_the_loaded_language():
     assert Router(["fr"]).route(tie) == Route("fr", "fr")
 
 
+def test_a_caller_who_knows_the_languages_gets_the_likeliest_loaded_one():
+    # lingua reads this Spanish prompt as Swahili, even with the loaded languages' prior
+    misread = "hay un gran rombo naranja arriba"
+    six = Router(["zh", "fr", "es", "it", "ja", "de"])
+    assert six.language_of(misread) == "sw"
+    with pytest.raises(ValueError, match="reads as 'sw'"):
+        six.route(misread)
+    assert six.likeliest_loaded(misread) == "es"
+    assert Router(["fr", "de"]).likeliest_loaded(SPANISH) in ("fr", "de")
+    with pytest.raises(ValueError, match="No language's GlueNet"):
+        Router(["*"]).likeliest_loaded(SPANISH)
+
+
 def test_sounds_go_to_the_shared_or_only_gluenet():
     sound = np.zeros(8, dtype=np.float32)
     assert Router(["*"]).route(sound) == Route("*")

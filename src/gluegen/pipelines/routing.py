@@ -138,6 +138,14 @@ class Router:
                 best, best_score = code, score
         return best
 
+    def likeliest_loaded(self, text: str) -> str:
+        """The loaded language lingua finds `text` likeliest in, whatever it finds likelier
+        among the others: for a caller that knows every prompt is in one of them."""
+        if not self.languages:
+            raise ValueError("No language's GlueNet is loaded to choose among.")
+        scores = dict(self.confidences(text))
+        return max(self.languages, key=lambda code: scores.get(code, 0.0))
+
     def confidences(self, text: str) -> list[tuple[str, float]]:
         """(ISO 639-1 code, lingua's confidence) of every language lingua knows."""
         values = all_languages_detector().compute_language_confidence_values(text)
