@@ -32,7 +32,8 @@ SOUND_ROWS = {
     "sound_text_blend": "sound + position in words, blend (ours: each token a weighted mean, "
     "the sound's share --blend-weight)",
     "sound_text_offset": "sound + position in words, offset (ours: the text's offset from the "
-    "empty prompt added to the sound's tokens, norms kept)",
+    "four places' words, or the empty prompt (--offset-against), added to the sound's tokens, "
+    "norms kept)",
     "sound_linear": "sound -> least-squares map of the sound's pooled summary (ridge), the "
     "generator's empty prompt for guidance: the baseline",
     "sound_text_offset_linear": "sound -> the least-squares map, + position in words, offset",
