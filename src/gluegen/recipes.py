@@ -123,15 +123,8 @@ WORLD_LAYOUT = {  # linear mixing, tokens first, every channel routed its own wa
 }
 WORLD_TRAINING = {"epochs": 18, "learning_rate": 2e-3, "lr_decay_epochs": 6}
 # sounds: twice as long, the learning rate halved every 12 epochs (chosen on validation
-# scenes): drawn from unseen shape-colour pairs it composes better; noise on the source as
-# strong as the source itself (chosen on the validation pairs, experiments.md 2026-12-07,
-# validation pairs: the offset mix far better with it, the sound alone level)
-WORLD_SOUND_TRAINING = {
-    **WORLD_TRAINING,
-    "epochs": 36,
-    "lr_decay_epochs": 12,
-    "source_noise": 1.0,
-}
+# scenes): drawn from unseen shape-colour pairs it composes better
+WORLD_SOUND_TRAINING = {**WORLD_TRAINING, "epochs": 36, "lr_decay_epochs": 12}
 
 # -- XLM-R-large into each diffusers family: the paper's multilingual layout at the shapes of
 # each family's text conditioning (encoders/families.py; T5 lengths are the pipelines' defaults),
