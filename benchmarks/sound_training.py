@@ -14,8 +14,10 @@ For each training seed (`--seeds`): a sound corpus of `--pairs` clips (corpus se
 demo's), its feature cache, the sound GlueNet trained as the demo trains it (`world-sound`,
 `--overrides` over it), then two cells of the validation scenes as the demo draws them: the
 sound alone (shape and colour right: "object") and the sound + its position in words, offset
-mix (object and position right) at `--offset-weight`. Each is also given over English through
-the generator's own encoder on the same scenes, as the demo gives it. `--scenes train` draws
+mix (object and position right) at `--offset-weight`, its place words measured from
+`--offset-against` (the four places' mean, the demo's, or the empty prompt). Each is also
+given over English through the generator's own encoder on the same scenes, as the demo gives
+it. `--scenes train` draws
 training-split scenes instead (pairs the net trained on, fresh clips). `--captions` says what
 each clip's caption says (`gluegen_world.corpus.SOUND_CAPTIONS`): by default the demo's, its
 whole scene in one phrasing, the place first ("on the right, a big green star"), so that the
