@@ -440,4 +440,4 @@ def test_a_prompt_lingua_misreads_is_drawn_through_the_likeliest_of_the_six():
 
     glue = SimpleNamespace(router=Router(list(FOREIGN)))
     prompts = ["hay un gran rombo naranja arriba", "une grande étoile rouge à gauche"]
-    assert WorldDemo.lingua_keys(glue, prompts) == ["es", "fr"]
+    assert WorldDemo.lingua_routes(glue, prompts) == (["es", "fr"], ["sw", "fr"])

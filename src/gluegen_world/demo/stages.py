@@ -260,8 +260,7 @@ class WorldDemo:
         rows["own"]["en"] = self.cells.cell("own-en", self.own_inputs(english), [], prompts=english)
         for code in FOREIGN:
             prompts = self.prompts(code)
-            keys = self.lingua_keys(ours, prompts)
-            read = [ours.router.language_of(text) for text in prompts]
+            keys, read = self.lingua_routes(ours, prompts)
             self.routing[code] = sum(language == code for language in read) / len(read)
             rows["own"][code] = self.cells.cell(
                 f"own-{code}", self.own_inputs(prompts), [], prompts=prompts
@@ -460,7 +459,8 @@ class WorldDemo:
         rows["minilm"]["en"] = cell("minilm-en", minilm, ["minilm"], english)
         for code in FOREIGN:
             texts = self.prompts(code, two_objects=True)
-            glued = self.glued_inputs(ours, texts, self.lingua_keys(ours, texts), scenes=scenes)
+            keys = self.lingua_routes(ours, texts)[0]
+            glued = self.glued_inputs(ours, texts, keys, scenes=scenes)
             rows["ours"][code] = cell(f"ours-{code}", glued, [code], texts)
             glued = self.glued_inputs(shared, texts, scenes=scenes)
             rows["shared"][code] = cell(f"shared-{code}", glued, ["shared"], texts)
@@ -493,17 +493,20 @@ class WorldDemo:
         return inputs
 
     @staticmethod
-    def lingua_keys(glue: GlueGenPipeline, prompts: list[str]) -> list[str]:
-        """Each prompt's GlueNet as lingua picks it among the loaded languages (with the
-        loaded languages' prior); a prompt it reads as a language with no GlueNet, which the
-        page refuses, goes to the loaded language it finds likeliest: every demo prompt is in
-        one of them, and the routing shares count it as misread."""
+    def lingua_routes(
+        glue: GlueGenPipeline, prompts: list[str]
+    ) -> tuple[list[str], list[str | None]]:
+        """(each prompt's GlueNet, the language lingua read it in), with the loaded languages'
+        prior; a prompt it reads as a language with no GlueNet, which the page refuses, goes
+        to the loaded language it finds likeliest: every demo prompt is in one of them, and
+        the routing shares count it as misread."""
         router = glue.router
-        keys = []
-        for text in prompts:
-            language = router.language_of(text)
-            keys.append(language if language in router.keys else router.likeliest_loaded(text))
-        return keys
+        read = [router.language_of(text) for text in prompts]
+        keys = [
+            language if language in router.keys else router.likeliest_loaded(text)
+            for text, language in zip(prompts, read, strict=True)
+        ]
+        return keys, read
 
     def glued_inputs(
         self,
