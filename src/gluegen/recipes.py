@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from gluegen.models.config import EVERY_CHANNEL, IDENTITY_FIELDS, SHAPE_FIELDS, GlueNetConfig
-from gluegen.training.config import ObjectiveWeights, TrainConfig
+from gluegen.training.config import RESUMABLE_CHANGES, ObjectiveWeights, TrainConfig
 
 ALIGNMENT_ONLY = {"reconstruction": 0.0, "adversarial": 0.0}
 WEIGHT_SUFFIX = "_weight"  # loss weights are named `align_weight`, ... among the settings
@@ -81,6 +81,18 @@ class Recipe:
             weights=ObjectiveWeights(**self.objective),
             **self.training,
         )
+
+    def trained_settings(self, shapes: dict | None = None) -> dict:
+        """Everything that decides the weights a run of this recipe trains at `shapes`: the
+        GlueNet's config and the training settings, defaults filled in, without what only
+        says where and how a run reports (`max_steps` stays: it ends the run). Two recipes
+        with equal trained settings train the same GlueNet, whatever each names explicitly."""
+        training = dataclasses.asdict(self.train_config(""))
+        reporting = set(RESUMABLE_CHANGES) - {"max_steps"}
+        return {
+            "layout": dataclasses.asdict(self.gluenet_config(shapes)),
+            "training": {k: v for k, v in training.items() if k not in reporting},
+        }
 
 
 # -- the paper's networks and recipe (method.md) -------------------------------------------

@@ -91,10 +91,32 @@ def _stamped(output: Path, stamp_file: Path, wanted: dict) -> bool:
     return json.loads(stamp_file.read_text()) == json.loads(json.dumps(wanted))
 
 
+def _trains_alike(stamped: dict, recipe: Recipe, shapes: dict) -> bool:
+    """True when the recipe recorded as `stamped` trains what `recipe` trains at `shapes`."""
+    try:
+        earlier = Recipe(**stamped)
+        settings = [r.trained_settings(shapes) for r in (earlier, recipe)]
+    except (TypeError, ValueError):  # a stamp of settings this version no longer has
+        return False
+    return json.loads(json.dumps(settings[0])) == json.loads(json.dumps(settings[1]))
+
+
 def is_trained(cache: FeatureCache, source: ParallelSource, folder: Path, recipe: Recipe) -> bool:
-    """True when `folder` holds a GlueNet trained on `cache` from `recipe`."""
-    config = folder / "gluenet" / "config.json"
-    return _stamped(config, folder / STAMP, _stamp(source, recipe, cache))
+    """True when `folder` holds a GlueNet trained on `cache` from `recipe`, or from a recipe
+    that trains the same (an override equal to the default it replaces retrains nothing)."""
+    config, stamp_file = folder / "gluenet" / "config.json", folder / STAMP
+    wanted = _stamp(source, recipe, cache)
+    if _stamped(config, stamp_file, wanted):
+        return True
+    if not (config.is_file() and stamp_file.is_file()):
+        return False
+    stamped = json.loads(stamp_file.read_text())
+    wanted = json.loads(json.dumps(wanted))
+    return (
+        all(stamped.get(part) == wanted[part] for part in ("source", "cache"))
+        and isinstance(stamped.get("recipe"), dict)
+        and _trains_alike(stamped["recipe"], recipe, cache_shapes(cache))
+    )
 
 
 def train_gluenet(
