@@ -158,3 +158,27 @@ def test_page_messages_name_the_users_file_not_the_server_path():
     with pytest.raises(Exception, match="dog barking.wav is silent") as raised:
         handler(upload)
     assert "/tmp/gradio" not in str(raised.value) and "3f2a9c0d1e" not in str(raised.value)
+
+
+class Recorder:
+    """A stand-in sound pipeline that keeps what the page asked it to draw."""
+
+    def __call__(self, sound, **options):
+        self.options = options
+        return argparse.Namespace(images=[])
+
+
+def test_the_pages_offset_mix_measures_its_words_from_the_alternatives_given():
+    from gluegen.app import sound_images
+    from gluegen_world.serve import WORLD_DEFAULTS
+
+    served = Served(sound=Recorder())
+    places = "on the left; on the right"
+    _, said = sound_images(served, "a.wav", None, "on the left", "offset", 1.0, places, 0, 2, 4, 1)
+    assert served.sound.options["mix_against"] == ["on the left", "on the right"]
+    assert "against 2 alternatives" in said
+    for mix, against in (("offset", " ; "), ("blend", places)):  # none given / not an offset
+        _, said = sound_images(served, "a.wav", None, "on the left", mix, 1.0, against, 0, 2, 4, 1)
+        assert "mix_against" not in served.sound.options and "against" not in said
+    # the world's page measures from its four places by default, as the demo's offset rows
+    assert len(WORLD_DEFAULTS.mix_against.split(";")) == 4

@@ -52,6 +52,18 @@ class DrawDefaults:
     seed: int = 0
     images: int = 2
     mix_weight: float = 1.0
+    # what an offset mix's words are measured from: the alternatives they choose among,
+    # ALTERNATIVES_SEPARATOR between them ("": the empty prompt)
+    mix_against: str = ""
+
+
+ALTERNATIVES_SEPARATOR = ";"
+
+
+def alternatives(text: str | None) -> list[str] | None:
+    """The alternatives typed in the page's box, or None when there are none."""
+    given = [part.strip() for part in (text or "").split(ALTERNATIVES_SEPARATOR)]
+    return [part for part in given if part] or None
 
 
 @dataclass
@@ -155,9 +167,21 @@ def text_images(served: Served, prompt: str, seed, steps, guidance, count, progr
 
 @page_errors
 def sound_images(
-    served: Served, upload, example, words, mix, weight, seed, steps, guidance, count, progress=None
+    served: Served,
+    upload,
+    example,
+    words,
+    mix,
+    weight,
+    against,
+    seed,
+    steps,
+    guidance,
+    count,
+    progress=None,
 ):
-    """(images, what was drawn) for a sound (an upload, else an example), maybe with words."""
+    """(images, what was drawn) for a sound (an upload, else an example), maybe with words;
+    an offset mix measures its words from `against`'s alternatives where some are given."""
     progress = progress or (lambda *a, **k: None)
     glue = served.side("sound")
     sound = upload or served.examples.get(example)
@@ -170,8 +194,13 @@ def sound_images(
         options |= {"text": words, "mix": mix}
         if mix != "splice":
             options["mix_weight"] = float(weight)
+    measured_from = alternatives(against) if mix == "offset" else None
+    if measured_from:
+        options["mix_against"] = measured_from
     images = glue(sound, **options).images
-    what = "the sound alone" if mix == ALONE else f"the sound + “{words}” ({mix})"
+    what = "the sound alone" if mix == ALONE else f"the sound + “{words}” ({mix}"
+    if mix != ALONE:
+        what += f", against {len(measured_from)} alternatives)" if measured_from else ")"
     return shown(images), f"Drawn from {what}."
 
 
@@ -216,6 +245,13 @@ def build_page(served: Served) -> gr.Blocks:
                 words = gr.Textbox(label="words to mix in (optional)", elem_id="words")
                 mix = gr.Radio([ALONE, *MIXES], value=ALONE, label="mix", elem_id="mix")
                 weight = gr.Slider(0, 2, value=d.mix_weight, step=0.05, label="mix weight")
+            against = gr.Textbox(
+                value=d.mix_against,
+                label=f"offset mix only: the words' alternatives, separated by "
+                f"'{ALTERNATIVES_SEPARATOR}' (what they all say alike is not added; "
+                "empty: measured from the empty prompt)",
+                elem_id="against",
+            )
             draw_sound = gr.Button("Draw", variant="primary", elem_id="draw-sound")
             heard = gr.Markdown(elem_id="heard")
             sound_gallery = gr.Gallery(label="from the sound", format="png", elem_id="sound-images")
@@ -228,7 +264,9 @@ def build_page(served: Served) -> gr.Blocks:
 
         draw_text.click(on_text, [prompt, *settings], [own, glued, language])
         draw_sound.click(
-            on_sound, [upload, example, words, mix, weight, *settings], [sound_gallery, heard]
+            on_sound,
+            [upload, example, words, mix, weight, against, *settings],
+            [sound_gallery, heard],
         )
     return page
 

@@ -16,12 +16,12 @@ import logging
 import random
 from pathlib import Path
 
-from gluegen.app import DrawDefaults, Served
+from gluegen.app import ALTERNATIVES_SEPARATOR, DrawDefaults, Served
 from gluegen.encoders import Encoder, HFAudioEncoder
 from gluegen.encoders.base import identity_differences
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, GlueGenPipeline
-from gluegen_world.captions import caption
+from gluegen_world.captions import EN_POSITIONS, caption
 from gluegen_world.corpus import sample_scenes
 from gluegen_world.demo.corpora import write_corpora
 from gluegen_world.demo.settings import FOREIGN, DemoSettings, DrawSettings
@@ -36,8 +36,14 @@ TRAINED_ON_FIRST_START = ("fr", "zh", "sound")  # what a page with no demo folde
 EXAMPLE_SOUNDS = 6
 EXAMPLE_REQUESTS = 2  # per language, offered under the prompt box
 # The page draws as the demo's table was drawn: its DDIM steps and guidance.
+# An offset mix measures its words from the world's four places, as the demo's offset rows do
+# (`--offset-against places`, chosen on the validation pairs).
 WORLD_DEFAULTS = DrawDefaults(
-    steps=DrawSettings().steps, guidance=DrawSettings().guidance, images=4, mix_weight=1.0
+    steps=DrawSettings().steps,
+    guidance=DrawSettings().guidance,
+    images=4,
+    mix_weight=1.0,
+    mix_against=f"{ALTERNATIVES_SEPARATOR} ".join(EN_POSITIONS.values()),
 )
 
 
