@@ -151,6 +151,16 @@ def test_sound_training_benchmark_runs(load_benchmark, capsys, tmp_path):
     assert lines == ["0", "1", "mean", "0+1", "mean"]  # each alone, then the two averaged
 
 
+def test_sound_knowledge_benchmark_runs(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("sound_knowledge")
+    tiny = ["--pairs", "40", "--scenes", "4", "--withhold", "--targets", str(tmp_path)]
+    assert bench.main([*tiny, "--draws", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "40 training clips -> 4 clips of validation pairs" in out
+    assert [line.split()[0] for line in out.splitlines()[2:5]] == ["first", "mean", "every"]
+    assert "one place (left)" in out and "the four places averaged" in out
+
+
 def test_the_word_reading_averages_each_words_pieces(load_benchmark, monkeypatch):
     import torch
     from transformers import XLMRobertaTokenizer
