@@ -7,6 +7,8 @@
         --scenes train --test-scenes 128
     python benchmarks/sound_training.py runs/sound --variant objects --captions object
     python benchmarks/sound_training.py runs/sound --variant default --captions scene
+    python benchmarks/sound_training.py runs/sound --variant default --captions one-place \
+        --withhold --scenes pairs --test-scenes 120
     python benchmarks/sound_training.py runs/sound --variant default --withhold --scenes pairs \
         --test-scenes 120
 
@@ -23,7 +25,9 @@ each clip's caption says (`gluegen_world.corpus.SOUND_CAPTIONS`): by default the
 whole scene in one phrasing, the place first ("on the right, a big green star"), so that the
 glued sound says its object at the same tokens every time; `scene`, its whole scene
 in any corpus phrasing (the demo's until 2026-12-07); `object`, its object alone ("a big red
-circle"), as the paper's text side names a sound's class. `--withhold` keeps the validation
+circle"), as the paper's text side names a sound's class; `one-place`, the demo's phrasing with
+every clip said at one place (`SOUND_PLACE`), the offset mix then measured from that place's
+words. `--withhold` keeps the validation
 pairs (a second diagonal of shape-colour pairs, `VALIDATION_COMBINATIONS`) out of the corpus,
 and `--scenes pairs` draws their 40 one-object scenes: unseen pairs four times as many as the
 demo's validation scenes, none of them the test's. Corpora, caches and GlueNets go to WORKDIR
@@ -127,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = DemoSettings(
         scenes="validation",
         sound_pairs=args.pairs,
+        sound_captions=args.captions,  # the offset mix's origin follows what the captions say
         test_scenes=args.test_scenes,
         offset_weight=args.offset_weight,
         offset_against=args.offset_against,

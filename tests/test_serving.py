@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("gradio", reason="pip install 'gluegen[web]'")
 
-from gluegen.app import Served, text_images  # noqa: E402
+from gluegen.app import Served, alternatives, text_images  # noqa: E402
 from gluegen.cli import build_serve_parser  # noqa: E402
 from gluegen.models import GlueNet, GlueNetConfig  # noqa: E402
 from gluegen.serving import gluenet_keys, served_from_files  # noqa: E402
@@ -170,7 +170,8 @@ class Recorder:
 
 def test_the_pages_offset_mix_measures_its_words_from_the_alternatives_given():
     from gluegen.app import sound_images
-    from gluegen_world.serve import WORLD_DEFAULTS
+    from gluegen_world.demo.settings import DemoSettings
+    from gluegen_world.serve import world_defaults
 
     served = Served(sound=Recorder())
     places = "on the left; on the right"
@@ -180,5 +181,7 @@ def test_the_pages_offset_mix_measures_its_words_from_the_alternatives_given():
     for mix, against in (("offset", " ; "), ("blend", places)):  # none given / not an offset
         _, said = sound_images(served, "a.wav", None, "on the left", mix, 1.0, against, 0, 2, 4, 1)
         assert "mix_against" not in served.sound.options and "against" not in said
-    # the world's page measures from its four places by default, as the demo's offset rows
-    assert len(WORLD_DEFAULTS.mix_against.split(";")) == 4
+    # the world's page measures from what the demo's offset rows measure from
+    for against in ("places", "empty"):
+        settings = DemoSettings(offset_against=against)
+        assert alternatives(world_defaults(settings).mix_against) == settings.offset_origin()

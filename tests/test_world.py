@@ -388,3 +388,28 @@ def test_sound_captions_say_the_scene_in_one_phrasing_the_place_first(tmp_path):
         assert row["caption"].startswith(f"{EN_POSITIONS[thing.position]}, a")  # ... place first
     with pytest.raises(ValueError, match="--sound-captions must be one of"):
         DemoSettings(sound_captions="class")
+
+
+def test_one_place_sound_captions_say_every_clip_at_one_place_and_the_mix_measures_from_it(
+    tmp_path,
+):
+    from gluegen_world.captions.english import EN_POSITIONS
+    from gluegen_world.corpus import SOUND_PLACE, parse_scene_code, read_tsv
+    from gluegen_world.demo.settings import DemoSettings
+
+    table = write_sound_corpus(tmp_path / "sounds", 12, 0, seed=0, captions="one-place")
+    rows = read_tsv(table)[1]
+    said = EN_POSITIONS[SOUND_PLACE]
+    assert all(row["caption"].startswith(f"{said}, a") for row in rows)
+    assert len({parse_scene_code(row["scene"]).objects[0].position for row in rows}) > 1
+    # the offset mix measures its words from the place the glued sound already says
+    origin = {
+        (captions, against): DemoSettings(
+            sound_captions=captions, offset_against=against
+        ).offset_origin()
+        for captions in ("place-first", "one-place")
+        for against in ("places", "empty")
+    }
+    assert origin["one-place", "places"] == [said]
+    assert origin["place-first", "places"] == list(EN_POSITIONS.values())
+    assert origin["one-place", "empty"] is None and origin["place-first", "empty"] is None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from gluegen.io import atomic_write_text
@@ -25,9 +26,14 @@ from gluegen_world.scenes import COLOURS, SHAPES, Scene, WorldObject, random_sce
 from gluegen_world.sounds import synthesize, write_wav
 
 SPLITS = ("train", "heldout")
-# what a clip's caption says: its whole scene (any corpus phrasing), its object alone, or its
-# whole scene in one phrasing, the place first ("on the right, a big green star")
-SOUND_CAPTIONS = ("scene", "object", "place-first")
+# what a clip's caption says: its whole scene (any corpus phrasing), its object alone, its
+# whole scene in one phrasing, the place first ("on the right, a big green star"), or that
+# phrasing with every clip at one place (SOUND_PLACE)
+SOUND_CAPTIONS = ("scene", "object", "place-first", "one-place")
+# The place every "one-place" caption says. A sound has no place: a caption's place is noise the
+# sound cannot tell, which a GlueNet can only average over, and the generator reads the mean of
+# the four places' encodings worse than any one of them. Which place: the world's first.
+SOUND_PLACE = "left"
 # Held out: the (shape, colour) pairs on one diagonal of the shape x colour table.
 HELDOUT_COMBINATIONS = frozenset(
     (shape, colour)
@@ -145,7 +151,8 @@ def write_sound_corpus(
     `captions` (`SOUND_CAPTIONS`): "scene", a caption of the whole scene in any English corpus
     phrasing, its place included; "object", the object alone ("a big red circle"), as the
     paper's text side names a sound's class; "place-first", the whole scene in one phrasing,
-    the place first ("on the right, a big green star"), one template (the demo's).
+    the place first ("on the right, a big green star"), one template (the demo's);
+    "one-place", that template with every clip said at SOUND_PLACE ("on the left, ...").
     `withhold_validation`: no training clip of a validation pair (`VALIDATION_COMBINATIONS`).
     """
     if captions not in SOUND_CAPTIONS:
@@ -159,6 +166,8 @@ def write_sound_corpus(
             return en_phrase(scene.objects[0])
         if captions == "place-first":
             return english_single(scene.objects[0])[PLACE_FIRST]
+        if captions == "one-place":
+            return english_single(replace(scene.objects[0], position=SOUND_PLACE))[PLACE_FIRST]
         return caption(scene, "en", rng)
 
     rows = []
@@ -178,6 +187,7 @@ __all__ = [
     "HELDOUT_COMBINATIONS",
     "VALIDATION_COMBINATIONS",
     "SOUND_CAPTIONS",
+    "SOUND_PLACE",
     "is_heldout",
     "is_validation_pair",
     "parse_scene_code",

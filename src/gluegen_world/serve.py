@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from gluegen.app import ALTERNATIVES_SEPARATOR, DrawDefaults, Served
@@ -21,7 +22,7 @@ from gluegen.encoders import Encoder, HFAudioEncoder
 from gluegen.encoders.base import identity_differences
 from gluegen.models import GlueNet
 from gluegen.pipelines import ANY, GlueGenPipeline
-from gluegen_world.captions import EN_POSITIONS, caption
+from gluegen_world.captions import caption
 from gluegen_world.corpus import sample_scenes
 from gluegen_world.demo.corpora import write_corpora
 from gluegen_world.demo.settings import FOREIGN, DemoSettings, DrawSettings
@@ -36,15 +37,16 @@ TRAINED_ON_FIRST_START = ("fr", "zh", "sound")  # what a page with no demo folde
 EXAMPLE_SOUNDS = 6
 EXAMPLE_REQUESTS = 2  # per language, offered under the prompt box
 # The page draws as the demo's table was drawn: its DDIM steps and guidance.
-# An offset mix measures its words from the world's four places, as the demo's offset rows do
-# (`--offset-against places`, chosen on the validation pairs).
 WORLD_DEFAULTS = DrawDefaults(
-    steps=DrawSettings().steps,
-    guidance=DrawSettings().guidance,
-    images=4,
-    mix_weight=1.0,
-    mix_against=f"{ALTERNATIVES_SEPARATOR} ".join(EN_POSITIONS.values()),
+    steps=DrawSettings().steps, guidance=DrawSettings().guidance, images=4, mix_weight=1.0
 )
+
+
+def world_defaults(settings: DemoSettings) -> DrawDefaults:
+    """The page's starting values: an offset mix measures its words from the place words the
+    demo's offset rows measure from (`DemoSettings.offset_origin`)."""
+    origin = settings.offset_origin() or []
+    return replace(WORLD_DEFAULTS, mix_against=f"{ALTERNATIVES_SEPARATOR} ".join(origin))
 
 
 def world_encoder(name: str, layer: int) -> Encoder:
@@ -116,8 +118,9 @@ def world_served(
         ensure_gluenets(workdir, TRAINED_ON_FIRST_START, progress, settings)
     runs = workdir / "runs"
     generator = load_generator()
-    served = Served(defaults=WORLD_DEFAULTS, title="GlueGen on the shapes world")
-    layer = (settings or DemoSettings()).source_layer  # the layer the demo's GlueNets read
+    settings = settings or DemoSettings()
+    served = Served(defaults=world_defaults(settings), title="GlueGen on the shapes world")
+    layer = settings.source_layer  # the layer the demo's GlueNets read
     xlmr = world_xlmr(layer)
     # a GlueNet trained on another XLM-R or sound encoder (a world model retrained since) is
     # left out, and said so, rather than refusing the whole page

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from gluegen.precision import cpu_has_bf16_matmul
 from gluegen.recipes import Recipe, get_recipe
 from gluegen.settings import flag
-from gluegen_world.captions import LANGUAGES
-from gluegen_world.corpus import SOUND_CAPTIONS
+from gluegen_world.captions import EN_POSITIONS, LANGUAGES
+from gluegen_world.corpus import SOUND_CAPTIONS, SOUND_PLACE
 from gluegen_world.noise_words import PIECE_POOLS
 
 FOREIGN = tuple(code for code in LANGUAGES if code != "en")
@@ -102,8 +102,9 @@ class DemoSettings:
             "help": "What each clip's English caption says (gluegen_world.corpus."
             "write_sound_corpus): its scene in one phrasing, the place first (place-first: "
             "one word order, so the glued sound says its object at the same tokens every "
-            "time; chosen on validation scenes), in any corpus phrasing (scene), or its "
-            "object alone (object).",
+            "time; chosen on validation scenes), in any corpus phrasing (scene), its "
+            "object alone (object), or place first with every clip at one place (one-place: "
+            "the sound alone reads better, the offset mix worse; experiments.md).",
             "choices": SOUND_CAPTIONS,
         },
     )
@@ -143,7 +144,8 @@ class DemoSettings:
             "help": "What an offset mix's place words are measured from: the mean of the four "
             "places' words (places: what one place says that the others do not, without the "
             "object every place phrase pulls towards; chosen on the validation pairs, "
-            "experiments.md 2026-12-07, validation pairs) or the empty prompt (empty)."
+            "experiments.md 2026-12-07, validation pairs; with --sound-captions one-place, "
+            "that place's words) or the empty prompt (empty)."
         },
     )
     sound_linear_ridge: float = field(
@@ -292,6 +294,16 @@ class DemoSettings:
     def withholds_validation(self) -> bool:
         """Whether the corpora are written without the validation pairs (`--scenes pairs`)."""
         return self.scenes == "pairs"
+
+    def offset_origin(self) -> list[str] | None:
+        """What an offset mix measures its place words from (`--offset-against`): the place
+        words the glued sound already says (every place's, their mean; the one place of
+        "one-place" sound captions), or None, the empty prompt."""
+        if self.offset_against != "places":
+            return None
+        if self.sound_captions == "one-place":
+            return [EN_POSITIONS[SOUND_PLACE]]
+        return list(EN_POSITIONS.values())
 
     def language_role(self, code: str) -> str:
         """The role of `code`'s own GlueNet: "attention" or "language"."""

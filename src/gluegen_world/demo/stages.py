@@ -387,9 +387,8 @@ class WorldDemo:
         return rows
 
     def offset_origin(self) -> list[str] | None:
-        """What the offset mix measures its place words from: every place's words (their
-        mean), or None, the empty prompt (`--offset-against`)."""
-        return list(EN_POSITIONS.values()) if self.settings.offset_against == "places" else None
+        """What the offset mix measures its place words from (`DemoSettings.offset_origin`)."""
+        return self.settings.offset_origin()
 
     def sound_linear_inputs(
         self, glue: GlueGenPipeline, folder: Path, clips: list, texts: list[str] | None = None
