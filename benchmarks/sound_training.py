@@ -27,7 +27,8 @@ glued sound says its object at the same tokens every time; `scene`, its whole sc
 in any corpus phrasing (the demo's until 2026-12-07); `object`, its object alone ("a big red
 circle"), as the paper's text side names a sound's class; `one-place`, the demo's phrasing with
 every clip said at one place (`SOUND_PLACE`), the offset mix then measured from that place's
-words. `--withhold` keeps the validation
+words. `--mix-words lead` says the mix's place in that phrasing up to the object ("on the
+right, a"), its origin too. `--withhold` keeps the validation
 pairs (a second diagonal of shape-colour pairs, `VALIDATION_COMBINATIONS`) out of the corpus,
 and `--scenes pairs` draws their 40 one-object scenes: unseen pairs four times as many as the
 demo's validation scenes, none of them the test's. Corpora, caches and GlueNets go to WORKDIR
@@ -49,7 +50,7 @@ from gluegen.models import GlueNet, GlueNetEnsemble
 from gluegen.pipelines import GlueGenPipeline
 from gluegen_world.corpus import SOUND_CAPTIONS, sample_scenes, write_sound_corpus
 from gluegen_world.demo.scene_sets import validation_pair_scenes
-from gluegen_world.demo.settings import DEFAULT_WORKERS, OFFSET_ORIGINS, DemoSettings
+from gluegen_world.demo.settings import DEFAULT_WORKERS, MIX_WORDS, OFFSET_ORIGINS, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
 from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
@@ -90,6 +91,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DemoSettings().offset_against,
         help="What the mix's place words are measured from: every place's words (their mean) "
         "or the empty prompt.",
+    )
+    parser.add_argument(
+        "--mix-words",
+        choices=MIX_WORDS,
+        default=DemoSettings().mix_words,
+        help="How the mix says the place: its words alone (place) or the captions' place-first "
+        "phrasing up to the object (lead: 'on the right, a').",
     )
     parser.add_argument(
         "--scenes",
@@ -135,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         test_scenes=args.test_scenes,
         offset_weight=args.offset_weight,
         offset_against=args.offset_against,
+        mix_words=args.mix_words,
     )
     suffix = {"scene": "", "object": "-objects"}.get(args.captions, f"-{args.captions}")
     suffix += "-withheld" if args.withhold else ""

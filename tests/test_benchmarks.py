@@ -136,7 +136,7 @@ def test_sound_training_benchmark_runs(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("sound_training")
     tiny = ["--pairs", "12", "--seeds", "0", "1", "--test-scenes", "2", "--workers", "1"]
     tiny += ["--scenes", "train", "--offset-weight", "0.5", "--ensemble", "2"]
-    tiny += ["--captions", "object"]
+    tiny += ["--captions", "object", "--mix-words", "lead"]
     overrides = ["--overrides", '{"epochs": 1, "batch_size": 4, "holdout": 0.2}']
     assert bench.main([str(tmp_path), *tiny, *overrides, "--variant", "tiny"]) == 0
     out = capsys.readouterr().out

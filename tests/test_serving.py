@@ -185,3 +185,6 @@ def test_the_pages_offset_mix_measures_its_words_from_the_alternatives_given():
     for against in ("places", "empty"):
         settings = DemoSettings(offset_against=against)
         assert alternatives(world_defaults(settings).mix_against) == settings.offset_origin()
+    # said as words alone, as people type a place, whatever words the demo's mixes use
+    one_place = DemoSettings(sound_captions="one-place", mix_words="lead")
+    assert alternatives(world_defaults(one_place).mix_against) == ["on the left"]

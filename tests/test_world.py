@@ -413,3 +413,13 @@ def test_one_place_sound_captions_say_every_clip_at_one_place_and_the_mix_measur
     assert origin["one-place", "places"] == [said]
     assert origin["place-first", "places"] == list(EN_POSITIONS.values())
     assert origin["one-place", "empty"] is None and origin["place-first", "empty"] is None
+    # the mixes can say the place in the captions' own phrasing, up to the object, both sides
+    lead = DemoSettings(sound_captions="one-place", mix_words="lead")
+    assert lead.mix_text("right") == "on the right, a" and rows[0]["caption"].startswith(
+        lead.offset_origin()[0]
+    )
+    assert DemoSettings(mix_words="lead").offset_origin() == [
+        f"{words}, a" for words in EN_POSITIONS.values()
+    ]
+    with pytest.raises(ValueError, match="--mix-words must be one of"):
+        DemoSettings(mix_words="sentence")

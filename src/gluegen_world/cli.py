@@ -133,7 +133,8 @@ def build_world_parser() -> argparse.ArgumentParser:
         choices=SOUND_CAPTIONS,
         default=DemoSettings().sound_captions,
         help="What each clip's caption says: its scene in one phrasing, the place first "
-        "(place-first, the demo's), in any corpus phrasing (scene), or its object alone.",
+        "(place-first, the demo's), in any corpus phrasing (scene), its object alone "
+        "(object), or place first with every clip at one place (one-place).",
     )
     train = action(
         "train",

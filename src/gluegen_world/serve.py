@@ -44,8 +44,9 @@ WORLD_DEFAULTS = DrawDefaults(
 
 def world_defaults(settings: DemoSettings) -> DrawDefaults:
     """The page's starting values: an offset mix measures its words from the place words the
-    demo's offset rows measure from (`DemoSettings.offset_origin`)."""
-    origin = settings.offset_origin() or []
+    demo's offset rows measure from (`DemoSettings.offset_origin`), said as words alone, as
+    people type a place on the page."""
+    origin = replace(settings, mix_words="place").offset_origin() or []
     return replace(WORLD_DEFAULTS, mix_against=f"{ALTERNATIVES_SEPARATOR} ".join(origin))
 
 

@@ -43,6 +43,11 @@ def en_phrase(o: WorldObject) -> str:
 PLACE_FIRST = 1  # the index of `english_single`'s phrasing that says the place first
 
 
+def place_first_lead(position: str) -> str:
+    """The place-first phrasing up to its object ("on the right, a"; both sizes take "a")."""
+    return f"{EN_POSITIONS[position]}, a"
+
+
 def english_single(o: WorldObject) -> list[str]:
     """Phrasings of one English object."""
     pos = EN_POSITIONS[o.position]

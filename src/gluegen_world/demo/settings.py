@@ -14,6 +14,7 @@ from gluegen.precision import cpu_has_bf16_matmul
 from gluegen.recipes import Recipe, get_recipe
 from gluegen.settings import flag
 from gluegen_world.captions import EN_POSITIONS, LANGUAGES
+from gluegen_world.captions.english import place_first_lead
 from gluegen_world.corpus import SOUND_CAPTIONS, SOUND_PLACE
 from gluegen_world.noise_words import PIECE_POOLS
 
@@ -41,6 +42,7 @@ CLIP_SEED_OFFSET = 7_919  # test clips use seeds no corpus clip has
 ROLES = ("language", "attention", "shared", "sound", "paper", "sentence")
 SCENE_SETS = ("test", "validation", "pairs")
 OFFSET_ORIGINS = ("places", "empty")  # what an offset mix's words are measured from
+MIX_WORDS = ("place", "lead")  # how a sound + text mix says the place (DemoSettings.mix_words)
 EVERY_ROLE = "all"  # recipe_overrides key that applies to every role
 
 
@@ -146,6 +148,17 @@ class DemoSettings:
             "object every place phrase pulls towards; chosen on the validation pairs, "
             "experiments.md 2026-12-07, validation pairs; with --sound-captions one-place, "
             "that place's words) or the empty prompt (empty)."
+        },
+    )
+    mix_words: str = field(
+        default="place",
+        metadata={
+            "help": "How the sound + text mixes say the place: its words alone (place: "
+            "'on the right') or the sound captions' place-first phrasing up to the object "
+            "(lead: 'on the right, a'), so that the words' tokens, and what they change in the "
+            "tokens after them, stand where the glued sound's own place words stand; the "
+            "offset mix's origin is said the same way.",
+            "choices": MIX_WORDS,
         },
     )
     sound_linear_ridge: float = field(
@@ -261,6 +274,14 @@ class DemoSettings:
             raise ValueError(
                 f"recipe_overrides: unknown roles {sorted(unknown)}; use {[*ROLES, EVERY_ROLE]}."
             )
+        self._check_sound_rows()
+        for role in ROLES:
+            self.recipe(role)  # names a missing recipe or setting before any work
+
+    def _check_sound_rows(self) -> None:
+        """Clear errors for the settings of the sound rows' mixes and baseline."""
+        if self.mix_words not in MIX_WORDS:
+            raise ValueError(f"--mix-words must be one of {MIX_WORDS}, got {self.mix_words!r}.")
         if self.offset_against not in OFFSET_ORIGINS:
             raise ValueError(
                 f"--offset-against must be one of {OFFSET_ORIGINS}, got {self.offset_against!r}."
@@ -269,8 +290,6 @@ class DemoSettings:
             raise ValueError(
                 f"--sound-linear-ridge must be > 0, got {self.sound_linear_ridge} (try 0.03)."
             )
-        for role in ROLES:
-            self.recipe(role)  # names a missing recipe or setting before any work
 
     def _check_corpus_changes(self) -> None:
         """Clear errors for the settings that change how the corpora are written."""
@@ -301,9 +320,12 @@ class DemoSettings:
         "one-place" sound captions), or None, the empty prompt."""
         if self.offset_against != "places":
             return None
-        if self.sound_captions == "one-place":
-            return [EN_POSITIONS[SOUND_PLACE]]
-        return list(EN_POSITIONS.values())
+        places = [SOUND_PLACE] if self.sound_captions == "one-place" else list(EN_POSITIONS)
+        return [self.mix_text(place) for place in places]
+
+    def mix_text(self, position: str) -> str:
+        """The words a sound + text mix says `position` in (`--mix-words`)."""
+        return place_first_lead(position) if self.mix_words == "lead" else EN_POSITIONS[position]
 
     def language_role(self, code: str) -> str:
         """The role of `code`'s own GlueNet: "attention" or "language"."""

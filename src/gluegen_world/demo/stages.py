@@ -340,7 +340,7 @@ class WorldDemo:
             (synthesize(scene.objects[0], seed=CLIP_SEED_OFFSET + i), SAMPLE_RATE)
             for i, scene in enumerate(self.scenes)
         ]
-        return clips, [EN_POSITIONS[scene.objects[0].position] for scene in self.scenes]
+        return clips, [self.settings.mix_text(scene.objects[0].position) for scene in self.scenes]
 
     def sound_rows(self, trained: dict[str, Path]) -> dict[str, dict]:
         """{row: scores} of the sound table: sound alone, and sound + a position in words."""
@@ -350,6 +350,8 @@ class WorldDemo:
         heard = clips_digest(clips)  # the clips are the cells' prompts
         against = self.offset_origin()
         told_apart = "" if against is None else ", against the places"
+        if against is not None and against != list(EN_POSITIONS.values()):
+            told_apart = f", against {' / '.join(against)}"  # not the four places' words alone
         runs = [trained["sound"]]
         paper = GlueGenPipeline(self.pipeline, encoder, net, unconditional="source")
         ours = GlueGenPipeline(self.pipeline, encoder, net, unconditional="generator")
