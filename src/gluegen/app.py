@@ -198,9 +198,10 @@ def sound_images(
     if measured_from:
         options["mix_against"] = measured_from
     images = glue(sound, **options).images
-    what = "the sound alone" if mix == ALONE else f"the sound + “{words}” ({mix}"
+    what = "the sound alone"
     if mix != ALONE:
-        what += f", against {len(measured_from)} alternatives)" if measured_from else ")"
+        told_apart = f", against {len(measured_from)} alternatives" if measured_from else ""
+        what = f"the sound + “{words}” ({mix}{told_apart})"
     return shown(images), f"Drawn from {what}."
 
 

@@ -105,13 +105,12 @@ def is_trained(cache: FeatureCache, source: ParallelSource, folder: Path, recipe
     """True when `folder` holds a GlueNet trained on `cache` from `recipe`, or from a recipe
     that trains the same (an override equal to the default it replaces retrains nothing)."""
     config, stamp_file = folder / "gluenet" / "config.json", folder / STAMP
-    wanted = _stamp(source, recipe, cache)
-    if _stamped(config, stamp_file, wanted):
-        return True
     if not (config.is_file() and stamp_file.is_file()):
         return False
     stamped = json.loads(stamp_file.read_text())
-    wanted = json.loads(json.dumps(wanted))
+    wanted = json.loads(json.dumps(_stamp(source, recipe, cache)))
+    if stamped == wanted:
+        return True
     return (
         all(stamped.get(part) == wanted[part] for part in ("source", "cache"))
         and isinstance(stamped.get("recipe"), dict)
