@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{english['object_and_position']:.3f}"
     )
     header = f"{'seed':>6}{'sound':>10}{'/ en':>8}{'offset mix':>12}{'/ en':>8}"
-    print(f"{header}  (offset weight {args.offset_weight}, against {args.offset_against})")
+    weight, against = settings.offset_weight, settings.offset_origin()
+    origin = "the empty prompt" if against is None else " / ".join(against)
+    print(f"{header}  (offset weight {weight}, against {origin})")
     seeds = list(runs)
     groups = [[seed] for seed in seeds]  # each seed's GlueNet alone, then the averaged groups
     if args.ensemble > 1:
@@ -190,7 +192,6 @@ def main(argv: list[str] | None = None) -> int:
         sound = draw_and_score(
             demo.pipeline, demo.judges, *demo.glued_inputs(glue, clips)(), settings.draw
         )[1]["object"]
-        weight, against = settings.offset_weight, demo.offset_origin()
         inputs = demo.glued_inputs(
             glue, clips, text=texts, mix="offset", weight=weight, against=against
         )

@@ -348,10 +348,11 @@ class WorldDemo:
         net = GlueNet.from_pretrained(trained["sound"] / "gluenet")
         clips, texts = self.sound_inputs()
         heard = clips_digest(clips)  # the clips are the cells' prompts
-        against = self.offset_origin()
-        told_apart = "" if against is None else ", against the places"
-        if against is not None and against != list(EN_POSITIONS.values()):
-            told_apart = f", against {' / '.join(against)}"  # not the four places' words alone
+        against = self.settings.offset_origin()
+        told_apart = ""  # the cells' detail: the four places' words by name, as kept folders say
+        if against is not None:
+            places = against == list(EN_POSITIONS.values())
+            told_apart = ", against " + ("the places" if places else " / ".join(against))
         runs = [trained["sound"]]
         paper = GlueGenPipeline(self.pipeline, encoder, net, unconditional="source")
         ours = GlueGenPipeline(self.pipeline, encoder, net, unconditional="generator")
@@ -388,10 +389,6 @@ class WorldDemo:
         )
         return rows
 
-    def offset_origin(self) -> list[str] | None:
-        """What the offset mix measures its place words from (`DemoSettings.offset_origin`)."""
-        return self.settings.offset_origin()
-
     def sound_linear_inputs(
         self, glue: GlueGenPipeline, folder: Path, clips: list, texts: list[str] | None = None
     ) -> Callable[[], tuple]:
@@ -403,7 +400,7 @@ class WorldDemo:
             embeds = LinearMap.from_pretrained(folder).translate(source.hidden)  # (b, n_t, d_t)
             if texts is not None:
                 mapped = TokenFeatures(embeds, torch.ones(embeds.shape[:2], dtype=torch.long))
-                weight, against = self.settings.offset_weight, self.offset_origin()
+                weight, against = self.settings.offset_weight, self.settings.offset_origin()
                 mixed = glue.mix_with_text(mapped, texts, "offset", weight=weight, against=against)
                 embeds = mixed.hidden
             return embeds, self.empty(len(clips)), self.scenes
