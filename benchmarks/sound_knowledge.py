@@ -18,7 +18,8 @@ the scenes' place-first captions (the sound corpus's phrasing) through the gener
 encoder, drawn and judged (object right, `--draws` of the unseen pairs' scenes) at the scene's
 own place, at one place for every scene (SOUND_PLACE, what "one-place" captions say), and
 averaged over the four places (what a sound, which has no place, is trained towards when its
-captions say any place).
+captions say any place); and the object alone, no place ("a big red circle", what "object"
+captions say).
 
 Run:  python benchmarks/sound_knowledge.py [--withhold] [--pairs 2000 --scenes 240]
       python benchmarks/sound_knowledge.py --withhold --targets runs/knowledge
@@ -37,7 +38,7 @@ from sentence_knowledge import probe
 from gluegen.encoders import HFAudioEncoder
 from gluegen.pipelines.glue import generator_conditioning
 from gluegen_world.audio import HEARD
-from gluegen_world.captions.english import EN_POSITIONS, PLACE_FIRST, english_single
+from gluegen_world.captions.english import EN_POSITIONS, PLACE_FIRST, en_phrase, english_single
 from gluegen_world.corpus import SOUND_PLACE, sample_scenes
 from gluegen_world.demo.scene_sets import validation_pair_scenes
 from gluegen_world.demo.settings import DemoSettings
@@ -122,8 +123,11 @@ def print_targets(workdir: Path, draws: int, withhold: bool) -> None:
         "the four places averaged": lambda thing: torch.cat(
             [encoded(thing, place) for place in EN_POSITIONS]
         ).mean(0, keepdim=True),
+        "the object alone": lambda thing: (
+            generator_conditioning(demo.pipeline, [en_phrase(thing)]).hidden
+        ),
     }
-    print(f"\nplace-first captions, the generator's own encoder ({draws} draws): object right")
+    print(f"\ncaptions through the generator's own encoder ({draws} draws): object right")
     for name, target in targets.items():
         embeds = torch.cat([target(scene.objects[0]) for scene in demo.scenes])
         inputs = (embeds, demo.empty(len(embeds)), demo.scenes)

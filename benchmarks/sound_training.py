@@ -31,8 +31,9 @@ words. `--mix-words lead` says the mix's place in that phrasing up to the object
 right, a"), its origin too. `--withhold` keeps the validation
 pairs (a second diagonal of shape-colour pairs, `VALIDATION_COMBINATIONS`) out of the corpus,
 and `--scenes pairs` draws their 40 one-object scenes: unseen pairs four times as many as the
-demo's validation scenes, none of them the test's. Corpora, caches and GlueNets go to WORKDIR
-and are reused.
+demo's validation scenes, none of them the test's. `--linear-shares S ...` also draws each
+seed's GlueNet and its least-squares map (the demo's `sound_linear` baseline) averaged, the map
+weighted by S. Corpora, caches, GlueNets and maps go to WORKDIR and are reused.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ from pathlib import Path
 
 import torch
 
-from gluegen.encoders import HFAudioEncoder
+from gluegen.encoders import HFAudioEncoder, TokenFeatures
+from gluegen.evaluation.baselines import LinearMap
 from gluegen.models import GlueNet, GlueNetEnsemble
 from gluegen.pipelines import GlueGenPipeline
 from gluegen_world.corpus import SOUND_CAPTIONS, sample_scenes, write_sound_corpus
@@ -53,7 +55,13 @@ from gluegen_world.demo.scene_sets import validation_pair_scenes
 from gluegen_world.demo.settings import DEFAULT_WORKERS, MIX_WORDS, OFFSET_ORIGINS, DemoSettings
 from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading, train_in_parallel
-from gluegen_world.gluenets import ParallelSource, is_trained, world_cache
+from gluegen_world.gluenets import (
+    LinearReading,
+    ParallelSource,
+    is_trained,
+    linear_is_current,
+    world_cache,
+)
 from gluegen_world.models import VALIDATION_SEED, shipped_model
 
 
@@ -79,6 +87,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="Also draw the seeds' GlueNets averaged, this many at a time (consecutive seeds "
         "in --seeds order: 2 with seeds 0-5 gives three pairs); 1: each alone only.",
+    )
+    parser.add_argument(
+        "--linear-shares",
+        nargs="*",
+        type=float,
+        default=[],
+        help="Also draw each seed's GlueNet averaged with its least-squares map (the demo's "
+        "sound baseline, fitted on the seed's training split), the map weighted by each share "
+        "(1.0: the map alone).",
     )
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--test-scenes", type=int, default=DemoSettings().test_scenes)
@@ -131,6 +148,36 @@ def judged_scenes(args: argparse.Namespace) -> list | None:
     return None
 
 
+def train_missing(
+    args: argparse.Namespace, settings: DemoSettings
+) -> tuple[dict[int, Path], dict[int, Path]]:
+    """The corpus, its cache, each seed's GlueNet and (with `--linear-shares`) its
+    least-squares map, made where missing; ({seed: run folder}, {seed: map folder})."""
+    suffix = {"scene": "", "object": "-objects"}.get(args.captions, f"-{args.captions}")
+    suffix += "-withheld" if args.withhold else ""
+    folder = args.workdir / f"pairs-{args.pairs}{suffix}"
+    if not (folder / "sounds" / "captions.tsv").is_file():
+        write_sound_corpus(
+            folder / "sounds", args.pairs, 0, 0, args.captions, withhold_validation=args.withhold
+        )
+    source = ParallelSource(str(shipped_model("sound")), str(folder / "sounds"), "file", "caption")
+    cache = world_cache(source, folder / "features", progress=True)
+    summary = HFAudioEncoder(str(shipped_model("sound"))).summary_tokens
+    reading = LinearReading(summary, settings.sound_linear_ridge)
+    runs, maps, jobs, fits = {}, {}, [], []
+    for seed in args.seeds:
+        recipe = settings.recipe("sound").with_overrides(**args.overrides, seed=seed)
+        run = runs[seed] = folder / "runs" / f"{args.variant}-seed{seed}"
+        if not is_trained(cache, source, run, recipe):
+            jobs.append((str(cache.folder), source, run, recipe))
+        # the seed's least-squares map, on the training split its GlueNet trains on
+        maps[seed] = folder / "runs" / f"{args.variant}-seed{seed}-linear"
+        if args.linear_shares and not linear_is_current(cache, maps[seed], recipe, reading):
+            fits.append((str(cache.folder), maps[seed], recipe, reading))
+    train_in_parallel(jobs, args.workers, progress=True, linear_fits=fits)
+    return runs, maps
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train what is missing, then print one line per seed (and per averaged group) and their
     mean."""
@@ -145,30 +192,15 @@ def main(argv: list[str] | None = None) -> int:
         offset_against=args.offset_against,
         mix_words=args.mix_words,
     )
-    suffix = {"scene": "", "object": "-objects"}.get(args.captions, f"-{args.captions}")
-    suffix += "-withheld" if args.withhold else ""
-    folder = args.workdir / f"pairs-{args.pairs}{suffix}"
-    if not (folder / "sounds" / "captions.tsv").is_file():
-        write_sound_corpus(
-            folder / "sounds", args.pairs, 0, 0, args.captions, withhold_validation=args.withhold
-        )
-    source = ParallelSource(str(shipped_model("sound")), str(folder / "sounds"), "file", "caption")
-    cache = world_cache(source, folder / "features", progress=True)
-    runs, jobs = {}, []
-    for seed in args.seeds:
-        recipe = settings.recipe("sound").with_overrides(**args.overrides, seed=seed)
-        run = runs[seed] = folder / "runs" / f"{args.variant}-seed{seed}"
-        if not is_trained(cache, source, run, recipe):
-            jobs.append((str(cache.folder), source, run, recipe))
-    train_in_parallel(jobs, args.workers, progress=True)
+    runs, maps = train_missing(args, settings)
     torch.set_num_threads(args.workers)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     demo.scenes = judged_scenes(args) or demo.scenes
+    encoder = HFAudioEncoder(str(shipped_model("sound")))
     english = draw_and_score(
         demo.pipeline, demo.judges, *demo.own_inputs(demo.prompts("en"))(), settings.draw
     )[1]
     clips, texts = demo.sound_inputs()
-    encoder = HFAudioEncoder(str(shipped_model("sound")))
     print(
         f"{args.variant}, {args.pairs} clips, captions of the {args.captions}, {args.scenes} "
         "scenes; English (own encoder): "
@@ -196,20 +228,67 @@ def main(argv: list[str] | None = None) -> int:
             glue, clips, text=texts, mix="offset", weight=weight, against=against
         )
         mixed = draw_and_score(demo.pipeline, demo.judges, *inputs(), settings.draw)[1]
-        mixed = mixed["object_and_position"]
-        ratios["sound"].append(sound / english["object"])
-        ratios["offset"].append(mixed / english["object_and_position"])
         label = "+".join(str(seed) for seed in group)
-        print(
-            f"{label:>6}{sound:>10.3f}{ratios['sound'][-1]:>8.3f}"
-            f"{mixed:>12.3f}{ratios['offset'][-1]:>8.3f}",
-            flush=True,
-        )
+        print_row(label, sound, mixed["object_and_position"], english, ratios)
         if number + 1 == len(seeds) or number + 1 == len(groups):  # the end of a kind
-            means = {name: statistics.mean(values) for name, values in ratios.items()}
-            print(f"{'mean':>6}{'':>10}{means['sound']:>8.3f}{'':>12}{means['offset']:>8.3f}")
-            ratios = {"sound": [], "offset": []}
+            ratios = print_mean(ratios)
+    for share in args.linear_shares:
+        for seed in seeds:
+            net = GlueNet.from_pretrained(runs[seed] / "gluenet")
+            glue = GlueGenPipeline(demo.pipeline, encoder, net, unconditional="generator")
+            sound_inputs = blended_inputs(demo, glue, maps[seed], share, clips)
+            sound = draw_and_score(demo.pipeline, demo.judges, *sound_inputs(), settings.draw)
+            mix_inputs = blended_inputs(demo, glue, maps[seed], share, clips, texts, settings)
+            mixed = draw_and_score(demo.pipeline, demo.judges, *mix_inputs(), settings.draw)
+            label = f"{seed} + map x{share}"
+            print_row(label, sound[1]["object"], mixed[1]["object_and_position"], english, ratios)
+        ratios = print_mean(ratios)
     return 0
+
+
+def print_row(
+    label: str, sound: float, mixed: float, english: dict, ratios: dict[str, list[float]]
+) -> None:
+    """One line: the sound and the offset mix, each alone and over English; the ratios kept."""
+    ratios["sound"].append(sound / english["object"])
+    ratios["offset"].append(mixed / english["object_and_position"])
+    print(
+        f"{label:>6}{sound:>10.3f}{ratios['sound'][-1]:>8.3f}"
+        f"{mixed:>12.3f}{ratios['offset'][-1]:>8.3f}",
+        flush=True,
+    )
+
+
+def print_mean(ratios: dict[str, list[float]]) -> dict[str, list[float]]:
+    """The mean line of a kind of row; empty ratios for the next kind."""
+    means = {name: statistics.mean(values) for name, values in ratios.items()}
+    print(f"{'mean':>6}{'':>10}{means['sound']:>8.3f}{'':>12}{means['offset']:>8.3f}")
+    return {"sound": [], "offset": []}
+
+
+def blended_inputs(
+    demo: WorldDemo,
+    glue: GlueGenPipeline,
+    linear: Path,
+    share: float,
+    clips: list,
+    texts: list[str] | None = None,
+    settings: DemoSettings | None = None,
+):
+    """Clips through `glue`'s GlueNet and the least-squares map in `linear`, their outputs
+    averaged with the map weighted by `share`; with `texts`, offset-mixed as the demo mixes."""
+
+    def inputs() -> tuple:
+        source = glue.encoder.encode(clips)  # hidden (b, n_s, d_s)
+        glued = glue.encode(clips, glue.route(clips))  # hidden (b, n_t, d_t)
+        mapped = LinearMap.from_pretrained(linear).translate(source.hidden)  # (b, n_t, d_t)
+        blended = TokenFeatures((1 - share) * glued.hidden + share * mapped, glued.mask)
+        if texts is not None:
+            weight, against = settings.offset_weight, settings.offset_origin()
+            blended = glue.mix_with_text(blended, texts, "offset", weight=weight, against=against)
+        return blended.hidden, demo.empty(len(clips)), demo.scenes
+
+    return inputs
 
 
 if __name__ == "__main__":

@@ -136,11 +136,11 @@ def test_sound_training_benchmark_runs(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("sound_training")
     tiny = ["--pairs", "12", "--seeds", "0", "1", "--test-scenes", "2", "--workers", "1"]
     tiny += ["--scenes", "train", "--offset-weight", "0.5", "--ensemble", "2"]
-    tiny += ["--captions", "object", "--mix-words", "lead"]
+    tiny += ["--captions", "object", "--mix-words", "lead", "--linear-shares", "0.5"]
     overrides = ["--overrides", '{"epochs": 1, "batch_size": 4, "holdout": 0.2}']
     assert bench.main([str(tmp_path), *tiny, *overrides, "--variant", "tiny"]) == 0
     out = capsys.readouterr().out
-    lines = [line.split()[0] for line in out.strip().splitlines()[-5:]]
+    lines = out.strip().splitlines()[-8:]
     assert "tiny, 12 clips, captions of the object, train scenes" in out
     assert "offset weight 0.5" in out
     # each clip's caption names its object, nothing of its place
@@ -148,7 +148,19 @@ def test_sound_training_benchmark_runs(load_benchmark, capsys, tmp_path):
     rows = [line.split("\t") for line in table.splitlines()[1:]]
     assert len(rows) == 12 and all(row[1].split()[-1] == row[2].split(",")[0] for row in rows)
     assert all(len(row[1].split()) == 4 for row in rows)  # "a big red circle"
-    assert lines == ["0", "1", "mean", "0+1", "mean"]  # each alone, then the two averaged
+    # each alone, the two averaged, then each with its least-squares map
+    assert [line.split()[0] for line in lines] == [
+        "0",
+        "1",
+        "mean",
+        "0+1",
+        "mean",
+        "0",
+        "1",
+        "mean",
+    ]
+    assert all("+ map x0.5" in line for line in lines[5:7])
+    assert (tmp_path / "pairs-12-objects" / "runs" / "tiny-seed1-linear").is_dir()
 
 
 def test_sound_knowledge_benchmark_runs(load_benchmark, capsys, tmp_path):
@@ -159,6 +171,7 @@ def test_sound_knowledge_benchmark_runs(load_benchmark, capsys, tmp_path):
     assert "40 training clips -> 4 clips of validation pairs" in out
     assert [line.split()[0] for line in out.splitlines()[2:5]] == ["first", "mean", "every"]
     assert "one place (left)" in out and "the four places averaged" in out
+    assert "the object alone" in out
 
 
 def test_the_word_reading_averages_each_words_pieces(load_benchmark, monkeypatch):
