@@ -42,6 +42,7 @@ import argparse
 import json
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             glue = GlueGenPipeline(demo.pipeline, encoder, net, unconditional="generator")
             sound_inputs = blended_inputs(demo, glue, maps[seed], share, clips)
             sound = draw_and_score(demo.pipeline, demo.judges, *sound_inputs(), settings.draw)
-            mix_inputs = blended_inputs(demo, glue, maps[seed], share, clips, texts, settings)
+            mix_inputs = blended_inputs(demo, glue, maps[seed], share, clips, texts)
             mixed = draw_and_score(demo.pipeline, demo.judges, *mix_inputs(), settings.draw)
             label = f"{seed} + map x{share}"
             print_row(label, sound[1]["object"], mixed[1]["object_and_position"], english, ratios)
@@ -273,8 +274,7 @@ def blended_inputs(
     share: float,
     clips: list,
     texts: list[str] | None = None,
-    settings: DemoSettings | None = None,
-):
+) -> Callable[[], tuple]:
     """Clips through `glue`'s GlueNet and the least-squares map in `linear`, their outputs
     averaged with the map weighted by `share`; with `texts`, offset-mixed as the demo mixes."""
 
@@ -284,7 +284,7 @@ def blended_inputs(
         mapped = LinearMap.from_pretrained(linear).translate(source.hidden)  # (b, n_t, d_t)
         blended = TokenFeatures((1 - share) * glued.hidden + share * mapped, glued.mask)
         if texts is not None:
-            weight, against = settings.offset_weight, settings.offset_origin()
+            weight, against = demo.settings.offset_weight, demo.settings.offset_origin()
             blended = glue.mix_with_text(blended, texts, "offset", weight=weight, against=against)
         return blended.hidden, demo.empty(len(clips)), demo.scenes
 
