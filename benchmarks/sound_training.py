@@ -150,10 +150,11 @@ def judged_scenes(args: argparse.Namespace) -> list | None:
 
 
 def train_missing(
-    args: argparse.Namespace, settings: DemoSettings
+    args: argparse.Namespace, settings: DemoSettings, summary_tokens: int
 ) -> tuple[dict[int, Path], dict[int, Path]]:
     """The corpus, its cache, each seed's GlueNet and (with `--linear-shares`) its
-    least-squares map, made where missing; ({seed: run folder}, {seed: map folder})."""
+    least-squares map of the sound encoder's `summary_tokens`, made where missing;
+    ({seed: run folder}, {seed: map folder})."""
     suffix = {"scene": "", "object": "-objects"}.get(args.captions, f"-{args.captions}")
     suffix += "-withheld" if args.withhold else ""
     folder = args.workdir / f"pairs-{args.pairs}{suffix}"
@@ -163,8 +164,7 @@ def train_missing(
         )
     source = ParallelSource(str(shipped_model("sound")), str(folder / "sounds"), "file", "caption")
     cache = world_cache(source, folder / "features", progress=True)
-    summary = HFAudioEncoder(str(shipped_model("sound"))).summary_tokens
-    reading = LinearReading(summary, settings.sound_linear_ridge)
+    reading = LinearReading(summary_tokens, settings.sound_linear_ridge)
     runs, maps, jobs, fits = {}, {}, [], []
     for seed in args.seeds:
         recipe = settings.recipe("sound").with_overrides(**args.overrides, seed=seed)
@@ -193,11 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         offset_against=args.offset_against,
         mix_words=args.mix_words,
     )
-    runs, maps = train_missing(args, settings)
+    encoder = HFAudioEncoder(str(shipped_model("sound")))
+    runs, maps = train_missing(args, settings, encoder.summary_tokens)
     torch.set_num_threads(args.workers)
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     demo.scenes = judged_scenes(args) or demo.scenes
-    encoder = HFAudioEncoder(str(shipped_model("sound")))
     english = draw_and_score(
         demo.pipeline, demo.judges, *demo.own_inputs(demo.prompts("en"))(), settings.draw
     )[1]
@@ -279,8 +279,8 @@ def blended_inputs(
     averaged with the map weighted by `share`; with `texts`, offset-mixed as the demo mixes."""
 
     def inputs() -> tuple:
-        source = glue.encoder.encode(clips)  # hidden (b, n_s, d_s)
-        glued = glue.encode(clips, glue.route(clips))  # hidden (b, n_t, d_t)
+        source = glue.encoder.encode(clips)  # hidden (b, n_s, d_s), read once for both
+        glued = glue.encode_features(source.hidden, glue.route(clips))  # hidden (b, n_t, d_t)
         mapped = LinearMap.from_pretrained(linear).translate(source.hidden)  # (b, n_t, d_t)
         blended = TokenFeatures((1 - share) * glued.hidden + share * mapped, glued.mask)
         if texts is not None:
