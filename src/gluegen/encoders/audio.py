@@ -21,6 +21,7 @@ import transformers
 from transformers import AutoConfig, AutoFeatureExtractor, PreTrainedModel
 
 from gluegen.encoders.base import LazyModel, TokenFeatures, model_fingerprint
+from gluegen.encoders.weights import load_encoder
 
 SILENCE = 1e-4  # peak amplitude below which a sound counts as silent
 SHORTEST_SECONDS = 0.025  # one 25 ms filterbank window: shorter sounds give no spectrogram
@@ -173,7 +174,7 @@ class HFAudioEncoder(LazyModel):
             kwargs = {"revision": self.revision}
             self._extractor = AutoFeatureExtractor.from_pretrained(self.name_or_path, **kwargs)
             model_class = getattr(transformers, self.family.model_class)
-            model = model_class.from_pretrained(self.name_or_path, **kwargs)
+            model = load_encoder(model_class, self.name_or_path, **kwargs)
             self._model = model.to(self.device, self.dtype).eval().requires_grad_(False)
         return self
 

@@ -10,6 +10,7 @@ import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
 
 from gluegen.encoders.base import LazyModel, TokenFeatures, model_fingerprint
+from gluegen.encoders.weights import load_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +42,15 @@ def config_width(config: Any) -> int:
 
 
 def load_text_model(name_or_path: str, revision: str | None = None, **kwargs) -> PreTrainedModel:
-    """Load the encoder-only model behind `name_or_path` with the real transformers class."""
+    """Load the encoder-only model behind `name_or_path` with the real transformers class
+    (`load_encoder`: weights it reads missing from the checkpoint are an error)."""
     import transformers
 
     config = AutoConfig.from_pretrained(name_or_path, revision=revision, **kwargs)
     saved = [a for a in config.architectures or [] if a in TEXT_ENCODER_ARCHITECTURES]
     class_name = saved[0] if saved else ENCODER_ONLY_CLASSES.get(config.model_type)
     model_class = getattr(transformers, class_name) if class_name else AutoModel
-    return model_class.from_pretrained(name_or_path, revision=revision, **kwargs)
+    return load_encoder(model_class, name_or_path, revision=revision, **kwargs)
 
 
 POOLINGS = (None, "mean")
