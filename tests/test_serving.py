@@ -92,7 +92,7 @@ def test_a_world_page_draws_each_language_through_its_own_and_the_shared_gluenet
     french, shared = served.text.gluenets["fr"], served.text.gluenets["*"]
     assert len(french.members) == 2 and french.members[1] is shared
     line = language_line(served.text, "il y a un grand cercle rouge à gauche")
-    assert "**fr** with 1 more, their glued tokens averaged" in line
+    assert "**fr** (2 GlueNets, their glued tokens averaged)" in line
 
 
 def test_a_world_page_leaves_out_gluenets_of_a_retrained_encoder(tmp_path, caplog):

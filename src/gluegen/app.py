@@ -148,8 +148,8 @@ def language_line(glue: GlueGenPipeline, prompt: str) -> str:
     drawn_by = glue.gluenets.get(route.key)  # None for the generator's own encoder
     if not isinstance(drawn_by, GlueNetEnsemble):
         return route.describe()
-    more = len(drawn_by.members) - 1
-    return route.describe() + f" with {more} more, their glued tokens averaged"
+    count = len(drawn_by.members)
+    return route.describe() + f" ({count} GlueNets, their glued tokens averaged)"
 
 
 @page_errors
