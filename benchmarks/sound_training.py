@@ -42,7 +42,6 @@ import argparse
 import json
 import statistics
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -233,16 +232,18 @@ def main(argv: list[str] | None = None) -> int:
         print_row(label, sound, mixed["object_and_position"], english, ratios)
         if number + 1 == len(seeds) or number + 1 == len(groups):  # the end of a kind
             ratios = print_mean(ratios)
+    # each seed's GlueNet and map read the same clips, through the encoder once
+    outputs = {}
+    if args.linear_shares:
+        source = encoder.encode(clips).hidden  # (b, n_s, d_s)
+        for seed in seeds:
+            outputs[seed] = glued_and_mapped(demo, encoder, runs[seed], maps[seed], clips, source)
     for share in args.linear_shares:
         for seed in seeds:
-            net = GlueNet.from_pretrained(runs[seed] / "gluenet")
-            glue = GlueGenPipeline(demo.pipeline, encoder, net, unconditional="generator")
-            sound_inputs = blended_inputs(demo, glue, maps[seed], share, clips)
-            sound = draw_and_score(demo.pipeline, demo.judges, *sound_inputs(), settings.draw)
-            mix_inputs = blended_inputs(demo, glue, maps[seed], share, clips, texts)
-            mixed = draw_and_score(demo.pipeline, demo.judges, *mix_inputs(), settings.draw)
-            label = f"{seed} + map x{share}"
-            print_row(label, sound[1]["object"], mixed[1]["object_and_position"], english, ratios)
+            glue, glued, mapped = outputs[seed]
+            blended = TokenFeatures((1 - share) * glued.hidden + share * mapped, glued.mask)
+            sound, mixed = blend_scores(demo, glue, blended, texts)
+            print_row(f"{seed} + map x{share}", sound, mixed, english, ratios)
         ratios = print_mean(ratios)
     return 0
 
@@ -267,28 +268,33 @@ def print_mean(ratios: dict[str, list[float]]) -> dict[str, list[float]]:
     return {"sound": [], "offset": []}
 
 
-def blended_inputs(
+def glued_and_mapped(
     demo: WorldDemo,
-    glue: GlueGenPipeline,
+    encoder: HFAudioEncoder,
+    run: Path,
     linear: Path,
-    share: float,
     clips: list,
-    texts: list[str] | None = None,
-) -> Callable[[], tuple]:
-    """Clips through `glue`'s GlueNet and the least-squares map in `linear`, their outputs
-    averaged with the map weighted by `share`; with `texts`, offset-mixed as the demo mixes."""
+    source: torch.Tensor,
+) -> tuple[GlueGenPipeline, TokenFeatures, torch.Tensor]:
+    """A seed's GlueNet as a pipeline, and the clips' source features (b, n_s, d_s) through it
+    and through its least-squares map in `linear` (each (b, n_t, d_t))."""
+    net = GlueNet.from_pretrained(run / "gluenet")
+    glue = GlueGenPipeline(demo.pipeline, encoder, net, unconditional="generator")
+    glued = glue.encode_features(source, glue.route(clips))
+    return glue, glued, LinearMap.from_pretrained(linear).translate(source)
 
-    def inputs() -> tuple:
-        source = glue.encoder.encode(clips)  # hidden (b, n_s, d_s), read once for both
-        glued = glue.encode_features(source.hidden, glue.route(clips))  # hidden (b, n_t, d_t)
-        mapped = LinearMap.from_pretrained(linear).translate(source.hidden)  # (b, n_t, d_t)
-        blended = TokenFeatures((1 - share) * glued.hidden + share * mapped, glued.mask)
-        if texts is not None:
-            weight, against = demo.settings.offset_weight, demo.settings.offset_origin()
-            blended = glue.mix_with_text(blended, texts, "offset", weight=weight, against=against)
-        return blended.hidden, demo.empty(len(clips)), demo.scenes
 
-    return inputs
+def blend_scores(
+    demo: WorldDemo, glue: GlueGenPipeline, blended: TokenFeatures, texts: list[str]
+) -> tuple[float, float]:
+    """(sound: object right, offset mix: object and position right) drawn from the blended
+    glued tokens alone and offset-mixed with `texts` as the demo mixes."""
+    negative, scenes, draw = demo.empty(len(texts)), demo.scenes, demo.settings.draw
+    sound = draw_and_score(demo.pipeline, demo.judges, blended.hidden, negative, scenes, draw)
+    weight, against = demo.settings.offset_weight, demo.settings.offset_origin()
+    mixed = glue.mix_with_text(blended, texts, "offset", weight=weight, against=against)
+    mix = draw_and_score(demo.pipeline, demo.judges, mixed.hidden, negative, scenes, draw)
+    return sound[1]["object"], mix[1]["object_and_position"]
 
 
 if __name__ == "__main__":
