@@ -66,7 +66,7 @@ def load_encoder(model_class: Any, name_or_path: str | Path, **kwargs) -> PreTra
     where = str(name_or_path) + (f" (subfolder {subfolder})" if subfolder else "")
     missing = sorted(name for name in info.get("missing_keys", ()) if is_read(name))
     if missing:
-        total = sum(1 for _ in model.state_dict())
+        total = len(model.state_dict())
         raise ValueError(
             f"The checkpoint {where} has no weights for {len(missing)} of the {total} weights "
             f"of its {type(model).__name__} ({quoted(missing)}): those layers would be random "
