@@ -71,6 +71,25 @@ def test_cache_train_evaluate_through_the_cli(models, corpus_files, tmp_path, ca
     assert {"mse", "cosine", "retrieval"} <= set(metrics)
 
 
+def test_the_cli_hides_weight_loading_bars_and_keeps_download_bars():
+    import huggingface_hub.utils as hub
+    import transformers
+
+    from gluegen.cli import setup_logging
+
+    bars = transformers.utils.logging
+    try:
+        bars.enable_progress_bar()  # as a fresh process starts
+        setup_logging(verbose=False)
+        assert not bars.is_progress_bar_enabled()  # "Loading weights" on every model load
+        assert not hub.are_progress_bars_disabled()  # a 2 GB encoder download shows its bar
+        hub.disable_progress_bars()  # a user who turned downloads' bars off keeps them off
+        setup_logging(verbose=False)
+        assert hub.are_progress_bars_disabled()
+    finally:
+        bars.disable_progress_bar()  # as the tests run (conftest)
+
+
 def test_config_file_and_flags_override_it(models, corpus_files, tmp_path, capsys):
     run = tmp_path / "run"
     settings = {"epochs": 1, "batch-size": 16, "source_blocks": 1, "max_steps": 2}

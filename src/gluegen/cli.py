@@ -515,9 +515,13 @@ def setup_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     import transformers
+    from huggingface_hub.utils import are_progress_bars_disabled, enable_progress_bars
 
+    downloads_quiet = are_progress_bars_disabled()
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()  # weight-loading bars; ours stay
+    if not downloads_quiet:  # ...that call turns the hub's off too: a download keeps its bar
+        enable_progress_bars()
 
 
 def main(argv: list[str] | None = None) -> int:

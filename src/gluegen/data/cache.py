@@ -355,6 +355,14 @@ def _shard_record(folder: Path, index: int) -> dict[str, Any]:
         return shard_record(path, shard_rows(read_header(path)[0]))
 
 
+def _load_weights(*encoders: Encoder) -> None:
+    """Read the weights of encoders that read them on first use (they have `load`), so that
+    any load messages print before the progress bar opens, not through it."""
+    for encoder in encoders:
+        if hasattr(encoder, "load"):
+            encoder.load()
+
+
 def build_cache(
     corpus: ParallelCorpus,
     source: Encoder,
@@ -399,6 +407,7 @@ def build_cache(
         logger.info(
             "Resuming feature cache %s: %d shards already written.", folder, len(mine) - len(todo)
         )
+    _load_weights(source, target)
     with (
         tqdm(
             total=todo_count,
