@@ -63,3 +63,18 @@ def test_only_modules_whose_output_is_never_read_may_lack_weights():
     assert not is_read("decoder.layers.0.fc1.bias")  # Whisper: its encoder alone is read
     assert is_read("encoder.layer.0.output.dense.weight")
     assert is_read("text_projection.weight")  # SDXL's pooled embeds come from it
+
+
+def test_loads_in_several_threads_put_the_verbosity_back(models):
+    from concurrent.futures import ThreadPoolExecutor
+
+    verbosity = transformers.utils.logging.get_verbosity()
+    transformers.utils.logging.set_verbosity_warning()  # as a user's process has it
+    try:
+        encoders = [HFTextEncoder(models["xlmr"], max_length=6) for _ in range(8)]
+        with ThreadPoolExecutor(8) as pool:  # a page's first requests, each loading at once
+            list(pool.map(lambda encoder: encoder.load(), encoders))
+        assert transformers.utils.logging.get_verbosity() == transformers.logging.WARNING
+        assert all(encoder.is_loaded for encoder in encoders)
+    finally:
+        transformers.utils.logging.set_verbosity(verbosity)

@@ -15,6 +15,7 @@ error, and so is a weight of another shape.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,15 +33,21 @@ UNREAD_MODULES = frozenset({"pooler", "decoder"})
 EXAMPLES = 4  # weight names quoted in a message
 
 
+# transformers' verbosity is one setting for the process: loads in several threads (a page
+# serving its first requests) take turns, so that each puts back the verbosity it found
+_QUIET_LOADS = threading.Lock()
+
+
 @contextmanager
 def quiet_load_report() -> Iterator[None]:
     """transformers' warnings off for one load (its load report), as they were after it."""
-    verbosity = transformers.utils.logging.get_verbosity()
-    transformers.utils.logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        transformers.utils.logging.set_verbosity(verbosity)
+    with _QUIET_LOADS:
+        verbosity = transformers.utils.logging.get_verbosity()
+        transformers.utils.logging.set_verbosity_error()
+        try:
+            yield
+        finally:
+            transformers.utils.logging.set_verbosity(verbosity)
 
 
 def is_read(weight: str) -> bool:
