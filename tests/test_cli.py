@@ -83,6 +83,9 @@ def test_the_cli_hides_weight_loading_bars_and_keeps_download_bars():
         setup_logging(verbose=False)
         assert not bars.is_progress_bar_enabled()  # "Loading weights" on every model load
         assert not hub.are_progress_bars_disabled()  # a 2 GB encoder download shows its bar
+        setup_logging(verbose=False, progress=False)  # --no-progress: no bar at all
+        assert hub.are_progress_bars_disabled()
+        hub.enable_progress_bars()
         hub.disable_progress_bars()  # a user who turned downloads' bars off keeps them off
         setup_logging(verbose=False)
         assert hub.are_progress_bars_disabled()

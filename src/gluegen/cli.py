@@ -508,8 +508,9 @@ def top_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(verbose: bool) -> None:
-    """Our messages at INFO with -v; the model libraries' only when they fail."""
+def setup_logging(verbose: bool, progress: bool = True) -> None:
+    """Our messages at INFO with -v; the model libraries' only when they fail; of their bars,
+    the hub's download bars, unless `progress` is off (--no-progress)."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -517,7 +518,7 @@ def setup_logging(verbose: bool) -> None:
     import transformers
     from huggingface_hub.utils import are_progress_bars_disabled, enable_progress_bars
 
-    downloads_quiet = are_progress_bars_disabled()
+    downloads_quiet = are_progress_bars_disabled() or not progress
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()  # weight-loading bars; ours stay
     if not downloads_quiet:  # ...that call turns the hub's off too: a download keeps its bar
@@ -539,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     build, run = COMMANDS[name]
     args = parse_with_config(build(), argv[1:])
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, progress=not args.no_progress)
     return run_reporting_errors(name, run, args)
 
 

@@ -224,7 +224,7 @@ def main(argv: list[str]) -> int:
     name = argv[0]
     build, run = COMMANDS[name]
     args = parse_with_config(build(), argv[1:], nested=(DRAW_PREFIX.rstrip("_"),))
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, progress=not args.no_progress)
     return run_reporting_errors(name, run, args)
 
 
