@@ -146,6 +146,14 @@ def test_missing_inputs_and_bad_corpus_are_clear(models, tmp_path, capsys):
     assert "2 lines but" in capsys.readouterr().err
 
 
+def test_a_negative_prompt_without_its_encoder_is_named_before_any_model_loads(tmp_path, capsys):
+    args = ["draw", "--pipeline", str(tmp_path / "none"), "--gluenet", f"fr={tmp_path / 'none'}"]
+    args += ["--prompt", "un chat", "--out", str(tmp_path / "out"), "--negative-prompt", "flou"]
+    assert main(args) == 2
+    assert "--negative-encoder source" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_help_explains_every_command(capsys):
     for command in ("cache", "train", "evaluate", "presets", "demo"):
         with pytest.raises(SystemExit) as stop:

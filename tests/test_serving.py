@@ -54,14 +54,14 @@ def serve_flags(*gluenets: str, layer: str | None = None) -> argparse.Namespace:
     return build_serve_parser().parse_args(flags)
 
 
-def save_world_gluenets(*folders) -> None:
-    """Random GlueNets of the world's generator and XLM-R read at layer 0 (the demo's)."""
+def save_world_gluenets(*folders, layer: int = 0) -> None:
+    """Random GlueNets of the world's generator and XLM-R read at `layer` (0: the demo's)."""
     from diffusers import DiffusionPipeline
 
     from gluegen.encoders import HFTextEncoder
     from gluegen.pipelines.glue import pipeline_text_shape
 
-    xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=48, layer=0)
+    xlmr = HFTextEncoder(str(shipped_model("xlmr")), max_length=48, layer=layer)
     shape = pipeline_text_shape(DiffusionPipeline.from_pretrained(shipped_model("generator")))
     config = GlueNetConfig(
         source_tokens=48,
@@ -79,8 +79,28 @@ def test_the_page_reads_the_layer_its_gluenets_were_trained_on(tmp_path):
     gluenets = (f"fr={tmp_path / 'own'}", f"fr={tmp_path / 'shared'}")
     served = served_from_files(serve_flags(*gluenets, layer="0"))
     assert served.text is not None and len(served.text.gluenets["fr"].members) == 2
-    served = served_from_files(serve_flags(*gluenets))  # the default: the last layer
+    served = served_from_files(serve_flags(*gluenets, layer="-1"))  # not as they were trained
     assert served.text is None and "layer 0 -> -1" in served.problems["text"]
+
+
+def test_the_page_reads_the_encoder_its_gluenets_name_where_no_flag_says(tmp_path):
+    save_world_gluenets(tmp_path / "own", tmp_path / "shared")
+    flags = ["--pipeline", str(shipped_model("generator"))]
+    flags += [f"--gluenet=fr={tmp_path / name}" for name in ("own", "shared")]
+    served = served_from_files(build_serve_parser().parse_args(flags))
+    encoder = served.text.encoder  # XLM-R at layer 0, 48 tokens, as the GlueNets were trained
+    assert (encoder.name_or_path, encoder.layer, encoder.max_length) == (
+        str(shipped_model("xlmr")),
+        0,
+        48,
+    )
+    # two languages' GlueNets trained on different layers: one encoder cannot read for both
+    save_world_gluenets(tmp_path / "de", layer=-1)
+    flags += [f"--gluenet=de={tmp_path / 'de'}"]
+    served = served_from_files(build_serve_parser().parse_args(flags))
+    assert served.text is None
+    assert "different layer (fr 0, de -1)" in served.problems["text"]
+    assert "--source-layer" in served.problems["text"]
 
 
 def test_a_world_page_draws_each_language_through_its_own_and_the_shared_gluenet(tmp_path):

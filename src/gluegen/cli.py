@@ -313,14 +313,21 @@ def add_model_flags(
     """The models a drawing command loads: a pipeline, source encoders, GlueNets."""
     models = parser.add_argument_group("the models")
     models.add_argument("--pipeline", required=True, help="A diffusers pipeline (folder, hub id).")
-    models.add_argument("--source-encoder", help="The text source encoder (folder or hub id).")
-    models.add_argument("--source-max-length", type=int, help="Tokens the text encoder reads.")
+    models.add_argument(
+        "--source-encoder",
+        help="The text source encoder (folder or hub id; default: the one the GlueNets were "
+        "trained on, named in their config.json).",
+    )
+    models.add_argument(
+        "--source-max-length",
+        type=int,
+        help="Tokens the text encoder reads (default: as the GlueNets were trained).",
+    )
     models.add_argument(
         "--source-layer",
         type=int,
-        default=-1,
-        help="Hidden layer of the text encoder the GlueNets read, as they were trained "
-        "(gluegen train --source-layer; default -1, the last).",
+        help="Hidden layer of the text encoder the GlueNets read (default: the one they were "
+        "trained on, gluegen train --source-layer; -1, the last, where they do not say).",
     )
     models.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
     models.add_argument(
@@ -396,24 +403,23 @@ def draw_inputs(args: argparse.Namespace) -> list:
         raise CommandError("give prompts (--prompt, --prompts-file) or --sound files, not both.")
     if args.sound and not args.sound_encoder:
         raise CommandError("--sound needs --sound-encoder (and its GlueNet).")
-    if prompts and not args.source_encoder:
-        raise CommandError("prompts need --source-encoder (and its GlueNets).")
     return prompts or list(args.sound)
 
 
 def run_draw(args: argparse.Namespace) -> None:
     """`gluegen draw`: load the models, draw, write the images and draw.json."""
+    inputs = draw_inputs(args)  # named errors before the model libraries load
+    settings = DrawSettings(**given(args, DrawSettings))
+    if not args.gluenet:
+        raise CommandError("give --gluenet DIR (or LANG=DIR, repeatable).")
     import torch
     from diffusers import DiffusionPipeline
 
     from gluegen.drawing import draw_to_folder
-    from gluegen.encoders import HFAudioEncoder, HFTextEncoder
+    from gluegen.encoders import HFAudioEncoder
     from gluegen.pipelines import ANY, GlueGenPipeline
-    from gluegen.serving import gluenet_keys, load_gluenets
+    from gluegen.serving import gluenet_keys, load_gluenets, text_encoder_for
 
-    inputs = draw_inputs(args)
-    if not args.gluenet:
-        raise CommandError("give --gluenet DIR (or LANG=DIR, repeatable).")
     folders = gluenet_keys([g if "=" in g else f"{ANY}={g}" for g in args.gluenet])
     device = args.device
     if device == "auto":
@@ -424,22 +430,16 @@ def run_draw(args: argparse.Namespace) -> None:
         diffusers_logging.disable_progress_bar()
     pipeline = DiffusionPipeline.from_pretrained(args.pipeline).to(device)
     pipeline.set_progress_bar_config(disable=args.no_progress)
+    nets = load_gluenets(folders, device)
     if args.sound:
         encoder = HFAudioEncoder(args.sound_encoder, device=device)
     else:
-        encoder = HFTextEncoder(
-            args.source_encoder,
-            max_length=args.source_max_length,
-            layer=args.source_layer,
-            device=device,
-        )
-    nets = load_gluenets(folders, device)
+        encoder = text_encoder_for(nets, args, device)
     glue = GlueGenPipeline(pipeline, encoder, nets, unconditional=args.unconditional)
-    settings = DrawSettings(**given(args, DrawSettings))
     record = {
         "pipeline": args.pipeline,
-        "source_encoder": args.sound_encoder or args.source_encoder,
-        "source_layer": None if args.sound else args.source_layer,
+        "source_encoder": encoder.name_or_path,
+        "source_layer": None if args.sound else encoder.layer,
         "gluenets": {key: paths[0] if len(paths) == 1 else paths for key, paths in folders.items()},
         "unconditional": args.unconditional,
     }

@@ -64,6 +64,14 @@ class DrawSettings:
     height: int | None = field(default=None, metadata={"help": "Image height (pipeline default)."})
     width: int | None = field(default=None, metadata={"help": "Image width (pipeline default)."})
 
+    def __post_init__(self) -> None:
+        if self.negative_prompt is not None and self.negative_encoder is None:
+            raise ValueError(
+                "--negative-prompt: say what reads it, --negative-encoder source (the source "
+                "encoder and the prompt's GlueNet: words in the prompt's language) or "
+                "--negative-encoder generator (the generator's own encoder: its language)."
+            )
+
     def call_arguments(self, count: int) -> dict[str, Any]:
         """GlueGenPipeline's keyword arguments for `count` inputs (the seed as a generator)."""
         import torch

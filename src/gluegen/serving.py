@@ -7,6 +7,8 @@ pipeline) is not served, and the page says why when it is used.
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
 
 from gluegen.app import DrawDefaults, Served
 
@@ -36,11 +38,67 @@ def load_gluenets(keyed: dict[str, list[str]], device: str = "cpu") -> dict[str,
     }
 
 
+# the text encoder's settings a command may leave out: {flag's attribute: the field of a
+# GlueNet's config.source_encoder it is read from}
+TRAINED_SOURCE = {
+    "source_encoder": "name_or_path",
+    "source_max_length": "max_length",
+    "source_layer": "layer",
+}
+NAMED_WITH_THE_ENCODER = ("revision", "subfolder")  # taken where the encoder itself is
+DEFAULT_LAYER = -1  # the last hidden layer, where GlueNets do not say theirs
+
+
+def trained_value(nets: dict[str, list], field: str, flag: str) -> Any:
+    """The value of `field` that every GlueNet's source encoder was trained with (None where
+    none says); an error naming them where they differ (one encoder serves them all)."""
+    values = {
+        key: net.config.source_encoder[field]
+        for key, keyed in nets.items()
+        for net in keyed
+        if field in (net.config.source_encoder or {})
+    }
+    if len({json.dumps(value) for value in values.values()}) > 1:
+        said = ", ".join(f"{key} {value!r}" for key, value in values.items())
+        raise ValueError(
+            f"The GlueNets were trained on source encoders of different {field} ({said}): "
+            f"one encoder reads every prompt. Give --{flag.replace('_', '-')} or draw them "
+            "in separate calls."
+        )
+    return next(iter(values.values()), None)
+
+
+def text_encoder_for(nets: dict[str, list], args: argparse.Namespace, device: str = "cpu"):
+    """The text encoder of `gluegen draw` / `gluegen serve`: each of --source-encoder,
+    --source-max-length and --source-layer not given is the one the GlueNets were trained with
+    (their config.json), and so is the pooling."""
+    from gluegen.encoders import HFTextEncoder
+
+    settings = {}
+    for flag, field in TRAINED_SOURCE.items():
+        given = getattr(args, flag)
+        settings[field] = given if given is not None else trained_value(nets, field, flag)
+    if args.source_encoder is None:
+        settings |= {
+            field: trained_value(nets, field, "source_encoder") for field in NAMED_WITH_THE_ENCODER
+        }
+    if settings["name_or_path"] is None:
+        raise ValueError(
+            "The GlueNets do not name the source encoder they were trained on: give "
+            "--source-encoder (folder or hub id)."
+        )
+    name_or_path = settings.pop("name_or_path")
+    settings["layer"] = DEFAULT_LAYER if settings["layer"] is None else settings["layer"]
+    settings["subfolder"] = settings.get("subfolder") or ""
+    pooling = trained_value(nets, "pooling", "source_encoder")
+    return HFTextEncoder(name_or_path, device=device, pooling=pooling, **settings)
+
+
 def served_from_files(args: argparse.Namespace) -> Served:
     """Served models from `gluegen serve` flags."""
     from diffusers import DiffusionPipeline
 
-    from gluegen.encoders import HFAudioEncoder, HFTextEncoder
+    from gluegen.encoders import HFAudioEncoder
     from gluegen.models import GlueNet
     from gluegen.pipelines import GlueGenPipeline
 
@@ -48,17 +106,15 @@ def served_from_files(args: argparse.Namespace) -> Served:
     pipeline.set_progress_bar_config(disable=True)
     served = Served(defaults=DrawDefaults(steps=args.steps, guidance=args.guidance))
     texts = gluenet_keys(args.gluenet)
-    if texts and args.source_encoder:
+    if texts:
         try:
-            encoder = HFTextEncoder(
-                args.source_encoder, max_length=args.source_max_length, layer=args.source_layer
-            )
             nets = load_gluenets(texts)
+            encoder = text_encoder_for(nets, args)
             served.text = GlueGenPipeline(pipeline, encoder, nets, unconditional="generator")
         except ValueError as error:
             served.problems["text"] = str(error)
     else:
-        served.problems["text"] = "No text GlueNet: start with --source-encoder and --gluenet."
+        served.problems["text"] = "No text GlueNet: start with --gluenet LANG=DIR."
     if args.sound_gluenet and args.sound_encoder:
         try:
             sound = GlueNet.from_pretrained(args.sound_gluenet)
