@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gluegen.data.spec import CacheSpec, cache_folder
-from gluegen.drawing import DrawSettings
+from gluegen.drawing import DrawSettings, earlier_drawing
 from gluegen.recipes import RECIPES, get_recipe, recipe_settings
 from gluegen.settings import add_flags, add_setting, given, parse_with_config
 from gluegen.training.config import DEFAULT_CANDIDATES, DEFAULT_EVAL_PAIRS, TrainConfig
@@ -47,8 +47,7 @@ EXAMPLES = """examples:
 """
 DRAW_EXAMPLES = """examples:
   gluegen draw --pipeline stable-diffusion-v1-5/stable-diffusion-v1-5 \\
-      --source-encoder FacebookAI/xlm-roberta-large --gluenet zh=runs/zh/gluenet \\
-      --prompt "一只红色的猫" --images 4 --out drawn/zh
+      --gluenet zh=runs/zh/gluenet --prompt "一只红色的猫" --images 4 --out drawn/zh
 """
 DEFAULT_OUTPUT_DIR = "gluegen-run"
 DEFAULT_RECIPE = "sd1-multilingual"
@@ -378,7 +377,16 @@ def build_draw_parser() -> argparse.ArgumentParser:
     inputs.add_argument("--prompt", action="append", default=[], help="A prompt; repeatable.")
     inputs.add_argument("--prompts-file", help="A text file of prompts, one a line.")
     inputs.add_argument("--sound", action="append", default=[], help="A sound file; repeatable.")
-    inputs.add_argument("--out", required=True, help="The folder for the images (kept as is).")
+    inputs.add_argument(
+        "--out",
+        required=True,
+        help="The folder for the images and draw.json (its other files stay).",
+    )
+    inputs.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="Replace an earlier drawing in OUT (its draw.json and images), not refuse.",
+    )
     models = add_model_flags(parser, "[LANG=]DIR", "A GlueNet, keyed by its language")
     models.add_argument(
         "--unconditional",
@@ -412,6 +420,7 @@ def run_draw(args: argparse.Namespace) -> None:
     settings = DrawSettings(**given(args, DrawSettings))
     if not args.gluenet:
         raise CommandError("give --gluenet DIR (or LANG=DIR, repeatable).")
+    earlier_drawing(args.out, args.overwrite)
     import torch
     from diffusers import DiffusionPipeline
 
@@ -443,7 +452,7 @@ def run_draw(args: argparse.Namespace) -> None:
         "gluenets": {key: paths[0] if len(paths) == 1 else paths for key, paths in folders.items()},
         "unconditional": args.unconditional,
     }
-    paths = draw_to_folder(glue, inputs, settings, args.out, record)
+    paths = draw_to_folder(glue, inputs, settings, args.out, record, args.overwrite)
     print(f"wrote {len(paths)} images and draw.json to {args.out}")
 
 

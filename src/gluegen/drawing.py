@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from gluegen.io import atomic_write_file, atomic_write_text
 
 MIX_CHOICES = ("splice", "blend", "offset")
+RECORD_FILE = "draw.json"
+IMAGE_FILE = re.compile(r"\d{3,}-\d+\.png")  # INPUT-IMAGE.png, as draw_to_folder names them
 
 
 @dataclass
@@ -95,16 +98,46 @@ class DrawSettings:
         return arguments
 
 
+def earlier_drawing(folder: str | Path, overwrite: bool = False) -> list[Path]:
+    """The files an earlier drawing left in `folder` (its draw.json and INPUT-IMAGE.png
+    images); an error naming them unless `overwrite`: a new drawing's images would stand
+    among the old ones, which its draw.json does not describe."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    earlier = sorted(
+        path
+        for path in folder.iterdir()
+        if path.name == RECORD_FILE or IMAGE_FILE.fullmatch(path.name)
+    )
+    if earlier and not overwrite:
+        raise FileExistsError(
+            f"{folder} holds an earlier drawing ({len(earlier)} files: {RECORD_FILE} and "
+            "INPUT-IMAGE.png images), which the new images would stand among: give another "
+            "--out, or --overwrite to replace it (its other files stay)."
+        )
+    return earlier
+
+
 def draw_to_folder(
-    glue: Any, inputs: list[Any], settings: DrawSettings, folder: str | Path, record: dict
+    glue: Any,
+    inputs: list[Any],
+    settings: DrawSettings,
+    folder: str | Path,
+    record: dict,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Draw `inputs` with `glue` (a GlueGenPipeline) and `settings`; write INPUT-IMAGE.png
     files and draw.json (the settings, the inputs, which GlueNet read each, and `record`:
-    what was loaded) into `folder`, removing nothing there. Returns the images' paths."""
+    what was loaded) into `folder`. An earlier drawing there is an error, or with `overwrite`
+    replaced once the new images are drawn; other files stay. Returns the images' paths."""
     folder = Path(folder)
+    earlier = earlier_drawing(folder, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
     routes = glue.routes(inputs, settings.language)
     images = glue(inputs, **settings.call_arguments(len(inputs))).images
+    for path in earlier:  # the old drawing goes only once the new one is drawn
+        path.unlink(missing_ok=True)
     paths = []
     for index, image in enumerate(images):
         item, copy = divmod(index, settings.images)
@@ -118,5 +151,5 @@ def draw_to_folder(
         "language_per_input": [route.language for route in routes],
         "images": [path.name for path in paths],
     }
-    atomic_write_text(folder / "draw.json", json.dumps(described, indent=2, ensure_ascii=False))
+    atomic_write_text(folder / RECORD_FILE, json.dumps(described, indent=2, ensure_ascii=False))
     return paths

@@ -281,3 +281,52 @@ def test_killed_at_random_moments_a_user_folder_keeps_its_files_and_a_whole_glue
     assert which(run_copy / "gluenet") == "new"
     assert all((run_copy / name).read_text() == text for name, text in user_files.items())
     assert "previous" in seen
+
+
+class FakeGlue:
+    """Draws `count` one-pixel images of `shade` per input: draw_to_folder's side of a
+    GlueGenPipeline."""
+
+    def __init__(self, shade: int) -> None:
+        self.shade = shade
+
+    def routes(self, inputs, language):
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(key="fr", language="fr") for _ in inputs]
+
+    def __call__(self, inputs, num_images_per_prompt, **_):
+        from types import SimpleNamespace
+
+        from PIL import Image
+
+        image = Image.new("L", (1, 1), self.shade)
+        return SimpleNamespace(images=[image] * (len(inputs) * num_images_per_prompt))
+
+
+def test_a_second_drawing_into_a_folder_is_refused_or_replaces_the_first(tmp_path, capsys):
+    from PIL import Image
+
+    from gluegen.drawing import DrawSettings, draw_to_folder
+
+    out = tmp_path / "drawn"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    draw_to_folder(FakeGlue(10), ["a", "b", "c"], DrawSettings(images=2), out, {})
+    # the CLI refuses before any model loads (the pipeline named here does not exist)
+    args = ["draw", "--pipeline", str(tmp_path / "none"), "--gluenet", str(tmp_path / "none")]
+    assert main([*args, "--prompt", "un chat", "--out", str(out)]) == 2
+    error = one_line(capsys)
+    assert "earlier drawing (7 files" in error and "--overwrite" in error
+    with pytest.raises(FileExistsError, match="earlier drawing"):
+        draw_to_folder(FakeGlue(20), ["d"], DrawSettings(images=2), out, {})
+    # replaced: one input's two images, no image of the first drawing among them
+    draw_to_folder(FakeGlue(20), ["d"], DrawSettings(images=2), out, {}, overwrite=True)
+    assert sorted(path.name for path in out.iterdir()) == [
+        "000-0.png",
+        "000-1.png",
+        "draw.json",
+        "notes.txt",
+    ]
+    assert Image.open(out / "000-1.png").getpixel((0, 0)) == 20
+    assert json.loads((out / "draw.json").read_text())["inputs"] == ["d"]
