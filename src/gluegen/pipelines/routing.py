@@ -124,8 +124,9 @@ class Router:
             return Route(GENERATOR, language)
         read = f"reads as {language!r}" if language else "is in no language lingua can tell"
         raise ValueError(
-            f"{item!r} {read}, which has no GlueNet; loaded: {self.languages}. Pass "
-            "language=... if lingua misread it, or load a shared GlueNet under the key '*'."
+            f"{item!r} {read}, which has no GlueNet; loaded: {self.languages}. Say its "
+            "language (language=..., gluegen draw --language) if lingua misread it, or load a "
+            "shared GlueNet under the key '*' (--gluenet '*=DIR')."
         )
 
     def language_of(self, text: str) -> str | None:
