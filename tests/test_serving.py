@@ -208,3 +208,23 @@ def test_the_pages_offset_mix_measures_its_words_from_the_alternatives_given():
     # said as words alone, as people type a place, whatever words the demo's mixes use
     one_place = DemoSettings(sound_captions="one-place", mix_words="lead")
     assert alternatives(world_defaults(one_place).mix_against) == ["on the left"]
+
+
+def test_the_sound_encoder_is_the_one_the_sound_gluenet_names_where_no_flag_says():
+    from gluegen.encoders import HFAudioEncoder
+    from gluegen.serving import sound_encoder_for
+
+    sounds = HFAudioEncoder(str(shipped_model("sound")))
+    config = GlueNetConfig(
+        source_tokens=sounds.num_tokens,
+        source_dim=sounds.dim,
+        target_tokens=77,
+        target_dim=64,
+        source_encoder=sounds.identity(),
+    )
+    nets = {"sound": [GlueNet(config)]}
+    no_flag = argparse.Namespace(sound_encoder=None)
+    assert sound_encoder_for(nets, no_flag).name_or_path == str(shipped_model("sound"))
+    unnamed = {"sound": [GlueNet(GlueNetConfig(4, 8, 77, 64))]}
+    with pytest.raises(ValueError, match="give --sound-encoder"):
+        sound_encoder_for(unnamed, no_flag)

@@ -328,7 +328,11 @@ def add_model_flags(
         help="Hidden layer of the text encoder the GlueNets read (default: the one they were "
         "trained on, gluegen train --source-layer; -1, the last, where they do not say).",
     )
-    models.add_argument("--sound-encoder", help="The audio source encoder (folder or hub id).")
+    models.add_argument(
+        "--sound-encoder",
+        help="The audio source encoder (folder or hub id; default: the one the sound GlueNet "
+        "was trained on).",
+    )
     models.add_argument(
         "--gluenet",
         action="append",
@@ -409,8 +413,6 @@ def draw_inputs(args: argparse.Namespace) -> list:
         prompts += [line for line in lines if line.strip()]
     if bool(prompts) == bool(args.sound):
         raise CommandError("give prompts (--prompt, --prompts-file) or --sound files, not both.")
-    if args.sound and not args.sound_encoder:
-        raise CommandError("--sound needs --sound-encoder (and its GlueNet).")
     return prompts or list(args.sound)
 
 
@@ -425,9 +427,8 @@ def run_draw(args: argparse.Namespace) -> None:
     from diffusers import DiffusionPipeline
 
     from gluegen.drawing import draw_to_folder
-    from gluegen.encoders import HFAudioEncoder
     from gluegen.pipelines import ANY, GlueGenPipeline
-    from gluegen.serving import gluenet_keys, load_gluenets, text_encoder_for
+    from gluegen.serving import gluenet_keys, load_gluenets, sound_encoder_for, text_encoder_for
 
     folders = gluenet_keys([g if "=" in g else f"{ANY}={g}" for g in args.gluenet])
     device = args.device
@@ -441,7 +442,7 @@ def run_draw(args: argparse.Namespace) -> None:
     pipeline.set_progress_bar_config(disable=args.no_progress)
     nets = load_gluenets(folders, device)
     if args.sound:
-        encoder = HFAudioEncoder(args.sound_encoder, device=device)
+        encoder = sound_encoder_for(nets, args, device)
     else:
         encoder = text_encoder_for(nets, args, device)
     glue = GlueGenPipeline(pipeline, encoder, nets, unconditional=args.unconditional)

@@ -94,11 +94,27 @@ def text_encoder_for(nets: dict[str, list], args: argparse.Namespace, device: st
     return HFTextEncoder(name_or_path, device=device, pooling=pooling, **settings)
 
 
+def sound_encoder_for(nets: dict[str, list], args: argparse.Namespace, device: str = "cpu"):
+    """The audio encoder of `gluegen draw` / `gluegen serve`: --sound-encoder, or the one the
+    GlueNets were trained on (their config.json)."""
+    from gluegen.encoders import HFAudioEncoder
+
+    if args.sound_encoder is not None:
+        return HFAudioEncoder(args.sound_encoder, device=device)
+    name_or_path = trained_value(nets, "name_or_path", "sound_encoder")
+    if name_or_path is None:
+        raise ValueError(
+            "The sound GlueNet does not name the audio encoder it was trained on: give "
+            "--sound-encoder (folder or hub id)."
+        )
+    revision = trained_value(nets, "revision", "sound_encoder")
+    return HFAudioEncoder(name_or_path, revision=revision, device=device)
+
+
 def served_from_files(args: argparse.Namespace) -> Served:
     """Served models from `gluegen serve` flags."""
     from diffusers import DiffusionPipeline
 
-    from gluegen.encoders import HFAudioEncoder
     from gluegen.models import GlueNet
     from gluegen.pipelines import GlueGenPipeline
 
@@ -115,13 +131,13 @@ def served_from_files(args: argparse.Namespace) -> Served:
             served.problems["text"] = str(error)
     else:
         served.problems["text"] = "No text GlueNet: start with --gluenet LANG=DIR."
-    if args.sound_gluenet and args.sound_encoder:
+    if args.sound_gluenet:
         try:
             sound = GlueNet.from_pretrained(args.sound_gluenet)
-            encoder = HFAudioEncoder(args.sound_encoder)
+            encoder = sound_encoder_for({"sound": [sound]}, args)
             served.sound = GlueGenPipeline(pipeline, encoder, sound, unconditional="generator")
         except ValueError as error:
             served.problems["sound"] = str(error)
     else:
-        served.problems["sound"] = "No sound GlueNet: start with --sound-encoder, --sound-gluenet."
+        served.problems["sound"] = "No sound GlueNet: start with --sound-gluenet DIR."
     return served
