@@ -97,6 +97,19 @@ def test_bad_inputs_are_clear_errors(parts):
         glue([])
     with pytest.raises(ValueError, match="computed by GlueGen"):
         glue("a star", prompt_embeds=torch.zeros(1))
+    with pytest.raises(ValueError, match="No inputs"):
+        glue()
+    with pytest.raises(ValueError, match="once: as inputs or as prompt="):
+        glue("a star", prompt="a star")
+
+
+def test_prompt_is_taken_as_diffusers_names_it(parts):
+    sd, encoder, _ = parts
+    glue = GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder))
+    settings = {"num_inference_steps": 1, "output_type": "np"}
+    named = glue(prompt="a red star", generator=torch.Generator().manual_seed(0), **settings)
+    given = glue("a red star", generator=torch.Generator().manual_seed(0), **settings)
+    assert np.array_equal(named.images, given.images)
     with pytest.raises(ValueError, match="unconditional"):
         GlueGenPipeline(sd, encoder, gluenet_for(sd, encoder), unconditional="zeros")
 

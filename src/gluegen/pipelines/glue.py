@@ -441,7 +441,7 @@ class GlueGenPipeline:
 
     def __call__(
         self,
-        inputs: Any,
+        inputs: Any = None,
         num_images_per_prompt: int = 1,
         language: str | None = None,
         text: str | Sequence[str] | None = None,
@@ -462,8 +462,12 @@ class GlueGenPipeline:
         offset from the empty prompt, or from the mean of `mix_against`'s, times `mix_weight`,
         added to the input's tokens, each kept at its norm). `negative_prompt` (one, or one per
         input) replaces the empty input for guidance, read by `negative_encoder`: "source" or
-        "generator" (`negative_embeds`).
+        "generator" (`negative_embeds`). `prompt=` (diffusers' name) is taken for `inputs`.
         """
+        if "prompt" in kwargs:
+            if inputs is not None:
+                raise ValueError("Give the prompts once: as inputs or as prompt=, not both.")
+            inputs = kwargs.pop("prompt")
         negative = (negative_prompt, negative_encoder)
         with self._lock:
             return self._draw(
@@ -477,7 +481,7 @@ class GlueGenPipeline:
 
     def _draw(self, inputs, num_images_per_prompt, language, mixing, negative, kwargs) -> Any:
         # 1. check inputs
-        batch = as_batch(inputs)
+        batch = [] if inputs is None else as_batch(inputs)
         if not batch:
             raise ValueError("No inputs: give one prompt (or sound) or a list of them.")
         for i, item in enumerate(batch):
