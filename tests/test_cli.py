@@ -154,6 +154,12 @@ def test_a_negative_prompt_without_its_encoder_is_named_before_any_model_loads(t
     assert not (tmp_path / "out").exists()
 
 
+def test_evaluate_without_a_cache_says_where_to_find_one(tmp_path, capsys):
+    assert main(["evaluate", "--output-dir", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert "holds no feature cache" in error and "--cache-dir" in error and "--corpus" in error
+
+
 def test_help_explains_every_command(capsys):
     for command in ("cache", "train", "evaluate", "presets", "demo"):
         with pytest.raises(SystemExit) as stop:

@@ -213,7 +213,7 @@ def training_split(output_dir: str) -> tuple[float, int, str]:
 
 def run_evaluate(args: argparse.Namespace) -> None:
     """`gluegen evaluate`: alignment metrics of a saved GlueNet."""
-    from gluegen.data.cache import FeatureCache
+    from gluegen.data.cache import MANIFEST_FILE, FeatureCache
     from gluegen.data.prepare import prepare_cache
     from gluegen.evaluation.alignment import evaluate_on_cache, metrics_table
 
@@ -221,7 +221,13 @@ def run_evaluate(args: argparse.Namespace) -> None:
     if args.corpus:
         cache = prepare_cache(cache_spec(args), progress=not args.no_progress)
     else:
-        cache = FeatureCache.open(cache_folder(args.cache_dir, args.output_dir))
+        folder = cache_folder(args.cache_dir, args.output_dir)
+        if args.cache_dir is None and not Path(folder, MANIFEST_FILE).is_file():
+            raise CommandError(
+                f"{folder} holds no feature cache: give --cache-dir (the cache the run trained "
+                "on, if it was built elsewhere) or --corpus with its encoders (to encode it)."
+            )
+        cache = FeatureCache.open(folder)
     run_holdout, run_seed, split = training_split(args.output_dir)
     holdout = run_holdout if args.holdout is None else args.holdout
     seed = run_seed if args.seed is None else args.seed
