@@ -99,24 +99,35 @@ class DrawSettings:
 
 
 def earlier_drawing(folder: str | Path, overwrite: bool = False) -> list[Path]:
-    """The files an earlier drawing left in `folder` (its draw.json and INPUT-IMAGE.png
-    images); an error naming them unless `overwrite`: a new drawing's images would stand
-    among the old ones, which its draw.json does not describe."""
+    """The files an earlier drawing left in `folder`: its draw.json and the images it lists.
+    An error unless `overwrite` (a new drawing's images would stand among the old ones, which
+    its draw.json does not describe), and even then where images named as a drawing's are
+    there that no draw.json lists: only what GlueGen wrote is removed."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    earlier = sorted(
-        path
-        for path in folder.iterdir()
-        if path.name == RECORD_FILE or IMAGE_FILE.fullmatch(path.name)
-    )
-    if earlier and not overwrite:
+    images = {path.name for path in folder.iterdir() if IMAGE_FILE.fullmatch(path.name)}
+    record = folder / RECORD_FILE
+    if not (images or record.exists()):
+        return []
+    if not overwrite:
         raise FileExistsError(
-            f"{folder} holds an earlier drawing ({len(earlier)} files: {RECORD_FILE} and "
-            "INPUT-IMAGE.png images), which the new images would stand among: give another "
-            "--out, or --overwrite to replace it (its other files stay)."
+            f"{folder} holds an earlier drawing ({RECORD_FILE} and INPUT-IMAGE.png images), "
+            "which the new images would stand among: give another --out, or --overwrite to "
+            "replace it (its other files stay)."
         )
-    return earlier
+    try:
+        listed = set(json.loads(record.read_text())["images"])
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = set()
+    unlisted = sorted(images - listed)
+    if unlisted:
+        raise FileExistsError(
+            f"{folder} holds {len(unlisted)} images named as a drawing's that no {RECORD_FILE} "
+            f"lists ({', '.join(unlisted[:3])}{', ...' if len(unlisted) > 3 else ''}): "
+            "GlueGen removes only what it wrote. Move them, or give another --out."
+        )
+    return [folder / name for name in sorted(images)] + [record] * record.exists()
 
 
 def draw_to_folder(
