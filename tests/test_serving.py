@@ -228,3 +228,13 @@ def test_the_sound_encoder_is_the_one_the_sound_gluenet_names_where_no_flag_says
     unnamed = {"sound": [GlueNet(GlueNetConfig(4, 8, 77, 64))]}
     with pytest.raises(ValueError, match="give --sound-encoder"):
         sound_encoder_for(unnamed, no_flag)
+
+
+def test_an_encoder_the_gluenets_name_but_this_machine_lacks_says_so():
+    from gluegen.serving import text_encoder_for
+
+    elsewhere = {"kind": "hf-text", "name_or_path": "/scratch/models/xlmr", "layer": 0}
+    nets = {"fr": [GlueNet(GlueNetConfig(4, 8, 77, 64, source_encoder=elsewhere))]}
+    flags = argparse.Namespace(source_encoder=None, source_max_length=None, source_layer=None)
+    with pytest.raises(ValueError, match=r"/scratch/models/xlmr.*config.json; give --source-enc"):
+        text_encoder_for(nets, flags)

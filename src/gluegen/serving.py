@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from gluegen.app import DrawDefaults, Served
@@ -91,7 +93,20 @@ def text_encoder_for(nets: dict[str, list], args: argparse.Namespace, device: st
     settings["layer"] = DEFAULT_LAYER if settings["layer"] is None else settings["layer"]
     settings["subfolder"] = settings.get("subfolder") or ""
     pooling = trained_value(nets, "pooling", "source_encoder")
-    return HFTextEncoder(name_or_path, device=device, pooling=pooling, **settings)
+    with named_by_the_gluenets(args.source_encoder is None, "--source-encoder"):
+        return HFTextEncoder(name_or_path, device=device, pooling=pooling, **settings)
+
+
+@contextmanager
+def named_by_the_gluenets(named: bool, flag: str) -> Iterator[None]:
+    """An encoder the GlueNets name that cannot be read here (a folder of the machine they
+    were trained on): the error says where the name came from and which flag replaces it."""
+    try:
+        yield
+    except ValueError as error:
+        if not named:
+            raise
+        raise ValueError(f"{error} (named in the GlueNets' config.json; give {flag})") from error
 
 
 def sound_encoder_for(nets: dict[str, list], args: argparse.Namespace, device: str = "cpu"):
@@ -108,7 +123,8 @@ def sound_encoder_for(nets: dict[str, list], args: argparse.Namespace, device: s
             "--sound-encoder (folder or hub id)."
         )
     revision = trained_value(nets, "revision", "sound_encoder")
-    return HFAudioEncoder(name_or_path, revision=revision, device=device)
+    with named_by_the_gluenets(True, "--sound-encoder"):
+        return HFAudioEncoder(name_or_path, revision=revision, device=device)
 
 
 def served_from_files(args: argparse.Namespace) -> Served:
