@@ -97,3 +97,18 @@ def test_a_sound_encodes_on_the_device_as_on_the_cpu(device):
     assert features[device].device.type == torch.device(device).type
     # cuDNN may run the patch convolution in TF32 (10-bit mantissa) on a GPU
     torch.testing.assert_close(features[device].cpu(), features["cpu"], rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_to_moves_every_part_as_diffusers_pipelines_move(models, device):
+    sd = StableDiffusionPipeline.from_pretrained(models["sd"])
+    sd.set_progress_bar_config(disable=True)
+    encoder = HFTextEncoder(models["xlmr"], max_length=SOURCE_TOKENS)
+    french, shared = gluenet_for(sd, encoder), gluenet_for(sd, encoder)
+    glue = GlueGenPipeline(sd, encoder, {"fr": [french, shared], "*": shared})
+    assert glue.to(device) is glue
+    wanted = torch.device(device).type
+    parts = (sd.device, encoder.device, french.device, shared.device)
+    assert all(part.type == wanted for part in parts)
+    images = glue(["un cercle rouge"], language="fr", num_inference_steps=1, output_type="np")
+    assert np.isfinite(images.images).all()

@@ -179,6 +179,17 @@ class GlueGenPipeline:
         for key, gluenet in self.gluenets.items():
             self.check_fits(gluenet, key)
 
+    def to(self, device: str | torch.device) -> GlueGenPipeline:
+        """Every part to `device`: the diffusers pipeline, the source encoder (now, or when it
+        loads its weights) and the GlueNets, as diffusers' `pipeline.to` moves its own parts.
+        Returns the pipeline."""
+        self.pipeline.to(device)
+        if hasattr(self.encoder, "to"):  # an encoder of one's own may live where it likes
+            self.encoder.to(device)
+        for gluenet in self.gluenets.values():
+            gluenet.to(device)
+        return self
+
     def check_fits(self, gluenet: Glue, key: str = ANY) -> None:
         """Raise, before any denoising step, when the shapes of encoder, GlueNet and pipeline
         do not chain."""
