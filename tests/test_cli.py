@@ -359,7 +359,11 @@ def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
     assert main(args) == 0
     drawn = json.loads((tmp_path / "out" / "draw.json").read_text())
     assert drawn["gluenet_per_input"] == ["fr", "fr"] and len(drawn["images"]) == 4
-    assert drawn["source_layer"] == 0
+    assert (drawn["source_layer"], drawn["source_max_length"], drawn["source_pooling"]) == (
+        0,
+        48,
+        None,
+    )
     assert drawn["gluenets"] == {"fr": [str(tmp_path / "fr"), str(tmp_path / "shared")]}
 
     sd = StableDiffusionPipeline.from_pretrained(generator)

@@ -456,6 +456,8 @@ def run_draw(args: argparse.Namespace) -> None:
         "pipeline": args.pipeline,
         "source_encoder": encoder.name_or_path,
         "source_layer": None if args.sound else encoder.layer,
+        "source_max_length": None if args.sound else encoder.max_length,
+        "source_pooling": None if args.sound else encoder.pooling,
         "gluenets": {key: paths[0] if len(paths) == 1 else paths for key, paths in folders.items()},
         "unconditional": args.unconditional,
     }
