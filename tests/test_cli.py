@@ -379,13 +379,20 @@ def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
         num_inference_steps=3,
         guidance_scale=4,
         num_images_per_prompt=2,
-        generator=torch.Generator().manual_seed(7),
+        generator=[torch.Generator().manual_seed(7 + k) for k in range(4)],  # one an image
         negative_prompt="flou",
         negative_encoder="source",
     ).images
+    assert drawn["finished"]
     for name, image in zip(drawn["images"], expected, strict=True):
         written = np.asarray(Image.open(tmp_path / "out" / name))
         assert np.array_equal(written, np.asarray(image)), name
+    # one image a call: the same images (each image's seed is its own)
+    at_a_time = [*args[: args.index("--out")], "--out", str(tmp_path / "one"), "--batch", "1"]
+    assert main(at_a_time + args[args.index("--out") + 2 :]) == 0
+    for name in drawn["images"]:
+        one = np.asarray(Image.open(tmp_path / "one" / name))
+        assert np.array_equal(one, np.asarray(Image.open(tmp_path / "out" / name))), name
 
 
 @pytest.mark.slow

@@ -397,6 +397,12 @@ def build_draw_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Replace an earlier drawing in OUT (its draw.json and images), not refuse.",
     )
+    inputs.add_argument(
+        "--resume",
+        action="store_true",
+        help="Continue a drawing in OUT that stopped part-way (the same inputs, settings and "
+        "models) to the images it would have drawn.",
+    )
     models = add_model_flags(parser, "[LANG=]DIR", "A GlueNet, keyed by its language")
     models.add_argument(
         "--unconditional",
@@ -428,7 +434,10 @@ def run_draw(args: argparse.Namespace) -> None:
     settings = DrawSettings(**given(args, DrawSettings))
     if not args.gluenet:
         raise CommandError("give --gluenet DIR (or LANG=DIR, repeatable).")
-    earlier_drawing(args.out, args.overwrite)
+    if args.resume and args.overwrite:
+        raise CommandError("give --resume or --overwrite, not both.")
+    if not args.resume:
+        earlier_drawing(args.out, args.overwrite)
     import torch
     from diffusers import DiffusionPipeline
 
@@ -445,7 +454,8 @@ def run_draw(args: argparse.Namespace) -> None:
 
         diffusers_logging.disable_progress_bar()
     pipeline = DiffusionPipeline.from_pretrained(args.pipeline).to(device)
-    pipeline.set_progress_bar_config(disable=args.no_progress)
+    # each call's step bar goes when the call ends; the drawing's own bar counts the images
+    pipeline.set_progress_bar_config(disable=args.no_progress, leave=False)
     nets = load_gluenets(folders, device)
     if args.sound:
         encoder = sound_encoder_for(nets, args, device)
@@ -461,7 +471,16 @@ def run_draw(args: argparse.Namespace) -> None:
         "gluenets": {key: paths[0] if len(paths) == 1 else paths for key, paths in folders.items()},
         "unconditional": args.unconditional,
     }
-    paths = draw_to_folder(glue, inputs, settings, args.out, record, args.overwrite)
+    paths = draw_to_folder(
+        glue,
+        inputs,
+        settings,
+        args.out,
+        record,
+        args.overwrite,
+        progress=not args.no_progress,
+        resume=args.resume,
+    )
     print(f"wrote {len(paths)} images and draw.json to {args.out}")
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from gluegen.io import atomic_write_file, atomic_write_text
 
 MIX_CHOICES = ("splice", "blend", "offset")
@@ -27,8 +29,22 @@ class DrawSettings:
 
     steps: int = field(default=50, metadata={"help": "Sampling steps (num_inference_steps)."})
     guidance: float = field(default=7.5, metadata={"help": "Classifier-free guidance scale."})
-    seed: int = field(default=0, metadata={"help": "Seed of the initial noise."})
+    seed: int = field(
+        default=0,
+        metadata={
+            "help": "Seed of the initial noise: image k of the drawing (input i's copy c is "
+            "k = i x --images + c) starts from seed + k, however the inputs are grouped."
+        },
+    )
     images: int = field(default=1, metadata={"help": "Images per input."})
+    batch: int = field(
+        default=8,
+        metadata={
+            "help": "Images a pipeline call draws at most (a call holds them all in memory): "
+            "the inputs go in groups of max(1, batch // images), each group's images written "
+            "as it is drawn."
+        },
+    )
     language: str | None = field(
         default=None,
         metadata={
@@ -68,6 +84,9 @@ class DrawSettings:
     width: int | None = field(default=None, metadata={"help": "Image width (pipeline default)."})
 
     def __post_init__(self) -> None:
+        for name in ("steps", "images", "batch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be at least 1, got {getattr(self, name)}.")
         if self.negative_prompt is not None and self.negative_encoder is None:
             raise ValueError(
                 "--negative-prompt: say what reads it, --negative-encoder source (the source "
@@ -75,15 +94,25 @@ class DrawSettings:
                 "--negative-encoder generator (the generator's own encoder: its language)."
             )
 
-    def call_arguments(self, count: int) -> dict[str, Any]:
-        """GlueGenPipeline's keyword arguments for `count` inputs (the seed as a generator)."""
+    @property
+    def inputs_per_call(self) -> int:
+        """Inputs a pipeline call draws: as many as `batch` images allow, at least one."""
+        return max(1, self.batch // self.images)
+
+    def call_arguments(self, count: int, first: int = 0) -> dict[str, Any]:
+        """GlueGenPipeline's keyword arguments for `count` inputs from input `first` on: a
+        generator for each image, seeded seed + the image's index in the whole drawing."""
         import torch
 
+        start = first * self.images
         arguments: dict[str, Any] = {
             "num_inference_steps": self.steps,
             "guidance_scale": self.guidance,
             "num_images_per_prompt": self.images,
-            "generator": torch.Generator().manual_seed(self.seed),
+            "generator": [
+                torch.Generator().manual_seed(self.seed + start + k)
+                for k in range(count * self.images)
+            ],
             "language": self.language,
             "output_type": "pil",
         }
@@ -137,30 +166,98 @@ def draw_to_folder(
     folder: str | Path,
     record: dict,
     overwrite: bool = False,
+    progress: bool = False,
+    resume: bool = False,
 ) -> list[Path]:
-    """Draw `inputs` with `glue` (a GlueGenPipeline) and `settings`; write INPUT-IMAGE.png
-    files and draw.json (the settings, the inputs, which GlueNet read each, and `record`:
+    """Draw `inputs` with `glue` (a GlueGenPipeline) and `settings`, `settings.batch` images a
+    call; write INPUT-IMAGE.png files as each call ends and draw.json (the settings, the
+    inputs, which GlueNet read each, the images so far, whether it finished, and `record`:
     what was loaded) into `folder`. An earlier drawing there is an error, or with `overwrite`
-    replaced once the new images are drawn; other files stay. Returns the images' paths."""
+    replaced once the first new images are drawn (other files stay), or with `resume`, one
+    stopped part-way with the same settings, inputs and models, continued to the images it
+    would have drawn. Returns the images' paths."""
     folder = Path(folder)
-    earlier = earlier_drawing(folder, overwrite)
-    folder.mkdir(parents=True, exist_ok=True)
     routes = glue.routes(inputs, settings.language)
-    images = glue(inputs, **settings.call_arguments(len(inputs))).images
-    for path in earlier:  # the old drawing goes only once the new one is drawn
-        path.unlink(missing_ok=True)
-    paths = []
-    for index, image in enumerate(images):
-        item, copy = divmod(index, settings.images)
-        paths.append(folder / f"{item:03d}-{copy}.png")
-        atomic_write_file(paths[-1], lambda temporary, image=image: image.save(temporary, "PNG"))
     described = {
         **record,
         "settings": dataclasses.asdict(settings),
         "inputs": [str(item) for item in inputs],
         "gluenet_per_input": [route.key for route in routes],  # or "generator": its own
         "language_per_input": [route.language for route in routes],
-        "images": [path.name for path in paths],
+        "images": [],
+        "finished": False,
     }
-    atomic_write_text(folder / RECORD_FILE, json.dumps(described, indent=2, ensure_ascii=False))
+    done, earlier = 0, []
+    if resume:
+        done = inputs_drawn(folder, described)
+    else:
+        earlier = earlier_drawing(folder, overwrite)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / image_name(k, settings.images) for k in range(done * settings.images)]
+    group = settings.inputs_per_call
+    with tqdm(
+        total=len(inputs) * settings.images,
+        initial=len(paths),
+        desc="drawing",
+        unit="image",
+        disable=not progress,
+    ) as bar:
+        for first in range(done, len(inputs), group):
+            part = inputs[first : first + group]
+            images = glue(part, **settings.call_arguments(len(part), first)).images
+            for path in earlier:  # the old drawing goes once the new one has images
+                path.unlink(missing_ok=True)
+            earlier = []
+            for index, image in enumerate(images, start=first * settings.images):
+                paths.append(folder / image_name(index, settings.images))
+                atomic_write_file(paths[-1], lambda temporary, im=image: im.save(temporary, "PNG"))
+            bar.update(len(images))
+            described["images"] = [path.name for path in paths]
+            described["finished"] = first + group >= len(inputs)
+            write_record(folder, described)  # a drawing stopped part-way lists what it wrote
     return paths
+
+
+def image_name(index: int, per_input: int) -> str:
+    """INPUT-IMAGE.png of the drawing's image `index`, `per_input` images an input."""
+    item, copy = divmod(index, per_input)
+    return f"{item:03d}-{copy}.png"
+
+
+def inputs_drawn(folder: Path, described: dict) -> int:
+    """How many inputs of a drawing stopped part-way in `folder` have all their images, where
+    its draw.json says the same as `described` (settings, inputs, models); else an error."""
+    try:
+        stopped = json.loads((folder / RECORD_FILE).read_text())
+    except (OSError, ValueError) as error:
+        raise FileNotFoundError(
+            f"--resume: {folder} holds no drawing to continue ({RECORD_FILE}: {error}); "
+            "start without --resume."
+        ) from error
+    # as saved (tuples as lists); the images each call holds change none of its images
+    same = json.loads(json.dumps({**described, "images": None, "finished": None}))
+    same["settings"].pop("batch")
+    stopped_settings = {k: v for k, v in stopped.get("settings", {}).items() if k != "batch"}
+    said = {**stopped, "images": None, "finished": None, "settings": stopped_settings}
+    changed = [name for name, value in same.items() if said.get(name) != value]
+    if changed:
+        raise ValueError(
+            f"--resume: the drawing in {folder} was made with other {', '.join(changed)}: "
+            "give the same, or --overwrite to start it again."
+        )
+    if stopped.get("finished"):
+        return len(described["inputs"])
+    per_input = described["settings"]["images"]
+    listed = set(stopped.get("images", []))
+    written = 0  # the images from the first on that are listed and on disk
+    while (
+        image_name(written, per_input) in listed
+        and (folder / image_name(written, per_input)).is_file()
+    ):
+        written += 1
+    return written // per_input
+
+
+def write_record(folder: Path, described: dict) -> None:
+    """draw.json, whole or not at all."""
+    atomic_write_text(folder / RECORD_FILE, json.dumps(described, indent=2, ensure_ascii=False))

@@ -343,3 +343,46 @@ def test_images_no_drawing_lists_are_never_removed(tmp_path):
     with pytest.raises(FileExistsError, match=r"1 images .* no draw.json lists \(2024-1.png\)"):
         draw_to_folder(FakeGlue(10), ["a"], DrawSettings(), out, {}, overwrite=True)
     assert sorted(path.name for path in out.iterdir()) == ["2024-1.png"]
+
+
+class SeededGlue(FakeGlue):
+    """Each image's shade is its generator's seed (what a pipeline's noise would start from);
+    stops (as Ctrl-C would) at call `stop_at`."""
+
+    def __init__(self, stop_at: int | None = None) -> None:
+        super().__init__(0)
+        self.calls, self.stop_at = 0, stop_at
+
+    def __call__(self, inputs, num_images_per_prompt, generator, **_):
+        from types import SimpleNamespace
+
+        from PIL import Image
+
+        self.calls += 1
+        if self.calls == self.stop_at:
+            raise KeyboardInterrupt
+        shades = [one.initial_seed() for one in generator]
+        return SimpleNamespace(images=[Image.new("L", (1, 1), shade) for shade in shades])
+
+
+def test_a_drawing_stopped_part_way_resumes_to_the_images_it_would_have_drawn(tmp_path):
+    from PIL import Image
+
+    from gluegen.drawing import DrawSettings, draw_to_folder
+
+    out, inputs = tmp_path / "drawn", ["a", "b", "c", "d", "e"]
+    settings = DrawSettings(images=2, batch=2, seed=100)  # an input a call
+    with pytest.raises(KeyboardInterrupt):
+        draw_to_folder(SeededGlue(stop_at=3), inputs, settings, out, {})
+    stopped = json.loads((out / "draw.json").read_text())
+    assert not stopped["finished"] and len(stopped["images"]) == 4  # two inputs' images
+    with pytest.raises(ValueError, match="other settings"):
+        draw_to_folder(SeededGlue(), inputs, DrawSettings(images=2, seed=101), out, {}, resume=True)
+    more = DrawSettings(images=2, batch=6, seed=100)  # other calls, the same images
+    glue = SeededGlue()
+    paths = draw_to_folder(glue, inputs, more, out, {}, resume=True)
+    assert glue.calls == 1 and len(paths) == 10  # the three inputs left, in one call
+    assert [Image.open(path).getpixel((0, 0)) for path in paths] == list(range(100, 110))
+    assert json.loads((out / "draw.json").read_text())["finished"]
+    with pytest.raises(FileNotFoundError, match="no drawing to continue"):
+        draw_to_folder(SeededGlue(), inputs, settings, tmp_path / "none", {}, resume=True)
