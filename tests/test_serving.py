@@ -238,3 +238,21 @@ def test_an_encoder_the_gluenets_name_but_this_machine_lacks_says_so():
     flags = argparse.Namespace(source_encoder=None, source_max_length=None, source_layer=None)
     with pytest.raises(ValueError, match=r"/scratch/models/xlmr.*config.json; give --source-enc"):
         text_encoder_for(nets, flags)
+
+
+def test_an_image_on_the_page_is_the_one_gluegen_draw_draws_at_its_seed(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from gluegen.app import drawing
+    from gluegen.drawing import DrawSettings, draw_to_folder
+
+    save_world_gluenets(tmp_path / "fr")
+    served = served_from_files(serve_flags(f"fr={tmp_path / 'fr'}", layer="0"))
+    prompt = "un grand cercle rouge à gauche"
+    # the page's call: seed 3, 2 steps, 2 images
+    page = served.text(prompt, language="fr", **drawing(3, 2, 4.0, 2, lambda *a, **k: None))
+    settings = DrawSettings(steps=2, guidance=4.0, seed=3, images=2, batch=1, language="fr")
+    paths = draw_to_folder(served.text, [prompt], settings, tmp_path / "drawn", {})
+    drawn = [np.asarray(Image.open(path)) for path in paths]
+    assert all(np.array_equal(np.asarray(a), b) for a, b in zip(page.images, drawn, strict=True))

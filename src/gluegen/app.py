@@ -96,7 +96,9 @@ def shown(images: list[Image.Image]) -> list[Image.Image]:
 
 
 def drawing(seed: int, steps: int, guidance: float, count: int, progress: Any) -> dict:
-    """Pipeline arguments for one request: its own seeded generator, a progress callback."""
+    """Pipeline arguments for one request: a generator for each image, seeded seed + its
+    index as `gluegen draw --seed` seeds them (so an image seen here is drawn again there), and
+    a progress callback."""
     steps, count = int(steps), int(count)
     if not 1 <= steps <= 1000 or not 1 <= count <= 16:
         raise gr.Error("Steps must be 1-1000 and images 1-16.")
@@ -109,7 +111,7 @@ def drawing(seed: int, steps: int, guidance: float, count: int, progress: Any) -
         "num_inference_steps": steps,
         "guidance_scale": float(guidance),
         "num_images_per_prompt": count,
-        "generator": torch.Generator().manual_seed(int(seed)),
+        "generator": [torch.Generator().manual_seed(int(seed) + k) for k in range(count)],
         "callback_on_step_end": step_done,
         "output_type": "pil",
     }
