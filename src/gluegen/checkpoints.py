@@ -18,6 +18,16 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 
 
+def missing_folder(name_or_path: str | Path) -> bool:
+    """Whether `name_or_path` names a folder that is not here and cannot be a hub id either
+    (OWNER/NAME: at most one slash, not starting with '/', '.' or '~'), so that the error is
+    "no such folder", not the hub's about a malformed repository id."""
+    text = str(name_or_path)
+    if Path(text).expanduser().exists():
+        return False
+    return text.startswith(("/", ".", "~")) or text.count("/") > 1
+
+
 def read_json(path: str | Path, what: str) -> Any:
     """A JSON file; a named error when it is missing or not JSON."""
     path = Path(path)

@@ -370,9 +370,33 @@ def run_serve(args: argparse.Namespace) -> None:
     from gluegen.app import serve
     from gluegen.serving import served_from_files
 
+    check_pipeline(args.pipeline)
     served = served_from_files(args)
     print(f"serving on http://{args.host}:{args.port} (Ctrl-C stops)")
     serve(served, args.host, args.port)
+
+
+def check_pipeline(pipeline: str) -> None:
+    """--pipeline: a folder that is not there is said so (not the hub's repository-id error)."""
+    from gluegen.checkpoints import missing_folder
+
+    if missing_folder(pipeline):
+        raise CommandError(f"--pipeline {pipeline}: no such folder (nor a hub id, OWNER/NAME).")
+
+
+def chosen_device(device: str) -> str:
+    """--device: auto is a GPU where PyTorch sees one, else the CPU; a CUDA device PyTorch
+    cannot use is a named error, not an assertion deep in torch."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise CommandError(
+            f"--device {device}: PyTorch sees no CUDA GPU here (a CPU build of torch, or no "
+            "driver); give --device cpu, or auto."
+        )
+    return device
 
 
 def build_draw_parser() -> argparse.ArgumentParser:
@@ -438,7 +462,7 @@ def run_draw(args: argparse.Namespace) -> None:
         raise CommandError("give --resume or --overwrite, not both.")
     if not args.resume:
         earlier_drawing(args.out, args.overwrite)
-    import torch
+    check_pipeline(args.pipeline)
     from diffusers import DiffusionPipeline
 
     from gluegen.drawing import draw_to_folder
@@ -446,9 +470,7 @@ def run_draw(args: argparse.Namespace) -> None:
     from gluegen.serving import gluenet_keys, load_gluenets, sound_encoder_for, text_encoder_for
 
     folders = gluenet_keys([g if "=" in g else f"{ANY}={g}" for g in args.gluenet])
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = chosen_device(args.device)
     if args.no_progress:  # diffusers' own bar while it loads the components
         from diffusers.utils import logging as diffusers_logging
 

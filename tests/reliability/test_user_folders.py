@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+import torch
 from runs import run_args
 
 from gluegen.cli import main
@@ -138,6 +139,23 @@ def test_a_symlink_loop_is_not_taken_for_a_hub_id(tmp_path):
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
     with pytest.raises(ValueError, match="symbolic link that leads nowhere"):
         GlueNet.from_pretrained(tmp_path / "loop")
+
+
+def test_a_folder_that_is_not_there_is_said_so_not_taken_for_a_hub_id(tmp_path, capsys):
+    missing = tmp_path / "runs" / "fr" / "gluenet"
+    with pytest.raises(ValueError, match="no such folder"):
+        GlueNet.from_pretrained(missing)
+    args = ["draw", "--pipeline", str(tmp_path / "sd"), "--gluenet", str(missing)]
+    assert main([*args, "--prompt", "un chat", "--out", str(tmp_path / "out")]) == 2
+    assert "--pipeline" in one_line(capsys) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here")
+def test_a_cuda_device_without_one_is_a_named_error(models, tmp_path, capsys):
+    args = ["draw", "--pipeline", models["sd"], "--gluenet", str(tmp_path / "none")]
+    args += ["--prompt", "un chat", "--out", str(tmp_path / "out"), "--device", "cuda"]
+    assert main(args) == 2
+    assert "PyTorch sees no CUDA GPU here" in one_line(capsys)
 
 
 def test_convert_original_never_removes_a_users_files(tmp_path, capsys):

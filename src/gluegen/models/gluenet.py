@@ -36,6 +36,7 @@ from torch import nn
 from gluegen.checkpoints import (
     check_header,
     check_state,
+    missing_folder,
     read_json,
     read_metadata,
     read_tensors,
@@ -279,6 +280,11 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
             raise ValueError(
                 f"{folder} is a symbolic link that leads nowhere (a loop, or a missing target): "
                 "point it at a GlueNet folder."
+            )
+        if missing_folder(pretrained_model_name_or_path):
+            raise ValueError(
+                f"{folder}: no such folder (nor a hub id, OWNER/NAME): give a GlueNet folder "
+                "(OUTPUT_DIR/gluenet of a run) or a hub id."
             )
         if not folder.is_dir():
             folder = Path(
