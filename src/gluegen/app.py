@@ -23,9 +23,9 @@ from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
-import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from gluegen.drawing import image_generators  # noqa: E402
 from gluegen.models import GlueNetEnsemble  # noqa: E402
 from gluegen.pipelines import MIXES, GlueGenPipeline  # noqa: E402
 
@@ -111,7 +111,7 @@ def drawing(seed: int, steps: int, guidance: float, count: int, progress: Any) -
         "num_inference_steps": steps,
         "guidance_scale": float(guidance),
         "num_images_per_prompt": count,
-        "generator": [torch.Generator().manual_seed(int(seed) + k) for k in range(count)],
+        "generator": image_generators(int(seed), 0, count),
         "callback_on_step_end": step_done,
         "output_type": "pil",
     }

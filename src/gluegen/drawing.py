@@ -102,17 +102,11 @@ class DrawSettings:
     def call_arguments(self, count: int, first: int = 0) -> dict[str, Any]:
         """GlueGenPipeline's keyword arguments for `count` inputs from input `first` on: a
         generator for each image, seeded seed + the image's index in the whole drawing."""
-        import torch
-
-        start = first * self.images
         arguments: dict[str, Any] = {
             "num_inference_steps": self.steps,
             "guidance_scale": self.guidance,
             "num_images_per_prompt": self.images,
-            "generator": [
-                torch.Generator().manual_seed(self.seed + start + k)
-                for k in range(count * self.images)
-            ],
+            "generator": image_generators(self.seed, first * self.images, count * self.images),
             "language": self.language,
             "output_type": "pil",
         }
@@ -125,6 +119,15 @@ class DrawSettings:
                 arguments["mix_against"] = list(self.mix_against)
         arguments.update({k: v for k, v in (("height", self.height), ("width", self.width)) if v})
         return arguments
+
+
+def image_generators(seed: int, first: int, count: int) -> list:
+    """A generator for each of `count` images from image `first` on, seeded seed + the image's
+    index: an image's noise never depends on which others a call draws (`gluegen draw`, the
+    page)."""
+    import torch
+
+    return [torch.Generator().manual_seed(seed + first + k) for k in range(count)]
 
 
 def earlier_drawing(folder: str | Path, overwrite: bool = False) -> list[Path]:
@@ -234,11 +237,7 @@ def inputs_drawn(folder: Path, described: dict) -> int:
             f"--resume: {folder} holds no drawing to continue ({RECORD_FILE}: {error}); "
             "start without --resume."
         ) from error
-    # as saved (tuples as lists); the images each call holds change none of its images
-    same = json.loads(json.dumps({**described, "images": None, "finished": None}))
-    same["settings"].pop("batch")
-    stopped_settings = {k: v for k, v in stopped.get("settings", {}).items() if k != "batch"}
-    said = {**stopped, "images": None, "finished": None, "settings": stopped_settings}
+    same, said = what_draws(described), what_draws(stopped)
     changed = [name for name, value in same.items() if said.get(name) != value]
     if changed:
         raise ValueError(
@@ -256,6 +255,16 @@ def inputs_drawn(folder: Path, described: dict) -> int:
     ):
         written += 1
     return written // per_input
+
+
+def what_draws(described: dict) -> dict:
+    """The fields of a draw.json that decide its images, as saved (tuples as lists): all but
+    the images so far, whether it finished, and the batch (which only groups the images)."""
+    fields = json.loads(json.dumps(described))
+    for name in ("images", "finished"):
+        fields.pop(name, None)
+    fields["settings"] = {k: v for k, v in fields.get("settings", {}).items() if k != "batch"}
+    return fields
 
 
 def write_record(folder: Path, described: dict) -> None:
