@@ -395,6 +395,45 @@ def test_draw_writes_the_images_the_python_call_draws(tmp_path, capsys):
         assert np.array_equal(one, np.asarray(Image.open(tmp_path / "out" / name))), name
 
 
+# what the base install lacks: each extra's modules (pyproject.toml's optional dependencies)
+EXTRAS_MODULES = ("gradio", "lingua", "soundfile", "soxr", "pyarrow", "datasets", "joblib")
+
+
+def without_extras(monkeypatch) -> None:
+    """Imports as a base install (`pip install gluegen`) has them: no extra's module, and the
+    modules that import them on demand imported afresh."""
+    for name in EXTRAS_MODULES:
+        monkeypatch.setitem(sys.modules, name, None)  # `import name` raises ImportError
+    for name in ("gluegen.app", "gluegen.serving"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+
+def test_draw_needs_no_extra(tmp_path, monkeypatch):
+    """`gluegen draw` with the language given runs on a base install (it used to import the
+    web page's gradio); the page says which extra it needs."""
+    from gluegen.models import GlueNetConfig
+    from gluegen_world.models import shipped_model
+
+    config = GlueNetConfig(
+        source_tokens=48, source_dim=64, target_tokens=77, target_dim=64, source_blocks=1
+    )
+    GlueNet(config).save_pretrained(tmp_path / "fr")
+    without_extras(monkeypatch)
+    args = [
+        "draw",
+        "--pipeline",
+        str(shipped_model("generator")),
+        "--gluenet",
+        f"fr={tmp_path / 'fr'}",
+    ]
+    args += ["--source-encoder", str(shipped_model("xlmr")), "--source-max-length", "48"]
+    args += ["--prompt", "un petit cercle rouge", "--language", "fr", "--steps", "1"]
+    assert main([*args, "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    assert json.loads((tmp_path / "out" / "draw.json").read_text())["finished"]
+    with pytest.raises(ImportError, match=r"gluegen\[web\]"):
+        import gluegen.app  # noqa: F401
+
+
 @pytest.mark.slow
 def test_two_processes_online_on_a_parquet_corpus_train_as_one(models, sentences, tmp_path):
     """torchrun, two CPU processes, online features from a parquet corpus: each process encodes

@@ -111,3 +111,19 @@ def test_the_generator_route_needs_its_text_encoder(parts):
     glue = GlueGenPipeline(bare, encoder, {"fr": gluenet_for(sd, encoder)})
     with pytest.raises(ValueError, match="loaded without text_encoder.*a GlueNet for 'en' or"):
         glue(ENGLISH, **CALL)
+
+
+def test_lingua_loads_once_a_process_and_a_missing_lingua_is_named(monkeypatch):
+    """`load_detector_early` starts one load a process (a command starts it before its models
+    load); a missing lingua is named with the extra and the flag, and tried again when asked."""
+    import sys
+
+    from gluegen.pipelines import routing
+
+    monkeypatch.setattr(routing, "_loading", None)  # this process's detector is put back after
+    monkeypatch.setitem(sys.modules, "lingua", None)
+    with pytest.raises(ImportError, match=r"gluegen\[languages\].*--language"):
+        routing.all_languages_detector()
+    monkeypatch.setattr(routing, "_load_detector", lambda future: future.set_result("detector"))
+    assert routing.all_languages_detector() == "detector"  # the failed load is not kept
+    assert routing.load_detector_early() is routing.load_detector_early()

@@ -22,7 +22,10 @@ from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
-import gradio as gr  # noqa: E402
+try:
+    import gradio as gr  # noqa: E402
+except ImportError as error:  # the [web] extra; the library and `gluegen draw` need none
+    raise ImportError("The web page needs gradio: pip install 'gluegen[web]'.") from error
 from PIL import Image  # noqa: E402
 
 from gluegen.drawing import image_generators  # noqa: E402

@@ -368,9 +368,12 @@ def build_serve_parser() -> argparse.ArgumentParser:
 def run_serve(args: argparse.Namespace) -> None:
     """`gluegen serve`: build the models, start the page (until Ctrl-C)."""
     from gluegen.app import serve
-    from gluegen.serving import served_from_files
+    from gluegen.pipelines.routing import ANY, load_detector_early
+    from gluegen.serving import gluenet_keys, served_from_files
 
     check_pipeline(args.pipeline)
+    if set(gluenet_keys(args.gluenet)) - {ANY}:  # the page reads each prompt's language
+        load_detector_early()  # lingua loads beside the models
     served = served_from_files(args)
     print(f"serving on http://{args.host}:{args.port} (Ctrl-C stops)")
     serve(served, args.host, args.port)
@@ -467,9 +470,12 @@ def run_draw(args: argparse.Namespace) -> None:
 
     from gluegen.drawing import draw_to_folder
     from gluegen.pipelines import ANY, GlueGenPipeline
+    from gluegen.pipelines.routing import load_detector_early
     from gluegen.serving import gluenet_keys, load_gluenets, sound_encoder_for, text_encoder_for
 
     folders = gluenet_keys([g if "=" in g else f"{ANY}={g}" for g in args.gluenet])
+    if not args.sound and args.language is None and set(folders) != {ANY}:
+        load_detector_early()  # lingua reads the prompts' languages: it loads beside the models
     device = chosen_device(args.device)
     if args.no_progress:  # diffusers' own bar while it loads the components
         from diffusers.utils import logging as diffusers_logging

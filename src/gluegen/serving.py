@@ -1,4 +1,5 @@
-"""The web page's models from files: a diffusers pipeline, source encoders, GlueNet folders.
+"""The models of `gluegen draw` and `gluegen serve` from files: a diffusers pipeline, source
+encoders (as the GlueNets were trained on them), GlueNet folders.
 
 A side (text or sound) that cannot be set up (a GlueNet that does not fit its encoder or the
 pipeline) is not served, and the page says why when it is used.
@@ -10,9 +11,10 @@ import argparse
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gluegen.app import DrawDefaults, Served
+if TYPE_CHECKING:  # the page's classes: gradio is the [web] extra, and `gluegen draw` needs none
+    from gluegen.app import Served
 
 
 def gluenet_keys(pairs: list[str]) -> dict[str, list[str]]:
@@ -131,6 +133,7 @@ def served_from_files(args: argparse.Namespace) -> Served:
     """Served models from `gluegen serve` flags."""
     from diffusers import DiffusionPipeline
 
+    from gluegen.app import DrawDefaults, Served
     from gluegen.models import GlueNet
     from gluegen.pipelines import GlueGenPipeline
 
