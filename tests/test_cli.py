@@ -434,6 +434,20 @@ def test_draw_needs_no_extra(tmp_path, monkeypatch):
         import gluegen.app  # noqa: F401
 
 
+def test_a_missing_extra_is_named(tmp_path, monkeypatch):
+    """What needs an extra says which, on a base install: sounds (audio), columnar corpora
+    (data), the page (web, above), lingua (languages: test_routing.py)."""
+    from gluegen.data.arrow import require_columnar_readers
+    from gluegen.data.corpus import CorpusError
+    from gluegen.encoders.audio import read_sound
+
+    without_extras(monkeypatch)
+    with pytest.raises(ImportError, match=r"gluegen\[audio\]"):
+        read_sound(tmp_path / "dog.wav", 16000)
+    with pytest.raises(CorpusError, match=r"gluegen\[data\]"):
+        require_columnar_readers()
+
+
 @pytest.mark.slow
 def test_two_processes_online_on_a_parquet_corpus_train_as_one(models, sentences, tmp_path):
     """torchrun, two CPU processes, online features from a parquet corpus: each process encodes

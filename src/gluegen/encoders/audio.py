@@ -79,10 +79,21 @@ AUDIO_FAMILIES = {
 AUDIO_MODEL_TYPES = tuple(AUDIO_FAMILIES)  # what HFAudioEncoder reads
 
 
+def audio_readers() -> tuple[Any, Any]:
+    """soundfile and soxr, the [audio] extra; where missing, an error saying how to get them."""
+    try:
+        import soundfile
+        import soxr
+    except ImportError as error:
+        raise ImportError(
+            "Reading and resampling sounds needs soundfile and soxr: pip install 'gluegen[audio]'."
+        ) from error
+    return soundfile, soxr
+
+
 def read_sound(item: AudioInput, rate: int) -> np.ndarray:
     """A sound file, an array at `rate`, or (array, its rate) -> mono float32 (s,) at `rate`."""
-    import soundfile
-    import soxr
+    soundfile, soxr = audio_readers()
 
     if isinstance(item, str | Path) or hasattr(item, "read_bytes"):
         # a file, or a member of a tar shard (data/tars.py), read where it lies
