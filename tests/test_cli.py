@@ -154,6 +154,20 @@ def test_a_negative_prompt_without_its_encoder_is_named_before_any_model_loads(t
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("given", ["missing prompts file", "latin-1 prompts file", "missing sound"])
+def test_draw_inputs_that_cannot_be_read_are_named_before_any_model_loads(tmp_path, capsys, given):
+    prompts = tmp_path / "prompts.txt"
+    if given.startswith("latin-1"):
+        prompts.write_bytes("un cercle à gauche\n".encode("latin-1"))
+    read = ["--sound", str(tmp_path / "dog.wav")] if "sound" in given else []
+    read = read or ["--prompts-file", str(prompts)]
+    args = ["draw", "--pipeline", str(tmp_path / "none"), "--gluenet", f"fr={tmp_path / 'none'}"]
+    assert main([*args, *read, "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert ("no such file" if "missing" in given else "utf-8") in error.lower()
+    assert error.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
 def test_evaluate_without_a_cache_says_where_to_find_one(tmp_path, capsys):
     assert main(["evaluate", "--output-dir", str(tmp_path / "run")]) == 2
     error = capsys.readouterr().err

@@ -448,10 +448,19 @@ def draw_inputs(args: argparse.Namespace) -> list:
     or for both."""
     prompts = list(args.prompt)
     if args.prompts_file:
-        lines = Path(args.prompts_file).read_text(encoding="utf-8").splitlines()
+        try:
+            lines = Path(args.prompts_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(
+                f"--prompts-file {args.prompts_file}: {error} (give a UTF-8 text file, one "
+                "prompt a line)."
+            ) from error
         prompts += [line for line in lines if line.strip()]
     if bool(prompts) == bool(args.sound):
         raise CommandError("give prompts (--prompt, --prompts-file) or --sound files, not both.")
+    missing = [name for name in args.sound if not Path(name).is_file()]
+    if missing:
+        raise CommandError(f"--sound: no such file: {', '.join(missing)}.")
     return prompts or list(args.sound)
 
 
