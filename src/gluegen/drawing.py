@@ -20,6 +20,10 @@ from gluegen.io import atomic_write_file, atomic_write_text
 
 MIX_CHOICES = ("splice", "blend", "offset")
 RECORD_FILE = "draw.json"
+# {"images": K}: a drawing under way has written its first K images. Rewritten after each call
+# in place of draw.json, whose inputs grow with the prompt list (a 30k-prompt drawing would
+# rewrite megabytes a call); draw.json lists every image once the drawing ends.
+PROGRESS_FILE = "draw.progress.json"
 IMAGE_FILE = re.compile(r"\d{3,}-\d+\.png")  # INPUT-IMAGE.png, as draw_to_folder names them
 
 
@@ -139,8 +143,8 @@ def earlier_drawing(folder: str | Path, overwrite: bool = False) -> list[Path]:
     if not folder.is_dir():
         return []
     images = {path.name for path in folder.iterdir() if IMAGE_FILE.fullmatch(path.name)}
-    record = folder / RECORD_FILE
-    if not (images or record.exists()):
+    records = [folder / name for name in (RECORD_FILE, PROGRESS_FILE) if (folder / name).exists()]
+    if not (images or records):
         return []
     if not overwrite:
         raise FileExistsError(
@@ -148,18 +152,34 @@ def earlier_drawing(folder: str | Path, overwrite: bool = False) -> list[Path]:
             "which the new images would stand among: give another --out, or --overwrite to "
             "replace it (its other files stay)."
         )
-    try:
-        listed = set(json.loads(record.read_text())["images"])
-    except (OSError, ValueError, KeyError, TypeError):
-        listed = set()
-    unlisted = sorted(images - listed)
+    unlisted = sorted(images - listed_images(folder))
     if unlisted:
         raise FileExistsError(
             f"{folder} holds {len(unlisted)} images named as a drawing's that no {RECORD_FILE} "
             f"lists ({', '.join(unlisted[:3])}{', ...' if len(unlisted) > 3 else ''}): "
             "GlueGen removes only what it wrote. Move them, or give another --out."
         )
-    return [folder / name for name in sorted(images)] + [record] * record.exists()
+    return [folder / name for name in sorted(images)] + records
+
+
+def listed_images(folder: Path) -> set[str]:
+    """The images a drawing in `folder` wrote: those its draw.json lists, and, stopped part-way,
+    the first K its progress file counts (none where neither can be read)."""
+    try:
+        described = json.loads((folder / RECORD_FILE).read_text())
+        listed = set(described["images"])
+        per_input = described["settings"]["images"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return listed | {image_name(k, per_input) for k in range(images_written(folder))}
+
+
+def images_written(folder: Path) -> int:
+    """K of a drawing under way or stopped (its progress file), 0 where there is none."""
+    try:
+        return int(json.loads((folder / PROGRESS_FILE).read_text())["images"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def draw_to_folder(
@@ -174,11 +194,12 @@ def draw_to_folder(
 ) -> list[Path]:
     """Draw `inputs` with `glue` (a GlueGenPipeline) and `settings`, `settings.batch` images a
     call; write INPUT-IMAGE.png files as each call ends and draw.json (the settings, the
-    inputs, which GlueNet read each, the images so far, whether it finished, and `record`:
-    what was loaded) into `folder`. An earlier drawing there is an error, or with `overwrite`
-    replaced once the first new images are drawn (other files stay), or with `resume`, one
-    stopped part-way with the same settings, inputs and models, continued to the images it
-    would have drawn. Returns the images' paths."""
+    inputs, which GlueNet read each, the images, whether it finished, and `record`: what was
+    loaded) into `folder`, PROGRESS_FILE counting the images while it draws. An earlier
+    drawing there is an error, or with `overwrite` replaced once the first new images are
+    drawn (other files stay), or with `resume`, one stopped part-way with the same settings,
+    inputs and models, continued to the images it would have drawn. Returns the images'
+    paths."""
     folder = Path(folder)
     routes = glue.routes(inputs, settings.language)
     described = {
@@ -215,9 +236,14 @@ def draw_to_folder(
                 paths.append(folder / image_name(index, settings.images))
                 atomic_write_file(paths[-1], lambda temporary, im=image: im.save(temporary, "PNG"))
             bar.update(len(images))
-            described["images"] = [path.name for path in paths]
-            described["finished"] = first + group >= len(inputs)
-            write_record(folder, described)  # a drawing stopped part-way lists what it wrote
+            if not (folder / RECORD_FILE).exists():  # the settings and inputs, once (an
+                write_record(folder, described)  # earlier drawing's went with its images)
+            # a drawing stopped part-way says what it wrote
+            atomic_write_text(folder / PROGRESS_FILE, json.dumps({"images": len(paths)}))
+    described["images"] = [path.name for path in paths]
+    described["finished"] = True
+    write_record(folder, described)
+    (folder / PROGRESS_FILE).unlink(missing_ok=True)
     return paths
 
 
@@ -247,7 +273,7 @@ def inputs_drawn(folder: Path, described: dict) -> int:
     if stopped.get("finished"):
         return len(described["inputs"])
     per_input = described["settings"]["images"]
-    listed = set(stopped.get("images", []))
+    listed = listed_images(folder)
     written = 0  # the images from the first on that are listed and on disk
     while (
         image_name(written, per_input) in listed

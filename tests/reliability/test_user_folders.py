@@ -383,17 +383,29 @@ class SeededGlue(FakeGlue):
         return SimpleNamespace(images=[Image.new("L", (1, 1), shade) for shade in shades])
 
 
-def test_a_drawing_stopped_part_way_resumes_to_the_images_it_would_have_drawn(tmp_path):
+def test_a_drawing_stopped_part_way_resumes_to_the_images_it_would_have_drawn(
+    tmp_path, monkeypatch
+):
     from PIL import Image
 
+    from gluegen import drawing
     from gluegen.drawing import DrawSettings, draw_to_folder
 
+    records = []  # draw.json grows with the inputs: written once a drawing, not once a call
+    write_record = drawing.write_record
+    monkeypatch.setattr(drawing, "write_record", lambda *a: records.append(write_record(*a)))
     out, inputs = tmp_path / "drawn", ["a", "b", "c", "d", "e"]
     settings = DrawSettings(images=2, batch=2, seed=100)  # an input a call
     with pytest.raises(KeyboardInterrupt):
         draw_to_folder(SeededGlue(stop_at=3), inputs, settings, out, {})
     stopped = json.loads((out / "draw.json").read_text())
-    assert not stopped["finished"] and len(stopped["images"]) == 4  # two inputs' images
+    assert not stopped["finished"] and drawing.images_written(out) == 4  # two inputs' images
+    assert len(records) == 1 and drawing.listed_images(out) == {
+        "000-0.png",
+        "000-1.png",
+        "001-0.png",
+        "001-1.png",
+    }
     with pytest.raises(ValueError, match="other settings"):
         draw_to_folder(SeededGlue(), inputs, DrawSettings(images=2, seed=101), out, {}, resume=True)
     more = DrawSettings(images=2, batch=6, seed=100)  # other calls, the same images
@@ -401,6 +413,14 @@ def test_a_drawing_stopped_part_way_resumes_to_the_images_it_would_have_drawn(tm
     paths = draw_to_folder(glue, inputs, more, out, {}, resume=True)
     assert glue.calls == 1 and len(paths) == 10  # the three inputs left, in one call
     assert [Image.open(path).getpixel((0, 0)) for path in paths] == list(range(100, 110))
-    assert json.loads((out / "draw.json").read_text())["finished"]
+    finished = json.loads((out / "draw.json").read_text())
+    assert finished["finished"] and finished["images"] == [path.name for path in paths]
+    assert not (out / drawing.PROGRESS_FILE).exists() and len(records) == 2
     with pytest.raises(FileNotFoundError, match="no drawing to continue"):
         draw_to_folder(SeededGlue(), inputs, settings, tmp_path / "none", {}, resume=True)
+    # --overwrite replaces a stopped drawing whole: the images its progress file counts too
+    again = tmp_path / "again"
+    with pytest.raises(KeyboardInterrupt):
+        draw_to_folder(SeededGlue(stop_at=2), inputs, settings, again, {})
+    draw_to_folder(SeededGlue(), ["z"], DrawSettings(), again, {}, overwrite=True)
+    assert sorted(path.name for path in again.iterdir()) == ["000-0.png", "draw.json"]
