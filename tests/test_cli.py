@@ -504,6 +504,6 @@ def test_draw_tells_the_offset_mix_what_its_words_are_told_apart_from():
         + ["--mix-against", *places]
     )
     settings = DrawSettings(**given(args, DrawSettings))
-    arguments = settings.call_arguments(2)
+    arguments = settings.call_arguments(0, 2)  # two inputs, an image each
     assert arguments["mix_against"] == places and arguments["text"] == ["on the left"] * 2
-    assert "mix_against" not in DrawSettings(text="on the left").call_arguments(1)
+    assert "mix_against" not in DrawSettings(text="on the left").call_arguments(0, 1)

@@ -45,8 +45,8 @@ class DrawSettings:
         default=8,
         metadata={
             "help": "Images a pipeline call draws at most (a call holds them all in memory): "
-            "the inputs go in groups of max(1, batch // images), each group's images written "
-            "as it is drawn."
+            "whole inputs, batch // images a call, or where --images is larger, batch copies of "
+            "one input a call; each call's images written as it ends."
         },
     )
     language: str | None = field(
@@ -98,19 +98,34 @@ class DrawSettings:
                 "--negative-encoder generator (the generator's own encoder: its language)."
             )
 
-    @property
-    def inputs_per_call(self) -> int:
-        """Inputs a pipeline call draws: as many as `batch` images allow, at least one."""
-        return max(1, self.batch // self.images)
+    def calls(self, inputs: int, start: int = 0) -> list[tuple[int, int]]:
+        """The pipeline calls that draw `inputs` inputs' images from image `start` on, as
+        (first image, end image); image k is input k // images's copy k % images. A call draws
+        whole inputs, as many as `batch` images allow (from the input `start` is in), or, where
+        one input's images are more than `batch`, up to `batch` of its copies."""
+        total = inputs * self.images
+        if self.images <= self.batch:  # whole inputs a call
+            step = self.batch // self.images * self.images
+            edges = list(range(start - start % self.images, total, step))
+            return list(zip(edges, [*edges[1:], total], strict=True))
+        calls = []  # one input's copies, `batch` at most a call
+        for item in range(start - start % self.images, total, self.images):
+            end = item + self.images
+            calls += [
+                (k, min(k + self.batch, end)) for k in range(max(item, start), end, self.batch)
+            ]
+        return calls
 
-    def call_arguments(self, count: int, first: int = 0) -> dict[str, Any]:
-        """GlueGenPipeline's keyword arguments for `count` inputs from input `first` on: a
-        generator for each image, seeded seed + the image's index in the whole drawing."""
+    def call_arguments(self, first: int, end: int) -> dict[str, Any]:
+        """GlueGenPipeline's keyword arguments for images `first` to `end` (a call of `calls`:
+        whole inputs, or copies of one): a generator for each image, seeded seed + the image's
+        index in the whole drawing."""
+        count = (end - 1) // self.images - first // self.images + 1  # inputs in the call
         arguments: dict[str, Any] = {
             "num_inference_steps": self.steps,
             "guidance_scale": self.guidance,
-            "num_images_per_prompt": self.images,
-            "generator": image_generators(self.seed, first * self.images, count * self.images),
+            "num_images_per_prompt": (end - first) // count,
+            "generator": image_generators(self.seed, first, end - first),
             "language": self.language,
             "output_type": "pil",
         }
@@ -213,12 +228,14 @@ def draw_to_folder(
     }
     done, earlier = 0, []
     if resume:
-        done = inputs_drawn(folder, described)
+        done = images_drawn(folder, described)
     else:
         earlier = earlier_drawing(folder, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / image_name(k, settings.images) for k in range(done * settings.images)]
-    group = settings.inputs_per_call
+    calls = settings.calls(len(inputs), done)
+    # where the first call begins (a call of whole inputs draws an input stopped in again)
+    done = calls[0][0] if calls else len(inputs) * settings.images
+    paths = [folder / image_name(k, settings.images) for k in range(done)]
     with tqdm(
         total=len(inputs) * settings.images,
         initial=len(paths),
@@ -226,13 +243,13 @@ def draw_to_folder(
         unit="image",
         disable=not progress,
     ) as bar:
-        for first in range(done, len(inputs), group):
-            part = inputs[first : first + group]
-            images = glue(part, **settings.call_arguments(len(part), first)).images
+        for first, end in calls:
+            part = inputs[first // settings.images : (end - 1) // settings.images + 1]
+            images = glue(part, **settings.call_arguments(first, end)).images
             for path in earlier:  # the old drawing goes once the new one has images
                 path.unlink(missing_ok=True)
             earlier = []
-            for index, image in enumerate(images, start=first * settings.images):
+            for index, image in enumerate(images, start=first):
                 paths.append(folder / image_name(index, settings.images))
                 atomic_write_file(paths[-1], lambda temporary, im=image: im.save(temporary, "PNG"))
             bar.update(len(images))
@@ -253,8 +270,8 @@ def image_name(index: int, per_input: int) -> str:
     return f"{item:03d}-{copy}.png"
 
 
-def inputs_drawn(folder: Path, described: dict) -> int:
-    """How many inputs of a drawing stopped part-way in `folder` have all their images, where
+def images_drawn(folder: Path, described: dict) -> int:
+    """How many images, from the first on, a drawing stopped part-way in `folder` wrote, where
     its draw.json says the same as `described` (settings, inputs, models); else an error."""
     try:
         stopped = json.loads((folder / RECORD_FILE).read_text())
@@ -271,7 +288,7 @@ def inputs_drawn(folder: Path, described: dict) -> int:
             "give the same, or --overwrite to start it again."
         )
     if stopped.get("finished"):
-        return len(described["inputs"])
+        return len(described["inputs"]) * described["settings"]["images"]
     per_input = described["settings"]["images"]
     listed = listed_images(folder)
     written = 0  # the images from the first on that are listed and on disk
@@ -280,7 +297,7 @@ def inputs_drawn(folder: Path, described: dict) -> int:
         and (folder / image_name(written, per_input)).is_file()
     ):
         written += 1
-    return written // per_input
+    return written
 
 
 def what_draws(described: dict) -> dict:

@@ -369,7 +369,7 @@ class SeededGlue(FakeGlue):
 
     def __init__(self, stop_at: int | None = None) -> None:
         super().__init__(0)
-        self.calls, self.stop_at = 0, stop_at
+        self.calls, self.stop_at, self.drawn = 0, stop_at, []  # drawn: images of each call
 
     def __call__(self, inputs, num_images_per_prompt, generator, **_):
         from types import SimpleNamespace
@@ -379,8 +379,51 @@ class SeededGlue(FakeGlue):
         self.calls += 1
         if self.calls == self.stop_at:
             raise KeyboardInterrupt
+        assert len(generator) == len(inputs) * num_images_per_prompt
+        self.drawn.append(len(generator))
         shades = [one.initial_seed() for one in generator]
         return SimpleNamespace(images=[Image.new("L", (1, 1), shade) for shade in shades])
+
+
+def test_no_call_draws_more_images_than_batch_and_each_image_keeps_its_seed(tmp_path):
+    """--batch bounds every call, also where one input asks for more images than it (a call
+    then draws part of its copies); any batch draws the same images, and a drawing stopped
+    inside an input's copies resumes from the first copy it had not written."""
+    from PIL import Image
+
+    from gluegen import drawing
+    from gluegen.drawing import DrawSettings, draw_to_folder
+
+    assert DrawSettings(images=2, batch=5).calls(3) == [(0, 4), (4, 6)]
+    assert DrawSettings(images=5, batch=2).calls(2, start=3) == [
+        (3, 5),  # from image 3 on: a's last two copies, then b's, two at most a call
+        (5, 7),
+        (7, 9),
+        (9, 10),
+    ]
+    shades = {}
+    for batch in (1, 3, 8, 12):
+        glue = SeededGlue()
+        paths = draw_to_folder(
+            glue,
+            ["a", "b"],
+            DrawSettings(images=5, batch=batch, seed=50),
+            tmp_path / str(batch),
+            {},
+        )
+        assert max(glue.drawn) <= batch
+        shades[batch] = [Image.open(path).getpixel((0, 0)) for path in paths]
+    assert all(each == list(range(50, 60)) for each in shades.values())
+    out, settings = tmp_path / "stopped", DrawSettings(images=5, batch=2, seed=50)
+    with pytest.raises(KeyboardInterrupt):
+        draw_to_folder(SeededGlue(stop_at=3), ["a", "b"], settings, out, {})
+    assert drawing.images_written(out) == 4  # input a's first four copies
+    glue = SeededGlue()
+    paths = draw_to_folder(
+        glue, ["a", "b"], DrawSettings(images=5, batch=3, seed=50), out, {}, resume=True
+    )
+    assert [Image.open(path).getpixel((0, 0)) for path in paths] == list(range(50, 60))
+    assert glue.drawn == [1, 3, 2]  # a's last copy, then b's five, three at most a call
 
 
 def test_a_drawing_stopped_part_way_resumes_to_the_images_it_would_have_drawn(
