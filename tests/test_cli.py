@@ -422,11 +422,16 @@ def without_extras(monkeypatch) -> None:
         monkeypatch.delitem(sys.modules, name, raising=False)
 
 
-def test_draw_needs_no_extra(tmp_path, monkeypatch):
+def test_draw_needs_no_extra_and_keeps_freed_memory_on_a_cpu(tmp_path, monkeypatch):
     """`gluegen draw` with the language given runs on a base install (it used to import the
-    web page's gradio); the page says which extra it needs."""
+    web page's gradio); the page says which extra it needs. On a CPU it keeps freed memory
+    for the next denoising step (`gluegen.allocator`)."""
+    from gluegen import allocator
     from gluegen.models import GlueNetConfig
     from gluegen_world.models import shipped_model
+
+    kept = []
+    monkeypatch.setattr(allocator, "keep_freed_memory", lambda: kept.append(True))
 
     config = GlueNetConfig(
         source_tokens=48, source_dim=64, target_tokens=77, target_dim=64, source_blocks=1
@@ -444,6 +449,7 @@ def test_draw_needs_no_extra(tmp_path, monkeypatch):
     args += ["--prompt", "un petit cercle rouge", "--language", "fr", "--steps", "1"]
     assert main([*args, "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     assert json.loads((tmp_path / "out" / "draw.json").read_text())["finished"]
+    assert kept == [True]
     with pytest.raises(ImportError, match=r"gluegen\[web\]"):
         import gluegen.app  # noqa: F401
 

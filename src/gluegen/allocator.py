@@ -10,7 +10,10 @@ heap for the next step. The process then keeps its peak memory instead of handin
 between steps; the peak itself does not change. What it saves is printed by
 `benchmarks/bench_step.py --default-allocator` against a plain run (page faults a step).
 
-The Trainer and `build_cache` call it when they work on a CPU, `gluegen demo` at start. Set
+The Trainer and `build_cache` call it when they work on a CPU, `gluegen demo` at start, and
+`gluegen draw` (on a CPU) and the pages (`gluegen serve`, `gluegen world serve`), where each
+denoising step does the same (large batches gain most: experiments.md, 2026-12-08). In a
+Python process of your own, call it before drawing on a CPU. Set
 GLUEGEN_KEEP_FREED_MEMORY=0 to leave the allocator as the process started.
 """
 

@@ -367,11 +367,13 @@ def build_serve_parser() -> argparse.ArgumentParser:
 
 def run_serve(args: argparse.Namespace) -> None:
     """`gluegen serve`: build the models, start the page (until Ctrl-C)."""
+    from gluegen.allocator import keep_freed_memory
     from gluegen.app import serve
     from gluegen.pipelines.routing import ANY, load_detector_early
     from gluegen.serving import gluenet_keys, served_from_files
 
     check_pipeline(args.pipeline)
+    keep_freed_memory()  # the page draws on the CPU: each step allocates the same buffers
     if set(gluenet_keys(args.gluenet)) - {ANY}:  # the page reads each prompt's language
         load_detector_early()  # lingua loads beside the models
     served = served_from_files(args)
@@ -475,8 +477,10 @@ def run_draw(args: argparse.Namespace) -> None:
     if not args.resume:
         earlier_drawing(args.out, args.overwrite)
     check_pipeline(args.pipeline)
+    import torch
     from diffusers import DiffusionPipeline
 
+    from gluegen.allocator import keep_freed_memory
     from gluegen.drawing import draw_to_folder
     from gluegen.pipelines import ANY, GlueGenPipeline
     from gluegen.pipelines.routing import load_detector_early
@@ -486,6 +490,8 @@ def run_draw(args: argparse.Namespace) -> None:
     if not args.sound and args.language is None and set(folders) != {ANY}:
         load_detector_early()  # lingua reads the prompts' languages: it loads beside the models
     device = chosen_device(args.device)
+    if torch.device(device).type == "cpu":  # each denoising step allocates the same buffers
+        keep_freed_memory()
     if args.no_progress:  # diffusers' own bar while it loads the components
         from diffusers.utils import logging as diffusers_logging
 

@@ -177,10 +177,12 @@ def build_world_parser() -> argparse.ArgumentParser:
 
 def serve_world(args: argparse.Namespace) -> None:
     """`gluegen world serve`: the world's models and a demo folder's GlueNets on the page."""
+    from gluegen.allocator import keep_freed_memory
     from gluegen.app import serve
     from gluegen.pipelines.routing import load_detector_early
     from gluegen_world.serve import world_served
 
+    keep_freed_memory()  # the page draws on the CPU: each step allocates the same buffers
     load_detector_early()  # the page reads each prompt's language: lingua loads beside the models
     served = world_served(
         args.workdir, train_missing=not args.no_train, progress=not args.no_progress
