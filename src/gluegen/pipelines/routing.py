@@ -45,9 +45,9 @@ _loading_lock = threading.Lock()
 
 def load_detector_early() -> Future:
     """Begin loading lingua's detector in a thread, once a process: a command that will route
-    prompts starts it before its models load, so the two overlap (`gluegen draw` on the
-    world's models: 16 s -> 10 s to the first image). The future holds the detector, or the
-    ImportError of a missing lingua, raised where the detector is first used."""
+    prompts starts it before its models load, so the two overlap (experiments.md,
+    2026-12-08). The future holds the detector, or the ImportError of a missing lingua, raised
+    where the detector is first used."""
     global _loading
     with _loading_lock:
         if _loading is None or (_loading.done() and _loading.exception() is not None):
