@@ -150,6 +150,11 @@ def test_a_folder_that_is_not_there_is_said_so_not_taken_for_a_hub_id(tmp_path, 
     assert "--pipeline" in one_line(capsys) and not (tmp_path / "out").exists()
 
 
+def test_a_run_folder_given_for_a_gluenet_names_the_gluenet_in_it(run_copy):
+    with pytest.raises(ValueError, match=r"training run's folder: its GlueNet is .*gluenet"):
+        GlueNet.from_pretrained(run_copy)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here")
 def test_a_cuda_device_without_one_is_a_named_error(models, tmp_path, capsys):
     args = ["draw", "--pipeline", models["sd"], "--gluenet", str(tmp_path / "none")]

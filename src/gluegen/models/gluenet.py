@@ -49,6 +49,7 @@ from gluegen.models.stats import FeatureStatistics
 
 CONFIG_HASH_KEY = "gluegen_config_sha256"  # in model.safetensors' metadata
 SAVED_FILES = (CONFIG_NAME, SAFETENSORS_SINGLE_FILE, "README.md")  # what a save writes
+RUN_GLUENET = "gluenet"  # where a training run (OUTPUT_DIR) saves its GlueNet
 SAVED_DTYPE = "F32"  # every GlueNet tensor is saved in float32 (safetensors' name)
 
 
@@ -296,6 +297,10 @@ class GlueNet(nn.Module, PyTorchModelHubMixin, library_name="gluegen", tags=["gl
                     local_files_only=local_files_only,
                     token=token,
                 )
+            )
+        if not (folder / CONFIG_NAME).exists() and (folder / RUN_GLUENET / CONFIG_NAME).is_file():
+            raise ValueError(
+                f"{folder} is a training run's folder: its GlueNet is {folder / RUN_GLUENET}."
             )
         what = f"the GlueNet in {folder}"
         settings = read_json(folder / CONFIG_NAME, what)
