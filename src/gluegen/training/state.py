@@ -24,7 +24,7 @@ from torch import nn
 
 from gluegen.checkpoints import check_state, read_json, read_tensors, read_torch
 from gluegen.io import atomic_write_folder, atomic_write_text
-from gluegen.models.gluenet import SAVED_FILES
+from gluegen.models.gluenet import RUN_GLUENET, SAVED_FILES
 from gluegen.runfolder import foreign_files
 
 OBJECTIVE_FILE = "objective.safetensors"
@@ -33,7 +33,7 @@ PROGRESS_FILE = "progress.json"
 # Registered last in the objective; earlier versions built it even when no loss used it.
 UNUSED_PART = "discriminator."
 # What a finished run leaves besides its state.
-RUN_OUTPUTS = ("gluenet", "metrics.json", "log.jsonl")
+RUN_OUTPUTS = (RUN_GLUENET, "metrics.json", "log.jsonl")
 # What GlueGen writes into the folders it replaces whole: anything else is the user's.
 STATE_FILES = (OBJECTIVE_FILE, OPTIMIZER_FILE, PROGRESS_FILE)
 PREVIOUS_LOG = "log.previous.jsonl"  # the log of the run before, kept beside the new one
@@ -117,7 +117,7 @@ def start_fresh(output_dir: Path, overwrite: bool = False) -> None:
     refused by name, unless `overwrite` (they would go when the folder is replaced)."""
     found = {
         name: foreign_files(output_dir / name, files)
-        for name, files in (("gluenet", SAVED_FILES), ("state", STATE_FILES))
+        for name, files in ((RUN_GLUENET, SAVED_FILES), ("state", STATE_FILES))
     }
     found = {name: files for name, files in found.items() if files}
     if found and not overwrite:

@@ -35,6 +35,7 @@ from gluegen.data.split import split_pairs
 from gluegen.evaluation.alignment import alignment_metrics, held_out_sample
 from gluegen.io import atomic_write_folder, atomic_write_text, recover_folder
 from gluegen.models import GlueNet, GlueNetConfig
+from gluegen.models.gluenet import RUN_GLUENET
 from gluegen.precision import make_accelerator, resolve_mixed_precision
 from gluegen.runfolder import FolderLock
 from gluegen.settings import field_defaults
@@ -312,7 +313,7 @@ class Trainer:
         config = self.config
         if self.accelerator.is_main_process:  # whole folders back in place, strays removed
             recover_folder(self.state_dir)
-            recover_folder(self.output_dir / "gluenet")
+            recover_folder(self.output_dir / RUN_GLUENET)
         self.accelerator.wait_for_everyone()
         if resume:
             if not self.load_state():
@@ -412,7 +413,7 @@ class Trainer:
 
     def save_gluenet(self) -> Path:
         """Write output_dir/gluenet and output_dir/metrics.json (main process)."""
-        folder = self.output_dir / "gluenet"
+        folder = self.output_dir / RUN_GLUENET
         if self.accelerator.is_main_process:
             metrics = self.evaluate()
             self.gluenet.training_record = {
