@@ -422,10 +422,10 @@ def without_extras(monkeypatch) -> None:
         monkeypatch.delitem(sys.modules, name, raising=False)
 
 
-def test_draw_needs_no_extra_and_keeps_freed_memory_on_a_cpu(tmp_path, monkeypatch):
+def test_draw_needs_no_extra_and_keeps_freed_memory_on_a_cpu(tmp_path, monkeypatch, capsys):
     """`gluegen draw` with the language given runs on a base install (it used to import the
     web page's gradio); the page says which extra it needs. On a CPU it keeps freed memory
-    for the next denoising step (`gluegen.allocator`)."""
+    for the next denoising step (`gluegen.allocator`), and its bars read in a log."""
     from gluegen import allocator
     from gluegen.models import GlueNetConfig
     from gluegen_world.models import shipped_model
@@ -450,6 +450,11 @@ def test_draw_needs_no_extra_and_keeps_freed_memory_on_a_cpu(tmp_path, monkeypat
     assert main([*args, "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     assert json.loads((tmp_path / "out" / "draw.json").read_text())["finished"]
     assert kept == [True]
+    # with its bar, into a log (stderr not a terminal): the drawing's bar, no step bar in it
+    # moving the cursor up
+    assert main([*args, "--out", str(tmp_path / "logged")]) == 0
+    logged = capsys.readouterr().err
+    assert "drawing" in logged and "\x1b[A" not in logged and "it/s" not in logged
     with pytest.raises(ImportError, match=r"gluegen\[web\]"):
         import gluegen.app  # noqa: F401
 

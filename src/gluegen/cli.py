@@ -110,8 +110,8 @@ def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
     groups["training"].add_argument(
         "--overwrite",
         action="store_true",
-        help="Let a new run replace OUTPUT_DIR/gluenet and state/ although they hold files "
-        "GlueGen did not write.",
+        help="Start a new run in OUTPUT_DIR although a run there stopped part-way (its "
+        "checkpoint goes), or gluenet/ and state/ hold files GlueGen did not write.",
     )
 
 
@@ -158,6 +158,7 @@ def run_train(args: argparse.Namespace) -> None:
 
     spec = cache_spec(args)
     with main_process_lock(args.output_dir, f"gluegen train ({args.output_dir})"):
+        check_no_stopped_run(args)
         trainer = prepare_run(spec, chosen_recipe(args), args.output_dir, not args.no_progress)
         choice = getattr(trainer.features, "choice", None)
         if trainer.accelerator.is_main_process and choice is not None:
@@ -199,6 +200,26 @@ def say_if_no_better(metrics: dict) -> None:
         "steps (--total-steps 4000: a small corpus makes few steps an epoch), or more pairs.",
         file=sys.stderr,
     )
+
+
+def check_no_stopped_run(args: argparse.Namespace) -> None:
+    """A new run would delete the checkpoint of a run stopped part-way in OUTPUT_DIR (hours of
+    training at scale): refused, before the corpus is read, unless --resume or --overwrite."""
+    from gluegen.io import recover_folder
+    from gluegen.precision import process_state
+    from gluegen.training.state import stopped_run
+
+    if args.resume or args.overwrite or not process_state().is_main_process:
+        return
+    state = Path(args.output_dir) / "state"
+    recover_folder(state)  # a checkpoint caught mid-swap is put back first
+    stopped = stopped_run(state)
+    if stopped:
+        raise CommandError(
+            f"{args.output_dir} holds a run stopped at step {stopped[0]} of {stopped[1]}: "
+            "give --resume to continue it, --overwrite to start a new run in its place (its "
+            "checkpoint goes), or another --output-dir."
+        )
 
 
 def training_split(output_dir: str) -> tuple[float, int, str]:
@@ -497,8 +518,11 @@ def run_draw(args: argparse.Namespace) -> None:
 
         diffusers_logging.disable_progress_bar()
     pipeline = DiffusionPipeline.from_pretrained(args.pipeline).to(device)
-    # each call's step bar goes when the call ends; the drawing's own bar counts the images
-    pipeline.set_progress_bar_config(disable=args.no_progress, leave=False)
+    # each call's step bar goes when the call ends; the drawing's own bar counts the images.
+    # Off where stderr is a file: a bar inside a bar moves the cursor up, a log fills with it
+    pipeline.set_progress_bar_config(
+        disable=args.no_progress or not sys.stderr.isatty(), leave=False
+    )
     nets = load_gluenets(folders, device)
     if args.sound:
         encoder = sound_encoder_for(nets, args, device)

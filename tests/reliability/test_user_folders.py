@@ -119,6 +119,29 @@ def test_resume_on_other_data_or_with_nothing_saved_is_refused(
     assert "holds no saved run" in one_line(capsys)
 
 
+def test_a_new_run_over_a_stopped_one_is_refused_before_its_checkpoint_goes(
+    models, corpus, tmp_path, capsys
+):
+    """The same command again without --resume would have deleted the checkpoint of a run
+    stopped part-way and trained from step 0; a finished run may be trained again."""
+    run = tmp_path / "run"
+    args = run_args(models, corpus, run)
+    assert main([*args, "--max-steps", "2"]) == 0  # stopped part-way, its state saved
+    saved = (run / "state" / "progress.json").read_text()
+    assert main(args) == 2
+    error = one_line(capsys)
+    total = json.loads(saved)["total_steps"]
+    assert f"stopped at step 2 of {total}" in error
+    assert "--resume" in error and "--overwrite" in error
+    assert (run / "state" / "progress.json").read_text() == saved
+    assert main([*args, "--resume"]) == 0  # continued to the end
+    assert json.loads((run / "state" / "progress.json").read_text())["step"] == total
+    assert main([*args, "--max-steps", "2"]) == 0  # a finished run: a new one may start
+    assert main([*args, "--overwrite"]) == 0  # the stopped one replaced from step 0
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert records[0]["event"] == "start" and records[-1]["event"] == "done"
+
+
 def saved_gluenet(run_copy, tmp_path):
     folder = tmp_path / "gluenet"
     shutil.copytree(run_copy / "gluenet", folder)

@@ -97,6 +97,21 @@ def without_unused_part(
     return kept, {**optimizer_state, "param_groups": [group]}
 
 
+def stopped_run(folder: Path) -> tuple[int, int] | None:
+    """(step, total steps) of the run whose checkpoint is in `folder` when it stopped part-way
+    (Ctrl-C, a kill, `max_steps`); None when there is no checkpoint, the run finished, or the
+    checkpoint cannot be read or predates checkpoints that say their length (nothing to
+    continue from that a new run would lose)."""
+    try:
+        progress = read_progress(folder)
+    except ValueError:
+        return None
+    if not progress or "total_steps" not in progress:
+        return None
+    step, total = int(progress["step"]), int(progress["total_steps"])
+    return (step, total) if step < total else None
+
+
 def trim_log(log: Path, step: int) -> None:
     """Drop the log lines of steps after `step` (written after the checkpoint a run resumes
     from), so that a resumed run's log has each step once."""

@@ -159,6 +159,7 @@ class Trainer:
             }
             progress = {
                 "step": self.step,
+                "total_steps": self.total_steps,  # a run stopped part-way is told by it
                 "scheduler": self.scheduler.state_dict(),
                 "config": asdict(self.config),
                 "gluenet": self.gluenet.config.layout(),
