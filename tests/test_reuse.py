@@ -1,6 +1,8 @@
 """A world GlueNet is trained again only when what it would train differs, however the recipe
 says it: an override equal to the default it replaces retrains nothing."""
 
+import json
+
 import torch
 
 from gluegen.data.cache import build_cache
@@ -42,3 +44,45 @@ def test_a_gluenet_is_reused_for_an_override_equal_to_the_default(tmp_path, mode
 
     train_gluenet(cache, read, folder, recipe.with_overrides(weight_decay=0.0), progress=False)
     assert (folder / "gluenet" / "model.safetensors").read_bytes() == weights  # not trained again
+
+
+def test_a_gluenet_stopped_part_way_goes_on_from_its_checkpoint(
+    tmp_path, models, sentences, monkeypatch
+):
+    """A demo or page stopped while a GlueNet trains (Ctrl-C saves its state) continues that
+    GlueNet when run again, to the weights an unbroken run trains."""
+    import pytest
+    from safetensors.torch import load_file
+
+    from gluegen.training import trainer as training
+    from gluegen.training.stop import StopRequest
+
+    source = HFTextEncoder(models["xlmr"], max_length=4)
+    corpus = ParallelCorpus(sentences[:40], sentences[:40])
+    cache = build_cache(corpus, source, load_target(models["sd"]), tmp_path / "c", progress=False)
+    read = ParallelSource(models["xlmr"], "corpus.jsonl", "source", "target", max_length=4)
+    recipe = get_recipe("world-language").with_overrides(epochs=2, batch_size=8)
+    train_gluenet(cache, read, tmp_path / "unbroken", recipe, progress=False)
+
+    class CtrlCAtOnce(StopRequest):
+        def __enter__(self):
+            super().__enter__()
+            self.requested = True  # as if Ctrl-C came during the first step
+            return self
+
+    folder = tmp_path / "stopped"
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "StopRequest", CtrlCAtOnce)
+        with pytest.raises(KeyboardInterrupt):
+            train_gluenet(cache, read, folder, recipe, progress=False)
+    assert json.loads((folder / "state" / "progress.json").read_text())["step"] == 1
+    assert not is_trained(cache, read, folder, recipe)
+
+    started = []
+    monkeypatch.setattr(training, "start_fresh", lambda *a: started.append(a))
+    train_gluenet(cache, read, folder, recipe, progress=False)
+    assert not started  # resumed, not started over
+    unbroken = load_file(tmp_path / "unbroken" / "gluenet" / "model.safetensors")
+    resumed = load_file(folder / "gluenet" / "model.safetensors")
+    assert all(torch.equal(resumed[name], weight) for name, weight in unbroken.items())
+    assert is_trained(cache, read, folder, recipe)

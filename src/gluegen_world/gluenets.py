@@ -133,7 +133,15 @@ def train_gluenet(
         return folder / "gluenet"
     (folder / STAMP).unlink(missing_ok=True)
     config = recipe.gluenet_config(cache_shapes(cache))
-    Trainer(cache, config, recipe.train_config(str(folder), progress)).run()
+    trainer = Trainer(cache, config, recipe.train_config(str(folder), progress))
+    # a run stopped part-way (Ctrl-C, a kill) of this same GlueNet goes on from its checkpoint
+    trainer.run(resume=trainer.can_resume())
+    if trainer.step < trainer.total_steps:
+        raise ValueError(
+            f"{folder}: max_steps {trainer.config.max_steps} ends the run before its "
+            f"{trainer.total_steps} steps, so no GlueNet is saved; leave max_steps out of the "
+            "recipe."
+        )
     atomic_write_text(folder / STAMP, json.dumps(_stamp(source, recipe, cache), indent=2))
     return folder / "gluenet"
 

@@ -42,7 +42,14 @@ from gluegen.settings import field_defaults
 from gluegen.training.config import SEED_LIMIT, TrainConfig
 from gluegen.training.objective import GlueObjective, head_names, head_targets
 from gluegen.training.start import start_from
-from gluegen.training.state import read_progress, read_weights, start_fresh, trim_log, write_state
+from gluegen.training.state import (
+    read_progress,
+    read_weights,
+    start_fresh,
+    stopped_run,
+    trim_log,
+    write_state,
+)
 from gluegen.training.stop import StopRequest
 
 logger = logging.getLogger(__name__)
@@ -183,6 +190,17 @@ class Trainer:
         self.step = int(progress["step"])
         if self.accelerator.is_main_process:
             trim_log(self.output_dir / "log.jsonl", self.step)
+        return True
+
+    def can_resume(self) -> bool:
+        """Whether `output_dir` holds a run stopped part-way that this one would continue to
+        the same weights: the same settings and data (what `run(resume=True)` checks)."""
+        if stopped_run(self.state_dir) is None:
+            return False
+        try:
+            self._check_resumable(read_progress(self.state_dir))
+        except ValueError:
+            return False
         return True
 
     def _check_resumable(self, progress: dict) -> None:
