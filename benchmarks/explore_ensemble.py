@@ -26,14 +26,14 @@ from gluegen_world.demo.stages import WorldDemo
 from gluegen_world.demo.workers import draw_and_score, quiet_model_loading
 
 
-def draw_cells(demo: WorldDemo, nets: dict[str, tuple], languages: list[str]) -> None:
-    """Print each language's CELLS through each of `nets` ({name: (GlueGenPipeline, whether
+def draw_cells(demo: WorldDemo, nets: dict[str, tuple], languages: list[str], cells=CELLS) -> None:
+    """Print each language's `cells` through each of `nets` ({name: (GlueGenPipeline, whether
     prompts go to the language's key or are routed)}), one line per (language, cell), then
     the lowest language of each column."""
     print(f"{'':4}{'cell':24}" + "".join(f"{net:>10}" for net in nets))
     lowest: dict[tuple[str, str], float] = {}
     for code in languages:
-        for phrasings, pairs in CELLS:
+        for phrasings, pairs in cells:
             prompts = demo.prompts(code, phrasings, two_objects=pairs)
             scenes = demo.pair_scenes if pairs else demo.scenes
             cell, means = phrasings + " pairs" * pairs, []
@@ -44,7 +44,7 @@ def draw_cells(demo: WorldDemo, nets: dict[str, tuple], languages: list[str]) ->
                 means.append(scores["mean"])
                 lowest[cell, net] = min(lowest.get((cell, net), 1.0), means[-1])
             print(f"{code:4}{cell:24}" + "".join(f"{m:10.3f}" for m in means), flush=True)
-    for phrasings, pairs in CELLS:
+    for phrasings, pairs in cells:
         cell = phrasings + " pairs" * pairs
         print(f"{'min':4}{cell:24}" + "".join(f"{lowest[cell, net]:10.3f}" for net in nets))
 
