@@ -518,3 +518,26 @@ def test_draw_tells_the_offset_mix_what_its_words_are_told_apart_from():
     arguments = settings.call_arguments(0, 2)  # two inputs, an image each
     assert arguments["mix_against"] == places and arguments["text"] == ["on the left"] * 2
     assert "mix_against" not in DrawSettings(text="on the left").call_arguments(0, 1)
+
+
+def test_ctrl_c_says_what_continues_the_work(capsys):
+    """`--resume` where the command has it, what the command says (the demo: itself again),
+    else nothing to continue."""
+    import argparse
+
+    from gluegen.cli import INTERRUPTED_EXIT, run_reporting_errors
+
+    def stopped(args):
+        raise KeyboardInterrupt
+
+    said = {}
+    for name, args, again in (
+        ("train", argparse.Namespace(debug=False, resume=False), None),
+        ("serve", argparse.Namespace(debug=False), None),
+        ("demo", argparse.Namespace(debug=False), "the same command continues"),
+    ):
+        assert run_reporting_errors(name, stopped, args, again) == INTERRUPTED_EXIT
+        said[name] = capsys.readouterr().err.strip()
+    assert said["train"].endswith("what was saved stays, `--resume` continues.")
+    assert said["serve"] == "gluegen serve: stopped (Ctrl-C)."
+    assert said["demo"].endswith("the same command continues.") and "--resume" not in said["demo"]

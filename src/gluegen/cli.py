@@ -651,16 +651,19 @@ def main(argv: list[str] | None = None) -> int:
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
-def run_reporting_errors(name: str, run, args: argparse.Namespace) -> int:
+def run_reporting_errors(
+    name: str, run, args: argparse.Namespace, continued_by: str | None = None
+) -> int:
     """Run a command; an error is one line on stderr (the traceback with --debug) and exit
-    code 2; Ctrl-C stops with a line and exit code 130."""
+    code 2; Ctrl-C stops with a line saying what continues the work (`continued_by`, else
+    `--resume` where the command has it) and exit code 130."""
     try:
         run(args)
     except KeyboardInterrupt:
-        print(
-            f"gluegen {name}: stopped (Ctrl-C); what was saved stays, `--resume` continues.",
-            file=sys.stderr,
-        )
+        if continued_by is None and hasattr(args, "resume"):
+            continued_by = "`--resume` continues"
+        said = f"; what was saved stays, {continued_by}" if continued_by else ""
+        print(f"gluegen {name}: stopped (Ctrl-C){said}.", file=sys.stderr)
         return INTERRUPTED_EXIT
     except Exception as error:  # noqa: BLE001 - every failure becomes one named line
         if args.debug:

@@ -229,7 +229,10 @@ def main(argv: list[str]) -> int:
     build, run = COMMANDS[name]
     args = parse_with_config(build(), argv[1:], nested=(DRAW_PREFIX.rstrip("_"),))
     setup_logging(args.verbose, progress=not args.no_progress)
-    return run_reporting_errors(name, run, args)
+    # a demo run again keeps its trained GlueNets and drawn cells, and continues a GlueNet
+    # stopped part-way
+    again = "the same command continues" if name == "demo" else None
+    return run_reporting_errors(name, run, args, again)
 
 
 def demo_main(argv: list[str]) -> int:

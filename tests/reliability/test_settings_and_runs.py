@@ -67,6 +67,7 @@ def test_ctrl_c_saves_the_state_and_resume_finishes_it(models, corpus, finished_
     _, stderr = child.communicate(timeout=120)
     assert child.returncode == 130, stderr
     assert "stopped (Ctrl-C)" in stderr and "Traceback" not in stderr
+    assert "`--resume` continues" in stderr
     progress = json.loads((run / "state" / "progress.json").read_text())
     assert 0 < progress["step"]  # saved where it stopped
 
