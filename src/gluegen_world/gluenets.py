@@ -125,7 +125,8 @@ def train_gluenet(
     recipe: Recipe | None = None,
     progress: bool = True,
 ) -> Path:
-    """Train a GlueNet on `cache` into `folder` (or reuse the one there); its gluenet/ folder.
+    """Train a GlueNet on `cache` into `folder` (or reuse the one there, or continue the one
+    stopped part-way there); its gluenet/ folder.
 
     `recipe` defaults to `world-language`."""
     recipe = recipe or get_recipe("world-language")
