@@ -40,10 +40,11 @@ def seed_folder(workdir: Path, name: str, seed: int) -> Path:
     return workdir / "runs" / (name if seed == 0 else f"{name}-seed{seed}")
 
 
-def training_jobs(workdir: Path, pairs: list[tuple], languages: list[str], averaged: bool):
+def training_jobs(
+    workdir: Path, settings: DemoSettings, pairs: list[tuple], languages: list[str], averaged: bool
+):
     """(cache folder, source, run folder, recipe) of each GlueNet the pairs need and the work
-    folder lacks, the longest (shared) first."""
-    settings = DemoSettings(scenes="validation")
+    folder lacks, trained as the demo of `settings` trains them, the longest (shared) first."""
     sources = write_corpora(workdir, settings)
     jobs = []
     for code in languages:
@@ -95,11 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pairs = [tuple(int(seed) for seed in pair.split(":")) for pair in args.pairs]
     quiet_model_loading()
-    jobs = training_jobs(args.workdir, pairs, args.languages, args.averaged)
+    settings = DemoSettings(scenes="validation")
+    jobs = training_jobs(args.workdir, settings, pairs, args.languages, args.averaged)
     train_in_parallel(jobs, DEFAULT_WORKERS, True)
 
     torch.set_num_threads(DEFAULT_WORKERS)  # one per core, as the demo has workers
-    settings = DemoSettings(scenes="validation")
     demo = WorldDemo(args.workdir, settings, progress=False, workers=1)
     xlmr = world_xlmr(settings.source_layer)
     nets = {}

@@ -99,13 +99,17 @@ def without_unused_part(
 
 def stopped_run(folder: Path) -> tuple[int, int] | None:
     """(step, total steps) of the run whose checkpoint is in `folder` when it stopped part-way
-    (Ctrl-C, a kill, `max_steps`); None when there is no checkpoint, the run finished, or the
-    checkpoint cannot be read or predates checkpoints that say their length (nothing to
-    continue from that a new run would lose)."""
+    (Ctrl-C, a kill, `max_steps`); None when there is no checkpoint or it cannot be read
+    (nothing to continue from that a new run would lose), or as `stopped_at` says."""
     try:
-        progress = read_progress(folder)
+        return stopped_at(read_progress(folder))
     except ValueError:
         return None
+
+
+def stopped_at(progress: dict[str, Any] | None) -> tuple[int, int] | None:
+    """(step, total steps) of a checkpoint's progress record short of its run's length; None
+    for no record, a finished run, or a record from before checkpoints said their length."""
     if not progress or "total_steps" not in progress:
         return None
     step, total = int(progress["step"]), int(progress["total_steps"])

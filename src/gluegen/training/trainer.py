@@ -46,7 +46,7 @@ from gluegen.training.state import (
     read_progress,
     read_weights,
     start_fresh,
-    stopped_run,
+    stopped_at,
     trim_log,
     write_state,
 )
@@ -195,10 +195,11 @@ class Trainer:
     def can_resume(self) -> bool:
         """Whether `output_dir` holds a run stopped part-way that this one would continue to
         the same weights: the same settings and data (what `run(resume=True)` checks)."""
-        if stopped_run(self.state_dir) is None:
-            return False
-        try:
-            self._check_resumable(read_progress(self.state_dir))
+        try:  # the record read once; unreadable, finished, or other settings: no resuming
+            progress = read_progress(self.state_dir)
+            if stopped_at(progress) is None:
+                return False
+            self._check_resumable(progress)
         except ValueError:
             return False
         return True
